@@ -1,0 +1,33 @@
+# Two commands: `make run` and `make test`. Both create .venv and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+POPULATION ?= 1000000
+
+.PHONY: run test lint bench clean
+
+$(BIN)/scsim: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/scsim
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+run: $(BIN)/scsim
+	$(BIN)/scsim run court-blacklist --population $(POPULATION)
+
+test: $(VENV)/.dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev
+	$(BIN)/pip install -q -e '.[mesa]'
+	$(BIN)/python benchmarks/vs_mesa.py
+	$(BIN)/python benchmarks/scale.py
+
+clean:
+	rm -rf $(VENV) runs build src/*.egg-info
