@@ -8,6 +8,8 @@ The numpy and numba versions return identical bits; ``tests/test_rng.py`` checks
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numba as nb
 import numpy as np
 
@@ -22,10 +24,10 @@ _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 
 # Streams: one per independent purpose, so that adding draws to one never shifts another.
-class Stream:
+class Stream(IntEnum):
     POPULATION = 1
     HETEROGENEITY = 2
-    BEHAVIOUR = 3  # + kind index * 16 is added by callers for per-kind streams
+    BEHAVIOUR = 3
     DETECTION = 4
     MISATTRIBUTION = 5
     AMOUNT = 6
@@ -36,6 +38,10 @@ class Stream:
     MIGRATION = 11
     CONSENT = 12
     MEASURES = 13
+    REDRAW = 14
+
+
+KIND_STREAM_BASE = 1000  # per-kind streams: KIND_STREAM_BASE * (purpose) + kind
 
 
 @nb.njit(inline="always", cache=True)
@@ -101,7 +107,9 @@ def hash4_np(seed: int, stream: int, citizens: np.ndarray, counter: int | np.nda
         return _splitmix64_np(h ^ np.asarray(counter, dtype=np.uint64))
 
 
-def uniform_np(seed: int, stream: int, citizens: np.ndarray, counter: int | np.ndarray = 0) -> np.ndarray:
+def uniform_np(
+    seed: int, stream: int, citizens: np.ndarray, counter: int | np.ndarray = 0
+) -> np.ndarray:
     """Uniform [0, 1) draws, one per citizen index, identical to the numba ``uniform``."""
     return (hash4_np(seed, stream, citizens, counter) >> _S11).astype(np.float64) * _TO_UNIT
 
@@ -112,7 +120,9 @@ def normal_np(seed: int, stream: int, citizens: np.ndarray, counter: int = 0) ->
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
-def gamma_np(seed: int, stream: int, citizens: np.ndarray, shape: float, scale: float) -> np.ndarray:
+def gamma_np(
+    seed: int, stream: int, citizens: np.ndarray, shape: float, scale: float
+) -> np.ndarray:
     """Gamma(shape, scale) draws by Marsaglia-Tsang with counter-based retries (fully vectorised)."""
     citizens = np.asarray(citizens)
     boost = shape < 1.0
@@ -127,7 +137,10 @@ def gamma_np(seed: int, stream: int, citizens: np.ndarray, shape: float, scale: 
         x = normal_np(seed, stream, who, 2 * attempt)
         u = 1.0 - uniform_np(seed, stream, who, 2 * attempt + 1)
         v = (1.0 + c * x) ** 3
-        ok = (v > 0) & (np.log(u) < 0.5 * x * x + d - d * np.where(v > 0, v, 1.0) + d * np.log(np.where(v > 0, v, 1.0)))
+        ok = (v > 0) & (
+            np.log(u)
+            < 0.5 * x * x + d - d * np.where(v > 0, v, 1.0) + d * np.log(np.where(v > 0, v, 1.0))
+        )
         out.ravel()[todo[ok]] = d * v[ok]
         todo = todo[~ok]
         attempt += 1

@@ -1,0 +1,223 @@
+"""The public verbs: ``load`` a scenario, ``simulate`` it into a run directory, open a ``Run``.
+
+``simulate`` is the engine followed by the results writer; the run directory appears only when
+complete (see :class:`scsim.results.RunWriter`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from scsim import __version__
+from scsim.engine import kernel
+from scsim.engine.layout import (
+    CASE_AMOUNT,
+    CASES_PAID,
+    CONSENT,
+    DAYS_LISTED,
+    DEBT,
+    ESCAPES,
+    EVER_TRAPPED,
+    EXITS_EXPIRY,
+    EXITS_NO_ASSETS,
+    INCOME,
+    LISTED,
+    LISTED_SINCE,
+    MEASURE_FLAGS,
+    N_CASES,
+    N_LISTINGS,
+    POINTS,
+    SCORED,
+    STAGE,
+    WEALTH,
+    WRONGFUL_LISTINGS,
+    WRONGFUL_RECORDS,
+)
+from scsim.engine.simulate import Outcome, Progress, simulate_arrays, thread_count
+from scsim.mechanisms.court_list import EXIT_ESCAPED, EXIT_EXPIRY, EXIT_NO_ASSETS, EXIT_PAID
+from scsim.population.census import PROVINCE_NAMES
+from scsim.results import Run, RunWriter, run_dir_name
+from scsim.scenario.model import Scenario, load
+
+__all__ = ["load", "simulate", "Run", "Scenario"]
+
+CASE_STAGES = ["none", "awaiting_payment", "in_grace", "listed", "unlisted_enforcement"]
+LOG_CODES = {
+    kernel.LOG_EVENT: "event",
+    kernel.LOG_WRONGFUL_RECORD: "wrongful_record",
+    kernel.LOG_POINTS: "points",
+    kernel.LOG_CASE_OPENED: "case_opened",
+    kernel.LOG_LISTED: "listed",
+    kernel.LOG_CASE_CLOSED: "case_closed",
+    kernel.LOG_MOVED: "moved",
+}
+EXIT_NAMES = {EXIT_PAID: "paid", EXIT_EXPIRY: "expiry", EXIT_NO_ASSETS: "no_assets",
+              EXIT_ESCAPED: "escaped"}  # fmt: skip
+
+
+def simulate(
+    scenario: Scenario | str | Path,
+    *,
+    population: int | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+    until: dt.date | str | None = None,
+    out: str | Path = "runs",
+    events: bool = False,
+    progress: Callable[[int, int, dt.date], None] | None = None,
+) -> Run:
+    """Run a scenario and write its run directory under ``out``; returns the opened Run."""
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    if isinstance(until, str):
+        until = dt.date.fromisoformat(until)
+    outcome = simulate_arrays(
+        scenario,
+        population=population,
+        seed=seed,
+        days=days,
+        until=until,
+        events=events,
+        progress=Progress(progress),
+    )
+    return write(outcome, Path(out))
+
+
+def write(outcome: Outcome, out: Path) -> Run:
+    """Write an in-memory outcome as a run directory (atomically) and open it."""
+    from scsim.audit.calibration import calibrate
+
+    sc = outcome.scenario
+    timeseries = pa.table(outcome.timeseries)
+    clock = dt.datetime.now()
+    name = run_dir_name(sc.name, sc.hash, outcome.seed)
+    with RunWriter(out, name, scenario_hash=sc.hash) as writer:
+        writer.write_timeseries(timeseries)
+        writer.write_citizens(citizen_columns(outcome))
+        if outcome.events is not None:
+            writer.write_events(event_table(outcome))
+        timings = dict(outcome.timings)
+        timings["write_s"] = (dt.datetime.now() - clock).total_seconds()
+        path = writer.commit(manifest(outcome, calibrate(sc.spec.calibration, timeseries), timings))
+    return Run(path)
+
+
+def manifest(outcome: Outcome, calibration: list[dict], timings: dict) -> dict[str, Any]:
+    sc = outcome.scenario
+    pop = outcome.population
+    import numba
+    import pyarrow
+
+    return {
+        "name": sc.name,
+        "title": sc.spec.title,
+        "source": sc.source,
+        "reforms_applied": list(sc.reforms_applied),
+        "scenario_hash": sc.hash,
+        "seed": outcome.seed,
+        "population": {
+            "n_agents": len(pop),
+            "real_population": pop.weight * len(pop),
+            "weight": pop.weight,
+        },
+        "horizon": {
+            "start": outcome.start.isoformat(),
+            "end": outcome.end.isoformat(),
+            "days": (outcome.end - outcome.start).days + 1,
+        },
+        "timings": timings,
+        "threads": thread_count(),
+        "versions": {
+            "scsim": __version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "numba": numba.__version__,
+            "pyarrow": pyarrow.__version__,
+        },
+        "calibration": calibration,
+        "scenario": sc.resolved(),
+    }
+
+
+def citizen_columns(o: Outcome) -> dict[str, Any]:
+    """One row per agent: attributes, each scheme's state, and counts per event kind."""
+    pop, si, sf = o.population, o.si, o.sf
+    end_day = (o.end - o.start).days + 1
+    listed = si[STAGE] == LISTED
+    cols: dict[str, Any] = {
+        "province": (o.province, list(PROVINCE_NAMES)),
+        "hukou_province": (pop.hukou_province, list(PROVINCE_NAMES)),
+        "hukou": (pop.hukou_urban.astype(np.uint8), ["rural", "urban"]),
+        "urban": pop.urban,
+        "migrant": pop.migrant,
+        "age": pop.age(o.end.year),
+        "sex": (pop.sex, ["female", "male"]),
+        "minority": pop.minority,
+        "has_child": pop.has_child,
+        "employment": pop.employment,
+        "income": sf[INCOME],
+        "wealth": sf[WEALTH],
+        "debt": sf[DEBT],
+    }
+    if o.points_active:
+        scored = si[SCORED] == 1
+        grade = np.searchsorted(o.grade_bounds[1:], si[POINTS], side="right")
+        grade = np.where(scored, grade, len(o.grade_names))
+        cols["consent"] = si[CONSENT] == 1
+        cols["scored"] = scored
+        cols["points"] = si[POINTS]
+        cols["grade"] = (grade.astype(np.uint8), [*o.grade_names, "unscored"])
+    cols.update(
+        {
+            "listed": listed,
+            "case_stage": (si[STAGE].astype(np.uint8), CASE_STAGES),
+            "case_amount": sf[CASE_AMOUNT],
+            "listed_since": np.where(listed, si[LISTED_SINCE], -1),
+            "days_listed": si[DAYS_LISTED] + np.where(listed, end_day - si[LISTED_SINCE], 0),
+            "n_cases": si[N_CASES],
+            "n_listings": si[N_LISTINGS],
+            "cases_paid": si[CASES_PAID],
+            "exits_expiry": si[EXITS_EXPIRY],
+            "exits_no_assets": si[EXITS_NO_ASSETS],
+            "escapes": si[ESCAPES],
+            "wrongful_records": si[WRONGFUL_RECORDS],
+            "wrongful_listings": si[WRONGFUL_LISTINGS],
+            "ever_trapped": si[EVER_TRAPPED] == 1,
+        }
+    )
+    for m, name in enumerate(o.measure_names):
+        cols[f"sanction_{name}"] = (si[MEASURE_FLAGS] >> m) & 1 == 1
+    for k, kind in enumerate(o.kinds):
+        cols[f"n_{kind}"] = o.n_true[k]
+        cols[f"rec_{kind}"] = o.n_rec[k]
+    return cols
+
+
+def event_table(o: Outcome) -> pa.Table:
+    ev = o.events
+    codes = ev["code"]
+    kind = ev["kind"].astype(np.int64)
+    labels = np.array(
+        [*o.kinds, "recovery", *(EXIT_NAMES[r] for r in sorted(EXIT_NAMES)), ""], dtype=object
+    )
+    n_k = len(o.kinds)
+    label_idx = np.where(kind >= 0, kind, n_k)
+    closed = codes == kernel.LOG_CASE_CLOSED
+    label_idx = np.where(closed, n_k + kind, label_idx)
+    start = np.datetime64(o.start.isoformat(), "D")
+    return pa.table(
+        {
+            "date": (start + ev["day"].astype("timedelta64[D]")),
+            "citizen": ev["citizen"],
+            "event": pa.array(np.vectorize(LOG_CODES.get, otypes=[object])(codes)),
+            "kind": pa.array(labels[label_idx]),
+            "value": ev["value"],
+        }
+    )

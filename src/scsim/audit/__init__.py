@@ -1,0 +1,1 @@
+"""Audit: group metrics, paired counterfactuals, explain, calibration checks."""

@@ -1,0 +1,210 @@
+"""The command line: one verb per public function, errors as messages, never a traceback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into messages with a non-zero exit."""
+    from scsim.engine.simulate import SimulationError
+    from scsim.results import RunError
+    from scsim.scenario.errors import ScenarioError
+
+    try:
+        yield
+    except ScenarioError as err:
+        for issue in err.issues:
+            errors.print(str(issue), highlight=False, soft_wrap=True, markup=False)
+        n = len(err.issues)
+        _fail(f"{n} problem{'s' if n > 1 else ''} in the scenario; nothing was run")
+    except (SimulationError, RunError, ValueError) as err:
+        _fail(str(err))
+    except PermissionError as err:
+        _fail(f"cannot write to {err.filename}: permission denied — choose another --out")
+    except OSError as err:
+        _fail(f"{err.strerror or err}: {err.filename or ''} — check the path and free space")
+    except KeyboardInterrupt:
+        _fail("interrupted — no run directory was completed", EXIT_INTERRUPTED)
+
+
+@click.group()
+@click.version_option(package_name="scsim")
+def main() -> None:
+    """scsim: simulate and audit social credit systems over synthetic populations."""
+
+
+def _progress_printer(mode: str) -> tuple[Callable, Callable[[], None]]:
+    if mode == "json":
+
+        def emit(done: int, total: int, day: dt.date) -> None:
+            line = {"epoch": done, "epochs": total, "date": day.isoformat()}
+            print(json.dumps(line), file=sys.stderr, flush=True)
+
+        return emit, lambda: None
+    if mode == "none" or not errors.is_terminal and mode == "auto":
+        return (lambda *_: None), lambda: None
+    bar = Progress(
+        TextColumn("[bold]simulating[/]"),
+        BarColumn(),
+        TextColumn("{task.fields[day]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+    )
+    task = bar.add_task("run", total=None, day="")
+    bar.start()
+
+    def update(done: int, total: int, day: dt.date) -> None:
+        bar.update(task, completed=done, total=total, day=day.isoformat())
+
+    return update, bar.stop
+
+
+@main.command()
+@click.argument("scenario")
+@click.option("--population", "-n", type=click.IntRange(min=1), help="Number of agents.")
+@click.option(
+    "--seed", "-s", type=click.IntRange(min=0), help="Random seed (default: the scenario's)."
+)
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Stop after this date.")
+@click.option("--days", type=click.IntRange(min=1), help="Run this many days from the start.")
+@click.option("--out", type=click.Path(file_okay=False), default="runs", show_default=True,
+              help="Folder that receives the run directory.")  # fmt: skip
+@click.option("--events", is_flag=True, help="Also write the full event log (events.parquet).")
+@click.option("--reform", help="Apply one of the scenario's named reforms.")
+@click.option("--progress", type=click.Choice(["auto", "bar", "json", "none"]), default="auto",
+              show_default=True, help="Progress display; json writes one line per epoch to stderr.")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="Print only the run directory.")
+def run(scenario, population, seed, until, days, out, events, reform, progress, quiet) -> None:
+    """Run SCENARIO (a bundled name or a YAML file) and write a run directory."""
+    from scsim.api import load, simulate
+    from scsim.results.summary import render_summary, summarize
+
+    with _user_errors():
+        sc = load(scenario)
+        if reform:
+            sc = sc.reform(reform)
+        callback, stop = _progress_printer(progress)
+        clock = time.perf_counter()
+        try:
+            result = simulate(
+                sc,
+                population=population,
+                seed=seed,
+                days=days,
+                until=until.date() if until else None,
+                out=Path(out),
+                events=events,
+                progress=callback,
+            )
+        finally:
+            stop()
+        if quiet:
+            print(result.path)
+            return
+        render_summary(summarize(result), console)
+        console.print(
+            f"\nrun written to [bold]{result.path}[/] in {time.perf_counter() - clock:.1f} s "
+            f"(simulation {result.manifest['timings']['simulate_s']:.1f} s)",
+            highlight=False,
+        )
+
+
+@main.command()
+@click.argument("file")
+def validate(file: str) -> None:
+    """Check a scenario file and report every problem at once."""
+    from scsim.scenario.model import load
+
+    with _user_errors():
+        sc = load(file)
+        console.print(f"[green]ok[/] {sc.name} ({sc.source}), hash {sc.hash[:8]}", highlight=False)
+
+
+@main.command()
+def scenarios() -> None:
+    """List the bundled scenarios, one line each."""
+    from scsim.scenario.model import bundled_names, load
+
+    table = Table(box=None, show_header=True, header_style="bold")
+    table.add_column("name")
+    table.add_column("mechanisms")
+    table.add_column("title")
+    for name in bundled_names():
+        spec = load(name).spec
+        mechanisms = ["behaviour"] + [s.kind for s in spec.schemes.values()]
+        if spec.measures:
+            mechanisms.append(f"{len(spec.measures)} measures")
+        table.add_row(name, ", ".join(mechanisms), spec.title)
+    console.print(table)
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN")
+def show(run_dir: str) -> None:
+    """Summarise a run: listed stock, grades, sanctions, by hukou; calibration."""
+    from scsim.results import Run
+    from scsim.results.summary import render_summary, summarize
+
+    with _user_errors():
+        render_summary(summarize(Run(run_dir)), console)
+
+
+@main.command()
+@click.argument("run_dir", metavar="RUN")
+@click.argument("sql")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+def query(run_dir: str, sql: str, as_csv: bool) -> None:
+    """Run SQL (DuckDB) over a run's tables: timeseries, citizens, events, manifest."""
+    from scsim.results import Run
+
+    with _user_errors():
+        table = Run(run_dir).query(sql)
+        if as_csv:
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(table, sys.stdout.buffer)
+            return
+        out = Table(box=None, header_style="bold")
+        for name in table.column_names:
+            out.add_column(name)
+        for row in table.to_pylist()[:1000]:
+            out.add_row(*(_cell(v) for v in row.values()))
+        console.print(out)
+        if table.num_rows > 1000:
+            console.print(f"… {table.num_rows - 1000} more rows (use --csv for all)")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,338 @@
+"""The epoch kernel: one pass over the citizens of each chunk, touching only what is due.
+
+For each citizen, in the order of DESIGN.md's data flow: the measures in force are looked up
+from their status at the epoch start, the court's monthly enforcement runs, then the citizen's
+due items are processed in day order — behaviour candidates (thinned against their bound),
+observation, scheme updates, court timers and misattributed records delivered to them — and at
+the end the economy advances one epoch and the citizen's state is tallied into the metrics.
+
+Chunks are fixed ranges of citizens independent of the thread count; each writes only its own
+rows of the output arrays, so results are bit-identical for any NUMBA_NUM_THREADS.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from scsim.engine import rng
+from scsim.engine.layout import (
+    CASE_AMOUNT,
+    CASE_WRONGFUL,
+    CLEAN_ANCHOR,
+    CONSENT,
+    DEBT,
+    ELIGIBLE,
+    EVER_TRAPPED,
+    INCOME_EFFECTIVE,
+    LISTED,
+    LISTED_SINCE,
+    MEASURE_FLAGS,
+    NEVER,
+    NO_CASE,
+    POINTS,
+    SCORED,
+    STAGE,
+    WEALTH,
+    WRONGFUL_RECORDS,
+)
+from scsim.mechanisms import court_list, economy, points
+from scsim.mechanisms.measures import applicable
+
+# Consequence codes (mechanisms.behaviour.CONSEQUENCES).
+FINE = 1
+JUDGMENT = 2
+MOVE = 3
+
+# Scalar metric columns (engine.layout.MetricLayout.SCALARS order).
+M_POPULATION = 0
+M_ADULTS = 1
+M_LISTED = 2
+M_LISTED_WRONGFUL = 3
+M_SCORED = 4
+M_POINTS_SUM = 5
+M_NEW_LISTINGS = 6
+M_EXITS_PAID = 7
+M_EXITS_EXPIRY = 8
+M_EXITS_NO_ASSETS = 9
+M_ESCAPES = 10
+M_CASES_OPENED = 11
+M_CASES_PAID = 12
+M_OPEN_CASES = 13
+M_TRAPPED = 14
+M_WEALTH = 15
+M_INCOME = 16
+M_DEBT = 17
+
+# Event-log codes (events.parquet).
+LOG_EVENT = 1  # value: 0 undetected, 1 recorded, 2 recorded on someone else
+LOG_WRONGFUL_RECORD = 2
+LOG_POINTS = 3  # kind: the event whose delta fired, -1 for recovery; value: the change
+LOG_CASE_OPENED = 4  # value: amount
+LOG_LISTED = 5
+LOG_CASE_CLOSED = 6  # kind: exit reason (mechanisms.court_list.EXIT_*)
+LOG_MOVED = 7  # value: new province
+LOG_SLOTS_PER_DAY = 12  # an upper bound of log rows per citizen-day and event kind
+
+
+@nb.njit(inline="always", cache=True)
+def _emit(log, logbuf, fill, c, cap, day, citizen, code, kind, value):
+    """Append one row to this chunk's slice of the event log (when logging)."""
+    if log:
+        j = c * cap + fill[c]
+        fill[c] += 1
+        logbuf[0][j] = day
+        logbuf[1][j] = citizen
+        logbuf[2][j] = code
+        logbuf[3][j] = kind
+        logbuf[4][j] = value
+
+
+@nb.njit(cache=True, parallel=True)
+def run_epoch(
+    day0, day1, year, seed, chunk_lo, chunk_hi,
+    cell, group, birth_year, province, prov_cdf,
+    si, sf, rates, next_due, n_true, n_rec,
+    base_p, bound_p, det_factor_max, points_exp, consequence, amount_median, amount_sigma,
+    pay_within, det_table, misattribution,
+    pts_in_force, deltas, grade_bounds, jurisdiction, pts_base, pts_floor, pts_cap,
+    rdays, rpoints,
+    cp, court_active,
+    m_table, m_income, m_cost, m_pressure, m_interest,
+    ep,
+    v_citizen, v_day, v_kind, v_lo, v_hi,
+    acc, off_true, off_rec, off_wrong, off_mis, off_grade, off_sanc, off_sdays,
+    points_day, grade_day, events_day, start_grade, start_points,
+    log, log_cap, log_fill, logbuf, resume,
+):  # fmt: skip
+    n_kinds = base_p.size
+    n_measures = m_income.size
+    days = day1 - day0
+    per_citizen = days * n_kinds * LOG_SLOTS_PER_DAY + 64
+    for c in nb.prange(chunk_lo.size):
+        a = acc[c]
+        pd = points_day[c]
+        gd = grade_day[c]
+        vp = v_lo[c]
+        resume[c] = chunk_hi[c]
+        for i in range(chunk_lo[c], chunk_hi[c]):
+            if log and log_fill[c] + per_citizen > log_cap:
+                resume[c] = i
+                break
+            g = group[i]
+            cc = cell[i]
+            adult = year - birth_year[i] >= 18
+
+            # --- schemes in force for this epoch, and the measures they trigger -------------
+            scored = 0
+            if pts_in_force and si[ELIGIBLE, i] and si[CONSENT, i] and jurisdiction[province[i]]:
+                scored = 1
+            si[SCORED, i] = scored
+            grade = 0
+            if scored:
+                grade = points.grade_of(si[POINTS, i], grade_bounds)
+                start_grade[c, grade] += 1
+                start_points[c] += si[POINTS, i]
+            listed = 1 if si[STAGE, i] == LISTED else 0
+            flags = applicable(m_table, listed, scored, grade, cc)
+            si[MEASURE_FLAGS, i] = flags
+            income_factor = 1.0
+            cost = 0.0
+            pressure = 0.0
+            interest = 0.0
+            for m in range(n_measures):
+                if (flags >> m) & 1:
+                    income_factor *= m_income[m]
+                    cost += m_cost[m]
+                    pressure += m_pressure[m]
+                    interest += m_interest[m]
+                    a[g, off_sanc + m] += 1.0
+                    a[g, off_sdays + m] += days
+
+            # --- the court's monthly enforcement ------------------------------------------------
+            if court_active:
+                amount = sf[CASE_AMOUNT, i]
+                reason = court_list.monthly_enforcement(si, sf, i, day0, cp, pressure, seed)
+                if reason != court_list.EXIT_NONE:
+                    _book_exit(a, g, reason)
+                    _emit(
+                        log, logbuf, log_fill, c, log_cap, day0, i, LOG_CASE_CLOSED, reason, amount
+                    )
+
+            # --- due items, in day order -----------------------------------------------------
+            while vp < v_hi[c] and v_citizen[vp] < i:
+                vp += 1
+            while True:
+                t_event = day1
+                k = -1
+                for kk in range(n_kinds):
+                    d = next_due[kk, i]
+                    if d < t_event:
+                        t_event = d
+                        k = kk
+                t_timer = court_list.next_timer(si, i) if court_active else NEVER
+                t_victim = v_day[vp] if vp < v_hi[c] and v_citizen[vp] == i else NEVER
+                t = min(t_event, t_timer, t_victim)
+                if t >= day1:
+                    break
+                if scored and rpoints > 0:
+                    before = si[POINTS, i]
+                    points.credit_recovery(si, i, t, rdays, rpoints, pts_floor, pts_cap,
+                                           grade_bounds, day0, pd, gd)  # fmt: skip
+                    if si[POINTS, i] != before:
+                        _emit(log, logbuf, log_fill, c, log_cap, t - 1, i, LOG_POINTS, -1,
+                              si[POINTS, i] - before)  # fmt: skip
+                if t_timer == t:
+                    amount = sf[CASE_AMOUNT, i]
+                    reason, newly_listed = court_list.on_timer(si, sf, i, t, cp, seed)
+                    if newly_listed:
+                        a[g, M_NEW_LISTINGS] += 1.0
+                        _emit(
+                            log,
+                            logbuf,
+                            log_fill,
+                            c,
+                            log_cap,
+                            t,
+                            i,
+                            LOG_LISTED,
+                            si[CASE_WRONGFUL, i],
+                            amount,
+                        )
+                    if reason != court_list.EXIT_NONE:
+                        _book_exit(a, g, reason)
+                        _emit(
+                            log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_CLOSED, reason, amount
+                        )
+                    continue
+                if t_victim == t:
+                    kind = v_kind[vp]
+                    vp += 1
+                    a[g, off_wrong + kind] += 1.0
+                    si[WRONGFUL_RECORDS, i] += 1
+                    _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_WRONGFUL_RECORD, kind, 1.0)
+                    _record(i, kind, t, 1, scored, c, g, a, si, sf, n_rec, off_rec, deltas,
+                            pts_floor, pts_cap, grade_bounds, day0, pd, gd, consequence,
+                            amount_median, amount_sigma, pay_within, court_active, seed,
+                            log, logbuf, log_fill, log_cap)  # fmt: skip
+                    continue
+
+                # A behaviour candidate of kind k on day t: accept with p(t) / bound.
+                stream = rng.KIND_STREAM_BASE * rng.Stream.BEHAVIOUR + k
+                bound = min(1.0, bound_p[k] * rates[k, i] * det_factor_max[k])
+                p = base_p[k] * rates[k, i]
+                if scored and points_exp[k] > 0.0:
+                    p *= (max(si[POINTS, i], 0) / pts_base) ** points_exp[k]
+                wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, t * 4 + 1))
+                next_due[k, i] = min(t + wait, NEVER)
+                if rng.uniform(seed, stream, i, t * 4) * bound >= p:
+                    continue
+                if n_true[k, i] < 65535:
+                    n_true[k, i] += 1
+                a[g, off_true + k] += 1.0
+                events_day[c, t - day0, k] += 1
+                if consequence[k] == MOVE:
+                    _move(i, t, province, prov_cdf, seed)
+                    if court_active:
+                        amount = sf[CASE_AMOUNT, i]
+                        if court_list.on_move(si, sf, i, t, cp) != court_list.EXIT_NONE:
+                            _book_exit(a, g, court_list.EXIT_ESCAPED)
+                    _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_MOVED, k, province[i])
+                outcome = 0.0
+                if rng.uniform(seed, stream, i, t * 4 + 2) < det_table[k, province[i], cc]:
+                    if rng.uniform(seed, stream, i, t * 4 + 3) < misattribution:
+                        a[g, off_mis + k] += 1.0
+                        outcome = 2.0
+                    else:
+                        outcome = 1.0
+                _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_EVENT, k, outcome)
+                if outcome == 1.0:
+                    _record(i, k, t, 0, scored, c, g, a, si, sf, n_rec, off_rec, deltas,
+                            pts_floor, pts_cap, grade_bounds, day0, pd, gd, consequence,
+                            amount_median, amount_sigma, pay_within, court_active, seed,
+                            log, logbuf, log_fill, log_cap)  # fmt: skip
+
+            # --- epoch end: recovery, economy, tallies ------------------------------------------
+            if scored and rpoints > 0:
+                before = si[POINTS, i]
+                points.credit_recovery(si, i, day1, rdays, rpoints, pts_floor, pts_cap,
+                                       grade_bounds, day0, pd, gd)  # fmt: skip
+                if si[POINTS, i] != before:
+                    _emit(log, logbuf, log_fill, c, log_cap, day1 - 1, i, LOG_POINTS, -1,
+                          si[POINTS, i] - before)  # fmt: skip
+            elif rdays > 0:
+                runs = (day1 - 1 - si[CLEAN_ANCHOR, i]) // rdays
+                if runs > 0:
+                    si[CLEAN_ANCHOR, i] += runs * rdays
+            economy.update(sf, i, days, ep, income_factor, cost, interest)
+
+            stage = si[STAGE, i]
+            is_listed = stage == LISTED
+            a[g, M_POPULATION] += 1.0
+            a[g, M_ADULTS] += adult
+            a[g, M_LISTED] += is_listed
+            a[g, M_LISTED_WRONGFUL] += is_listed and si[CASE_WRONGFUL, i] == 1
+            a[g, M_OPEN_CASES] += stage != NO_CASE
+            if (
+                is_listed
+                and day1 - si[LISTED_SINCE, i] >= 365
+                and (sf[WEALTH, i] < sf[CASE_AMOUNT, i])
+            ):
+                a[g, M_TRAPPED] += 1.0
+                si[EVER_TRAPPED, i] = 1
+            if scored:
+                a[g, M_SCORED] += 1.0
+                a[g, M_POINTS_SUM] += si[POINTS, i]
+                a[g, off_grade + points.grade_of(si[POINTS, i], grade_bounds)] += 1.0
+            a[g, M_WEALTH] += sf[WEALTH, i]
+            a[g, M_INCOME] += sf[INCOME_EFFECTIVE, i]
+            a[g, M_DEBT] += sf[DEBT, i]
+
+
+@nb.njit(inline="always", cache=True)
+def _book_exit(a, g, reason):
+    if reason == court_list.EXIT_PAID:
+        a[g, M_EXITS_PAID] += 1.0
+        a[g, M_CASES_PAID] += 1.0
+    elif reason == court_list.EXIT_EXPIRY:
+        a[g, M_EXITS_EXPIRY] += 1.0
+    elif reason == court_list.EXIT_NO_ASSETS:
+        a[g, M_EXITS_NO_ASSETS] += 1.0
+    elif reason == court_list.EXIT_ESCAPED:
+        a[g, M_ESCAPES] += 1.0
+
+
+@nb.njit(inline="always", cache=True)
+def _move(i, day, province, prov_cdf, seed):
+    """Move to another province, drawn by population share (never the current one)."""
+    u = rng.uniform(seed, rng.Stream.MIGRATION, i, day)
+    dest = np.searchsorted(prov_cdf, u * prov_cdf[-1], side="right")
+    dest = min(dest, prov_cdf.size - 1)
+    if dest == province[i]:
+        dest = (dest + 1) % prov_cdf.size
+    province[i] = dest
+
+
+@nb.njit(inline="always", cache=True)
+def _record(
+    i, k, t, wrongful, scored, c, g, a, si, sf, n_rec, off_rec, deltas,
+    pts_floor, pts_cap, grade_bounds, day0, pd, gd, consequence,
+    amount_median, amount_sigma, pay_within, court_active, seed,
+    log, logbuf, log_fill, log_cap,
+):  # fmt: skip
+    """A record of kind k lands on citizen i: points change, and a fine or judgment opens a case."""
+    if n_rec[k, i] < 65535:
+        n_rec[k, i] += 1
+    a[g, off_rec + k] += 1.0
+    if scored and deltas[k] != 0:
+        before = si[POINTS, i]
+        points.deduct_or_reward(si, i, t, deltas[k], pts_floor, pts_cap, grade_bounds, day0, pd, gd)
+        _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_POINTS, k, si[POINTS, i] - before)
+    kind = consequence[k]
+    if court_active and (kind == FINE or kind == JUDGMENT):
+        stream = rng.KIND_STREAM_BASE * rng.Stream.AMOUNT + k
+        z = rng.normal(seed, stream, i, t * 2 + wrongful)
+        amount = amount_median[k] * np.exp(amount_sigma[k] * z)
+        court_list.open_case(si, sf, i, t, amount, pay_within[k], wrongful == 1)
+        a[g, M_CASES_OPENED] += 1.0
+        _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_OPENED, k, amount)

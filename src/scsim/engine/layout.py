@@ -1,0 +1,126 @@
+"""Where each piece of citizen state lives: named rows of the engine's struct-of-arrays.
+
+State is two 2-D arrays, ``si`` (int32) and ``sf`` (float32), one row per field and one column
+per citizen, so a field is one contiguous array (``si[POINTS]``) and a kernel reads it by name.
+Per-kind state (next event day, counters) lives in [kind, citizen] arrays beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NEVER = 32_767  # a day index that never comes (day indices fit int16: horizons <= 32,000 days)
+
+# --- int32 rows -------------------------------------------------------------------------------
+POINTS = 0  # points under the points scheme
+CLEAN_ANCHOR = 1  # day from which clean days are counted (last offence, advanced by credits)
+ELIGIBLE = 2  # 1 if the scheme's applies_to condition holds (re-evaluated yearly)
+CONSENT = 3  # 1 if the citizen consented to be scored (drawn once)
+SCORED = 4  # 1 if scored during the current epoch
+STAGE = 5  # court case stage, see mechanisms.court_list
+CASE_DUE = 6  # day by which a judgment or fine must be paid voluntarily
+LIST_DAY = 7  # day on which an unpaid case is put on the list (after the grace period)
+LISTED_SINCE = 8
+LISTED_UNTIL = 9  # end of the fixed listing term (NEVER when there is none)
+N_CASES = 10
+N_LISTINGS = 11
+DAYS_LISTED = 12
+CASE_WRONGFUL = 13  # 1 if every record behind the open case was misattributed
+WRONGFUL_RECORDS = 14
+WRONGFUL_LISTINGS = 15
+CASES_PAID = 16
+EXITS_NO_ASSETS = 17
+EXITS_EXPIRY = 18
+ESCAPES = 19
+EVER_TRAPPED = 20  # 1 once listed for a year while unable to pay
+MEASURE_FLAGS = 21  # bit m set while measure m applies (for the snapshot and explain)
+N_INT_FIELDS = 22
+
+# --- float32 rows -----------------------------------------------------------------------------
+INCOME = 0  # base monthly income (before sanctions)
+WEALTH = 1
+DEBT = 2
+CASE_AMOUNT = 3
+INCOME_EFFECTIVE = 4  # income after sanctions in the last epoch
+N_FLOAT_FIELDS = 5
+
+# --- court case stages ------------------------------------------------------------------------
+NO_CASE = 0
+AWAITING_PAYMENT = 1  # judgment given; may still pay voluntarily until CASE_DUE
+IN_GRACE = 2  # unpaid; will be listed at LIST_DAY
+LISTED = 3
+UNLISTED_ENFORCEMENT = 4  # unpaid, the court chose not to list; enforcement goes on
+
+# --- groups for the time series: hukou type x migrant status --------------------------------
+N_GROUPS = 4
+GROUP_LABELS = (
+    "hukou=rural,migrant=no",
+    "hukou=rural,migrant=yes",
+    "hukou=urban,migrant=no",
+    "hukou=urban,migrant=yes",
+)
+
+
+@dataclass(frozen=True)
+class MetricLayout:
+    """Columns of the per-epoch metric accumulator: scalars first, then one block per family."""
+
+    n_kinds: int
+    n_grades: int
+    n_measures: int
+
+    SCALARS = (
+        "population",
+        "adults",
+        "listed",
+        "listed_wrongful",
+        "scored",
+        "points_sum",
+        "new_listings",
+        "exits_paid",
+        "exits_expiry",
+        "exits_no_assets",
+        "escapes",
+        "cases_opened",
+        "cases_paid",
+        "open_cases",
+        "trapped",
+        "wealth_sum",
+        "income_sum",
+        "debt_sum",
+    )
+
+    def scalar(self, name: str) -> int:
+        return self.SCALARS.index(name)
+
+    @property
+    def events_true(self) -> int:
+        return len(self.SCALARS)
+
+    @property
+    def events_recorded(self) -> int:
+        return self.events_true + self.n_kinds
+
+    @property
+    def events_wrongful(self) -> int:
+        return self.events_recorded + self.n_kinds
+
+    @property
+    def events_misattributed(self) -> int:
+        return self.events_wrongful + self.n_kinds
+
+    @property
+    def grades(self) -> int:
+        return self.events_misattributed + self.n_kinds
+
+    @property
+    def sanctioned(self) -> int:
+        return self.grades + self.n_grades
+
+    @property
+    def sanction_days(self) -> int:
+        return self.sanctioned + self.n_measures
+
+    @property
+    def width(self) -> int:
+        return self.sanction_days + self.n_measures

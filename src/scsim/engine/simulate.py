@@ -1,0 +1,392 @@
+"""The day loop: synthesize, then run epoch after epoch, then hand the results to the writer.
+
+Reads like DESIGN.md's data flow: a Scenario and a Population go in; for each epoch the
+mechanisms' parameters in force are looked up, the kernel advances every citizen to the epoch's
+end, and the metrics accumulate; a run directory comes out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from scsim.engine import rng
+from scsim.engine.epochs import epoch_bounds
+from scsim.engine.kernel import LOG_SLOTS_PER_DAY, run_epoch
+from scsim.engine.layout import (
+    CASE_DUE,
+    CLEAN_ANCHOR,
+    CONSENT,
+    DEBT,
+    ELIGIBLE,
+    INCOME,
+    INCOME_EFFECTIVE,
+    LIST_DAY,
+    LISTED_UNTIL,
+    N_FLOAT_FIELDS,
+    N_INT_FIELDS,
+    NEVER,
+    POINTS,
+    WEALTH,
+    MetricLayout,
+)
+from scsim.engine.metrics import MetricsRecorder
+from scsim.mechanisms import behaviour, court_list, economy, measures, observation, points
+from scsim.mechanisms.attributes import cell_codes, citizen_arrays
+from scsim.population import Population, synthesize
+from scsim.population.census import PROVINCE_POPULATION
+from scsim.scenario.model import Scenario
+
+N_CHUNKS = 256  # fixed, so that results never depend on the thread count
+BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
+BYTES_PER_CITIZEN = 4 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40  # state + population
+
+
+class SimulationError(Exception):
+    """A problem with the run's settings (not a bug): the message says what to change."""
+
+
+@dataclass
+class Progress:
+    """Called after every epoch with (epochs done, epochs total, current date)."""
+
+    callback: Callable[[int, int, dt.date], None] | None = None
+
+    def __call__(self, done: int, total: int, day: dt.date) -> None:
+        if self.callback is not None:
+            self.callback(done, total, day)
+
+
+@dataclass
+class Outcome:
+    """What a simulation produced, before it is written to disk."""
+
+    scenario: Scenario
+    seed: int
+    start: dt.date
+    end: dt.date
+    population: Population
+    si: np.ndarray
+    sf: np.ndarray
+    n_true: np.ndarray
+    n_rec: np.ndarray
+    province: np.ndarray
+    kinds: tuple[str, ...]
+    grade_names: tuple[str, ...]
+    grade_bounds: np.ndarray
+    measure_names: tuple[str, ...]
+    points_active: bool
+    timeseries: dict[str, np.ndarray]
+    events: dict[str, np.ndarray] | None
+    timings: dict[str, float]
+
+
+def estimate_bytes(n: int, n_kinds: int) -> int:
+    return n * (BYTES_PER_CITIZEN + n_kinds * BYTES_PER_CITIZEN_PER_KIND)
+
+
+def available_bytes() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 8 << 30
+
+
+def horizon(scenario: Scenario, days: int | None, until: dt.date | None) -> tuple[dt.date, dt.date]:
+    world = scenario.spec.world
+    if days is not None and until is not None:
+        raise SimulationError("give either --days or --until, not both")
+    end = world.end
+    if days is not None:
+        if days <= 0:
+            raise SimulationError(f"--days must be positive, got {days}")
+        end = world.start + dt.timedelta(days=days - 1)
+    if until is not None:
+        end = until
+    if not world.start <= end <= world.end:
+        raise SimulationError(
+            f"the run must end within the scenario's horizon {world.start} to {world.end}, "
+            f"not on {end} — choose an earlier --until or fewer --days"
+        )
+    return world.start, end
+
+
+def simulate_arrays(
+    scenario: Scenario,
+    *,
+    population: int | None = None,
+    seed: int | None = None,
+    days: int | None = None,
+    until: dt.date | None = None,
+    events: bool = False,
+    progress: Progress | None = None,
+) -> Outcome:
+    """Run a scenario in memory and return its final state, metrics and (optionally) events."""
+    spec = scenario.spec
+    progress = progress or Progress()
+    n = spec.world.population.agents if population is None else population
+    seed = spec.world.seed if seed is None else seed
+    start, end = horizon(scenario, days, until)
+    n_kinds = len(spec.behaviour.events)
+    if n <= 0:
+        raise SimulationError(f"the population must be at least 1 agent, got {n}")
+    need = estimate_bytes(n, n_kinds)
+    if need > 0.8 * available_bytes():
+        raise SimulationError(
+            f"{n:,} agents need about {need / 2**30:.1f} GiB, more than this machine has free "
+            f"({available_bytes() / 2**30:.1f} GiB) — use a smaller --population"
+        )
+    timings: dict[str, float] = {}
+
+    clock = time.perf_counter()
+    pop = synthesize(
+        n,
+        seed,
+        year=start.year,
+        provinces=spec.world.population.provinces,
+        real_population=spec.world.population.real_population,
+    )
+    timings["synthesize_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    params = scenario.params()
+    plan = behaviour.prepare(spec, params)
+    kinds = plan.kinds
+    pts_name, pts_spec = spec.points_scheme() or (None, None)
+    pts = points.prepare(pts_name, pts_spec, start)
+    court_name, court_spec = spec.court_list() or (None, None)
+    court = court_list.prepare(court_name, court_spec, start)
+    meas = measures.prepare(spec, pts.grade_names, params)
+    det_table = observation.detection_table(spec, kinds, params)
+    layout = MetricLayout(n_kinds, len(pts.grade_names), meas.n)
+
+    citizens = np.arange(n, dtype=np.int64)
+    cell = cell_codes(pop)
+    group = (pop.hukou_urban.astype(np.uint8) << 1) | pop.migrant.astype(np.uint8)
+    province = pop.province.copy()
+    prov_cdf = np.cumsum(PROVINCE_POPULATION.astype(np.float64))
+
+    si = np.zeros((N_INT_FIELDS, n), dtype=np.int32)
+    sf = np.zeros((N_FLOAT_FIELDS, n), dtype=np.float32)
+    si[POINTS] = pts.base(start)
+    si[CLEAN_ANCHOR] = -1
+    si[CASE_DUE] = si[LIST_DAY] = si[LISTED_UNTIL] = NEVER
+    sf[INCOME] = pop.income
+    sf[INCOME_EFFECTIVE] = pop.income
+    sf[WEALTH] = pop.wealth
+    sf[DEBT] = pop.debt
+    if pts.active:
+        consent = np.ones(n, dtype=bool)
+        if pts.consent_required:
+            consent = rng.uniform_np(seed, rng.Stream.CONSENT, citizens) < pts.consent_share
+        si[CONSENT] = consent
+
+    het = behaviour.heterogeneity(plan, seed, citizens)
+    rates = np.zeros((n_kinds, n), dtype=np.float32)
+    next_due = np.full((n_kinds, n), NEVER, dtype=np.int16)
+    n_true = np.zeros((n_kinds, n), dtype=np.uint16)
+    n_rec = np.zeros((n_kinds, n), dtype=np.uint16)
+
+    det_factor_max = np.ones(n_kinds)
+    if pts.active:
+        cap = pts.max_cap(start, end)
+        if cap < points.NO_CAP:
+            ratio = cap / max(pts.base(start), 1)
+            det_factor_max = np.where(plan.points_exponent > 0, ratio**plan.points_exponent, 1.0)
+    bound_p = plan.bound_probability(start, end)
+
+    bounds = epoch_bounds(
+        start,
+        end,
+        [
+            *plan.change_dates(),
+            *court.change_dates(),
+            *economy.change_dates(spec.economy),
+            *spec.observation.misattribution.change_dates(),
+            *([] if pts_spec is None else _points_dates(pts_spec)),
+        ],
+    )
+    n_epochs = len(bounds) - 1
+    n_days = (end - start).days + 1
+    recorder = MetricsRecorder(layout, n_days, N_CHUNKS, start, pop.weight)
+    chunk_edges = np.linspace(0, n, N_CHUNKS + 1).astype(np.int64)
+    log = _EventLog(events, N_CHUNKS)
+    misattributed = np.zeros(n_kinds)
+    timings["prepare_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    last_rate_year = None
+    for e in range(n_epochs):
+        day0_date, day1_date = bounds[e], bounds[e + 1]
+        day0, day1 = (day0_date - start).days, (day1_date - start).days
+        year = day0_date.year
+
+        if year != last_rate_year:  # rates and eligibility: at the start, then every year
+            last_rate_year = year
+            arrays = citizen_arrays(pop, sf, province, year)
+            detection = det_table[:, province, cell]
+            changed = behaviour.citizen_rates(plan, arrays, het, detection, rates)
+            _redraw(next_due, rates, changed, bound_p * det_factor_max, seed, day0)
+            if pts.active:
+                si[ELIGIBLE] = _applies(pts_spec, arrays, params)
+
+        victims = observation.draw_victims(
+            seed, e, misattributed, n, 0, day0, day1, pop.age(year) >= 18
+        )
+        recorder.begin_epoch(day0, day1)
+        pts_in_force = pts.active and pts.start_day <= day0 < pts.until_day
+        cp = court.vector(day0_date)
+        chunk_lo = chunk_edges[:-1].copy()
+        chunk_hi = chunk_edges[1:]
+        while True:
+            v_lo = np.searchsorted(victims[0], chunk_lo)
+            v_hi = np.searchsorted(victims[0], chunk_hi)
+            resume = np.empty(N_CHUNKS, dtype=np.int64)
+            log.reset(day1 - day0, n_kinds)
+            run_epoch(
+                day0, day1, year, seed, chunk_lo, chunk_hi,
+                cell, group, pop.birth_year, province, prov_cdf,
+                si, sf, rates, next_due, n_true, n_rec,
+                plan.base_probability(day0_date), bound_p, det_factor_max,
+                plan.points_exponent, plan.consequence, plan.amount_median(day0_date),
+                plan.amount_sigma, plan.pay_within, det_table,
+                spec.observation.misattribution.at(day0_date) or 0.0,
+                pts_in_force, pts.deltas(list(kinds), day0_date), pts.grade_bounds,
+                pts.jurisdiction, float(max(pts.base(day0_date), 1)), pts.floor,
+                pts.cap(day0_date), pts.recovery_days, pts.recovery_points,
+                cp, court.active,
+                meas.table, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
+                meas.interest_add,
+                economy.vector(spec.economy, day0_date),
+                victims[0], victims[1], victims[2], v_lo, v_hi,
+                recorder.acc, layout.events_true, layout.events_recorded,
+                layout.events_wrongful, layout.events_misattributed, layout.grades,
+                layout.sanctioned, layout.sanction_days,
+                recorder.points_day, recorder.grade_day, recorder.events_day,
+                recorder.start_grade, recorder.start_points,
+                log.on, log.cap, log.fill, log.buffers, resume,
+            )  # fmt: skip
+            log.collect()
+            if np.array_equal(resume, chunk_hi):
+                break
+            chunk_lo = resume
+        misattributed = recorder.end_epoch(day1_date)
+        progress(e + 1, n_epochs, day1_date - dt.timedelta(days=1))
+    timings["simulate_s"] = time.perf_counter() - clock
+
+    return Outcome(
+        scenario=scenario,
+        seed=seed,
+        start=start,
+        end=end,
+        population=pop,
+        si=si,
+        sf=sf,
+        n_true=n_true,
+        n_rec=n_rec,
+        province=province,
+        kinds=kinds,
+        grade_names=pts.grade_names if pts.active else (),
+        grade_bounds=pts.grade_bounds,
+        measure_names=meas.names,
+        points_active=pts.active,
+        timeseries=recorder.table(kinds, pts.grade_names if pts.active else (), meas.names),
+        events=log.table() if events else None,
+        timings=timings,
+    )
+
+
+def _points_dates(spec) -> list[dt.date]:
+    dates = [spec.jurisdiction.start, spec.jurisdiction.until] + spec.base.change_dates()
+    if spec.cap is not None:
+        dates += spec.cap.change_dates()
+    for delta in spec.deltas.values():
+        dates += delta.change_dates()
+    return [d for d in dates if d is not None]
+
+
+def _applies(spec, arrays, params) -> np.ndarray:
+    from scsim.mechanisms.attributes import BOOL, CITIZEN
+    from scsim.rules import compile_expr
+
+    expr = compile_expr(spec.applies_to, variables=CITIZEN, params=params, expect=BOOL)
+    return np.broadcast_to(expr.evaluate(arrays), arrays["age"].shape)
+
+
+def _redraw(next_due, rates, changed, bound_base, seed, day0) -> None:
+    """Draw a fresh next-candidate day where a citizen's rate factor changed (memoryless)."""
+    for k in range(rates.shape[0]):
+        who = np.flatnonzero(changed[k])
+        if who.size == 0:
+            continue
+        p = np.minimum(1.0, bound_base[k] * rates[k, who].astype(np.float64))
+        stream = rng.KIND_STREAM_BASE * rng.Stream.REDRAW + k
+        u = 1.0 - rng.uniform_np(seed, stream, who, day0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wait = 1 + np.floor(np.log(u) / np.log1p(-np.minimum(p, 1 - 1e-16)))
+        wait = np.where(p <= 0, NEVER, np.where(p >= 1, 1, wait))
+        next_due[k, who] = np.minimum(day0 - 1 + wait, NEVER).astype(np.int16)
+
+
+class _EventLog:
+    """Per-chunk buffers for the optional event log, flushed after every kernel call."""
+
+    def __init__(self, on: bool, n_chunks: int):
+        self.on = on
+        self.n_chunks = n_chunks
+        self.cap = 1
+        self.fill = np.zeros(n_chunks, dtype=np.int64)
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.buffers = self._alloc(1)
+
+    def _alloc(self, cap: int):
+        size = cap * self.n_chunks
+        return (
+            np.zeros(size, dtype=np.int32),
+            np.zeros(size, dtype=np.int64),
+            np.zeros(size, dtype=np.int8),
+            np.zeros(size, dtype=np.int16),
+            np.zeros(size, dtype=np.float64),
+        )
+
+    def reset(self, days: int, n_kinds: int) -> None:
+        self.fill[:] = 0
+        if self.on:
+            need = 4 * (days * n_kinds * LOG_SLOTS_PER_DAY + 64)
+            if self.cap < need:
+                self.cap = max(need, 1 << 16)
+                self.buffers = self._alloc(self.cap)
+
+    def collect(self) -> None:
+        if not self.on:
+            return
+        idx = np.concatenate(
+            [np.arange(c * self.cap, c * self.cap + self.fill[c]) for c in range(self.n_chunks)]
+        )
+        self.parts.append(tuple(b[idx].copy() for b in self.buffers))
+
+    def table(self) -> dict[str, np.ndarray]:
+        names = ("day", "citizen", "code", "kind", "value")
+        if not self.parts:
+            return {name: b[:0] for name, b in zip(names, self.buffers, strict=True)}
+        cols = [np.concatenate([p[j] for p in self.parts]) for j in range(5)]
+        order = np.lexsort((cols[0], cols[1]))  # by citizen, then day; stable within a day
+        return {name: col[order] for name, col in zip(names, cols, strict=True)}
+
+
+def thread_count() -> int:
+    return (
+        nb.get_num_threads()
+        if "NUMBA_NUM_THREADS" not in os.environ
+        else nb.config.NUMBA_NUM_THREADS
+    )

@@ -1,0 +1,74 @@
+"""The citizen attributes that scenario expressions may read, and their types.
+
+Two vocabularies: ``CITIZEN`` for rates and eligibility (evaluated over whole arrays each year),
+and ``STATUS`` for measures and detection, whose conditions read only small finite state and are
+compiled to lookup tables (see :mod:`scsim.mechanisms.measures`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scsim.engine.layout import DEBT, INCOME, WEALTH
+from scsim.population.census import PROVINCE_NAMES
+from scsim.rules import Bool, Number, Ordinal
+
+BOOL = Bool()
+NUM = Number()
+PROVINCE = Ordinal(tuple(PROVINCE_NAMES))
+
+# Attributes that define a citizen's "cell": five booleans packed into one uint8.
+CELL_FLAGS = ("urban", "hukou_urban", "migrant", "minority", "has_child")
+N_CELLS = 1 << len(CELL_FLAGS)
+
+CITIZEN = {
+    "age": NUM,
+    "male": BOOL,
+    "urban": BOOL,
+    "hukou_urban": BOOL,
+    "migrant": BOOL,
+    "interprovincial": BOOL,
+    "minority": BOOL,
+    "has_child": BOOL,
+    "income": NUM,
+    "wealth": NUM,
+    "debt": NUM,
+    "employment": NUM,
+    "province": PROVINCE,
+}
+
+# Attributes that change during a run; expressions reading them are re-evaluated every year.
+DYNAMIC = frozenset({"age", "income", "wealth", "debt", "province"})
+
+
+def cell_codes(pop) -> np.ndarray:
+    """Each citizen's cell code (uint8) from the five boolean attributes."""
+    code = np.zeros(len(pop), dtype=np.uint8)
+    for bit, name in enumerate(CELL_FLAGS):
+        code |= getattr(pop, name).astype(np.uint8) << bit
+    return code
+
+
+def cell_domains() -> dict[str, np.ndarray]:
+    """The value of each cell flag for cell codes 0..N_CELLS-1."""
+    codes = np.arange(N_CELLS)
+    return {name: ((codes >> bit) & 1).astype(bool) for bit, name in enumerate(CELL_FLAGS)}
+
+
+def citizen_arrays(pop, sf, province: np.ndarray, year: int) -> dict[str, np.ndarray]:
+    """The arrays behind ``CITIZEN`` for the current state (wealth etc. from the engine state)."""
+    return {
+        "age": pop.age(year),
+        "male": pop.sex == 1,
+        "urban": pop.urban,
+        "hukou_urban": pop.hukou_urban,
+        "migrant": pop.migrant,
+        "interprovincial": province != pop.hukou_province,
+        "minority": pop.minority,
+        "has_child": pop.has_child,
+        "income": sf[INCOME],
+        "wealth": sf[WEALTH],
+        "debt": sf[DEBT],
+        "employment": pop.employment,
+        "province": province,
+    }

@@ -1,0 +1,137 @@
+"""Behaviour: what citizens do, as daily event probabilities per kind.
+
+A citizen's daily probability of an event of kind k is
+
+    base_k(date) x heterogeneity_ik x modifier_k(attributes_i) x eligible_k(attributes_i)
+      x (1 - sensitivity_k x detection_ik) x (points_i / base) ** exponent_k
+
+The first five factors change only at year starts and dated-parameter changes; the engine keeps
+them as ``rates`` [kind, citizen]. The last factor, deterrence by one's own standing, is applied
+inside the kernel by thinning against its largest possible value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.engine import rng
+from scsim.rules import Expr, compile_expr
+from scsim.scenario.schema import Event, ScenarioSpec
+
+from .attributes import BOOL, CITIZEN, DYNAMIC, NUM
+
+CONSEQUENCES = ("none", "fine", "judgment", "move")
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """The event catalogue compiled for the engine."""
+
+    kinds: tuple[str, ...]
+    events: tuple[Event, ...]
+    modifiers: tuple[Expr, ...]
+    eligible: tuple[Expr, ...]
+    consequence: np.ndarray  # int8 index into CONSEQUENCES
+    pay_within: np.ndarray  # int32 days
+    amount_sigma: np.ndarray  # float64
+    points_exponent: np.ndarray  # float64
+    detection_sensitivity: np.ndarray  # float64
+
+    @property
+    def n(self) -> int:
+        return len(self.kinds)
+
+    def change_dates(self) -> list[dt.date]:
+        dates: list[dt.date] = []
+        for e in self.events:
+            dates += _rate_param(e).change_dates()
+            if e.amount is not None:
+                dates += e.amount.median.change_dates()
+        return dates
+
+    def base_probability(self, day: dt.date) -> np.ndarray:
+        """Daily probability per kind before citizen factors, in force on ``day``."""
+        return np.array([_daily(e, _rate_param(e).at(day)) for e in self.events])
+
+    def bound_probability(self, start: dt.date, end: dt.date) -> np.ndarray:
+        """The largest base probability per kind over the horizon (the thinning bound)."""
+        return np.array([_daily(e, _rate_param(e).max_over(start, end)) for e in self.events])
+
+    def amount_median(self, day: dt.date) -> np.ndarray:
+        return np.array(
+            [(e.amount.median.at(day) or 0.0) if e.amount else 0.0 for e in self.events]
+        )
+
+    def reads_dynamic(self) -> bool:
+        return any(expr.reads & DYNAMIC for expr in self.modifiers + self.eligible)
+
+
+def _rate_param(event: Event):
+    return event.daily_probability if event.daily_probability is not None else event.annual_rate
+
+
+def _daily(event: Event, value: float | None) -> float:
+    if value is None:
+        return 0.0
+    if event.daily_probability is not None:
+        return min(max(value, 0.0), 1.0)
+    return float(-np.expm1(-max(value, 0.0) / 365.25))
+
+
+def prepare(spec: ScenarioSpec, params: dict[str, float]) -> EventPlan:
+    """Compile the catalogue; expressions were checked at load time, so this cannot fail."""
+    kinds = tuple(spec.behaviour.events)
+    events = tuple(spec.behaviour.events.values())
+    return EventPlan(
+        kinds=kinds,
+        events=events,
+        modifiers=tuple(
+            compile_expr(e.modifier, variables=CITIZEN, params=params, expect=NUM) for e in events
+        ),
+        eligible=tuple(
+            compile_expr(e.eligible, variables=CITIZEN, params=params, expect=BOOL) for e in events
+        ),
+        consequence=np.array([CONSEQUENCES.index(e.consequence) for e in events], dtype=np.int8),
+        pay_within=np.array([e.pay_within_days for e in events], dtype=np.int32),
+        amount_sigma=np.array([e.amount.sigma if e.amount else 0.0 for e in events]),
+        points_exponent=np.array([e.deterrence.points_exponent for e in events]),
+        detection_sensitivity=np.array([e.deterrence.detection_sensitivity for e in events]),
+    )
+
+
+def heterogeneity(plan: EventPlan, seed: int, citizens: np.ndarray) -> dict[int, np.ndarray]:
+    """Per-citizen multipliers, drawn once, for the kinds that declare heterogeneity."""
+    out = {}
+    for k, event in enumerate(plan.events):
+        h = event.heterogeneity
+        if h is not None:
+            stream = rng.KIND_STREAM_BASE * rng.Stream.HETEROGENEITY + k
+            draw = rng.gamma_np(seed, stream, citizens, h.shape, h.scale)
+            out[k] = np.clip(draw, h.clip[0], h.clip[1]).astype(np.float32)
+    return out
+
+
+def citizen_rates(
+    plan: EventPlan,
+    arrays,
+    het: dict[int, np.ndarray],
+    detection: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
+    """Fill ``out`` [kind, citizen] with each citizen's static rate factor; returns the kinds
+    whose factor changed for at least one citizen, as a boolean mask [kind, citizen]."""
+    changed = np.zeros(out.shape, dtype=bool)
+    for k in range(plan.n):
+        factor = np.asarray(plan.modifiers[k].evaluate(arrays), dtype=np.float64)
+        factor = np.where(plan.eligible[k].evaluate(arrays), np.maximum(factor, 0.0), 0.0)
+        if k in het:
+            factor = factor * het[k]
+        if plan.detection_sensitivity[k] > 0:
+            factor = factor * (1.0 - plan.detection_sensitivity[k] * detection[k])
+        new = np.broadcast_to(factor, out.shape[1:]).astype(np.float32)
+        np.not_equal(out[k], new, out=changed[k])
+        out[k] = new
+    return changed

@@ -1,0 +1,66 @@
+"""Economy: income, wealth and debt evolve each epoch, and sanctions feed back.
+
+Per epoch of ``days`` days (a month is 30.44 days): effective income is base income times the
+product of the income factors of the measures in force; a share of it is saved; measures' monthly
+costs are spent; debt accrues interest (plus any sanction surcharge) and is repaid from a share of
+income while wealth allows. Negative wealth turns into debt. Base income grows at a dated rate.
+A listed debtor who loses income cannot save, so cannot pay, so stays listed: the poverty trap
+that the audit counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numba as nb
+import numpy as np
+
+from scsim.engine.layout import DEBT, INCOME, INCOME_EFFECTIVE, WEALTH
+from scsim.scenario.schema import Economy
+
+SAVINGS_RATE = 0
+INCOME_GROWTH = 1
+DEBT_INTEREST = 2
+REPAYMENT_SHARE = 3
+N_ECONOMY_PARAMS = 4
+DAYS_PER_MONTH = 365.25 / 12.0
+
+
+def vector(spec: Economy, day: dt.date) -> np.ndarray:
+    return np.array(
+        [
+            spec.savings_rate.at(day) or 0.0,
+            spec.income_growth.at(day) or 0.0,
+            spec.debt_interest.at(day) or 0.0,
+            spec.debt_repayment_share.at(day) or 0.0,
+        ]
+    )
+
+
+def change_dates(spec: Economy) -> list[dt.date]:
+    return [
+        d
+        for p in (spec.savings_rate, spec.income_growth, spec.debt_interest)
+        for d in p.change_dates()
+    ] + spec.debt_repayment_share.change_dates()
+
+
+@nb.njit(inline="always", cache=True)
+def update(sf, i, days, ep, income_factor, monthly_cost, interest_add):
+    """Advance one citizen's income, wealth and debt by one epoch."""
+    months = days / DAYS_PER_MONTH
+    income = sf[INCOME, i] * income_factor
+    sf[INCOME_EFFECTIVE, i] = income
+    wealth = sf[WEALTH, i] + months * (income * ep[SAVINGS_RATE] - monthly_cost)
+    debt = sf[DEBT, i]
+    if debt > 0.0:
+        debt *= 1.0 + (ep[DEBT_INTEREST] + interest_add) * days / 365.25
+        repay = min(debt, months * income * ep[REPAYMENT_SHARE], max(wealth, 0.0))
+        debt -= repay
+        wealth -= repay
+    if wealth < 0.0:
+        debt -= wealth
+        wealth = 0.0
+    sf[WEALTH, i] = wealth
+    sf[DEBT, i] = debt
+    sf[INCOME, i] *= (1.0 + ep[INCOME_GROWTH]) ** (days / 365.25)

@@ -1,0 +1,96 @@
+"""Measures: joint sanctions and rewards keyed to list status and grade.
+
+A measure's ``when`` condition reads only finite status (listed, scored, grade and the cell
+attributes), so it is evaluated once, on every combination, into a lookup table holding the
+1-based index of the clause that fired (0: the measure does not apply). The kernel looks a
+citizen up at each epoch start; the measure's effects then hold for the epoch:
+
+- ``income_factor`` multiplies income (job bans, lost promotions);
+- ``monthly_cost`` is spent from wealth each month (slow trains instead of flights; negative
+  for discounts);
+- ``pay_pressure`` adds to the monthly probability of paying an unpaid judgment;
+- ``interest_add`` adds to the annual interest rate on debt (loans refused, informal credit).
+
+A condition that reads ``grade`` never applies to a citizen who is not scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from scsim.rules import Expr, Ordinal, compile_expr
+from scsim.scenario.schema import ScenarioSpec
+
+from .attributes import BOOL, CELL_FLAGS, N_CELLS, cell_domains
+
+MAX_MEASURES = 31  # measure flags are bits of an int32
+
+
+def status_variables(grade_names: tuple[str, ...]) -> dict:
+    return {
+        "listed": BOOL,
+        "scored": BOOL,
+        "grade": Ordinal(grade_names),
+        **{name: BOOL for name in CELL_FLAGS},
+    }
+
+
+@dataclass(frozen=True)
+class MeasurePlan:
+    names: tuple[str, ...]
+    conditions: tuple[Expr, ...]
+    table: np.ndarray  # uint8 [measure, listed, scored, grade, cell]: clause index + 1, or 0
+    income_factor: np.ndarray
+    monthly_cost: np.ndarray
+    pay_pressure: np.ndarray
+    interest_add: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+
+def prepare(spec: ScenarioSpec, grade_names: tuple[str, ...], params) -> MeasurePlan:
+    names = tuple(spec.measures)
+    measures = tuple(spec.measures.values())
+    variables = status_variables(grade_names)
+    conditions = tuple(
+        compile_expr(m.when, variables=variables, params=params, expect=BOOL) for m in measures
+    )
+    n_grades = len(grade_names)
+    shape = (2, 2, n_grades, N_CELLS)
+    listed, scored, grade, cell = np.meshgrid(
+        [False, True], [False, True], np.arange(n_grades), np.arange(N_CELLS), indexing="ij"
+    )
+    cells = cell_domains()
+    arrays = {"listed": listed, "scored": scored, "grade": grade}
+    arrays.update({name: cells[name][cell] for name in CELL_FLAGS})
+    table = np.zeros((len(measures), *shape), dtype=np.uint8)
+    for m, cond in enumerate(conditions):
+        fired = np.broadcast_to(cond.which_clause(arrays), shape).astype(np.int16) + 1
+        if "grade" in cond.reads:
+            fired = np.where(scored, fired, 0)
+        table[m] = fired
+    effects = [m.effects for m in measures]
+    return MeasurePlan(
+        names=names,
+        conditions=conditions,
+        table=table,
+        income_factor=np.array([e.income_factor for e in effects]),
+        monthly_cost=np.array([e.monthly_cost for e in effects]),
+        pay_pressure=np.array([e.pay_pressure for e in effects]),
+        interest_add=np.array([e.interest_add for e in effects]),
+    )
+
+
+@nb.njit(inline="always", cache=True)
+def applicable(table, listed, scored, grade, cell):
+    """Bit m set when measure m applies to this status."""
+    flags = 0
+    for m in range(table.shape[0]):
+        if table[m, listed, scored, grade, cell] > 0:
+            flags |= 1 << m
+    return flags

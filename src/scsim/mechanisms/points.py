@@ -1,0 +1,148 @@
+"""A municipal points scheme (Rongcheng-style): base points, per-event deltas, recovery for clean
+time, a cap and a floor, grade bands, consent and jurisdiction.
+
+The kernel functions act on one citizen; :func:`prepare` turns the scenario section into arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from scsim.engine.layout import CLEAN_ANCHOR, POINTS
+from scsim.population.census import PROVINCE_NAMES
+from scsim.scenario.schema import PointsScheme
+
+NO_CAP = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class PointsPlan:
+    """A points scheme compiled to arrays; ``active`` is False when the scenario has none."""
+
+    active: bool
+    name: str
+    grade_names: tuple[str, ...]
+    grade_bounds: np.ndarray  # float64, lower bound of each band, ascending
+    jurisdiction: np.ndarray  # bool per province
+    start_day: int
+    until_day: int
+    recovery_days: int
+    recovery_points: int
+    floor: int
+    consent_required: bool
+    consent_share: float
+    spec: PointsScheme | None
+
+    def base(self, day: dt.date) -> int:
+        return int(round(self.spec.base.at(day) or 0)) if self.spec else 1000
+
+    def cap(self, day: dt.date) -> int:
+        if self.spec is None or self.spec.cap is None:
+            return NO_CAP
+        value = self.spec.cap.at(day)
+        return NO_CAP if value is None else int(round(value))
+
+    def deltas(self, kinds: list[str], day: dt.date) -> np.ndarray:
+        """Points change per recorded event of each kind, in force on ``day``."""
+        out = np.zeros(len(kinds), dtype=np.int32)
+        if self.spec is not None:
+            for k, kind in enumerate(kinds):
+                if kind in self.spec.deltas:
+                    out[k] = int(round(self.spec.deltas[kind].at(day) or 0))
+        return out
+
+    def max_cap(self, start: dt.date, end: dt.date) -> int:
+        if self.spec is None or self.spec.cap is None:
+            return NO_CAP
+        return int(round(self.spec.cap.max_over(start, end)))
+
+
+def prepare(name: str | None, spec: PointsScheme | None, start: dt.date) -> PointsPlan:
+    """Compile a points scheme (or its absence) into a plan."""
+    if spec is None:
+        return PointsPlan(
+            False, "", ("none",), np.zeros(1), np.zeros(len(PROVINCE_NAMES), bool),
+            0, 0, 1, 0, 0, False, 1.0, None,
+        )  # fmt: skip
+    jurisdiction = np.ones(len(PROVINCE_NAMES), dtype=bool)
+    if spec.jurisdiction.provinces is not None:
+        jurisdiction[:] = False
+        jurisdiction[[PROVINCE_NAMES.index(p) for p in spec.jurisdiction.provinces]] = True
+    start_day = 0 if spec.jurisdiction.start is None else (spec.jurisdiction.start - start).days
+    until_day = (
+        1 << 30 if spec.jurisdiction.until is None else (spec.jurisdiction.until - start).days
+    )
+    recovery = spec.recovery
+    return PointsPlan(
+        active=True,
+        name=name or "",
+        grade_names=tuple(spec.grades),
+        grade_bounds=np.array(list(spec.grades.values()), dtype=np.float64),
+        jurisdiction=jurisdiction,
+        start_day=max(start_day, 0),
+        until_day=until_day,
+        recovery_days=recovery.clean_days if recovery else 1,
+        recovery_points=recovery.points if recovery else 0,
+        floor=int(round(spec.floor)),
+        consent_required=spec.consent.required,
+        consent_share=spec.consent.share,
+        spec=spec,
+    )
+
+
+@nb.njit(inline="always", cache=True)
+def grade_of(points, bounds):
+    """Index of the grade band that ``points`` falls in (0 = lowest; below all bands is 0)."""
+    g = 0
+    for j in range(1, bounds.size):
+        if points >= bounds[j]:
+            g = j
+    return g
+
+
+@nb.njit(inline="always", cache=True)
+def set_points(si, i, value, day, floor, cap, bounds, day0, points_day, grade_day):
+    """Set a scored citizen's points (clamped) and book the change on ``day``'s daily tallies."""
+    old = si[POINTS, i]
+    new = min(max(value, floor), cap)
+    if new != old:
+        si[POINTS, i] = new
+        points_day[day - day0] += new - old
+        g_old = grade_of(old, bounds)
+        g_new = grade_of(new, bounds)
+        if g_old != g_new:
+            grade_day[day - day0, g_old] -= 1
+            grade_day[day - day0, g_new] += 1
+    return new - old
+
+
+@nb.njit(inline="always", cache=True)
+def credit_recovery(si, i, day, rdays, rpoints, floor, cap, bounds, day0, points_day, grade_day):
+    """Credit recovery for every full run of ``rdays`` clean days completed before ``day``.
+
+    Each credit lands on the day its run completes; the anchor advances by whole runs, so a
+    partial run carries over into the next epoch.
+    """
+    runs = (day - 1 - si[CLEAN_ANCHOR, i]) // rdays
+    if runs <= 0:
+        return
+    anchor = si[CLEAN_ANCHOR, i]
+    if rpoints > 0:
+        for j in range(1, runs + 1):
+            value = si[POINTS, i] + rpoints
+            set_points(
+                si, i, value, anchor + rdays * j, floor, cap, bounds, day0, points_day, grade_day
+            )
+    si[CLEAN_ANCHOR, i] = anchor + runs * rdays
+
+
+@nb.njit(inline="always", cache=True)
+def deduct_or_reward(si, i, day, delta, floor, cap, bounds, day0, points_day, grade_day):
+    """Apply a recorded event's delta; a deduction also restarts the clean-day count."""
+    set_points(si, i, si[POINTS, i] + delta, day, floor, cap, bounds, day0, points_day, grade_day)
+    if delta < 0:
+        si[CLEAN_ANCHOR, i] = day

@@ -1,0 +1,577 @@
+"""The run directory: an atomic writer, a validating reader and DuckDB views over its Parquet files.
+
+A run lives in ``<out>/<scenario-name>-<hash8>-s<seed>/`` and holds ``manifest.json``,
+``timeseries.parquet``, ``citizens.parquet`` and optionally ``events.parquet``. It is written into
+a hidden sibling directory and renamed into place only once complete, so a directory with that
+name and a manifest saying ``complete`` is always a whole run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scsim import __version__
+
+FORMAT_VERSION = 1
+
+MANIFEST = "manifest.json"
+TIMESERIES = "timeseries.parquet"
+CITIZENS = "citizens.parquet"
+EVENTS = "events.parquet"
+
+HASH_KEY = b"scsim.scenario_hash"
+VERSION_KEY = b"scsim.version"
+
+TIMESERIES_SCHEMA = pa.schema(
+    [
+        ("date", pa.date32()),
+        ("metric", pa.string()),
+        ("group", pa.string()),
+        ("category", pa.string()),
+        ("value", pa.float64()),
+    ]
+)
+
+CITIZEN_ROW_GROUP = 1 << 20  # rows per Parquet row group in citizens.parquet
+COMPRESSION = "zstd"
+
+Column = np.ndarray | tuple[np.ndarray, list[str]]
+
+
+class RunError(Exception):
+    """A run directory cannot be read or queried."""
+
+
+class RunNotFound(RunError):
+    """There is no run at the given path."""
+
+
+class IncompleteRun(RunError):
+    """The run exists but was never finished (interrupted, or its files are damaged)."""
+
+
+class IncompatibleRun(RunError):
+    """The run was written in another on-disk format version."""
+
+
+def run_dir_name(scenario_name: str, scenario_hash: str, seed: int) -> str:
+    """The directory name of a run: ``<name>-<hash8>-s<seed>``."""
+    return f"{scenario_name}-{scenario_hash[:8]}-s{seed}"
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def _json_default(obj: Any) -> Any:
+    """Make numpy scalars/arrays, dates, paths and sets JSON-serialisable."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, dt.date | dt.datetime | dt.time):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, set | frozenset):
+        return sorted(obj, key=str)
+    raise TypeError(f"manifest value of type {type(obj).__name__} is not JSON-serialisable")
+
+
+def _with_metadata(schema: pa.Schema, scenario_hash: str) -> pa.Schema:
+    """The schema with the scsim key-value metadata added."""
+    meta = dict(schema.metadata or {})
+    meta[HASH_KEY] = scenario_hash.encode()
+    meta[VERSION_KEY] = __version__.encode()
+    return schema.with_metadata(meta)
+
+
+def _index_dtype(n_labels: int) -> type[np.signedinteger]:
+    """The smallest signed integer dtype that indexes ``n_labels`` labels."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_labels <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
+def _check_categorical(name: str, codes: np.ndarray, labels: list[str]) -> None:
+    """Reject codes outside ``[-1, len(labels))``; -1 marks a missing value."""
+    if codes.dtype.kind not in "iu":
+        raise TypeError(f"column '{name}': categorical codes must be integers, not {codes.dtype}")
+    if codes.size and (codes.min() < -1 or codes.max() >= len(labels)):
+        raise ValueError(
+            f"column '{name}': codes range {codes.min()}..{codes.max()} but there are "
+            f"{len(labels)} labels (use -1 for missing)"
+        )
+
+
+def _categorical(codes: np.ndarray, labels: pa.Array) -> pa.DictionaryArray:
+    """A dictionary array from integer codes; negative codes become nulls."""
+    mask = codes < 0 if codes.dtype.kind == "i" else None
+    if mask is not None and not mask.any():
+        mask = None
+    indices = pa.array(codes.astype(_index_dtype(len(labels)), copy=False), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, labels)
+
+
+def _column_length(value: Column) -> int:
+    """The number of rows in one caller column."""
+    return len(value[0]) if isinstance(value, tuple) else len(value)
+
+
+def _to_arrow(value: Column, start: int, stop: int, labels: pa.Array | None) -> pa.Array:
+    """Rows ``[start, stop)`` of one caller column as an Arrow array."""
+    if isinstance(value, tuple):
+        assert labels is not None
+        return _categorical(np.asarray(value[0])[start:stop], labels)
+    return pa.array(np.asarray(value)[start:stop])
+
+
+def _prepare_columns(columns: Mapping[str, Column]) -> tuple[int, dict[str, pa.Array | None]]:
+    """Check the columns share one length and pre-build dictionaries of categoricals."""
+    lengths = {name: _column_length(v) for name, v in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"columns differ in length: {lengths}")
+    labels: dict[str, pa.Array | None] = {}
+    for name, value in columns.items():
+        if isinstance(value, tuple):
+            codes, names = np.asarray(value[0]), list(value[1])
+            _check_categorical(name, codes, names)
+            labels[name] = pa.array(names, type=pa.string())
+        else:
+            labels[name] = None
+    return next(iter(lengths.values()), 0), labels
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or directory to stable storage (best effort)."""
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    """Remove a file or directory tree."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+class RunWriter:
+    """Write one run directory atomically: use as a context manager and call ``commit()``."""
+
+    def __init__(self, out_root: Path, name: str, *, scenario_hash: str) -> None:
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError(f"invalid run directory name {name!r}")
+        self.out_root = Path(out_root)
+        self.name = name
+        self.scenario_hash = scenario_hash
+        self.final_path = self.out_root / name
+        self._token = f"{os.getpid()}-{secrets.token_hex(3)}"  # unique even within a process
+        self.tmp_path = self.out_root / f".{name}.partial-{self._token}"
+        self._written: set[str] = set()
+        self._done = False
+        self.out_root.mkdir(parents=True, exist_ok=True)
+        self._remove_stale()
+        self.tmp_path.mkdir()
+
+    def _remove_stale(self) -> None:
+        """Delete leftovers of this run name from processes that died (e.g. killed -9)."""
+        for prefix in (f".{self.name}.partial-", f".{self.name}.old-"):
+            for path in self.out_root.glob(f"{prefix}*"):
+                pid = path.name.removeprefix(prefix).split("-")[0]
+                if pid.isdigit() and not _pid_alive(int(pid)):
+                    with contextlib.suppress(OSError):
+                        _remove(path)
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._done:
+            self.abort(exc)
+
+    def _check_open(self, filename: str) -> Path:
+        """The temp path of ``filename``, refusing writes after commit/abort or twice."""
+        if self._done:
+            raise RuntimeError("this RunWriter is closed (committed or aborted)")
+        if filename in self._written:
+            raise RuntimeError(f"{filename} was already written")
+        return self.tmp_path / filename
+
+    def write_timeseries(self, table: pa.Table) -> None:
+        """Write the tidy time series (date, metric, group, category, value)."""
+        path = self._check_open(TIMESERIES)
+        if sorted(table.column_names) != sorted(TIMESERIES_SCHEMA.names):
+            raise ValueError(
+                f"timeseries columns are {table.column_names}, expected {TIMESERIES_SCHEMA.names}"
+            )
+        table = table.select(TIMESERIES_SCHEMA.names).cast(TIMESERIES_SCHEMA)
+        table = table.replace_schema_metadata(
+            _with_metadata(table.schema, self.scenario_hash).metadata
+        )
+        pq.write_table(table, path, compression=COMPRESSION)
+        self._written.add(TIMESERIES)
+
+    def write_citizens(self, columns: Mapping[str, Column]) -> None:
+        """Write one row per agent: ``id`` first, then the given columns, in zstd row groups.
+
+        A column is a numpy array, or ``(codes, labels)`` for a categorical (code -1 = missing),
+        written as a dictionary column. Without an ``id`` column, ids are ``0..n-1``.
+        """
+        path = self._check_open(CITIZENS)
+        n, labels = _prepare_columns(columns)
+        ordered: dict[str, Column] = {"id": np.asarray(columns.get("id", np.arange(n)))}
+        ordered.update((k, v) for k, v in columns.items() if k != "id")
+        labels.setdefault("id", None)
+        if ordered["id"].dtype != np.int64:
+            ordered["id"] = ordered["id"].astype(np.int64)
+        first = self._citizen_batch(ordered, labels, 0, min(n, CITIZEN_ROW_GROUP))
+        schema = _with_metadata(first.schema, self.scenario_hash)
+        with pq.ParquetWriter(path, schema, compression=COMPRESSION) as writer:
+            writer.write_batch(first, row_group_size=CITIZEN_ROW_GROUP)
+            for start in range(CITIZEN_ROW_GROUP, n, CITIZEN_ROW_GROUP):
+                stop = min(n, start + CITIZEN_ROW_GROUP)
+                batch = self._citizen_batch(ordered, labels, start, stop)
+                writer.write_batch(batch, row_group_size=CITIZEN_ROW_GROUP)
+        self._written.add(CITIZENS)
+
+    @staticmethod
+    def _citizen_batch(
+        columns: Mapping[str, Column], labels: Mapping[str, pa.Array | None], start: int, stop: int
+    ) -> pa.RecordBatch:
+        """Rows ``[start, stop)`` of all citizen columns as one record batch."""
+        arrays = [_to_arrow(v, start, stop, labels[k]) for k, v in columns.items()]
+        return pa.RecordBatch.from_arrays(arrays, names=list(columns))
+
+    def write_events(self, table: pa.Table | Mapping[str, Column]) -> None:
+        """Write the optional event log (a table, or a dict of columns like ``write_citizens``)."""
+        path = self._check_open(EVENTS)
+        if not isinstance(table, pa.Table):
+            n, labels = _prepare_columns(table)
+            table = pa.Table.from_batches([self._citizen_batch(table, labels, 0, n)])
+        table = table.replace_schema_metadata(
+            _with_metadata(table.schema, self.scenario_hash).metadata
+        )
+        pq.write_table(table, path, compression=COMPRESSION, row_group_size=CITIZEN_ROW_GROUP)
+        self._written.add(EVENTS)
+
+    def commit(self, manifest: Mapping[str, Any]) -> Path:
+        """Write manifest.json (status complete), move the run into place and return its path."""
+        if self._done:
+            raise RuntimeError("this RunWriter is closed (committed or aborted)")
+        missing = [f for f in (TIMESERIES, CITIZENS) if f not in self._written]
+        if missing:
+            raise RuntimeError(f"cannot commit the run: {', '.join(missing)} not written")
+        given_hash = manifest.get("scenario_hash", self.scenario_hash)
+        if given_hash != self.scenario_hash:
+            raise ValueError(
+                f"manifest scenario_hash {given_hash!r} differs from the writer's "
+                f"{self.scenario_hash!r}"
+            )
+        for name in self._written:
+            _fsync(self.tmp_path / name)
+        data = dict(manifest)
+        data["scenario_hash"] = self.scenario_hash
+        data["format_version"] = FORMAT_VERSION
+        data["files"] = {n: (self.tmp_path / n).stat().st_size for n in sorted(self._written)}
+        data["written_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        data["status"] = "complete"
+        self._write_manifest(data)
+        self._move_into_place()
+        self._done = True
+        return self.final_path
+
+    def abort(self, exc: BaseException | None = None) -> None:
+        """Discard the partial run; if it cannot be removed, mark it incomplete."""
+        if self._done:
+            return
+        self._done = True
+        try:
+            _remove(self.tmp_path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            reason = f"{type(exc).__name__}: {exc}" if exc is not None else "aborted"
+            with contextlib.suppress(OSError):
+                self._write_manifest(
+                    {
+                        "status": "incomplete",
+                        "format_version": FORMAT_VERSION,
+                        "scenario_hash": self.scenario_hash,
+                        "error": reason,
+                    }
+                )
+
+    def _write_manifest(self, data: Mapping[str, Any]) -> None:
+        """Write manifest.json into the temp dir via a temp file and rename."""
+        tmp = self.tmp_path / f".{MANIFEST}.tmp"
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.tmp_path / MANIFEST)
+
+    def _move_into_place(self) -> None:
+        """Rename the temp dir to the final name, swapping out any previous run."""
+        try:
+            os.rename(self.tmp_path, self.final_path)
+        except OSError:
+            if not self.final_path.exists() and not self.final_path.is_symlink():
+                raise
+            self._swap_into_place()
+        _fsync(self.out_root)
+
+    def _swap_into_place(self) -> None:
+        """Replace an existing final dir: old aside, new in, old deleted."""
+        old = self.out_root / f".{self.name}.old-{self._token}"
+        os.rename(self.final_path, old)
+        try:
+            os.rename(self.tmp_path, self.final_path)
+        except OSError:
+            os.rename(old, self.final_path)
+            raise
+        with contextlib.suppress(OSError):
+            _remove(old)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def _sql_str(value: object) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _sql_num(value: object) -> str:
+    """A SQL numeric literal, or NULL."""
+    if value is None or isinstance(value, bool):
+        return "NULL"
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "NULL"
+    return repr(number) if np.isfinite(number) else "NULL"
+
+
+def _runs_below(path: Path, limit: int = 5) -> list[str]:
+    """Names of run directories directly inside ``path`` (to hint at a likely mistake)."""
+    try:
+        found = sorted(p.name for p in path.iterdir() if (p / MANIFEST).is_file())
+    except OSError:
+        return []
+    return found[:limit] + (["…"] if len(found) > limit else [])
+
+
+def _arrow_table(relation: duckdb.DuckDBPyRelation) -> pa.Table:
+    """A DuckDB relation as an Arrow table, across DuckDB versions."""
+    to_table = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+    return to_table()
+
+
+class Run:
+    """A complete run directory, opened for reading and querying."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.manifest: dict[str, Any] = self._load_manifest()
+        self._check_files()
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+    def _load_manifest(self) -> dict[str, Any]:
+        """Read and validate manifest.json."""
+        if not self.path.is_dir():
+            what = "is not a directory" if self.path.exists() else "does not exist"
+            raise RunNotFound(f"no run at {self.path}: the path {what} — check the path")
+        file = self.path / MANIFEST
+        if not file.is_file():
+            runs = _runs_below(self.path)
+            if runs:
+                raise RunNotFound(
+                    f"{self.path} is not a run directory but holds runs — pick one: "
+                    + ", ".join(runs)
+                )
+            raise RunNotFound(
+                f"no run at {self.path}: there is no {MANIFEST} — not a run directory"
+            )
+        try:
+            manifest = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise IncompleteRun(
+                f"run {self.path}: {MANIFEST} cannot be read ({exc}) — the run is damaged; "
+                "run it again"
+            ) from None
+        if not isinstance(manifest, dict):
+            raise IncompleteRun(f"run {self.path}: {MANIFEST} is not a JSON object; run it again")
+        status = manifest.get("status")
+        if status != "complete":
+            raise IncompleteRun(
+                f"run {self.path}: status is {status!r} — the run was interrupted or is still "
+                "being written; run it again"
+            )
+        version = manifest.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IncompatibleRun(
+                f"run {self.path} uses run format version {version!r}, this scsim "
+                f"({__version__}) reads version {FORMAT_VERSION} — re-run the scenario with "
+                "this version of scsim"
+            )
+        return manifest
+
+    def _check_files(self) -> None:
+        """Every file the manifest lists must exist with the recorded size."""
+        for name, size in (self.manifest.get("files") or {}).items():
+            file = self.path / name
+            if not file.is_file():
+                raise IncompleteRun(f"run {self.path}: {name} is missing — run it again")
+            if size is not None and file.stat().st_size != size:
+                raise IncompleteRun(
+                    f"run {self.path}: {name} has {file.stat().st_size} bytes, the manifest "
+                    f"says {size} — the file was changed or truncated; run it again"
+                )
+        for name in (TIMESERIES, CITIZENS):
+            if not (self.path / name).is_file():
+                raise IncompleteRun(f"run {self.path}: {name} is missing — run it again")
+
+    @property
+    def name(self) -> str:
+        """The scenario name."""
+        scenario = self.manifest.get("scenario")
+        if isinstance(scenario, dict) and scenario.get("name"):
+            return str(scenario["name"])
+        if self.manifest.get("name"):
+            return str(self.manifest["name"])
+        return self.path.name.rsplit("-", 2)[0]
+
+    @property
+    def scenario_hash(self) -> str:
+        """The full scenario hash."""
+        return str(self.manifest.get("scenario_hash", ""))
+
+    @property
+    def hash8(self) -> str:
+        """The first eight characters of the scenario hash."""
+        return self.scenario_hash[:8]
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the run."""
+        seed = self.manifest.get("seed")
+        return int(seed) if seed is not None else None
+
+    @property
+    def population(self) -> dict[str, Any]:
+        """The population block of the manifest (n_agents, real_population, …)."""
+        return dict(self.manifest.get("population") or {})
+
+    @property
+    def weight(self) -> float | None:
+        """Real persons per agent."""
+        pop = self.population
+        if pop.get("weight") is not None:
+            return float(pop["weight"])
+        if pop.get("n_agents") and pop.get("real_population") is not None:
+            return float(pop["real_population"]) / float(pop["n_agents"])
+        return None
+
+    @property
+    def has_events(self) -> bool:
+        """Whether the run carries an event log."""
+        return (self.path / EVENTS).is_file()
+
+    def file(self, name: str) -> Path:
+        """The path of one file in the run directory."""
+        return self.path / name
+
+    def parquet_metadata(self, name: str) -> dict[str, str]:
+        """The scsim key-value metadata of one Parquet file."""
+        meta = pq.read_schema(self.path / name).metadata or {}
+        return {k.decode(): v.decode() for k, v in meta.items() if k.startswith(b"scsim.")}
+
+    def timeseries(self) -> pa.Table:
+        """The tidy time series."""
+        return pq.read_table(self.path / TIMESERIES)
+
+    def citizens(self, columns: list[str] | None = None) -> pa.Table:
+        """The citizens snapshot (all columns, or the ones named)."""
+        return pq.read_table(self.path / CITIZENS, columns=columns)
+
+    def events(self) -> pa.Table:
+        """The event log; raises RunError if the run has none."""
+        if not self.has_events:
+            raise RunError(f"run {self.path} has no event log ({EVENTS})")
+        return pq.read_table(self.path / EVENTS)
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with views over this run's files and its manifest."""
+        con = duckdb.connect(":memory:")
+        views = [TIMESERIES, CITIZENS] + ([EVENTS] if self.has_events else [])
+        for filename in views:
+            view = filename.removesuffix(".parquet")
+            source = _sql_str(self.path.resolve() / filename)
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({source})")
+        pop = self.population
+        con.execute(
+            "CREATE VIEW manifest AS SELECT "
+            f"{_sql_str(self.name)} AS name, "
+            f"{_sql_str(self.scenario_hash)} AS scenario_hash, "
+            f"CAST({_sql_num(self.seed)} AS BIGINT) AS seed, "
+            f"CAST({_sql_num(pop.get('n_agents'))} AS BIGINT) AS n_agents, "
+            f"CAST({_sql_num(pop.get('real_population'))} AS DOUBLE) AS real_population, "
+            f"CAST({_sql_num(self.weight)} AS DOUBLE) AS weight"
+        )
+        return con
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run SQL against the run's views; a DuckDB error becomes ``RunError``."""
+        con = self.connect()
+        try:
+            relation = con.sql(sql, params=params)
+            return _arrow_table(relation) if relation is not None else pa.table({})
+        except duckdb.Error as exc:
+            raise RunError(f"query failed: {exc}") from None
+        finally:
+            con.close()

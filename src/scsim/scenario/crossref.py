@@ -1,0 +1,82 @@
+"""Checks that span sections: every name a scenario uses must exist, every date must fit the horizon."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from scsim.population.census import PROVINCE_NAMES
+from scsim.scenario.errors import PathError, did_you_mean
+
+if TYPE_CHECKING:
+    from scsim.scenario.schema import ScenarioSpec
+
+
+def check_cross_references(spec: ScenarioSpec) -> list[PathError]:
+    """All cross-section problems of a scenario, each at the path where it is written."""
+    errors: list[PathError] = []
+    events = set(spec.behaviour.events)
+    horizon = (spec.world.start, spec.world.end)
+
+    def unknown_event(path: tuple, name: str) -> None:
+        if name not in events:
+            errors.append(PathError(path, f"unknown event '{name}'{did_you_mean(name, events)}"))
+
+    def province_list(path: tuple, names: tuple[str, ...] | None) -> None:
+        for i, name in enumerate(names or ()):
+            if name not in PROVINCE_NAMES:
+                hint = did_you_mean(name, PROVINCE_NAMES)
+                errors.append(PathError((*path, i), f"unknown province '{name}'{hint}"))
+
+    def inside_horizon(path: tuple, day: dt.date | None) -> None:
+        if day is not None and not horizon[0] <= day <= horizon[1]:
+            errors.append(
+                PathError(
+                    path,
+                    f"{day} is outside the scenario's horizon {horizon[0]} to {horizon[1]}",
+                )
+            )
+
+    for kind in spec.observation.detection:
+        unknown_event(("observation", "detection", kind), kind)
+    province_list(("world", "population", "provinces"), spec.world.population.provinces)
+
+    kinds: dict[str, str] = {}
+    for name, scheme in spec.schemes.items():
+        if scheme.kind in kinds:
+            errors.append(
+                PathError(
+                    ("schemes", name, "kind"),
+                    f"only one '{scheme.kind}' scheme per scenario for now "
+                    f"('{kinds[scheme.kind]}' is one already)",
+                )
+            )
+        kinds.setdefault(scheme.kind, name)
+        if scheme.kind == "points":
+            for event in scheme.deltas:
+                unknown_event(("schemes", name, "deltas", event), event)
+            province_list(
+                ("schemes", name, "jurisdiction", "provinces"), scheme.jurisdiction.provinces
+            )
+            inside_horizon(("schemes", name, "jurisdiction", "from"), scheme.jurisdiction.start)
+            if scheme.cap is not None and scheme.cap.at(spec.world.start) is not None:
+                base = scheme.base.at(spec.world.start) or 0.0
+                if scheme.cap.at(spec.world.start) < base:
+                    errors.append(PathError(("schemes", name, "cap"), "the cap is below the base"))
+        elif scheme.national_from < scheme.list_from:
+            errors.append(
+                PathError(
+                    ("schemes", name, "national_from"),
+                    "the list cannot be national before it exists (national_from < list_from)",
+                )
+            )
+
+    for name, target in spec.calibration.items():
+        inside_horizon(("calibration", name, "period", 0), target.period[0])
+        inside_horizon(("calibration", name, "period", 1), target.period[1])
+
+    for name, reform in spec.reforms.items():
+        for i, setting in enumerate(reform.set):
+            inside_horizon(("reforms", name, "set", i, "from"), setting.start)
+            inside_horizon(("reforms", name, "set", i, "until"), setting.until)
+    return errors

@@ -1,0 +1,364 @@
+"""Load scenario YAML safely, remembering where every key and value was written.
+
+``include:`` at the top of a file names other files (relative to it) that are merged underneath
+it; a folder stands for the ``scenario.yaml`` inside it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import yaml
+
+from scsim.scenario.errors import Issue, IssueCollector, ScenarioError, format_path
+
+DataPath = tuple[object, ...]
+FOLDER_ENTRY = "scenario.yaml"
+INCLUDE_KEY = "include"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+# YAML 1.2 floats: unlike PyYAML's YAML 1.1 rule, 1e-3 and 2E6 are numbers, not strings.
+_FLOAT_PATTERN = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)
+    |[-+]?(?:[0-9][0-9_]*)\.[0-9_]*
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.VERBOSE,
+)
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading exponent floats such as ``1e-3`` as numbers."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _FLOAT_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_PATTERN, list("-+0123456789."))
+
+
+class Mark(NamedTuple):
+    """A place in a file; line and column are 1-based."""
+
+    file: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where one mapping entry or sequence item was written (for items, key is the item)."""
+
+    key: Mark
+    value: Mark
+    value_end: Mark
+    key_style: str | None  # "" plain, "'" or '"' quoted, None when there is no key
+    value_style: str | None  # as key_style, "|" or ">" for block scalars, None for collections
+
+
+@dataclass
+class Positions:
+    """Where each entry of loaded data was written, by data path such as ``("schemes", "x")``."""
+
+    root: Mark
+    spots: dict[DataPath, Spot] = field(default_factory=dict)
+
+    def spot(self, path: DataPath) -> Spot | None:
+        """The recorded spot of ``path``, if it was written in a file."""
+        return self.spots.get(tuple(path))
+
+    def key(self, path: DataPath) -> Mark | None:
+        """Where the key of ``path`` (or the sequence item) was written."""
+        spot = self.spot(path)
+        return spot.key if spot else None
+
+    def value(self, path: DataPath) -> Mark | None:
+        """Where the value of ``path`` starts."""
+        spot = self.spot(path)
+        return spot.value if spot else None
+
+    def nearest(self, path: DataPath, *, key: bool = True) -> Mark:
+        """The mark of ``path``, else the key of its longest written prefix, else the file start."""
+        path = tuple(path)
+        spot = self.spots.get(path)
+        if spot:
+            return spot.key if key else spot.value
+        for n in range(len(path) - 1, 0, -1):
+            spot = self.spots.get(path[:n])
+            if spot:
+                return spot.key
+        return self.root
+
+    def is_quoted(self, path: DataPath, *, key: bool = False) -> bool:
+        """Whether the value (or the key) at ``path`` was written in quotes."""
+        spot = self.spot(path)
+        style = (spot.key_style if key else spot.value_style) if spot else None
+        return style in ("'", '"')
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, tuple) and path in self.spots
+
+
+@dataclass
+class _Loaded:
+    data: dict
+    spots: dict[DataPath, Spot]
+
+
+def load_yaml(path: Path) -> tuple[dict, Positions]:
+    """Load a scenario file or folder with its includes; raise ScenarioError on any problem."""
+    path = Path(path)
+    file = path / FOLDER_ENTRY if path.is_dir() else path
+    if not file.is_file():
+        message = f"no {FOLDER_ENTRY} in this folder" if path.is_dir() else "no such file"
+        raise ScenarioError([Issue(str(path), 0, 0, "", message)])
+    issues = IssueCollector()
+    loaded = _load_file(file, (), issues)
+    issues.raise_if_any()
+    assert loaded is not None  # a file that failed to load always leaves an issue
+    return loaded.data, Positions(Mark(str(file), 1, 1), loaded.spots)
+
+
+def _load_file(file: Path, chain: tuple[Path, ...], issues: IssueCollector) -> _Loaded | None:
+    """Load one file and, beneath it, the files it includes."""
+    parsed = _parse(file, issues)
+    if parsed is None:
+        return None
+    data, spots = parsed
+    if not isinstance(data, dict):
+        issues.add(
+            Issue(str(file), 1, 1, "", "a scenario file must be a mapping of keys to values")
+        )
+        return None
+    merged = _Loaded({}, {})
+    for entry, target in _include_targets(data.pop(INCLUDE_KEY, None), file, spots, issues):
+        included = _load_include(file, chain, entry, target, spots, issues)
+        if included is not None:
+            merged = _overlay(merged, included)
+    own = {p: s for p, s in spots.items() if p[0] != INCLUDE_KEY}
+    return _overlay(merged, _Loaded(data, own))
+
+
+def _load_include(
+    file: Path,
+    chain: tuple[Path, ...],
+    entry: DataPath,
+    target: Path,
+    spots: dict[DataPath, Spot],
+    issues: IssueCollector,
+) -> _Loaded | None:
+    """Load an included file, reporting a missing file or a cycle at the include entry."""
+    target = target / FOLDER_ENTRY if target.is_dir() else target
+    ancestors = (*chain, file)
+    resolved = [p.resolve() for p in ancestors]
+    if target.resolve() in resolved:
+        start = resolved.index(target.resolve())
+        cycle = " → ".join(str(p) for p in (*ancestors[start:], target))
+        issues.add(_issue_at(spots, entry, file, f"include cycle: {cycle}"))
+        return None
+    if not target.is_file():
+        issues.add(_issue_at(spots, entry, file, f"included file '{target}' does not exist"))
+        return None
+    return _load_file(target, ancestors, issues)
+
+
+def _include_targets(
+    value: object, file: Path, spots: dict[DataPath, Spot], issues: IssueCollector
+) -> list[tuple[DataPath, Path]]:
+    """The files named by an ``include:`` value, with the data path of each entry."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        entries: list[tuple[DataPath, object]] = [((INCLUDE_KEY,), value)]
+    elif isinstance(value, list):
+        entries = [((INCLUDE_KEY, i), item) for i, item in enumerate(value)]
+    else:
+        message = "'include' takes a file path or a list of file paths"
+        issues.add(_issue_at(spots, (INCLUDE_KEY,), file, message))
+        return []
+    targets = []
+    for entry, item in entries:
+        if isinstance(item, str) and item:
+            targets.append((entry, file.parent / item))
+        else:
+            issues.add(_issue_at(spots, entry, file, f"expected a file path, got {item!r}"))
+    return targets
+
+
+def _issue_at(spots: dict[DataPath, Spot], path: DataPath, file: Path, message: str) -> Issue:
+    """An issue at the value of ``path`` in a file being loaded."""
+    spot = spots.get(path)
+    mark = spot.value if spot else Mark(str(file), 1, 1)
+    return Issue(mark.file, mark.line, mark.col, format_path(path), message)
+
+
+def _overlay(base: _Loaded, top: _Loaded) -> _Loaded:
+    """``top`` merged over ``base``: mappings merge, anything else in ``top`` replaces."""
+    data = _deep_merge(base.data, top.data)
+    spots = {p: s for p, s in {**base.spots, **top.spots}.items() if _exists(data, p)}
+    return _Loaded(data, spots)
+
+
+def _deep_merge(base: dict, top: dict) -> dict:
+    """A new mapping with ``top`` merged recursively over ``base``."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        both_maps = isinstance(below, dict) and isinstance(value, dict)
+        merged[key] = _deep_merge(below, value) if both_maps else value
+    return merged
+
+
+def _exists(data: object, path: DataPath) -> bool:
+    """Whether ``path`` leads to something in ``data``."""
+    for key in path:
+        in_map = isinstance(data, dict) and key in data
+        in_list = isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data)
+        if not (in_map or in_list):
+            return False
+        data = data[key]
+    return True
+
+
+def _parse(file: Path, issues: IssueCollector) -> tuple[object, dict[DataPath, Spot]] | None:
+    """Parse one file into plain data and spots; None (with an issue) when it cannot be read."""
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        issues.add(Issue(name, 0, 0, "", f"cannot read the file: {exc}"))
+        return None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}, {}
+        builder = _Builder(loader, name, issues)
+        return builder.build(node, ()), builder.spots
+    except yaml.MarkedYAMLError as exc:
+        issues.add(_syntax_issue(exc, name))
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        issues.add(Issue(name, line, col, "", f"character #x{exc.character:04x}: {exc.reason}"))
+    except yaml.YAMLError as exc:
+        issues.add(Issue(name, 0, 0, "", f"invalid YAML: {exc}"))
+    finally:
+        loader.dispose()
+    return None
+
+
+def _syntax_issue(exc: yaml.MarkedYAMLError, name: str) -> Issue:
+    """A YAML syntax error as an issue at the place the parser gave up."""
+    mark = exc.problem_mark or exc.context_mark
+    message = exc.problem or exc.context or "invalid YAML"
+    context = exc.context_mark
+    if exc.problem and exc.context and context is not None:
+        message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+    if "'\\t'" in message:
+        message += " — indent with spaces, not tabs"
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    return Issue(name, line, col, "", message)
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of a character index."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+class _Builder:
+    """Turns a composed YAML node tree into plain data, recording where each entry was written."""
+
+    def __init__(self, loader: _Loader, file: str, issues: IssueCollector) -> None:
+        self.loader = loader
+        self.file = file
+        self.issues = issues
+        self.spots: dict[DataPath, Spot] = {}
+        self._building: set[int] = set()
+        self._checked: set[int] = set()
+
+    def build(self, node: yaml.Node, path: DataPath) -> object:
+        """The plain value of ``node``, found at data path ``path``."""
+        if isinstance(node, yaml.ScalarNode):
+            return self.loader.construct_object(node)
+        if id(node) in self._building:
+            self._add(node, path, "an alias refers to the collection that contains it")
+            return None
+        expected = _MAP_TAG if isinstance(node, yaml.MappingNode) else _SEQ_TAG
+        if node.tag != expected:
+            self._add(node, path, f"unsupported YAML tag '{node.tag}'")
+            return None
+        self._building.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            return self._sequence(node, path)
+        finally:
+            self._building.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: DataPath) -> dict:
+        self._check_duplicates(node, path)
+        self.loader.flatten_mapping(node)  # resolves "<<: *anchor" merge keys
+        result = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._add(key_node, path, "a key must be a single value, not a list or mapping")
+                continue
+            key = self.loader.construct_object(key_node)
+            child = (*path, key)
+            self.spots[child] = self._spot(key_node, value_node)
+            result[key] = self.build(value_node, child)
+        return result
+
+    def _sequence(self, node: yaml.SequenceNode, path: DataPath) -> list:
+        items = []
+        for index, item_node in enumerate(node.value):
+            child = (*path, index)
+            self.spots[child] = self._spot(None, item_node)
+            items.append(self.build(item_node, child))
+        return items
+
+    def _check_duplicates(self, node: yaml.MappingNode, path: DataPath) -> None:
+        """Report each key written twice in one mapping (merge keys may be overridden)."""
+        if id(node) in self._checked:
+            return
+        self._checked.add(id(node))
+        first_line: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            key = self.loader.construct_object(key_node)
+            if key in first_line:
+                message = f"duplicate key '{format_path((key,))}' (first at line {first_line[key]})"
+                self._add(key_node, (*path, key), message)
+            else:
+                first_line[key] = key_node.start_mark.line + 1
+
+    def _spot(self, key_node: yaml.Node | None, value_node: yaml.Node) -> Spot:
+        value = self._mark(value_node.start_mark)
+        return Spot(
+            key=self._mark(key_node.start_mark) if key_node else value,
+            value=value,
+            value_end=self._mark(value_node.end_mark),
+            key_style=(key_node.style or "") if key_node else None,
+            value_style=_scalar_style(value_node),
+        )
+
+    def _mark(self, mark: yaml.Mark) -> Mark:
+        return Mark(self.file, mark.line + 1, mark.column + 1)
+
+    def _add(self, node: yaml.Node, path: DataPath, message: str) -> None:
+        mark = self._mark(node.start_mark)
+        self.issues.add(Issue(mark.file, mark.line, mark.col, format_path(path), message))
+
+
+def _scalar_style(node: yaml.Node) -> str | None:
+    """The quoting style of a scalar node ("" when plain), None for collections."""
+    return (node.style or "") if isinstance(node, yaml.ScalarNode) else None
