@@ -329,7 +329,7 @@ def _record(
         points.deduct_or_reward(si, i, t, deltas[k], pts_floor, pts_cap, grade_bounds, day0, pd, gd)
         _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_POINTS, k, si[POINTS, i] - before)
     kind = consequence[k]
-    if court_active and (kind == FINE or kind == JUDGMENT):
+    if court_active and kind in (FINE, JUDGMENT):
         stream = rng.KIND_STREAM_BASE * rng.Stream.AMOUNT + k
         z = rng.normal(seed, stream, i, t * 2 + wrongful)
         amount = amount_median[k] * np.exp(amount_sigma[k] * z)
