@@ -62,7 +62,8 @@ NO_ASSETS_ENABLED = 8
 NO_ASSETS_AFTER = 9
 NO_ASSETS_PROBABILITY = 10
 ACTIVE = 11
-N_COURT_PARAMS = 12
+MIN_AMOUNT = 12
+N_COURT_PARAMS = 13
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ class CourtPlan:
             return []
         s = self.spec
         dates = [s.list_from, s.national_from]
-        for param in (s.grace_days, s.list_probability, s.term_days, s.repeat_extension_days):
+        for param in (s.grace_days, s.list_probability, s.term_days, s.repeat_extension_days,
+                      s.no_assets.monthly_probability, s.min_listing_amount):  # fmt: skip
             dates += param.change_dates()
         return dates
 
@@ -103,8 +105,9 @@ class CourtPlan:
         out[NATIONAL_FROM] = (s.national_from - self.start).days
         out[NO_ASSETS_ENABLED] = float(s.no_assets.enabled)
         out[NO_ASSETS_AFTER] = s.no_assets.after_days
-        out[NO_ASSETS_PROBABILITY] = s.no_assets.monthly_probability
+        out[NO_ASSETS_PROBABILITY] = s.no_assets.monthly_probability.at(day) or 0.0
         out[ACTIVE] = 1.0
+        out[MIN_AMOUNT] = s.min_listing_amount.at(day) or 0.0
         return out
 
 
@@ -183,7 +186,8 @@ def on_timer(si, sf, i, day, cp, seed):
             si[LIST_DAY, i] = NEVER
             si[STAGE, i] = UNLISTED_ENFORCEMENT
             return EXIT_NONE, 0
-        if rng.uniform(seed, rng.Stream.COURT, i, day * 8 + 1) < cp[LIST_PROBABILITY]:
+        listable = sf[CASE_AMOUNT, i] >= cp[MIN_AMOUNT]
+        if listable and rng.uniform(seed, rng.Stream.COURT, i, day * 8 + 1) < cp[LIST_PROBABILITY]:
             si[STAGE, i] = LISTED
             si[LISTED_SINCE, i] = day
             si[N_LISTINGS, i] += 1

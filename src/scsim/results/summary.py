@@ -186,8 +186,8 @@ def fmt_num(x: float | int | None) -> str:
         return "–"
     x = float(x)  # type: ignore[arg-type]
     a = abs(x)
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
-        if a >= scale:
+    for scale, suffix, threshold in ((1e9, "B", 1e9), (1e6, "M", 1e6), (1e3, "k", 1e4)):
+        if a >= threshold:
             return f"{x / scale:.3g} {suffix}" if a < 1e3 * scale else f"{x / scale:,.0f} {suffix}"
     if a >= 1000 or x == round(x):
         return f"{x:,.0f}"

@@ -242,7 +242,7 @@ class PointsScheme(Strict):
 class NoAssetsRule(Strict):
     enabled: bool = False
     after_days: Annotated[int, Field(ge=0)] = 365
-    monthly_probability: Probability = 0.05
+    monthly_probability: Param = _param(0.05)
 
 
 class CourtList(Strict):
@@ -252,6 +252,7 @@ class CourtList(Strict):
     national_from: dt.date
     grace_days: Param
     list_probability: Param = _param(1.0)
+    min_listing_amount: Param = _param(0.0)
     term_days: Param
     repeat_extension_days: Param = _param(365.0)
     pay_if_able: Probability = 0.8
