@@ -40,7 +40,14 @@ from scsim.engine.layout import (
     WRONGFUL_LISTINGS,
     WRONGFUL_RECORDS,
 )
-from scsim.engine.simulate import Outcome, Progress, simulate_arrays, thread_count
+from scsim.engine.simulate import (
+    Outcome,
+    Progress,
+    SimulationError,
+    horizon,
+    simulate_arrays,
+    thread_count,
+)
 from scsim.mechanisms.court_list import EXIT_ESCAPED, EXIT_EXPIRY, EXIT_NO_ASSETS, EXIT_PAID
 from scsim.population.census import PROVINCE_NAMES
 from scsim.results import Run, RunWriter, run_dir_name
@@ -78,15 +85,13 @@ def simulate(
         scenario = load(scenario)
     if isinstance(until, str):
         until = dt.date.fromisoformat(until)
-    outcome = simulate_arrays(
-        scenario,
-        population=population,
-        seed=seed,
-        days=days,
-        until=until,
-        events=events,
-        progress=Progress(progress),
-    )
+    if population is not None and population <= 0:
+        raise SimulationError(f"the population must be at least 1 agent, got {population}")
+    # The run's agent count and end date become part of the scenario, and so of its hash and
+    # run directory name: runs of different sizes never overwrite each other.
+    _, end = horizon(scenario, days, until)
+    scenario = scenario.configured(population=population, end=end)
+    outcome = simulate_arrays(scenario, seed=seed, events=events, progress=Progress(progress))
     return write(outcome, Path(out))
 
 
@@ -150,7 +155,7 @@ def citizen_columns(o: Outcome) -> dict[str, Any]:
     """One row per agent: attributes, each scheme's state, and counts per event kind."""
     pop, si, sf = o.population, o.si, o.sf
     end_day = (o.end - o.start).days + 1
-    listed = si[STAGE] == LISTED
+    listed = si[:, STAGE] == LISTED
     cols: dict[str, Any] = {
         "province": (o.province, list(PROVINCE_NAMES)),
         "hukou_province": (pop.hukou_province, list(PROVINCE_NAMES)),
@@ -162,41 +167,41 @@ def citizen_columns(o: Outcome) -> dict[str, Any]:
         "minority": pop.minority,
         "has_child": pop.has_child,
         "employment": pop.employment,
-        "income": sf[INCOME],
-        "wealth": sf[WEALTH],
-        "debt": sf[DEBT],
+        "income": sf[:, INCOME],
+        "wealth": sf[:, WEALTH],
+        "debt": sf[:, DEBT],
     }
     if o.points_active:
-        scored = si[SCORED] == 1
-        grade = np.searchsorted(o.grade_bounds[1:], si[POINTS], side="right")
+        scored = si[:, SCORED] == 1
+        grade = np.searchsorted(o.grade_bounds[1:], si[:, POINTS], side="right")
         grade = np.where(scored, grade, len(o.grade_names))
-        cols["consent"] = si[CONSENT] == 1
+        cols["consent"] = si[:, CONSENT] == 1
         cols["scored"] = scored
-        cols["points"] = si[POINTS]
+        cols["points"] = si[:, POINTS]
         cols["grade"] = (grade.astype(np.uint8), [*o.grade_names, "unscored"])
     cols.update(
         {
             "listed": listed,
-            "case_stage": (si[STAGE].astype(np.uint8), CASE_STAGES),
-            "case_amount": sf[CASE_AMOUNT],
-            "listed_since": np.where(listed, si[LISTED_SINCE], -1),
-            "days_listed": si[DAYS_LISTED] + np.where(listed, end_day - si[LISTED_SINCE], 0),
-            "n_cases": si[N_CASES],
-            "n_listings": si[N_LISTINGS],
-            "cases_paid": si[CASES_PAID],
-            "exits_expiry": si[EXITS_EXPIRY],
-            "exits_no_assets": si[EXITS_NO_ASSETS],
-            "escapes": si[ESCAPES],
-            "wrongful_records": si[WRONGFUL_RECORDS],
-            "wrongful_listings": si[WRONGFUL_LISTINGS],
-            "ever_trapped": si[EVER_TRAPPED] == 1,
+            "case_stage": (si[:, STAGE].astype(np.uint8), CASE_STAGES),
+            "case_amount": sf[:, CASE_AMOUNT],
+            "listed_since": np.where(listed, si[:, LISTED_SINCE], -1),
+            "days_listed": si[:, DAYS_LISTED] + np.where(listed, end_day - si[:, LISTED_SINCE], 0),
+            "n_cases": si[:, N_CASES],
+            "n_listings": si[:, N_LISTINGS],
+            "cases_paid": si[:, CASES_PAID],
+            "exits_expiry": si[:, EXITS_EXPIRY],
+            "exits_no_assets": si[:, EXITS_NO_ASSETS],
+            "escapes": si[:, ESCAPES],
+            "wrongful_records": si[:, WRONGFUL_RECORDS],
+            "wrongful_listings": si[:, WRONGFUL_LISTINGS],
+            "ever_trapped": si[:, EVER_TRAPPED] == 1,
         }
     )
     for m, name in enumerate(o.measure_names):
-        cols[f"sanction_{name}"] = (si[MEASURE_FLAGS] >> m) & 1 == 1
+        cols[f"sanction_{name}"] = (si[:, MEASURE_FLAGS] >> m) & 1 == 1
     for k, kind in enumerate(o.kinds):
-        cols[f"n_{kind}"] = o.n_true[k]
-        cols[f"rec_{kind}"] = o.n_rec[k]
+        cols[f"n_{kind}"] = o.n_true[:, k]
+        cols[f"rec_{kind}"] = o.n_rec[:, k]
     return cols
 
 

@@ -125,17 +125,17 @@ def run_epoch(
 
             # --- schemes in force for this epoch, and the measures they trigger -------------
             scored = 0
-            if pts_in_force and si[ELIGIBLE, i] and si[CONSENT, i] and jurisdiction[province[i]]:
+            if pts_in_force and si[i, ELIGIBLE] and si[i, CONSENT] and jurisdiction[province[i]]:
                 scored = 1
-            si[SCORED, i] = scored
+            si[i, SCORED] = scored
             grade = 0
             if scored:
-                grade = points.grade_of(si[POINTS, i], grade_bounds)
+                grade = points.grade_of(si[i, POINTS], grade_bounds)
                 start_grade[c, grade] += 1
-                start_points[c] += si[POINTS, i]
-            listed = 1 if si[STAGE, i] == LISTED else 0
+                start_points[c] += si[i, POINTS]
+            listed = 1 if si[i, STAGE] == LISTED else 0
             flags = applicable(m_table, listed, scored, grade, cc)
-            si[MEASURE_FLAGS, i] = flags
+            si[i, MEASURE_FLAGS] = flags
             income_factor = 1.0
             cost = 0.0
             pressure = 0.0
@@ -151,7 +151,7 @@ def run_epoch(
 
             # --- the court's monthly enforcement ------------------------------------------------
             if court_active:
-                amount = sf[CASE_AMOUNT, i]
+                amount = sf[i, CASE_AMOUNT]
                 reason = court_list.monthly_enforcement(si, sf, i, day0, cp, pressure, seed)
                 if reason != court_list.EXIT_NONE:
                     _book_exit(a, g, reason)
@@ -166,7 +166,7 @@ def run_epoch(
                 t_event = day1
                 k = -1
                 for kk in range(n_kinds):
-                    d = next_due[kk, i]
+                    d = next_due[i, kk]
                     if d < t_event:
                         t_event = d
                         k = kk
@@ -176,14 +176,14 @@ def run_epoch(
                 if t >= day1:
                     break
                 if scored and rpoints > 0:
-                    before = si[POINTS, i]
+                    before = si[i, POINTS]
                     points.credit_recovery(si, i, t, rdays, rpoints, pts_floor, pts_cap,
                                            grade_bounds, day0, pd, gd)  # fmt: skip
-                    if si[POINTS, i] != before:
+                    if si[i, POINTS] != before:
                         _emit(log, logbuf, log_fill, c, log_cap, t - 1, i, LOG_POINTS, -1,
-                              si[POINTS, i] - before)  # fmt: skip
+                              si[i, POINTS] - before)  # fmt: skip
                 if t_timer == t:
-                    amount = sf[CASE_AMOUNT, i]
+                    amount = sf[i, CASE_AMOUNT]
                     reason, newly_listed = court_list.on_timer(si, sf, i, t, cp, seed)
                     if newly_listed:
                         a[g, M_NEW_LISTINGS] += 1.0
@@ -196,7 +196,7 @@ def run_epoch(
                             t,
                             i,
                             LOG_LISTED,
-                            si[CASE_WRONGFUL, i],
+                            si[i, CASE_WRONGFUL],
                             amount,
                         )
                     if reason != court_list.EXIT_NONE:
@@ -209,7 +209,7 @@ def run_epoch(
                     kind = v_kind[vp]
                     vp += 1
                     a[g, off_wrong + kind] += 1.0
-                    si[WRONGFUL_RECORDS, i] += 1
+                    si[i, WRONGFUL_RECORDS] += 1
                     _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_WRONGFUL_RECORD, kind, 1.0)
                     _record(i, kind, t, 1, scored, c, g, a, si, sf, n_rec, off_rec, deltas,
                             pts_floor, pts_cap, grade_bounds, day0, pd, gd, consequence,
@@ -219,22 +219,22 @@ def run_epoch(
 
                 # A behaviour candidate of kind k on day t: accept with p(t) / bound.
                 stream = rng.KIND_STREAM_BASE * rng.Stream.BEHAVIOUR + k
-                bound = min(1.0, bound_p[k] * rates[k, i] * det_factor_max[k])
-                p = base_p[k] * rates[k, i]
+                bound = min(1.0, bound_p[k] * rates[i, k] * det_factor_max[k])
+                p = base_p[k] * rates[i, k]
                 if scored and points_exp[k] > 0.0:
-                    p *= (max(si[POINTS, i], 0) / pts_base) ** points_exp[k]
+                    p *= (max(si[i, POINTS], 0) / pts_base) ** points_exp[k]
                 wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, t * 4 + 1))
-                next_due[k, i] = min(t + wait, NEVER)
+                next_due[i, k] = min(t + wait, NEVER)
                 if rng.uniform(seed, stream, i, t * 4) * bound >= p:
                     continue
-                if n_true[k, i] < 65535:
-                    n_true[k, i] += 1
+                if n_true[i, k] < 65535:
+                    n_true[i, k] += 1
                 a[g, off_true + k] += 1.0
                 events_day[c, t - day0, k] += 1
                 if consequence[k] == MOVE:
                     _move(i, t, province, prov_cdf, seed)
                     if court_active:
-                        amount = sf[CASE_AMOUNT, i]
+                        amount = sf[i, CASE_AMOUNT]
                         if court_list.on_move(si, sf, i, t, cp) != court_list.EXIT_NONE:
                             _book_exit(a, g, court_list.EXIT_ESCAPED)
                     _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_MOVED, k, province[i])
@@ -254,39 +254,39 @@ def run_epoch(
 
             # --- epoch end: recovery, economy, tallies ------------------------------------------
             if scored and rpoints > 0:
-                before = si[POINTS, i]
+                before = si[i, POINTS]
                 points.credit_recovery(si, i, day1, rdays, rpoints, pts_floor, pts_cap,
                                        grade_bounds, day0, pd, gd)  # fmt: skip
-                if si[POINTS, i] != before:
+                if si[i, POINTS] != before:
                     _emit(log, logbuf, log_fill, c, log_cap, day1 - 1, i, LOG_POINTS, -1,
-                          si[POINTS, i] - before)  # fmt: skip
+                          si[i, POINTS] - before)  # fmt: skip
             elif rdays > 0:
-                runs = (day1 - 1 - si[CLEAN_ANCHOR, i]) // rdays
+                runs = (day1 - 1 - si[i, CLEAN_ANCHOR]) // rdays
                 if runs > 0:
-                    si[CLEAN_ANCHOR, i] += runs * rdays
+                    si[i, CLEAN_ANCHOR] += runs * rdays
             economy.update(sf, i, days, ep, income_factor, cost, interest)
 
-            stage = si[STAGE, i]
+            stage = si[i, STAGE]
             is_listed = stage == LISTED
             a[g, M_POPULATION] += 1.0
             a[g, M_ADULTS] += adult
             a[g, M_LISTED] += is_listed
-            a[g, M_LISTED_WRONGFUL] += is_listed and si[CASE_WRONGFUL, i] == 1
+            a[g, M_LISTED_WRONGFUL] += is_listed and si[i, CASE_WRONGFUL] == 1
             a[g, M_OPEN_CASES] += stage != NO_CASE
             if (
                 is_listed
-                and day1 - si[LISTED_SINCE, i] >= 365
-                and (sf[WEALTH, i] < sf[CASE_AMOUNT, i])
+                and day1 - si[i, LISTED_SINCE] >= 365
+                and (sf[i, WEALTH] < sf[i, CASE_AMOUNT])
             ):
                 a[g, M_TRAPPED] += 1.0
-                si[EVER_TRAPPED, i] = 1
+                si[i, EVER_TRAPPED] = 1
             if scored:
                 a[g, M_SCORED] += 1.0
-                a[g, M_POINTS_SUM] += si[POINTS, i]
-                a[g, off_grade + points.grade_of(si[POINTS, i], grade_bounds)] += 1.0
-            a[g, M_WEALTH] += sf[WEALTH, i]
-            a[g, M_INCOME] += sf[INCOME_EFFECTIVE, i]
-            a[g, M_DEBT] += sf[DEBT, i]
+                a[g, M_POINTS_SUM] += si[i, POINTS]
+                a[g, off_grade + points.grade_of(si[i, POINTS], grade_bounds)] += 1.0
+            a[g, M_WEALTH] += sf[i, WEALTH]
+            a[g, M_INCOME] += sf[i, INCOME_EFFECTIVE]
+            a[g, M_DEBT] += sf[i, DEBT]
 
 
 @nb.njit(inline="always", cache=True)
@@ -321,13 +321,13 @@ def _record(
     log, logbuf, log_fill, log_cap,
 ):  # fmt: skip
     """A record of kind k lands on citizen i: points change, and a fine or judgment opens a case."""
-    if n_rec[k, i] < 65535:
-        n_rec[k, i] += 1
+    if n_rec[i, k] < 65535:
+        n_rec[i, k] += 1
     a[g, off_rec + k] += 1.0
     if scored and deltas[k] != 0:
-        before = si[POINTS, i]
+        before = si[i, POINTS]
         points.deduct_or_reward(si, i, t, deltas[k], pts_floor, pts_cap, grade_bounds, day0, pd, gd)
-        _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_POINTS, k, si[POINTS, i] - before)
+        _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_POINTS, k, si[i, POINTS] - before)
     kind = consequence[k]
     if court_active and kind in (FINE, JUDGMENT):
         stream = rng.KIND_STREAM_BASE * rng.Stream.AMOUNT + k

@@ -1,7 +1,7 @@
 """Where each piece of citizen state lives: named rows of the engine's struct-of-arrays.
 
 State is two 2-D arrays, ``si`` (int32) and ``sf`` (float32), one row per field and one column
-per citizen, so a field is one contiguous array (``si[POINTS]``) and a kernel reads it by name.
+per citizen, so a field is one contiguous array (``si[:, POINTS]``) and a kernel reads it by name.
 Per-kind state (next event day, counters) lives in [kind, citizen] arrays beside them.
 """
 

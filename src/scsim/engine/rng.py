@@ -120,31 +120,31 @@ def normal_np(seed: int, stream: int, citizens: np.ndarray, counter: int = 0) ->
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
-def gamma_np(
-    seed: int, stream: int, citizens: np.ndarray, shape: float, scale: float
-) -> np.ndarray:
-    """Gamma(shape, scale) draws by Marsaglia-Tsang with counter-based retries (fully vectorised)."""
-    citizens = np.asarray(citizens)
+def gamma_np(seed: int, stream: int, citizens: np.ndarray, shape: float, scale: float) -> np.ndarray:
+    """Gamma(shape, scale) draws, one per citizen index (Marsaglia-Tsang, counter-based retries)."""
+    citizens = np.ascontiguousarray(citizens, dtype=np.int64)
+    out = np.empty(citizens.shape, dtype=np.float64)
+    _gamma_fill(seed, stream, citizens.ravel(), out.ravel(), shape, scale)
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def _gamma_fill(seed, stream, citizens, out, shape, scale):
     boost = shape < 1.0
     a = shape + 1.0 if boost else shape
     d = a - 1.0 / 3.0
     c = 1.0 / np.sqrt(9.0 * d)
-    out = np.empty(citizens.shape, dtype=np.float64)
-    todo = np.arange(citizens.size)
-    attempt = 0
-    while todo.size:
-        who = citizens.ravel()[todo]
-        x = normal_np(seed, stream, who, 2 * attempt)
-        u = 1.0 - uniform_np(seed, stream, who, 2 * attempt + 1)
-        v = (1.0 + c * x) ** 3
-        ok = (v > 0) & (
-            np.log(u)
-            < 0.5 * x * x + d - d * np.where(v > 0, v, 1.0) + d * np.log(np.where(v > 0, v, 1.0))
-        )
-        out.ravel()[todo[ok]] = d * v[ok]
-        todo = todo[~ok]
-        attempt += 1
-    if boost:
-        u = 1.0 - uniform_np(seed, stream, citizens, 1 << 40)
-        out *= u ** (1.0 / shape)
-    return out * scale
+    for j in nb.prange(citizens.size):
+        i = citizens[j]
+        attempt = 0
+        while True:
+            x = normal(seed, stream, i, 2 * attempt)
+            v = (1.0 + c * x) ** 3
+            u = uniform_open(seed, stream, i, 2 * attempt + 1)
+            attempt += 1
+            if v > 0.0 and np.log(u) < 0.5 * x * x + d - d * v + d * np.log(v):
+                break
+        value = d * v
+        if boost:
+            value *= uniform_open(seed, stream, i, 1 << 40) ** (1.0 / shape)
+        out[j] = value * scale

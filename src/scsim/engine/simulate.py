@@ -38,7 +38,7 @@ from scsim.engine.layout import (
 )
 from scsim.engine.metrics import MetricsRecorder
 from scsim.mechanisms import behaviour, court_list, economy, measures, observation, points
-from scsim.mechanisms.attributes import cell_codes, citizen_arrays
+from scsim.mechanisms.attributes import CitizenArrays, cell_codes
 from scsim.population import Population, synthesize
 from scsim.population.census import PROVINCE_POPULATION
 from scsim.scenario.model import Scenario
@@ -176,26 +176,26 @@ def simulate_arrays(
     province = pop.province.copy()
     prov_cdf = np.cumsum(PROVINCE_POPULATION.astype(np.float64))
 
-    si = np.zeros((N_INT_FIELDS, n), dtype=np.int32)
-    sf = np.zeros((N_FLOAT_FIELDS, n), dtype=np.float32)
-    si[POINTS] = pts.base(start)
-    si[CLEAN_ANCHOR] = -1
-    si[CASE_DUE] = si[LIST_DAY] = si[LISTED_UNTIL] = NEVER
-    sf[INCOME] = pop.income
-    sf[INCOME_EFFECTIVE] = pop.income
-    sf[WEALTH] = pop.wealth
-    sf[DEBT] = pop.debt
+    si = np.zeros((n, N_INT_FIELDS), dtype=np.int32)
+    sf = np.zeros((n, N_FLOAT_FIELDS), dtype=np.float32)
+    si[:, POINTS] = pts.base(start)
+    si[:, CLEAN_ANCHOR] = -1
+    si[:, CASE_DUE] = si[:, LIST_DAY] = si[:, LISTED_UNTIL] = NEVER
+    sf[:, INCOME] = pop.income
+    sf[:, INCOME_EFFECTIVE] = pop.income
+    sf[:, WEALTH] = pop.wealth
+    sf[:, DEBT] = pop.debt
     if pts.active:
         consent = np.ones(n, dtype=bool)
         if pts.consent_required:
             consent = rng.uniform_np(seed, rng.Stream.CONSENT, citizens) < pts.consent_share
-        si[CONSENT] = consent
+        si[:, CONSENT] = consent
 
     het = behaviour.heterogeneity(plan, seed, citizens)
-    rates = np.zeros((n_kinds, n), dtype=np.float32)
-    next_due = np.full((n_kinds, n), NEVER, dtype=np.int16)
-    n_true = np.zeros((n_kinds, n), dtype=np.uint16)
-    n_rec = np.zeros((n_kinds, n), dtype=np.uint16)
+    rates = np.zeros((n, n_kinds), dtype=np.float32)
+    next_due = np.full((n, n_kinds), NEVER, dtype=np.int16)
+    n_true = np.zeros((n, n_kinds), dtype=np.uint16)
+    n_rec = np.zeros((n, n_kinds), dtype=np.uint16)
 
     det_factor_max = np.ones(n_kinds)
     if pts.active:
@@ -226,6 +226,7 @@ def simulate_arrays(
 
     clock = time.perf_counter()
     last_rate_year = None
+    yearly = behaviour.yearly_kinds(plan)
     for e in range(n_epochs):
         day0_date, day1_date = bounds[e], bounds[e + 1]
         day0, day1 = (day0_date - start).days, (day1_date - start).days
@@ -233,12 +234,14 @@ def simulate_arrays(
 
         if year != last_rate_year:  # rates and eligibility: at the start, then every year
             last_rate_year = year
-            arrays = citizen_arrays(pop, sf, province, year)
-            detection = det_table[:, province, cell]
-            changed = behaviour.citizen_rates(plan, arrays, het, detection, rates)
-            _redraw(next_due, rates, changed, bound_p * det_factor_max, seed, day0)
+            arrays = CitizenArrays(pop, sf, province, year)
+            kinds_due = list(range(n_kinds)) if e == 0 else yearly
+            behaviour.citizen_rates(
+                plan, arrays, het, (det_table, province, cell), rates, next_due, kinds_due,
+                bound_p * det_factor_max, seed, day0,
+            )  # fmt: skip
             if pts.active:
-                si[ELIGIBLE] = _applies(pts_spec, arrays, params)
+                si[:, ELIGIBLE] = _applies(pts_spec, arrays, params)
 
         victims = observation.draw_victims(
             seed, e, misattributed, n, 0, day0, day1, pop.age(year) >= 18
@@ -321,21 +324,6 @@ def _applies(spec, arrays, params) -> np.ndarray:
 
     expr = compile_expr(spec.applies_to, variables=CITIZEN, params=params, expect=BOOL)
     return np.broadcast_to(expr.evaluate(arrays), arrays["age"].shape)
-
-
-def _redraw(next_due, rates, changed, bound_base, seed, day0) -> None:
-    """Draw a fresh next-candidate day where a citizen's rate factor changed (memoryless)."""
-    for k in range(rates.shape[0]):
-        who = np.flatnonzero(changed[k])
-        if who.size == 0:
-            continue
-        p = np.minimum(1.0, bound_base[k] * rates[k, who].astype(np.float64))
-        stream = rng.KIND_STREAM_BASE * rng.Stream.REDRAW + k
-        u = 1.0 - rng.uniform_np(seed, stream, who, day0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            wait = 1 + np.floor(np.log(u) / np.log1p(-np.minimum(p, 1 - 1e-16)))
-        wait = np.where(p <= 0, NEVER, np.where(p >= 1, 1, wait))
-        next_due[k, who] = np.minimum(day0 - 1 + wait, NEVER).astype(np.int16)
 
 
 class _EventLog:

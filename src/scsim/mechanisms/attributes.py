@@ -7,6 +7,8 @@ compiled to lookup tables (see :mod:`scsim.mechanisms.measures`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from scsim.engine.layout import DEBT, INCOME, WEALTH
@@ -55,20 +57,34 @@ def cell_domains() -> dict[str, np.ndarray]:
     return {name: ((codes >> bit) & 1).astype(bool) for bit, name in enumerate(CELL_FLAGS)}
 
 
-def citizen_arrays(pop, sf, province: np.ndarray, year: int) -> dict[str, np.ndarray]:
-    """The arrays behind ``CITIZEN`` for the current state (wealth etc. from the engine state)."""
-    return {
-        "age": pop.age(year),
-        "male": pop.sex == 1,
-        "urban": pop.urban,
-        "hukou_urban": pop.hukou_urban,
-        "migrant": pop.migrant,
-        "interprovincial": province != pop.hukou_province,
-        "minority": pop.minority,
-        "has_child": pop.has_child,
-        "income": sf[INCOME],
-        "wealth": sf[WEALTH],
-        "debt": sf[DEBT],
-        "employment": pop.employment,
-        "province": province,
-    }
+class CitizenArrays(Mapping):
+    """The arrays behind ``CITIZEN``, each computed on first use (most rules read few)."""
+
+    def __init__(self, pop, sf, province: np.ndarray, year: int) -> None:
+        self._cache: dict[str, np.ndarray] = {}
+        self._make = {
+            "age": lambda: pop.age(year),
+            "male": lambda: pop.sex == 1,
+            "urban": lambda: pop.urban,
+            "hukou_urban": lambda: pop.hukou_urban,
+            "migrant": lambda: pop.migrant,
+            "interprovincial": lambda: province != pop.hukou_province,
+            "minority": lambda: pop.minority,
+            "has_child": lambda: pop.has_child,
+            "income": lambda: sf[:, INCOME],
+            "wealth": lambda: sf[:, WEALTH],
+            "debt": lambda: sf[:, DEBT],
+            "employment": lambda: pop.employment,
+            "province": lambda: province,
+        }
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = self._make[name]()
+        return self._cache[name]
+
+    def __iter__(self):
+        return iter(self._make)
+
+    def __len__(self) -> int:
+        return len(self._make)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from scsim.engine import rng
+from scsim.engine.layout import NEVER
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import Event, ScenarioSpec
 
@@ -118,20 +120,55 @@ def citizen_rates(
     plan: EventPlan,
     arrays,
     het: dict[int, np.ndarray],
-    detection: np.ndarray,
-    out: np.ndarray,
-) -> np.ndarray:
-    """Fill ``out`` [kind, citizen] with each citizen's static rate factor; returns the kinds
-    whose factor changed for at least one citizen, as a boolean mask [kind, citizen]."""
-    changed = np.zeros(out.shape, dtype=bool)
-    for k in range(plan.n):
-        factor = np.asarray(plan.modifiers[k].evaluate(arrays), dtype=np.float64)
-        factor = np.where(plan.eligible[k].evaluate(arrays), np.maximum(factor, 0.0), 0.0)
-        if k in het:
-            factor = factor * het[k]
-        if plan.detection_sensitivity[k] > 0:
-            factor = factor * (1.0 - plan.detection_sensitivity[k] * detection[k])
-        new = np.broadcast_to(factor, out.shape[1:]).astype(np.float32)
-        np.not_equal(out[k], new, out=changed[k])
-        out[k] = new
-    return changed
+    detection: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rates: np.ndarray,
+    next_due: np.ndarray,
+    kinds: list[int],
+    bound_base: np.ndarray,
+    seed: int,
+    day0: int,
+) -> None:
+    """Recompute ``rates[:, k]`` (the static rate factor) for each kind in ``kinds`` and, where
+    it changed, draw a fresh next-candidate day from ``day0`` (valid: waiting times are
+    memoryless). ``detection`` is (table [kind, province, cell], province, cell)."""
+    table, province, cell = detection
+    no_het = np.ones(1, dtype=np.float32)
+    for k in kinds:
+        factor = np.asarray(plan.modifiers[k].evaluate(arrays), dtype=np.float64).ravel()
+        eligible = np.asarray(plan.eligible[k].evaluate(arrays), dtype=np.bool_).ravel()
+        stream = rng.KIND_STREAM_BASE * rng.Stream.REDRAW + k
+        _update_rates(
+            rates, next_due, k, factor, eligible, het.get(k, no_het),
+            plan.detection_sensitivity[k], table[k], province, cell,
+            bound_base[k], seed, stream, day0,
+        )  # fmt: skip
+
+
+@nb.njit(cache=True, parallel=True)
+def _update_rates(rates, next_due, k, factor, eligible, het, sensitivity, detection, province,
+                  cell, bound_base, seed, stream, day0):  # fmt: skip
+    n = rates.shape[0]
+    for i in nb.prange(n):
+        f = factor[i] if factor.size > 1 else factor[0]
+        ok = eligible[i] if eligible.size > 1 else eligible[0]
+        value = max(f, 0.0) if ok else 0.0
+        if het.size > 1:
+            value *= het[i]
+        if sensitivity > 0.0:
+            value *= 1.0 - sensitivity * detection[province[i], cell[i]]
+        new = np.float32(value)
+        if new != rates[i, k]:
+            rates[i, k] = new
+            bound = min(1.0, bound_base * new)
+            wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, day0))
+            next_due[i, k] = min(day0 - 1 + wait, NEVER)
+
+
+def yearly_kinds(plan: EventPlan) -> list[int]:
+    """Kinds whose rate factor can change during a run (reads age, money or province)."""
+    return [
+        k
+        for k in range(plan.n)
+        if (plan.modifiers[k].reads | plan.eligible[k].reads) & DYNAMIC
+        or plan.detection_sensitivity[k] > 0
+    ]

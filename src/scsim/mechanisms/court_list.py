@@ -118,88 +118,88 @@ def prepare(name: str | None, spec: CourtList | None, start: dt.date) -> CourtPl
 @nb.njit(inline="always", cache=True)
 def open_case(si, sf, i, day, amount, pay_within, wrongful):
     """Add a judgment or fine to the citizen's case (one open case per citizen; amounts add up)."""
-    if si[STAGE, i] == NO_CASE:
-        si[STAGE, i] = AWAITING_PAYMENT
-        si[CASE_DUE, i] = min(day + pay_within, NEVER - 1)
-        si[CASE_WRONGFUL, i] = 1 if wrongful else 0
-        sf[CASE_AMOUNT, i] = amount
+    if si[i, STAGE] == NO_CASE:
+        si[i, STAGE] = AWAITING_PAYMENT
+        si[i, CASE_DUE] = min(day + pay_within, NEVER - 1)
+        si[i, CASE_WRONGFUL] = 1 if wrongful else 0
+        sf[i, CASE_AMOUNT] = amount
     else:
-        sf[CASE_AMOUNT, i] += amount
+        sf[i, CASE_AMOUNT] += amount
         if not wrongful:
-            si[CASE_WRONGFUL, i] = 0
-    si[N_CASES, i] += 1
+            si[i, CASE_WRONGFUL] = 0
+    si[i, N_CASES] += 1
 
 
 @nb.njit(inline="always", cache=True)
 def close_case(si, sf, i, day, reason):
     """End the case and any listing; books listed days and the exit reason."""
-    if si[STAGE, i] == LISTED:
-        si[DAYS_LISTED, i] += day - si[LISTED_SINCE, i]
-        si[LISTED_UNTIL, i] = NEVER
-    si[STAGE, i] = NO_CASE
-    si[CASE_DUE, i] = NEVER
-    si[LIST_DAY, i] = NEVER
-    sf[CASE_AMOUNT, i] = 0.0
+    if si[i, STAGE] == LISTED:
+        si[i, DAYS_LISTED] += day - si[i, LISTED_SINCE]
+        si[i, LISTED_UNTIL] = NEVER
+    si[i, STAGE] = NO_CASE
+    si[i, CASE_DUE] = NEVER
+    si[i, LIST_DAY] = NEVER
+    sf[i, CASE_AMOUNT] = 0.0
     if reason == EXIT_PAID:
-        si[CASES_PAID, i] += 1
+        si[i, CASES_PAID] += 1
     elif reason == EXIT_EXPIRY:
-        si[EXITS_EXPIRY, i] += 1
+        si[i, EXITS_EXPIRY] += 1
     elif reason == EXIT_NO_ASSETS:
-        si[EXITS_NO_ASSETS, i] += 1
+        si[i, EXITS_NO_ASSETS] += 1
     elif reason == EXIT_ESCAPED:
-        si[ESCAPES, i] += 1
+        si[i, ESCAPES] += 1
 
 
 @nb.njit(inline="always", cache=True)
 def pay(si, sf, i, day):
-    sf[WEALTH, i] -= sf[CASE_AMOUNT, i]
+    sf[i, WEALTH] -= sf[i, CASE_AMOUNT]
     close_case(si, sf, i, day, EXIT_PAID)
 
 
 @nb.njit(inline="always", cache=True)
 def next_timer(si, i):
     """The day of the case's next scheduled step (NEVER if none)."""
-    stage = si[STAGE, i]
+    stage = si[i, STAGE]
     if stage == AWAITING_PAYMENT:
-        return si[CASE_DUE, i]
+        return si[i, CASE_DUE]
     if stage == IN_GRACE:
-        return si[LIST_DAY, i]
+        return si[i, LIST_DAY]
     if stage == LISTED:
-        return si[LISTED_UNTIL, i]
+        return si[i, LISTED_UNTIL]
     return NEVER
 
 
 @nb.njit(inline="always", cache=True)
 def on_timer(si, sf, i, day, cp, seed):
     """Run the case's scheduled step on ``day``; returns (exit reason, 1 if newly listed)."""
-    stage = si[STAGE, i]
+    stage = si[i, STAGE]
     if stage == AWAITING_PAYMENT:
-        able = sf[WEALTH, i] >= sf[CASE_AMOUNT, i]
+        able = sf[i, WEALTH] >= sf[i, CASE_AMOUNT]
         if able and rng.uniform(seed, rng.Stream.COURT, i, day * 8) < cp[PAY_IF_ABLE]:
             pay(si, sf, i, day)
             return EXIT_PAID, 0
-        si[STAGE, i] = IN_GRACE
-        si[LIST_DAY, i] = min(max(day + int(cp[GRACE_DAYS]), int(cp[LIST_FROM])), NEVER)
+        si[i, STAGE] = IN_GRACE
+        si[i, LIST_DAY] = min(max(day + int(cp[GRACE_DAYS]), int(cp[LIST_FROM])), NEVER)
         return EXIT_NONE, 0
     if stage == IN_GRACE:
         if cp[ACTIVE] == 0.0 or day < cp[LIST_FROM]:
-            si[LIST_DAY, i] = NEVER
-            si[STAGE, i] = UNLISTED_ENFORCEMENT
+            si[i, LIST_DAY] = NEVER
+            si[i, STAGE] = UNLISTED_ENFORCEMENT
             return EXIT_NONE, 0
-        listable = sf[CASE_AMOUNT, i] >= cp[MIN_AMOUNT]
+        listable = sf[i, CASE_AMOUNT] >= cp[MIN_AMOUNT]
         if listable and rng.uniform(seed, rng.Stream.COURT, i, day * 8 + 1) < cp[LIST_PROBABILITY]:
-            si[STAGE, i] = LISTED
-            si[LISTED_SINCE, i] = day
-            si[N_LISTINGS, i] += 1
-            si[WRONGFUL_LISTINGS, i] += si[CASE_WRONGFUL, i]
+            si[i, STAGE] = LISTED
+            si[i, LISTED_SINCE] = day
+            si[i, N_LISTINGS] += 1
+            si[i, WRONGFUL_LISTINGS] += si[i, CASE_WRONGFUL]
             if cp[TERM_DAYS] < 0:
-                si[LISTED_UNTIL, i] = NEVER
+                si[i, LISTED_UNTIL] = NEVER
             else:
-                term = cp[TERM_DAYS] + cp[REPEAT_EXTENSION] * (si[N_LISTINGS, i] - 1)
-                si[LISTED_UNTIL, i] = min(day + int(term), NEVER)
+                term = cp[TERM_DAYS] + cp[REPEAT_EXTENSION] * (si[i, N_LISTINGS] - 1)
+                si[i, LISTED_UNTIL] = min(day + int(term), NEVER)
             return EXIT_NONE, 1
-        si[STAGE, i] = UNLISTED_ENFORCEMENT
-        si[LIST_DAY, i] = NEVER
+        si[i, STAGE] = UNLISTED_ENFORCEMENT
+        si[i, LIST_DAY] = NEVER
         return EXIT_NONE, 0
     if stage == LISTED:
         close_case(si, sf, i, day, EXIT_EXPIRY)
@@ -211,10 +211,10 @@ def on_timer(si, sf, i, day, cp, seed):
 def monthly_enforcement(si, sf, i, day, cp, pressure, seed):
     """At an epoch's start: an unpaid debtor who can pay may do so (more likely under sanctions);
     a listed debtor with no assets may be removed by a no-assets finding."""
-    stage = si[STAGE, i]
+    stage = si[i, STAGE]
     if stage < IN_GRACE:
         return EXIT_NONE
-    if sf[WEALTH, i] >= sf[CASE_AMOUNT, i]:
+    if sf[i, WEALTH] >= sf[i, CASE_AMOUNT]:
         willing = min(1.0, cp[MONTHLY_PROPENSITY] + pressure)
         if rng.uniform(seed, rng.Stream.PAYMENT, i, day * 2) < willing:
             pay(si, sf, i, day)
@@ -222,7 +222,7 @@ def monthly_enforcement(si, sf, i, day, cp, pressure, seed):
     elif (
         stage == LISTED
         and cp[NO_ASSETS_ENABLED] > 0.0
-        and day - si[LISTED_SINCE, i] >= cp[NO_ASSETS_AFTER]
+        and day - si[i, LISTED_SINCE] >= cp[NO_ASSETS_AFTER]
         and rng.uniform(seed, rng.Stream.PAYMENT, i, day * 2 + 1) < cp[NO_ASSETS_PROBABILITY]
     ):
         close_case(si, sf, i, day, EXIT_NO_ASSETS)
@@ -233,7 +233,7 @@ def monthly_enforcement(si, sf, i, day, cp, pressure, seed):
 @nb.njit(inline="always", cache=True)
 def on_move(si, sf, i, day, cp):
     """Before the list is national, a move to another province escapes enforcement."""
-    if si[STAGE, i] != NO_CASE and day < cp[NATIONAL_FROM]:
+    if si[i, STAGE] != NO_CASE and day < cp[NATIONAL_FROM]:
         close_case(si, sf, i, day, EXIT_ESCAPED)
         return EXIT_ESCAPED
     return EXIT_NONE

@@ -49,10 +49,10 @@ def change_dates(spec: Economy) -> list[dt.date]:
 def update(sf, i, days, ep, income_factor, monthly_cost, interest_add):
     """Advance one citizen's income, wealth and debt by one epoch."""
     months = days / DAYS_PER_MONTH
-    income = sf[INCOME, i] * income_factor
-    sf[INCOME_EFFECTIVE, i] = income
-    wealth = sf[WEALTH, i] + months * (income * ep[SAVINGS_RATE] - monthly_cost)
-    debt = sf[DEBT, i]
+    income = sf[i, INCOME] * income_factor
+    sf[i, INCOME_EFFECTIVE] = income
+    wealth = sf[i, WEALTH] + months * (income * ep[SAVINGS_RATE] - monthly_cost)
+    debt = sf[i, DEBT]
     if debt > 0.0:
         debt *= 1.0 + (ep[DEBT_INTEREST] + interest_add) * days / 365.25
         repay = min(debt, months * income * ep[REPAYMENT_SHARE], max(wealth, 0.0))
@@ -61,6 +61,6 @@ def update(sf, i, days, ep, income_factor, monthly_cost, interest_add):
     if wealth < 0.0:
         debt -= wealth
         wealth = 0.0
-    sf[WEALTH, i] = wealth
-    sf[DEBT, i] = debt
-    sf[INCOME, i] *= (1.0 + ep[INCOME_GROWTH]) ** (days / 365.25)
+    sf[i, WEALTH] = wealth
+    sf[i, DEBT] = debt
+    sf[i, INCOME] *= (1.0 + ep[INCOME_GROWTH]) ** (days / 365.25)

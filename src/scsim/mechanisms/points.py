@@ -107,10 +107,10 @@ def grade_of(points, bounds):
 @nb.njit(inline="always", cache=True)
 def set_points(si, i, value, day, floor, cap, bounds, day0, points_day, grade_day):
     """Set a scored citizen's points (clamped) and book the change on ``day``'s daily tallies."""
-    old = si[POINTS, i]
+    old = si[i, POINTS]
     new = min(max(value, floor), cap)
     if new != old:
-        si[POINTS, i] = new
+        si[i, POINTS] = new
         points_day[day - day0] += new - old
         g_old = grade_of(old, bounds)
         g_new = grade_of(new, bounds)
@@ -127,22 +127,22 @@ def credit_recovery(si, i, day, rdays, rpoints, floor, cap, bounds, day0, points
     Each credit lands on the day its run completes; the anchor advances by whole runs, so a
     partial run carries over into the next epoch.
     """
-    runs = (day - 1 - si[CLEAN_ANCHOR, i]) // rdays
+    runs = (day - 1 - si[i, CLEAN_ANCHOR]) // rdays
     if runs <= 0:
         return
-    anchor = si[CLEAN_ANCHOR, i]
+    anchor = si[i, CLEAN_ANCHOR]
     if rpoints > 0:
         for j in range(1, runs + 1):
-            value = si[POINTS, i] + rpoints
+            value = si[i, POINTS] + rpoints
             set_points(
                 si, i, value, anchor + rdays * j, floor, cap, bounds, day0, points_day, grade_day
             )
-    si[CLEAN_ANCHOR, i] = anchor + runs * rdays
+    si[i, CLEAN_ANCHOR] = anchor + runs * rdays
 
 
 @nb.njit(inline="always", cache=True)
 def deduct_or_reward(si, i, day, delta, floor, cap, bounds, day0, points_day, grade_day):
     """Apply a recorded event's delta; a deduction also restarts the clean-day count."""
-    set_points(si, i, si[POINTS, i] + delta, day, floor, cap, bounds, day0, points_day, grade_day)
+    set_points(si, i, si[i, POINTS] + delta, day, floor, cap, bounds, day0, points_day, grade_day)
     if delta < 0:
-        si[CLEAN_ANCHOR, i] = day
+        si[i, CLEAN_ANCHOR] = day

@@ -66,6 +66,16 @@ class Scenario:
             if (value := param.at(self.spec.world.start)) is not None
         }
 
+    def configured(self, *, population: int | None = None, end: dt.date | None = None) -> Scenario:
+        """The same scenario with a run's agent count and end date written into its world."""
+        world = self.spec.world
+        pop = world.population
+        if population is not None:
+            pop = pop.model_copy(update={"agents": population})
+        world = world.model_copy(update={"population": pop, "end": end or world.end})
+        spec = self.spec.model_copy(update={"world": world})
+        return Scenario(spec, self.source, self.reforms_applied)
+
     def reform(
         self,
         changes: str | dict[str, float | None],
