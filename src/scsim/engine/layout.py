@@ -1,13 +1,21 @@
-"""Where each piece of citizen state lives: named rows of the engine's struct-of-arrays.
+"""Where each piece of citizen state lives: named columns of the engine's state arrays.
 
-State is two 2-D arrays, ``si`` (int32) and ``sf`` (float32), one row per field and one column
-per citizen, so a field is one contiguous array (``si[:, POINTS]``) and a kernel reads it by name.
-Per-kind state (next event day, counters) lives in [kind, citizen] arrays beside them.
+State is two 2-D arrays, ``si`` (int16) and ``sf`` (float32), one row per citizen and one
+column per field, so a kernel finds all of a citizen's state in one or two cache lines and reads
+a field by name (``si[i, POINTS]``). Per-kind state (next candidate day, counters) lives in
+[citizen, kind] arrays beside them. int16 holds day indices (horizons <= 32,000 days), points
+(scales are checked to fit) and per-citizen counters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
+
+INT_STATE = np.int16
+INT_MIN, INT_MAX = -32_768, 32_767
+
 
 NEVER = 32_767  # a day index that never comes (day indices fit int16: horizons <= 32,000 days)
 

@@ -120,7 +120,9 @@ def normal_np(seed: int, stream: int, citizens: np.ndarray, counter: int = 0) ->
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
-def gamma_np(seed: int, stream: int, citizens: np.ndarray, shape: float, scale: float) -> np.ndarray:
+def gamma_np(
+    seed: int, stream: int, citizens: np.ndarray, shape: float, scale: float
+) -> np.ndarray:
     """Gamma(shape, scale) draws, one per citizen index (Marsaglia-Tsang, counter-based retries)."""
     citizens = np.ascontiguousarray(citizens, dtype=np.int64)
     out = np.empty(citizens.shape, dtype=np.float64)

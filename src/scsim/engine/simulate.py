@@ -27,6 +27,7 @@ from scsim.engine.layout import (
     ELIGIBLE,
     INCOME,
     INCOME_EFFECTIVE,
+    INT_STATE,
     LIST_DAY,
     LISTED_UNTIL,
     N_FLOAT_FIELDS,
@@ -45,7 +46,7 @@ from scsim.scenario.model import Scenario
 
 N_CHUNKS = 256  # fixed, so that results never depend on the thread count
 BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
-BYTES_PER_CITIZEN = 4 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40  # state + population
+BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40  # state + population
 
 
 class SimulationError(Exception):
@@ -176,7 +177,7 @@ def simulate_arrays(
     province = pop.province.copy()
     prov_cdf = np.cumsum(PROVINCE_POPULATION.astype(np.float64))
 
-    si = np.zeros((n, N_INT_FIELDS), dtype=np.int32)
+    si = np.zeros((n, N_INT_FIELDS), dtype=INT_STATE)
     sf = np.zeros((n, N_FLOAT_FIELDS), dtype=np.float32)
     si[:, POINTS] = pts.base(start)
     si[:, CLEAN_ANCHOR] = -1

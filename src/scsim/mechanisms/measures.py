@@ -26,7 +26,7 @@ from scsim.scenario.schema import ScenarioSpec
 
 from .attributes import BOOL, CELL_FLAGS, N_CELLS, cell_domains
 
-MAX_MEASURES = 31  # measure flags are bits of an int32
+MAX_MEASURES = 15  # measure flags are bits of one int16 state field
 
 
 def status_variables(grade_names: tuple[str, ...]) -> dict:

@@ -59,6 +59,16 @@ def check_cross_references(spec: ScenarioSpec) -> list[PathError]:
                 ("schemes", name, "jurisdiction", "provinces"), scheme.jurisdiction.provinces
             )
             inside_horizon(("schemes", name, "jurisdiction", "from"), scheme.jurisdiction.start)
+            for path, param in [(("base",), scheme.base), (("cap",), scheme.cap)] + [
+                (("deltas", event), delta) for event, delta in scheme.deltas.items()
+            ]:
+                values = (
+                    [] if param is None else [v for v in param.values.values() if v is not None]
+                )
+                if any(abs(v) > 30_000 for v in values):
+                    errors.append(
+                        PathError(("schemes", name, *path), "points must stay within ±30,000")
+                    )
             if scheme.cap is not None and scheme.cap.at(spec.world.start) is not None:
                 base = scheme.base.at(spec.world.start) or 0.0
                 if scheme.cap.at(spec.world.start) < base:
@@ -70,6 +80,9 @@ def check_cross_references(spec: ScenarioSpec) -> list[PathError]:
                     "the list cannot be national before it exists (national_from < list_from)",
                 )
             )
+
+    if len(spec.measures) > 15:
+        errors.append(PathError(("measures",), "at most 15 measures per scenario for now"))
 
     for name, target in spec.calibration.items():
         inside_horizon(("calibration", name, "period", 0), target.period[0])
