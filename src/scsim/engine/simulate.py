@@ -186,11 +186,8 @@ def simulate_arrays(
     sf[:, INCOME_EFFECTIVE] = pop.income
     sf[:, WEALTH] = pop.wealth
     sf[:, DEBT] = pop.debt
-    if pts.active:
-        consent = np.ones(n, dtype=bool)
-        if pts.consent_required:
-            consent = rng.uniform_np(seed, rng.Stream.CONSENT, citizens) < pts.consent_share
-        si[:, CONSENT] = consent
+    # Willingness to consent is drawn once; the dated share in force decides who consents.
+    consent_draw = rng.uniform_np(seed, rng.Stream.CONSENT, citizens) if pts.active else None
 
     het = behaviour.heterogeneity(plan, seed, citizens)
     rates = np.zeros((n, n_kinds), dtype=np.float32)
@@ -244,6 +241,8 @@ def simulate_arrays(
             if pts.active:
                 si[:, ELIGIBLE] = _applies(pts_spec, arrays, params)
 
+        if consent_draw is not None:
+            si[:, CONSENT] = consent_draw < pts.consent_share(day0_date)
         victims = observation.draw_victims(
             seed, e, misattributed, n, 0, day0, day1, pop.age(year) >= 18
         )
@@ -312,6 +311,7 @@ def simulate_arrays(
 
 def _points_dates(spec) -> list[dt.date]:
     dates = [spec.jurisdiction.start, spec.jurisdiction.until] + spec.base.change_dates()
+    dates += spec.consent.share.change_dates()
     if spec.cap is not None:
         dates += spec.cap.change_dates()
     for delta in spec.deltas.values():

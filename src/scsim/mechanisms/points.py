@@ -34,7 +34,6 @@ class PointsPlan:
     recovery_points: int
     floor: int
     consent_required: bool
-    consent_share: float
     spec: PointsScheme | None
 
     def base(self, day: dt.date) -> int:
@@ -55,6 +54,11 @@ class PointsPlan:
                     out[k] = int(round(self.spec.deltas[kind].at(day) or 0))
         return out
 
+    def consent_share(self, day: dt.date) -> float:
+        if self.spec is None or not self.spec.consent.required:
+            return 1.0
+        return self.spec.consent.share.at(day) or 0.0
+
     def max_cap(self, start: dt.date, end: dt.date) -> int:
         if self.spec is None or self.spec.cap is None:
             return NO_CAP
@@ -66,7 +70,7 @@ def prepare(name: str | None, spec: PointsScheme | None, start: dt.date) -> Poin
     if spec is None:
         return PointsPlan(
             False, "", ("none",), np.zeros(1), np.zeros(len(PROVINCE_NAMES), bool),
-            0, 0, 1, 0, 0, False, 1.0, None,
+            0, 0, 1, 0, 0, False, None,
         )  # fmt: skip
     jurisdiction = np.ones(len(PROVINCE_NAMES), dtype=bool)
     if spec.jurisdiction.provinces is not None:
@@ -89,7 +93,6 @@ def prepare(name: str | None, spec: PointsScheme | None, start: dt.date) -> Poin
         recovery_points=recovery.points if recovery else 0,
         floor=int(round(spec.floor)),
         consent_required=spec.consent.required,
-        consent_share=spec.consent.share,
         spec=spec,
     )
 

@@ -189,8 +189,10 @@ class Observation(Strict):
 
 
 class Consent(Strict):
+    """Whether scoring needs consent, and the (dated) share of residents who give it."""
+
     required: bool = False
-    share: Probability = 1.0
+    share: Param = _param(1.0)
 
 
 class Jurisdiction(Strict):
