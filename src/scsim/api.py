@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,22 @@ def simulate(
     # The run's agent count and end date become part of the scenario, and so of its hash and
     # run directory name: runs of different sizes never overwrite each other.
     _, end = horizon(scenario, days, until)
+    _check_writable(Path(out))
     scenario = scenario.configured(population=population, end=end)
     outcome = simulate_arrays(scenario, seed=seed, events=events, progress=Progress(progress))
     return write(outcome, Path(out))
+
+
+def _check_writable(out: Path) -> None:
+    """Fail before simulating, not after, when the output folder cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        raise SimulationError(
+            f"cannot write runs to '{out}': {err.strerror or err} — choose another --out"
+        ) from None
 
 
 def write(outcome: Outcome, out: Path) -> Run:

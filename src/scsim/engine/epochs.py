@@ -24,9 +24,20 @@ def month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
         out.append(first)
 
 
-def epoch_bounds(start: dt.date, end: dt.date, changes: Iterable[dt.date]) -> list[dt.date]:
-    """Sorted epoch start dates, with the day after ``end`` appended as the final bound."""
+EPOCH_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def epoch_bounds(
+    start: dt.date, end: dt.date, epoch: str, changes: Iterable[dt.date]
+) -> list[dt.date]:
+    """Sorted epoch start dates, with the day after ``end`` appended as the final bound.
+
+    ``epoch`` is "month", "quarter" or "year": epochs start on the first day of such a period
+    (calendar quarters and years), and also on every date in ``changes``.
+    """
     stop = end + dt.timedelta(days=1)
-    bounds = {start, stop, *month_starts(start, end)}
+    step = EPOCH_MONTHS[epoch]
+    periodic = [d for d in month_starts(start, end) if (d.month - 1) % step == 0]
+    bounds = {start, stop, *periodic}
     bounds.update(d for d in changes if start < d < stop)
     return sorted(bounds)

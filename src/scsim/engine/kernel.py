@@ -102,7 +102,7 @@ def run_epoch(
     ep,
     v_citizen, v_day, v_kind, v_lo, v_hi,
     acc, off_true, off_rec, off_wrong, off_mis, off_grade, off_sanc, off_sdays,
-    points_day, grade_day, events_day, start_grade, start_points,
+    points_day, grade_day, start_grade, start_points,
     log, log_cap, log_fill, logbuf, resume,
 ):  # fmt: skip
     n_kinds = base_p.size
@@ -230,7 +230,6 @@ def run_epoch(
                 if n_true[i, k] < 65535:
                     n_true[i, k] += 1
                 a[g, off_true + k] += 1.0
-                events_day[c, t - day0, k] += 1
                 if consequence[k] == MOVE:
                     _move(i, t, province, prov_cdf, seed)
                     if court_active:

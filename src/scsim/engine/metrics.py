@@ -13,7 +13,6 @@ import numpy as np
 
 from scsim.engine.layout import GROUP_LABELS, N_GROUPS, MetricLayout
 
-MAX_EPOCH_DAYS = 31
 # Marginal groups, as sums of the hukou x migrant cells (engine.layout.GROUP_LABELS order).
 GROUPS = {
     "all": (0, 1, 2, 3),
@@ -35,16 +34,15 @@ MEANS = {"wealth_mean": "wealth_sum", "income_mean": "income_sum", "debt_mean": 
 class MetricsRecorder:
     """Holds the kernel's output buffers and turns each epoch's tallies into tidy rows."""
 
-    def __init__(self, layout: MetricLayout, n_days: int, n_chunks: int, start: dt.date,
+    def __init__(self, layout: MetricLayout, epoch_days: int, n_chunks: int, start: dt.date,
                  weight: float = 1.0):  # fmt: skip
         self.layout = layout
         self.start = start
         self.weight = weight
         self.acc = np.zeros((n_chunks, N_GROUPS, layout.width))
         g = max(layout.n_grades, 1)
-        self.points_day = np.zeros((n_chunks, MAX_EPOCH_DAYS), dtype=np.int64)
-        self.grade_day = np.zeros((n_chunks, MAX_EPOCH_DAYS, g), dtype=np.int64)
-        self.events_day = np.zeros((n_chunks, MAX_EPOCH_DAYS, max(layout.n_kinds, 1)), np.int64)
+        self.points_day = np.zeros((n_chunks, epoch_days), dtype=np.int64)
+        self.grade_day = np.zeros((n_chunks, epoch_days, g), dtype=np.int64)
         self.start_grade = np.zeros((n_chunks, g), dtype=np.int64)
         self.start_points = np.zeros(n_chunks, dtype=np.int64)
         self.epoch_rows: list[tuple[dt.date, np.ndarray]] = []
@@ -52,8 +50,8 @@ class MetricsRecorder:
         self.day0 = self.day1 = 0
 
     def begin_epoch(self, day0: int, day1: int) -> None:
-        for buf in (self.acc, self.points_day, self.grade_day, self.events_day,
-                    self.start_grade, self.start_points):  # fmt: skip
+        for buf in (self.acc, self.points_day, self.grade_day, self.start_grade,
+                    self.start_points):  # fmt: skip
             buf[...] = 0
         self.day0, self.day1 = day0, day1
 

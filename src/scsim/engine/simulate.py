@@ -206,6 +206,7 @@ def simulate_arrays(
     bounds = epoch_bounds(
         start,
         end,
+        spec.world.epoch,
         [
             *plan.change_dates(),
             *court.change_dates(),
@@ -215,8 +216,8 @@ def simulate_arrays(
         ],
     )
     n_epochs = len(bounds) - 1
-    n_days = (end - start).days + 1
-    recorder = MetricsRecorder(layout, n_days, N_CHUNKS, start, pop.weight)
+    longest = max((b - a).days for a, b in zip(bounds, bounds[1:], strict=False))
+    recorder = MetricsRecorder(layout, longest, N_CHUNKS, start, pop.weight)
     chunk_edges = np.linspace(0, n, N_CHUNKS + 1).astype(np.int64)
     log = _EventLog(events, N_CHUNKS)
     misattributed = np.zeros(n_kinds)
@@ -275,7 +276,7 @@ def simulate_arrays(
                 recorder.acc, layout.events_true, layout.events_recorded,
                 layout.events_wrongful, layout.events_misattributed, layout.grades,
                 layout.sanctioned, layout.sanction_days,
-                recorder.points_day, recorder.grade_day, recorder.events_day,
+                recorder.points_day, recorder.grade_day,
                 recorder.start_grade, recorder.start_points,
                 log.on, log.cap, log.fill, log.buffers, resume,
             )  # fmt: skip

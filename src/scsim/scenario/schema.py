@@ -106,6 +106,7 @@ class World(Strict):
     end: dt.date
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
     population: PopulationSpec = PopulationSpec()
+    epoch: Literal["month", "quarter", "year"] = "month"
 
     @model_validator(mode="after")
     def _ordered(self) -> World:
