@@ -176,12 +176,8 @@ def run_epoch(
                 if t >= day1:
                     break
                 if scored and rpoints > 0:
-                    before = si[i, POINTS]
-                    points.credit_recovery(si, i, t, rdays, rpoints, pts_floor, pts_cap,
-                                           grade_bounds, day0, pd, gd)  # fmt: skip
-                    if si[i, POINTS] != before:
-                        _emit(log, logbuf, log_fill, c, log_cap, t - 1, i, LOG_POINTS, -1,
-                              si[i, POINTS] - before)  # fmt: skip
+                    _recover(si, i, t, rdays, rpoints, pts_floor, pts_cap, grade_bounds, day0,
+                             pd, gd, log, logbuf, log_fill, c, log_cap)  # fmt: skip
                 if t_timer == t:
                     amount = sf[i, CASE_AMOUNT]
                     reason, newly_listed = court_list.on_timer(si, sf, i, t, cp, seed)
@@ -253,12 +249,8 @@ def run_epoch(
 
             # --- epoch end: recovery, economy, tallies ------------------------------------------
             if scored and rpoints > 0:
-                before = si[i, POINTS]
-                points.credit_recovery(si, i, day1, rdays, rpoints, pts_floor, pts_cap,
-                                       grade_bounds, day0, pd, gd)  # fmt: skip
-                if si[i, POINTS] != before:
-                    _emit(log, logbuf, log_fill, c, log_cap, day1 - 1, i, LOG_POINTS, -1,
-                          si[i, POINTS] - before)  # fmt: skip
+                _recover(si, i, day1, rdays, rpoints, pts_floor, pts_cap, grade_bounds, day0,
+                         pd, gd, log, logbuf, log_fill, c, log_cap)  # fmt: skip
             elif rdays > 0:
                 runs = (day1 - 1 - si[i, CLEAN_ANCHOR]) // rdays
                 if runs > 0:
@@ -286,6 +278,18 @@ def run_epoch(
             a[g, M_WEALTH] += sf[i, WEALTH]
             a[g, M_INCOME] += sf[i, INCOME_EFFECTIVE]
             a[g, M_DEBT] += sf[i, DEBT]
+
+
+@nb.njit(inline="always", cache=True)
+def _recover(si, i, upto, rdays, rpoints, floor, cap, bounds, day0, pd, gd,
+             log, logbuf, log_fill, c, log_cap):  # fmt: skip
+    """Credit clean-time recovery due before ``upto``, logged (as one row) on the day before."""
+    before = si[i, POINTS]
+    points.credit_recovery(si, i, upto, rdays, rpoints, floor, cap, bounds, day0, pd, gd)
+    if si[i, POINTS] != before:
+        _emit(
+            log, logbuf, log_fill, c, log_cap, upto - 1, i, LOG_POINTS, -1, si[i, POINTS] - before
+        )
 
 
 @nb.njit(inline="always", cache=True)
