@@ -152,12 +152,12 @@ def scenarios() -> None:
     from scsim.scenario.model import bundled_names, load
 
     table = Table(box=None, show_header=True, header_style="bold")
-    table.add_column("name")
-    table.add_column("mechanisms")
-    table.add_column("title")
+    table.add_column("name", no_wrap=True, min_width=15)
+    table.add_column("mechanisms", no_wrap=True, min_width=32)
+    table.add_column("title", no_wrap=True, overflow="ellipsis")
     for name in bundled_names():
         spec = load(name).spec
-        mechanisms = ["behaviour"] + [s.kind for s in spec.schemes.values()]
+        mechanisms = [s.kind.replace("_", " ") for s in spec.schemes.values()]
         if spec.measures:
             mechanisms.append(f"{len(spec.measures)} measures")
         table.add_row(name, ", ".join(mechanisms), spec.title)
