@@ -1,0 +1,67 @@
+"""Shared fixtures: scenarios written from YAML text, and small helpers to read runs.
+
+Every population here is synthetic; the scenarios are test fixtures, not claims about any
+real scheme.
+"""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import scsim
+from scsim import Scenario
+
+
+def write_scenario(directory: Path, text: str, name: str = "scenario.yaml") -> Path:
+    """Write a YAML scenario (dedented) into ``directory``; returns its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def scenario_from(tmp_path: Path) -> Callable[[str], Scenario]:
+    """``scenario_from(yaml_text)`` writes the text to tmp_path and loads it with scsim.load."""
+    counter = itertools.count()
+
+    def load(text: str) -> Scenario:
+        return scsim.load(write_scenario(tmp_path / "scenarios", text, f"s{next(counter)}.yaml"))
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def session_scenario(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Scenario]:
+    """Like ``scenario_from``, usable from module- and session-scoped fixtures."""
+    root = tmp_path_factory.mktemp("scenarios")
+    counter = itertools.count()
+
+    def load(text: str) -> Scenario:
+        return scsim.load(write_scenario(root, text, f"s{next(counter)}.yaml"))
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A session-wide folder for run directories."""
+    return tmp_path_factory.mktemp("runs")
+
+
+def arrays(table: pa.Table) -> dict[str, np.ndarray]:
+    """A Parquet table as numpy columns (categorical columns decoded to their labels)."""
+    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+
+
+@pytest.fixture(scope="session")
+def as_arrays() -> Callable[[pa.Table], dict[str, np.ndarray]]:
+    """``as_arrays(table)``: a table's columns as numpy arrays, categories as labels."""
+    return arrays
