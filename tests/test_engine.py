@@ -336,12 +336,6 @@ def test_a_court_reform_leaves_behaviour_draws_unchanged(rich):
         assert np.array_equal(cb["points"], cr["points"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: victims of misattributed records are drawn per epoch index "
-    "(mechanisms/observation.draw_victims), so a reform dated mid-month, which adds an epoch "
-    "boundary, reassigns every later misattributed record: common random numbers break",
-)
 def test_a_mid_month_court_reform_leaves_misattributed_records_unchanged(rich):
     base = simulate_arrays(rich, population=8_000, seed=4)
     reformed = simulate_arrays(
@@ -377,12 +371,6 @@ schemes:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the court's 'monthly' enforcement (payment propensity, no-assets exit) runs "
-    "once per epoch start (engine/kernel.py -> court_list.monthly_enforcement), so an extra "
-    "epoch boundary from any dated value adds a round, and quarterly/yearly epochs remove some",
-)
 def test_a_dated_value_that_changes_nothing_changes_no_outcome(scenario_from):
     sc = scenario_from(STILL_ECONOMY)
     # Same savings rate again from mid-July: a no-op that only splits July into two epochs.
@@ -452,13 +440,24 @@ def test_event_counts_in_the_timeseries_match_the_citizens(rich_run, as_arrays):
         )
 
 
-def test_misattributed_records_are_delivered_in_the_next_epoch(rich_run, as_arrays):
+def monthly(run, metric, category):
+    """A per-epoch series summed by calendar month (epoch rows are dated on their last day)."""
+    t = run.query(
+        "select date_trunc('month', date) as m, sum(value) as v from timeseries "
+        "where metric = ? and \"group\" = 'all' and category = ? group by m order by m",
+        [metric, category],
+    )
+    return t.column("v").to_numpy()
+
+
+def test_misattributed_records_are_delivered_in_the_next_month(rich_run, as_arrays):
     weight = rich_run.manifest["population"]["weight"]
     c = as_arrays(rich_run.citizens(["wrongful_records"]))
     delivered = 0.0
     for kind in ("traffic", "judgment", "relocation"):
-        mis = series(rich_run, "misattributed", category=kind)
-        wrong = series(rich_run, "wrongful_records", category=kind)
+        mis = monthly(rich_run, "misattributed", kind)
+        wrong = monthly(rich_run, "wrongful_records", kind)
+        assert mis.size == 12  # the mid-month change date splits an epoch, not a month
         assert wrong[0] == 0.0
         np.testing.assert_allclose(wrong[1:], mis[:-1], rtol=1e-9, err_msg=kind)
         delivered += wrong.sum()

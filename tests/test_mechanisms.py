@@ -179,11 +179,6 @@ def test_points_log_adds_up_and_both_bounds_are_reached(
     assert daily.max() <= cap and daily.min() >= floor
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: lowering the cap by a dated value leaves citizens above the new cap "
-    "(points are clamped only when they next change; mechanisms/points.set_points)",
-)
 def test_a_lowered_cap_applies_to_those_already_above_it(scenario_from):
     sc = scenario_from(
         """
@@ -508,11 +503,6 @@ def test_moving_escapes_the_case_only_before_the_list_is_national(escape_run, as
     assert np.array_equal(escaped, c["escapes"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an escape closes the case but writes no case_closed row (kind 'escaped') "
-    "to the event log (engine/kernel.py, MOVE branch of run_epoch)",
-)
 def test_escapes_are_in_the_event_log(escape_run, as_arrays):
     ev = as_arrays(escape_run.events())
     c = as_arrays(escape_run.citizens(["escapes"]))
@@ -601,11 +591,6 @@ def test_without_misattribution_never_offenders_are_never_listed(misattribution_
         assert np.all(c[f"rec_{k}"] <= c[f"n_{k}"]), k
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a listed row's kind is the case's wrongful flag read as an event-kind index "
-    "(engine/kernel.py emits CASE_WRONGFUL as kind; api.event_table labels it with kinds[flag])",
-)
 def test_a_listed_row_names_a_kind_of_the_case_it_lists(misattribution_runs, as_arrays):
     ev = as_arrays(misattribution_runs["on"].events())
     bad = 0

@@ -223,13 +223,19 @@ def event_table(o: Outcome) -> pa.Table:
     ev = o.events
     codes = ev["code"]
     kind = ev["kind"].astype(np.int64)
+    # Labels: the event kinds, then the causes of points rows no event caused, then exit reasons.
+    causes = {kernel.POINTS_RECOVERY: "recovery", kernel.POINTS_CAP: "cap_lowered"}
+    exits = sorted(EXIT_NAMES)
     labels = np.array(
-        [*o.kinds, "recovery", *(EXIT_NAMES[r] for r in sorted(EXIT_NAMES)), ""], dtype=object
+        [*o.kinds, *causes.values(), *(EXIT_NAMES[r] for r in exits), ""], dtype=object
     )
-    n_k = len(o.kinds)
-    label_idx = np.where(kind >= 0, kind, n_k)
+    n_k, n_c = len(o.kinds), len(causes)
+    cause_idx = np.full(kind.shape, len(labels) - 1)
+    for j, cause in enumerate(causes):
+        cause_idx[kind == cause] = n_k + j
+    label_idx = np.where(kind >= 0, kind, cause_idx)
     closed = codes == kernel.LOG_CASE_CLOSED
-    label_idx = np.where(closed, n_k + kind, label_idx)
+    label_idx = np.where(closed, n_k + n_c + kind - exits[0], label_idx)
     start = np.datetime64(o.start.isoformat(), "D")
     return pa.table(
         {

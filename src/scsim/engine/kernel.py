@@ -1,10 +1,12 @@
 """The epoch kernel: one pass over the citizens of each chunk, touching only what is due.
 
 For each citizen, in the order of DESIGN.md's data flow: the measures in force are looked up
-from their status at the epoch start, the court's monthly enforcement runs, then the citizen's
-due items are processed in day order — behaviour candidates (thinned against their bound),
-observation, scheme updates, court timers and misattributed records delivered to them — and at
-the end the economy advances one epoch and the citizen's state is tallied into the metrics.
+from their status at the epoch start, then the citizen's due items are processed in day order —
+the court's enforcement round on each month's first day, behaviour candidates (thinned against
+their bound), observation, scheme updates, court timers and misattributed records delivered to
+them — and at the end the economy advances one epoch and the citizen's state is tallied into the
+metrics. Nothing in a citizen's history depends on where the epoch boundaries fall, except the
+economy's compounding and the measures' lookup, which happen at boundaries.
 
 Chunks are fixed ranges of citizens independent of the thread count; each writes only its own
 rows of the output arrays, so results are bit-identical for any NUMBA_NUM_THREADS.
@@ -18,6 +20,7 @@ import numpy as np
 from scsim.engine import rng
 from scsim.engine.layout import (
     CASE_AMOUNT,
+    CASE_KIND,
     CASE_WRONGFUL,
     CLEAN_ANCHOR,
     CONSENT,
@@ -67,12 +70,16 @@ M_DEBT = 17
 # Event-log codes (events.parquet).
 LOG_EVENT = 1  # value: 0 undetected, 1 recorded, 2 recorded on someone else
 LOG_WRONGFUL_RECORD = 2
-LOG_POINTS = 3  # kind: the event whose delta fired, -1 for recovery; value: the change
+LOG_POINTS = 3  # kind: the event whose delta fired, or a POINTS_* cause; value: the change
 LOG_CASE_OPENED = 4  # value: amount
 LOG_LISTED = 5
 LOG_CASE_CLOSED = 6  # kind: exit reason (mechanisms.court_list.EXIT_*)
 LOG_MOVED = 7  # value: new province
 LOG_SLOTS_PER_DAY = 12  # an upper bound of log rows per citizen-day and event kind
+
+# Kinds of points rows that no event caused.
+POINTS_RECOVERY = -1  # credit for clean time
+POINTS_CAP = -2  # the cap was lowered below the citizen's points
 
 
 @nb.njit(inline="always", cache=True)
@@ -100,7 +107,8 @@ def run_epoch(
     cp, court_active,
     m_table, m_income, m_cost, m_pressure, m_interest,
     ep,
-    v_citizen, v_day, v_kind, v_lo, v_hi,
+    v_citizen, v_day, v_kind, v_lo, v_hi, mis_day,
+    month_days, ms_lo, ms_hi,
     acc, off_true, off_rec, off_wrong, off_mis, off_grade, off_sanc, off_sdays,
     points_day, grade_day, start_grade, start_points,
     log, log_cap, log_fill, logbuf, resume,
@@ -129,6 +137,10 @@ def run_epoch(
                 scored = 1
             si[i, SCORED] = scored
             grade = 0
+            if scored and si[i, POINTS] > pts_cap:  # a cap lowered by a dated value
+                _emit(log, logbuf, log_fill, c, log_cap, day0, i, LOG_POINTS, POINTS_CAP,
+                      pts_cap - si[i, POINTS])  # fmt: skip
+                si[i, POINTS] = pts_cap
             if scored:
                 grade = points.grade_of(si[i, POINTS], grade_bounds)
                 start_grade[c, grade] += 1
@@ -149,19 +161,10 @@ def run_epoch(
                     a[g, off_sanc + m] += 1.0
                     a[g, off_sdays + m] += days
 
-            # --- the court's monthly enforcement ------------------------------------------------
-            if court_active:
-                amount = sf[i, CASE_AMOUNT]
-                reason = court_list.monthly_enforcement(si, sf, i, day0, cp, pressure, seed)
-                if reason != court_list.EXIT_NONE:
-                    _book_exit(a, g, reason)
-                    _emit(
-                        log, logbuf, log_fill, c, log_cap, day0, i, LOG_CASE_CLOSED, reason, amount
-                    )
-
             # --- due items, in day order -----------------------------------------------------
             while vp < v_hi[c] and v_citizen[vp] < i:
                 vp += 1
+            mp = ms_lo if court_active else ms_hi
             while True:
                 t_event = day1
                 k = -1
@@ -172,12 +175,23 @@ def run_epoch(
                         k = kk
                 t_timer = court_list.next_timer(si, i) if court_active else NEVER
                 t_victim = v_day[vp] if vp < v_hi[c] and v_citizen[vp] == i else NEVER
-                t = min(t_event, t_timer, t_victim)
+                t_month = month_days[mp] if mp < ms_hi else NEVER
+                t = min(t_event, t_timer, t_victim, t_month)
                 if t >= day1:
                     break
                 if scored and rpoints > 0:
                     _recover(si, i, t, rdays, rpoints, pts_floor, pts_cap, grade_bounds, day0,
                              pd, gd, log, logbuf, log_fill, c, log_cap)  # fmt: skip
+                if t_month == t:  # the court's monthly enforcement, on each month's first day
+                    mp += 1
+                    amount = sf[i, CASE_AMOUNT]
+                    reason = court_list.monthly_enforcement(si, sf, i, t, cp, pressure, seed)
+                    if reason != court_list.EXIT_NONE:
+                        _book_exit(a, g, reason)
+                        _emit(
+                            log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_CLOSED, reason, amount
+                        )
+                    continue
                 if t_timer == t:
                     amount = sf[i, CASE_AMOUNT]
                     reason, newly_listed = court_list.on_timer(si, sf, i, t, cp, seed)
@@ -192,7 +206,7 @@ def run_epoch(
                             t,
                             i,
                             LOG_LISTED,
-                            si[i, CASE_WRONGFUL],
+                            si[i, CASE_KIND],
                             amount,
                         )
                     if reason != court_list.EXIT_NONE:
@@ -228,15 +242,19 @@ def run_epoch(
                 a[g, off_true + k] += 1.0
                 if consequence[k] == MOVE:
                     _move(i, t, province, prov_cdf, seed)
+                    _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_MOVED, k, province[i])
                     if court_active:
                         amount = sf[i, CASE_AMOUNT]
-                        if court_list.on_move(si, sf, i, t, cp) != court_list.EXIT_NONE:
-                            _book_exit(a, g, court_list.EXIT_ESCAPED)
-                    _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_MOVED, k, province[i])
+                        reason = court_list.on_move(si, sf, i, t, cp)
+                        if reason != court_list.EXIT_NONE:
+                            _book_exit(a, g, reason)
+                            _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_CLOSED,
+                                  reason, amount)  # fmt: skip
                 outcome = 0.0
                 if rng.uniform(seed, stream, i, t * 4 + 2) < det_table[k, province[i], cc]:
                     if rng.uniform(seed, stream, i, t * 4 + 3) < misattribution:
                         a[g, off_mis + k] += 1.0
+                        mis_day[c, t - day0, k] += 1
                         outcome = 2.0
                     else:
                         outcome = 1.0
@@ -288,7 +306,16 @@ def _recover(si, i, upto, rdays, rpoints, floor, cap, bounds, day0, pd, gd,
     points.credit_recovery(si, i, upto, rdays, rpoints, floor, cap, bounds, day0, pd, gd)
     if si[i, POINTS] != before:
         _emit(
-            log, logbuf, log_fill, c, log_cap, upto - 1, i, LOG_POINTS, -1, si[i, POINTS] - before
+            log,
+            logbuf,
+            log_fill,
+            c,
+            log_cap,
+            upto - 1,
+            i,
+            LOG_POINTS,
+            POINTS_RECOVERY,
+            si[i, POINTS] - before,
         )
 
 
@@ -336,6 +363,6 @@ def _record(
         stream = rng.KIND_STREAM_BASE * rng.Stream.AMOUNT + k
         z = rng.normal(seed, stream, i, t * 2 + wrongful)
         amount = amount_median[k] * np.exp(amount_sigma[k] * z)
-        court_list.open_case(si, sf, i, t, amount, pay_within[k], wrongful == 1)
+        court_list.open_case(si, sf, i, t, k, amount, pay_within[k], wrongful == 1)
         a[g, M_CASES_OPENED] += 1.0
         _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_OPENED, k, amount)

@@ -19,7 +19,7 @@ INT_MIN, INT_MAX = -32_768, 32_767
 
 NEVER = 32_767  # a day index that never comes (day indices fit int16: horizons <= 32,000 days)
 
-# --- int32 rows -------------------------------------------------------------------------------
+# --- int16 columns -------------------------------------------------------------------------------
 POINTS = 0  # points under the points scheme
 CLEAN_ANCHOR = 1  # day from which clean days are counted (last offence, advanced by credits)
 ELIGIBLE = 2  # 1 if the scheme's applies_to condition holds (re-evaluated yearly)
@@ -42,9 +42,10 @@ EXITS_EXPIRY = 18
 ESCAPES = 19
 EVER_TRAPPED = 20  # 1 once listed for a year while unable to pay
 MEASURE_FLAGS = 21  # bit m set while measure m applies (for the snapshot and explain)
-N_INT_FIELDS = 22
+CASE_KIND = 22  # event kind of the record that opened the current case
+N_INT_FIELDS = 23
 
-# --- float32 rows -----------------------------------------------------------------------------
+# --- float32 columns -----------------------------------------------------------------------------
 INCOME = 0  # base monthly income (before sanctions)
 WEALTH = 1
 DEBT = 2

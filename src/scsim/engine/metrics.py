@@ -55,16 +55,14 @@ class MetricsRecorder:
             buf[...] = 0
         self.day0, self.day1 = day0, day1
 
-    def end_epoch(self, stop: dt.date) -> np.ndarray:
-        """Close the epoch ending the day before ``stop``; returns misattributed counts per kind."""
+    def end_epoch(self, stop: dt.date) -> None:
+        """Close the epoch ending the day before ``stop``."""
         totals = self.acc.sum(axis=0)  # [group, column], summed in chunk order
         self.epoch_rows.append((stop - dt.timedelta(days=1), totals))
         days = self.day1 - self.day0
         grades = self.start_grade.sum(axis=0) + np.cumsum(self.grade_day.sum(axis=0), axis=0)
         points_sum = self.start_points.sum() + np.cumsum(self.points_day.sum(axis=0))
         self.daily.append((np.arange(self.day0, self.day1), points_sum[:days], grades[:days]))
-        mis = self.layout.events_misattributed
-        return totals[:, mis : mis + self.layout.n_kinds].sum(axis=0)
 
     def table(self, kinds, grade_names, measure_names) -> dict[str, np.ndarray]:
         """The whole run as tidy columns: date, metric, group, category, value."""

@@ -17,7 +17,7 @@ import numba as nb
 import numpy as np
 
 from scsim.engine import rng
-from scsim.engine.epochs import epoch_bounds
+from scsim.engine.epochs import epoch_bounds, month_starts
 from scsim.engine.kernel import LOG_SLOTS_PER_DAY, run_epoch
 from scsim.engine.layout import (
     CASE_DUE,
@@ -220,7 +220,14 @@ def simulate_arrays(
     recorder = MetricsRecorder(layout, longest, N_CHUNKS, start, pop.weight)
     chunk_edges = np.linspace(0, n, N_CHUNKS + 1).astype(np.int64)
     log = _EventLog(events, N_CHUNKS)
-    misattributed = np.zeros(n_kinds)
+    n_days = (end - start).days + 1
+    delivery = observation.delivery_months(start, n_days)
+    pending = _Pending()  # misattributed records not yet delivered
+    mis_day = np.zeros((N_CHUNKS, longest, n_kinds), dtype=np.int32)
+    # The court's enforcement rounds: the first day, then every month's first day.
+    month_days = np.array(
+        [0, *((d - start).days for d in month_starts(start, end))], dtype=np.int64
+    )
     timings["prepare_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -244,9 +251,9 @@ def simulate_arrays(
 
         if consent_draw is not None:
             si[:, CONSENT] = consent_draw < pts.consent_share(day0_date)
-        victims = observation.draw_victims(
-            seed, e, misattributed, n, 0, day0, day1, pop.age(year) >= 18
-        )
+        victims = pending.take(day1)
+        ms_lo, ms_hi = np.searchsorted(month_days, [day0, day1])
+        mis_day[...] = 0
         recorder.begin_epoch(day0, day1)
         pts_in_force = pts.active and pts.start_day <= day0 < pts.until_day
         cp = court.vector(day0_date)
@@ -272,7 +279,8 @@ def simulate_arrays(
                 meas.table, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
                 meas.interest_add,
                 economy.vector(spec.economy, day0_date),
-                victims[0], victims[1], victims[2], v_lo, v_hi,
+                victims[0], victims[1], victims[2], v_lo, v_hi, mis_day,
+                month_days, ms_lo, ms_hi,
                 recorder.acc, layout.events_true, layout.events_recorded,
                 layout.events_wrongful, layout.events_misattributed, layout.grades,
                 layout.sanctioned, layout.sanction_days,
@@ -284,7 +292,12 @@ def simulate_arrays(
             if np.array_equal(resume, chunk_hi):
                 break
             chunk_lo = resume
-        misattributed = recorder.end_epoch(day1_date)
+        recorder.end_epoch(day1_date)
+        counts = mis_day.sum(axis=0)[: day1 - day0]
+        if counts.any():
+            pending.add(
+                observation.draw_victims(seed, counts, day0, delivery, pop.age(year) >= 18), day1
+            )
         progress(e + 1, n_epochs, day1_date - dt.timedelta(days=1))
     timings["simulate_s"] = time.perf_counter() - clock
 
@@ -326,6 +339,29 @@ def _applies(spec, arrays, params) -> np.ndarray:
 
     expr = compile_expr(spec.applies_to, variables=CITIZEN, params=params, expect=BOOL)
     return np.broadcast_to(expr.evaluate(arrays), arrays["age"].shape)
+
+
+class _Pending:
+    """Misattributed records waiting for their delivery day, in (citizen, day, kind) order."""
+
+    def __init__(self):
+        empty = np.zeros(0, dtype=np.int64)
+        self.parts = (empty, empty.astype(np.int32), empty.astype(np.int16))
+
+    def add(self, records: tuple[np.ndarray, ...], earliest: int) -> None:
+        """Queue records; a delivery day that an epoch already ran moves to ``earliest``."""
+        victim, day, kind = records
+        day = np.maximum(day, earliest).astype(np.int32)
+        self.parts = tuple(np.concatenate(x) for x in zip(self.parts, (victim, day, kind), strict=True))
+
+    def take(self, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The records due before day ``stop``, sorted by citizen, day and kind."""
+        victim, day, kind = self.parts
+        due = day < stop
+        self.parts = tuple(x[~due] for x in self.parts)
+        victim, day, kind = victim[due], day[due], kind[due]
+        order = np.lexsort((kind, day, victim))
+        return victim[order], day[order], kind[order]
 
 
 class _EventLog:

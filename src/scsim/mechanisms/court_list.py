@@ -20,6 +20,7 @@ from scsim.engine.layout import (
     AWAITING_PAYMENT,
     CASE_AMOUNT,
     CASE_DUE,
+    CASE_KIND,
     CASE_WRONGFUL,
     CASES_PAID,
     DAYS_LISTED,
@@ -116,10 +117,12 @@ def prepare(name: str | None, spec: CourtList | None, start: dt.date) -> CourtPl
 
 
 @nb.njit(inline="always", cache=True)
-def open_case(si, sf, i, day, amount, pay_within, wrongful):
-    """Add a judgment or fine to the citizen's case (one open case per citizen; amounts add up)."""
+def open_case(si, sf, i, day, kind, amount, pay_within, wrongful):
+    """Add a judgment or fine of event kind ``kind`` to the citizen's case (one open case per
+    citizen; amounts add up, and the case keeps the kind that opened it)."""
     if si[i, STAGE] == NO_CASE:
         si[i, STAGE] = AWAITING_PAYMENT
+        si[i, CASE_KIND] = kind
         si[i, CASE_DUE] = min(day + pay_within, NEVER - 1)
         si[i, CASE_WRONGFUL] = 1 if wrongful else 0
         sf[i, CASE_AMOUNT] = amount

@@ -5,12 +5,15 @@ cell attributes (urban, hukou type, migrant, minority, children): cameras in cit
 villages, heavier monitoring of some groups. It is compiled to a table [kind, province, cell].
 
 A detected event is misattributed with a (dated) probability: the offender escapes the record and
-an innocent adult receives it instead. Misattributed records are pooled over an epoch and
-delivered at the start of the next, to victims drawn by counter-based random numbers, so the
-result does not depend on how citizens are split across threads or shards.
+an innocent adult receives it instead, during the next calendar month (records take time to reach
+a file). Victims are drawn by counter-based random numbers keyed by the record's day and kind,
+so the result depends neither on how citizens are split across threads or shards nor on where
+epoch boundaries fall.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 
@@ -43,45 +46,53 @@ def detection_table(spec: ScenarioSpec, kinds: tuple[str, ...], params) -> np.nd
 
 def draw_victims(
     seed: int,
-    epoch: int,
     counts: np.ndarray,
-    n_citizens: int,
-    start: int,
     day0: int,
-    day1: int,
+    delivery: tuple[np.ndarray, np.ndarray],
     is_adult: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Victims of the misattributed records of one epoch: (citizen, day, kind), sorted by citizen.
+    """Victims of misattributed records: (citizen, delivery day, kind), sorted by citizen.
 
-    ``counts[k]`` records of kind k are delivered on days in [day0, day1) to adults drawn
-    uniformly; citizen indices are global (``start`` is this population's offset).
+    ``counts[d, k]`` records of kind k were misattributed on day ``day0 + d``. The j-th of them
+    goes to an adult drawn uniformly, and is delivered on a day drawn uniformly within the
+    calendar month after the record (``delivery`` holds, per horizon day, that month's first
+    day and length). Every draw is keyed by (day, kind, j), never by the epoch, so the records
+    do not move when a dated value adds an epoch boundary.
     """
-    victims, days, kinds = [], [], []
-    for k, count in enumerate(counts.astype(np.int64)):
-        if count == 0:
-            continue
-        j = np.arange(count, dtype=np.uint64)
-        key = (np.uint64(epoch) << np.uint64(32)) | j
-        who = np.empty(count, dtype=np.int64)
-        todo = np.arange(count)
-        for attempt in range(64):  # redraw minors; adults are most of any population
-            u = rng.uniform_np(seed, rng.Stream.VICTIM, k, key[todo] + np.uint64(attempt << 24))
-            pick = np.minimum((u * n_citizens).astype(np.int64), n_citizens - 1)
-            ok = is_adult[pick]
-            who[todo[ok]] = pick[ok]
-            todo = todo[~ok]
-            if todo.size == 0:
-                break
-        keep = np.setdiff1d(np.arange(count), todo)
-        u_day = rng.uniform_np(seed, rng.Stream.VICTIM, k + 1_000_000, key[keep])
-        victims.append(who[keep] + start)
-        days.append(day0 + np.minimum((u_day * (day1 - day0)).astype(np.int64), day1 - day0 - 1))
-        kinds.append(np.full(keep.size, k, dtype=np.int16))
-    if not victims:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty.astype(np.int32), empty.astype(np.int16)
-    victim = np.concatenate(victims)
-    day = np.concatenate(days).astype(np.int32)
-    kind = np.concatenate(kinds)
-    order = np.lexsort((kind, day, victim))
-    return victim[order], day[order], kind[order]
+    n_citizens = is_adult.size
+    d_idx, k_idx = np.nonzero(counts)
+    reps = counts[d_idx, k_idx].astype(np.int64)
+    day = np.repeat(d_idx + day0, reps).astype(np.int64)
+    kind = np.repeat(k_idx, reps).astype(np.int64)
+    first = np.repeat(np.cumsum(reps) - reps, reps)
+    j = np.arange(reps.sum(), dtype=np.int64) - first  # index within its (day, kind)
+    key = (day.astype(np.uint64) << np.uint64(32)) | j.astype(np.uint64)
+    who = np.full(j.size, -1, dtype=np.int64)
+    todo = np.arange(j.size)
+    for attempt in range(64):  # redraw minors; adults are most of any population
+        u = rng.uniform_np(
+            seed, rng.Stream.VICTIM, kind[todo], key[todo] + np.uint64(attempt << 24)
+        )
+        pick = np.minimum((u * n_citizens).astype(np.int64), n_citizens - 1)
+        ok = is_adult[pick]
+        who[todo[ok]] = pick[ok]
+        todo = todo[~ok]
+        if todo.size == 0:
+            break
+    u_day = rng.uniform_np(seed, rng.Stream.VICTIM, kind + 1_000_000, key)
+    month_first, month_len = delivery[0][day], delivery[1][day]
+    when = month_first + np.minimum((u_day * month_len).astype(np.int64), month_len - 1)
+    keep = who >= 0
+    victim, when, kind = who[keep], when[keep].astype(np.int32), kind[keep].astype(np.int16)
+    order = np.lexsort((kind, when, victim))
+    return victim[order], when[order], kind[order]
+
+
+def delivery_months(start: dt.date, n_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each day index of a horizon: first day index and length of the next calendar month."""
+    dates = np.datetime64(start.isoformat(), "D") + np.arange(n_days)
+    month = dates.astype("datetime64[M]")
+    first = (month + 1).astype("datetime64[D]")
+    after = (month + 2).astype("datetime64[D]")
+    origin = np.datetime64(start.isoformat(), "D")
+    return (first - origin).astype(np.int64), (after - first).astype(np.int64)
