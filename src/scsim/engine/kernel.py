@@ -186,34 +186,16 @@ def run_epoch(
                     mp += 1
                     amount = sf[i, CASE_AMOUNT]
                     reason = court_list.monthly_enforcement(si, sf, i, t, cp, pressure, seed)
-                    if reason != court_list.EXIT_NONE:
-                        _book_exit(a, g, reason)
-                        _emit(
-                            log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_CLOSED, reason, amount
-                        )
+                    _closed(a, g, reason, amount, t, i, log, logbuf, log_fill, c, log_cap)
                     continue
                 if t_timer == t:
                     amount = sf[i, CASE_AMOUNT]
                     reason, newly_listed = court_list.on_timer(si, sf, i, t, cp, seed)
                     if newly_listed:
                         a[g, M_NEW_LISTINGS] += 1.0
-                        _emit(
-                            log,
-                            logbuf,
-                            log_fill,
-                            c,
-                            log_cap,
-                            t,
-                            i,
-                            LOG_LISTED,
-                            si[i, CASE_KIND],
-                            amount,
-                        )
-                    if reason != court_list.EXIT_NONE:
-                        _book_exit(a, g, reason)
-                        _emit(
-                            log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_CLOSED, reason, amount
-                        )
+                        _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_LISTED, si[i, CASE_KIND],
+                              amount)  # fmt: skip
+                    _closed(a, g, reason, amount, t, i, log, logbuf, log_fill, c, log_cap)
                     continue
                 if t_victim == t:
                     kind = v_kind[vp]
@@ -246,10 +228,7 @@ def run_epoch(
                     if court_active:
                         amount = sf[i, CASE_AMOUNT]
                         reason = court_list.on_move(si, sf, i, t, cp)
-                        if reason != court_list.EXIT_NONE:
-                            _book_exit(a, g, reason)
-                            _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_CLOSED,
-                                  reason, amount)  # fmt: skip
+                        _closed(a, g, reason, amount, t, i, log, logbuf, log_fill, c, log_cap)
                 outcome = 0.0
                 if rng.uniform(seed, stream, i, t * 4 + 2) < det_table[k, province[i], cc]:
                     if rng.uniform(seed, stream, i, t * 4 + 3) < misattribution:
@@ -320,7 +299,10 @@ def _recover(si, i, upto, rdays, rpoints, floor, cap, bounds, day0, pd, gd,
 
 
 @nb.njit(inline="always", cache=True)
-def _book_exit(a, g, reason):
+def _closed(a, g, reason, amount, t, i, log, logbuf, log_fill, c, log_cap):
+    """Book and log the end of a case (nothing when ``reason`` is EXIT_NONE)."""
+    if reason == court_list.EXIT_NONE:
+        return
     if reason == court_list.EXIT_PAID:
         a[g, M_EXITS_PAID] += 1.0
         a[g, M_CASES_PAID] += 1.0
@@ -330,6 +312,7 @@ def _book_exit(a, g, reason):
         a[g, M_EXITS_NO_ASSETS] += 1.0
     elif reason == court_list.EXIT_ESCAPED:
         a[g, M_ESCAPES] += 1.0
+    _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_CLOSED, reason, amount)
 
 
 @nb.njit(inline="always", cache=True)

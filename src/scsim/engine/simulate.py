@@ -352,7 +352,9 @@ class _Pending:
         """Queue records; a delivery day that an epoch already ran moves to ``earliest``."""
         victim, day, kind = records
         day = np.maximum(day, earliest).astype(np.int32)
-        self.parts = tuple(np.concatenate(x) for x in zip(self.parts, (victim, day, kind), strict=True))
+        self.parts = tuple(
+            np.concatenate(x) for x in zip(self.parts, (victim, day, kind), strict=True)
+        )
 
     def take(self, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The records due before day ``stop``, sorted by citizen, day and kind."""
