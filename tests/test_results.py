@@ -45,6 +45,11 @@ def _timeseries() -> pa.Table:
         (D2, "grade_count", "all", "A", 300.0),
         (D2, "grade_count", "all", "B", 100.0),
         (D2, "grade_count", "hukou=urban", "B", 99.0),
+        (D2, "grade_count", "hukou=urban", "A", 1.0),
+        (D2, "population", "hukou=rural", "", 600.0),
+        (D2, "population", "hukou=urban", "", 500.0),
+        (D2, "sanctioned", "hukou=rural", "flight_ban", 120.0),
+        (D2, "sanctioned", "hukou=urban", "flight_ban", 30.0),
         (D1, "sanctioned", "all", "flight_ban", 70.0),
         (D2, "sanctioned", "all", "flight_ban", 150.0),
         (D2, "sanctioned", "all", "rail_ban", 50.0),
@@ -381,9 +386,19 @@ def test_summarize_hand_built_case(tmp_path):
         ("B", 100.0),
     ]
     assert [g["share"] for g in s["grades"]] == pytest.approx([0.6, 0.3, 0.1])
+    assert [g["by_hukou"] for g in s["grades"]] == [
+        {},
+        {"hukou=urban": pytest.approx(0.01)},
+        {"hukou=urban": pytest.approx(0.99)},
+    ]
     assert s["sanctions"] == [
-        {"measure": "flight_ban", "people": 150.0, "days": 1000.0},
-        {"measure": "rail_ban", "people": 50.0, "days": 300.0},
+        {
+            "measure": "flight_ban",
+            "people": 150.0,
+            "days": 1000.0,
+            "by_hukou": {"hukou=rural": 0.2, "hukou=urban": 0.06},
+        },
+        {"measure": "rail_ban", "people": 50.0, "days": 300.0, "by_hukou": {}},
     ]
     assert s["events"]["by_category"] == [
         {"category": "traffic_violation", "true": 3000.0, "recorded": 1200.0, "wrongful": None},

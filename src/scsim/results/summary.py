@@ -19,6 +19,7 @@ from rich.table import Table
 from scsim.results.store import TIMESERIES, Run
 
 ALL = "all"
+HUKOU = {"hukou=rural": "rural hukou", "hukou=urban": "urban hukou"}  # group → column label
 EVENT_METRICS = ("events_true", "events_recorded", "wrongful_records")
 
 # Rows of one metric at its last date, in the order they first appear in the file.
@@ -83,23 +84,58 @@ def _listed(con: duckdb.DuckDBPyConnection, metrics: set[str]) -> list[dict[str,
     return [{"group": g, "listed": stock.get(g), "share_adults": share.get(g)} for g in groups]
 
 
+def _by_hukou(
+    rows: list[tuple[str, str, float]], denominators: dict[str, float]
+) -> dict[str, dict[str, float]]:
+    """Category → {hukou group → value / that group's denominator} (groups present only)."""
+    out: dict[str, dict[str, float]] = {}
+    for g, c, v in rows:
+        if g in HUKOU and denominators.get(g):
+            out.setdefault(c, {})[g] = v / denominators[g]
+    return out
+
+
 def _grades(con: duckdb.DuckDBPyConnection, metrics: set[str]) -> list[dict[str, Any]]:
-    """Grade counts and shares of the whole population at the last date."""
+    """Grade counts and shares at the last date, overall and within each hukou type."""
     if "grade_count" not in metrics:
         return []
-    counts = _by_category(_at_last(con, "grade_count"))
+    rows = _at_last(con, "grade_count")
+    counts = _by_category(rows)
+    graded: dict[str, float] = {}
+    for g, _, v in rows:
+        graded[g] = graded.get(g, 0.0) + v
+    within = _by_hukou(rows, graded)
     total = sum(counts.values())
     return [
-        {"grade": g, "count": n, "share": n / total if total else None} for g, n in counts.items()
+        {
+            "grade": g,
+            "count": n,
+            "share": n / total if total else None,
+            "by_hukou": within.get(g, {}),
+        }
+        for g, n in counts.items()
     ]
 
 
 def _sanctions(con: duckdb.DuckDBPyConnection, metrics: set[str]) -> list[dict[str, Any]]:
-    """People under each measure and cumulative sanction days, at the last date."""
-    people = _by_category(_at_last(con, "sanctioned")) if "sanctioned" in metrics else {}
+    """People under each measure (overall, and as a share of each hukou type's population) and
+    cumulative sanction days, at the last date."""
+    rows = _at_last(con, "sanctioned") if "sanctioned" in metrics else []
+    people = _by_category(rows)
     days = _by_category(_at_last(con, "sanction_days")) if "sanction_days" in metrics else {}
+    population = _by_group(_at_last(con, "population")) if "population" in metrics else {}
+    within = _by_hukou(rows, population)
     measures = list(dict.fromkeys([*people, *days]))
-    return [{"measure": m, "people": people.get(m), "days": days.get(m)} for m in measures]
+    return [
+        {"measure": m, "people": people.get(m), "days": days.get(m), "by_hukou": within.get(m, {})}
+        for m in measures
+    ]
+
+
+def _hukou_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The hukou groups that any row has a share for, in HUKOU order."""
+    present = {g for row in rows for g in row.get("by_hukou", {})}
+    return [g for g in HUKOU if g in present]
 
 
 def _sum_or_none(values: Iterable[float | None]) -> float | None:
@@ -276,18 +312,30 @@ def _listed_table(s: dict[str, Any]) -> Table:
 
 
 def _grades_table(s: dict[str, Any]) -> Table:
-    """Grade distribution."""
-    table = _table(f"Grades at {s['last_date']}", "grade", "people", "share")
+    """Grade distribution, overall and within each hukou type."""
+    groups = _hukou_columns(s["grades"])
+    table = _table(
+        f"Grades at {s['last_date']}", "grade", "people", "share", *(HUKOU[g] for g in groups)
+    )
     for row in s["grades"]:
-        table.add_row(escape(row["grade"]), fmt_num(row["count"]), fmt_pct(row["share"]))
+        within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
+        table.add_row(escape(row["grade"]), fmt_num(row["count"]), fmt_pct(row["share"]), *within)
     return table
 
 
 def _sanctions_table(s: dict[str, Any]) -> Table:
-    """People under each measure and cumulative person-days."""
-    table = _table(f"Sanctions at {s['last_date']}", "measure", "people now", "person-days")
+    """People under each measure, their share of each hukou type, and cumulative person-days."""
+    groups = _hukou_columns(s["sanctions"])
+    table = _table(
+        f"Sanctions at {s['last_date']}",
+        "measure",
+        "people now",
+        *(f"% of {HUKOU[g]}" for g in groups),
+        "person-days",
+    )
     for row in s["sanctions"]:
-        table.add_row(escape(row["measure"]), fmt_num(row["people"]), fmt_num(row["days"]))
+        within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
+        table.add_row(escape(row["measure"]), fmt_num(row["people"]), *within, fmt_num(row["days"]))
     return table
 
 
