@@ -203,6 +203,33 @@ def test_a_lowered_cap_applies_to_those_already_above_it(scenario_from):
     assert citizen_columns(out)["points"].max() <= 1020
 
 
+def test_applies_to_may_read_dynamic_attributes(scenario_from):
+    # Eligibility is re-evaluated every year, so it may read where a citizen lives and earns.
+    sc = scenario_from(
+        """
+        name: shandong-only
+        world: {start: 2021-01-01, end: 2021-03-31, seed: 3}
+        behaviour:
+          events:
+            charity: {daily_probability: 0.01}
+        schemes:
+          pts:
+            kind: points
+            base: 1000
+            deltas: {charity: 5}
+            grades: {D: 0, C: 600, B: 850, A: 960, AA: 1030}
+            applies_to: "province == 'Shandong' and income > 2000"
+        """
+    )
+    out = simulate_arrays(sc, population=20_000, seed=3)
+    c = citizen_columns(out)
+    province = np.asarray(c["province"][1])[c["province"][0]]
+    scored = c["scored"]
+    assert scored.sum() > 100
+    assert np.all(province[scored] == "Shandong")
+    assert not np.all(scored[province == "Shandong"])  # the income condition also bites
+
+
 # ---------------------------------------------------------------------------------------------
 # points: recovery for clean time
 

@@ -12,7 +12,7 @@ from scsim.rules import ExprError, compile_expr
 from scsim.scenario.errors import Issue
 from scsim.scenario.schema import ScenarioSpec
 
-from .attributes import BOOL, CITIZEN, DYNAMIC, NUM
+from .attributes import BOOL, CITIZEN, NUM
 from .measures import status_variables
 from .observation import DETECTION_VARIABLES
 
@@ -27,9 +27,8 @@ def expression_sites(spec: ScenarioSpec) -> Iterator[tuple[tuple, str, dict, obj
             yield ("observation", "detection", kind), rule, DETECTION_VARIABLES, NUM
     scheme = spec.points_scheme()
     grade_names = tuple(scheme[1].grades) if scheme else ("none",)
-    if scheme:
-        static = {k: v for k, v in CITIZEN.items() if k not in DYNAMIC or k == "age"}
-        yield ("schemes", scheme[0], "applies_to"), scheme[1].applies_to, static, BOOL
+    if scheme:  # re-evaluated at the start of every year, so it may read any attribute
+        yield ("schemes", scheme[0], "applies_to"), scheme[1].applies_to, CITIZEN, BOOL
     status = status_variables(grade_names)
     for name, measure in spec.measures.items():
         yield ("measures", name, "when"), measure.when, status, BOOL
