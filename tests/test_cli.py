@@ -225,11 +225,6 @@ def test_run_writes_a_complete_run_directory(tmp_path: Path) -> None:
     assert str(run) in flat(result.stdout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli.run prints 'run written to <path>' with rich's default wrapping, so "
-    "when stdout is not a wide terminal a long run directory is folded over two lines",
-)
 def test_run_prints_the_run_directory_on_one_line(tmp_path: Path) -> None:
     out = tmp_path / ("x" * 100) / ("y" * 100)
     runner = CliRunner(env={"COLUMNS": "100"})
@@ -237,6 +232,16 @@ def test_run_prints_the_run_directory_on_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     [run] = complete_runs(out)
     assert any(str(run) in line for line in result.stdout.splitlines())
+
+
+def test_validate_prints_a_path_with_brackets_as_it_is(tmp_path: Path) -> None:
+    folder = tmp_path / "[red]scenarios"
+    folder.mkdir()
+    good = folder / "good.yaml"
+    shutil.copy(bundled_path("mesa-reference"), good)
+    result = invoke("validate", good)
+    assert result.exit_code == 0, result.output
+    assert str(good) in result.stdout
 
 
 @pytest.mark.parametrize("mode", ["bar", "auto"])
@@ -359,14 +364,9 @@ def test_run_too_large_population_says_it_does_not_fit_in_memory(tmp_path: Path)
     assert complete_runs(out) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: --seed is IntRange(min=0) with no maximum; a seed >= 2**64 reaches "
-    "engine/rng.py (np.uint64(seed)) and crashes with an OverflowError traceback",
-)
 def test_run_seed_too_large(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = invoke("run", "mesa-reference", *RUN_ARGS, "--seed", str(2**64), "--out", out)
+    result = invoke("run", "mesa-reference", *RUN_ARGS, "--seed", str(2**63), "--out", out)
     assert_clean_failure(result, code=2)
     assert "--seed" in result.output
     assert complete_runs(out) == []
@@ -571,6 +571,13 @@ def test_query_events_and_manifest_views(run_dir: Path) -> None:
                     "select count(*) > 0 as any from events where event = 'event'", "--csv")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert list(csv.reader(io.StringIO(result.stdout)))[1][0].lower() == "true"
+
+
+def test_query_prints_text_as_it_is(run_dir: Path) -> None:
+    result = invoke("query", run_dir, "select '[/x] [bold]y' as \"[b]\"")
+    assert result.exit_code == 0, result.output
+    assert "[/x] [bold]y" in result.stdout
+    assert "[b]" in result.stdout
 
 
 def test_query_bad_sql(run_dir: Path) -> None:

@@ -19,7 +19,7 @@ from scsim.api import citizen_columns
 from scsim.engine.epochs import epoch_bounds
 from scsim.engine.layout import GROUP_LABELS
 from scsim.engine.metrics import GROUPS
-from scsim.engine.simulate import simulate_arrays
+from scsim.engine.simulate import SimulationError, simulate_arrays
 from scsim.scenario.schema import Param
 
 D = dt.date
@@ -499,3 +499,9 @@ def test_mesa_reference_agrees_with_the_mesa_model():
         per_day[date] = per_day.get(date, 0.0) + value
     assert len(per_day) == 365
     np.testing.assert_allclose(list(per_day.values()), real, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63])
+def test_a_seed_outside_63_bits_is_a_simulation_error(rich, seed):
+    with pytest.raises(SimulationError, match="2\\*\\*63 - 1"):
+        simulate_arrays(rich, population=10, seed=seed)

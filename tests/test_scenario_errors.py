@@ -252,11 +252,6 @@ def test_list_where_a_number_is_expected(
     assert issue.line == where(file, key)[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a list given for a Param (a number or dated parameter) is reported as "
-    "'expected a mapping, got a list'; it should say a number is expected",
-)
 def test_list_where_a_parameter_number_is_expected(tmp_path: Path) -> None:
     path = variant(tmp_path, ("    grace_days: 30\n", "    grace_days: [30, 60]\n"))
     issue = only_issue(path)
@@ -346,6 +341,20 @@ def test_population_of_zero_agents(tmp_path: Path) -> None:
     assert "greater than 0" in issue.message
 
 
+@pytest.mark.parametrize("seed", [-1, 2**63, 2**64])
+def test_seed_outside_63_bits_is_reported_at_the_value(tmp_path: Path, seed: int) -> None:
+    path = variant(tmp_path, ("  seed: 1\n", f"  seed: {seed}\n"))
+    issue = only_issue(path)
+    assert issue.path == "world.seed"
+    assert at(issue) == where(path, f"seed: {seed}", offset=len("seed: "))
+    assert str(2**63 - 1) in issue.message
+
+
+def test_largest_seed_is_accepted(tmp_path: Path) -> None:
+    path = variant(tmp_path, ("  seed: 1\n", f"  seed: {2**63 - 1}\n"))
+    assert scsim.load(path).spec.world.seed == 2**63 - 1
+
+
 # ---------------------------------------------------------------------------------------------
 # Expressions: positioned inside the expression
 
@@ -417,11 +426,6 @@ def test_expression_that_must_be_a_condition_but_is_a_number(tmp_path: Path) -> 
     assert issue.line == where(path, "income * 2")[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: issue_in_value adds the offset in the DECODED string to the value column; "
-    "a quoted scalar with escapes ('' or \\\") before the bad name is pointed at too early",
-)
 @pytest.mark.parametrize(
     ("old", "new", "bad"),
     [
@@ -429,8 +433,10 @@ def test_expression_that_must_be_a_condition_but_is_a_number(tmp_path: Path) -> 
          "lsted"),
         ('"0.5 if urban else 0.3"', '"0.5 if province == \\"Shandong\\" else 0.3 if urbn else 0.1"',
          "urbn"),
+        ('"0.5 if urban else 0.3"', '"0.5 if province == \\x22Shandong\\u0022 else 0.3 if urbn else 0"',
+         "urbn"),
     ],
-    ids=["single-quoted-escape", "double-quoted-escape"],
+    ids=["single-quoted-escape", "double-quoted-escape", "hex-escape"],
 )  # fmt: skip
 def test_position_inside_an_expression_with_escaped_quotes(
     tmp_path: Path, old: str, new: str, bad: str
@@ -503,11 +509,6 @@ def test_several_expression_errors_are_reported_together(tmp_path: Path) -> None
     assert [i.line for i in issues] == sorted(i.line for i in issues)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cross-reference and expression checks run only once the schema validates, "
-    "so one typo hides every other kind of problem (not 'every problem at once')",
-)
 def test_errors_of_every_kind_are_reported_in_one_pass(tmp_path: Path) -> None:
     path = variant(
         tmp_path,
@@ -521,6 +522,48 @@ def test_errors_of_every_kind_are_reported_in_one_pass(tmp_path: Path) -> None:
         "schemes.traffic_points.deltas.traffic_violaton",
         "behaviour.events.traffic_violation.eligible",
     }
+
+
+def test_a_cross_reference_error_does_not_hide_an_expression_error(tmp_path: Path) -> None:
+    path = variant(
+        tmp_path,
+        ("    deltas:\n      traffic_violation:", "    deltas:\n      traffic_violaton:"),
+        ('      eligible: "True"\n', '      eligible: "agee >= 18"\n'),
+    )
+    assert [i.path for i in issues_of(path)] == [
+        "behaviour.events.traffic_violation.eligible",
+        "schemes.traffic_points.deltas.traffic_violaton",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reported"),
+    [
+        # the events are unknown: the deltas and detection rule naming them are not blamed
+        ([("behaviour:\n  events:", "behaviour:\n  evnts:")],
+         {"behaviour.events", "behaviour.evnts"}),
+        # one bad event still counts as a name; a misspelt name elsewhere is still found
+        ([('      eligible: "True"\n', '      eligible: "True"\n      colour: red\n'),
+          ('    traffic_violation: "0.5', '    traffic_violatio: "0.5')],
+         {"behaviour.events.traffic_violation.colour", "observation.detection.traffic_violatio"}),
+        # the grades are unknown: the measure's grade 'C' is not blamed
+        ([("kind: points", "kind: pointz")], {"schemes.traffic_points.kind"}),
+        # the horizon is unknown: the reform's date is not blamed
+        ([("  seed: 1\n", "  sede: 1\n"),
+          ("value: -10, from: 2020-07-01}", "value: -10, from: 2021-07-01}")],
+         {"world.sede"}),
+        # the court's parameters are unknown: naming one is not blamed, a made-up one is
+        ([("    term_days: 730\n", "    term_days: [730]\n"),
+          ('      eligible: "True"\n', '      eligible: "age >= p.schemes.court.grace_days"\n'),
+          ("grade <= 'C' and", "p.economy.savings_rat > 0 and")],
+         {"schemes.court.term_days", "measures.low_grade_loans.when"}),
+    ],
+    ids=["events-unknown", "one-event-bad", "grades-unknown", "horizon-unknown", "params-unknown"],
+)  # fmt: skip
+def test_a_section_that_fails_is_not_blamed_again_elsewhere(
+    tmp_path: Path, changes: list[tuple[str, str]], reported: set[str]
+) -> None:
+    assert {i.path for i in issues_of(variant(tmp_path, *changes))} == reported
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
+
+from scsim.scenario.schema import SEED_MAX
 
 console = Console()
 errors = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a pipeline cut short by `head`
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
 
@@ -43,12 +49,23 @@ def _user_errors() -> Iterator[None]:
         _fail(f"{n} problem{'s' if n > 1 else ''} in the scenario; nothing was run")
     except (SimulationError, RunError, ValueError) as err:
         _fail(str(err))
+    except BrokenPipeError:
+        _quiet_exit_after_broken_pipe()
     except PermissionError as err:
         _fail(f"cannot write to {err.filename}: permission denied — choose another --out")
     except OSError as err:
         _fail(f"{err.strerror or err}: {err.filename or ''} — check the path and free space")
     except KeyboardInterrupt:
         _fail("interrupted — no run directory was completed", EXIT_INTERRUPTED)
+
+
+def _quiet_exit_after_broken_pipe() -> None:
+    """Exit without a message when the reader of stdout has gone (``scsim query ... | head``)."""
+    # Stop the interpreter's final flush failing on the closed pipe too; under click's test
+    # runner stdout is not a real file and there is nothing to redirect.
+    with suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 @click.group()
@@ -88,9 +105,8 @@ def _progress_printer(mode: str) -> tuple[Callable, Callable[[], None]]:
 @main.command()
 @click.argument("scenario")
 @click.option("--population", "-n", type=click.IntRange(min=1), help="Number of agents.")
-@click.option(
-    "--seed", "-s", type=click.IntRange(min=0), help="Random seed (default: the scenario's)."
-)
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=SEED_MAX),
+              help="Random seed, 0 to 2**63 - 1 (default: the scenario's).")  # fmt: skip
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Stop after this date.")
 @click.option("--days", type=click.IntRange(min=1), help="Run this many days from the start.")
 @click.option("--out", type=click.Path(file_okay=False), default="runs", show_default=True,
@@ -128,10 +144,13 @@ def run(scenario, population, seed, until, days, out, events, reform, progress, 
             print(result.path)
             return
         render_summary(summarize(result), console)
+        elapsed = time.perf_counter() - clock
+        simulated = result.manifest["timings"]["simulate_s"]
         console.print(
-            f"\nrun written to [bold]{result.path}[/] in {time.perf_counter() - clock:.1f} s "
-            f"(simulation {result.manifest['timings']['simulate_s']:.1f} s)",
+            f"\nrun written to [bold]{escape(str(result.path))}[/] in {elapsed:.1f} s "
+            f"(simulation {simulated:.1f} s)",
             highlight=False,
+            soft_wrap=True,  # a path folded over two lines cannot be copied
         )
 
 
@@ -143,7 +162,11 @@ def validate(file: str) -> None:
 
     with _user_errors():
         sc = load(file)
-        console.print(f"[green]ok[/] {sc.name} ({sc.source}), hash {sc.hash[:8]}", highlight=False)
+        console.print(
+            f"[green]ok[/] {sc.name} ({escape(sc.source)}), hash {sc.hash[:8]}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @main.command()
@@ -155,12 +178,13 @@ def scenarios() -> None:
     table.add_column("name", no_wrap=True, min_width=15)
     table.add_column("mechanisms", no_wrap=True, min_width=32)
     table.add_column("title", no_wrap=True, overflow="ellipsis")
-    for name in bundled_names():
-        spec = load(name).spec
-        mechanisms = [s.kind.replace("_", " ") for s in spec.schemes.values()]
-        if spec.measures:
-            mechanisms.append(f"{len(spec.measures)} measures")
-        table.add_row(name, ", ".join(mechanisms), spec.title)
+    with _user_errors():  # a broken bundled scenario is reported, not a traceback
+        for name in bundled_names():
+            spec = load(name).spec
+            mechanisms = [s.kind.replace("_", " ") for s in spec.schemes.values()]
+            if spec.measures:
+                mechanisms.append(f"{len(spec.measures)} measures")
+            table.add_row(name, ", ".join(mechanisms), spec.title)
     console.print(table)
 
 
@@ -192,9 +216,9 @@ def query(run_dir: str, sql: str, as_csv: bool) -> None:
             return
         out = Table(box=None, header_style="bold")
         for name in table.column_names:
-            out.add_column(name)
+            out.add_column(Text(name))
         for row in table.to_pylist()[:1000]:
-            out.add_row(*(_cell(v) for v in row.values()))
+            out.add_row(*(Text(_cell(v)) for v in row.values()))  # data, never rich markup
         console.print(out)
         if table.num_rows > 1000:
             console.print(f"… {table.num_rows - 1000} more rows (use --csv for all)")

@@ -43,6 +43,7 @@ from scsim.mechanisms.attributes import CitizenArrays, cell_codes
 from scsim.population import Population, synthesize
 from scsim.population.census import PROVINCE_POPULATION
 from scsim.scenario.model import Scenario
+from scsim.scenario.schema import SEED_MAX
 
 N_CHUNKS = 256  # fixed, so that results never depend on the thread count
 BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
@@ -141,6 +142,8 @@ def simulate_arrays(
     n_kinds = len(spec.behaviour.events)
     if n <= 0:
         raise SimulationError(f"the population must be at least 1 agent, got {n}")
+    if not 0 <= seed <= SEED_MAX:
+        raise SimulationError(f"a seed is a whole number from 0 to 2**63 - 1, got {seed}")
     need = estimate_bytes(n, n_kinds)
     if need > 0.8 * available_bytes():
         raise SimulationError(

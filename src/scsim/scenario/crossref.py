@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from scsim.population.census import PROVINCE_NAMES
@@ -10,16 +11,27 @@ from scsim.scenario.errors import PathError, did_you_mean
 
 if TYPE_CHECKING:
     from scsim.scenario.schema import ScenarioSpec
+    from scsim.scenario.yamlpos import DataPath
 
 
-def check_cross_references(spec: ScenarioSpec) -> list[PathError]:
-    """All cross-section problems of a scenario, each at the path where it is written."""
+def check_cross_references(
+    spec: ScenarioSpec, failed: Collection[DataPath] = ()
+) -> list[PathError]:
+    """All cross-section problems of a scenario, each at the path where it is written.
+
+    ``failed`` names the parts that did not validate when ``spec`` holds only the rest (see
+    ``validate_parts``). A check that needs a failed part is skipped, so that one mistake is not
+    reported again as every name or date it seems to break elsewhere.
+    """
     errors: list[PathError] = []
-    events = set(spec.behaviour.events)
-    horizon = (spec.world.start, spec.world.end)
+    lost = _Lost(failed)
+    events = None
+    if not lost.whole(("behaviour", "events")):
+        events = set(spec.behaviour.events) | lost.entries(("behaviour", "events"))
+    horizon = None if lost.whole(("world",)) else (spec.world.start, spec.world.end)
 
     def unknown_event(path: tuple, name: str) -> None:
-        if name not in events:
+        if events is not None and name not in events:
             errors.append(PathError(path, f"unknown event '{name}'{did_you_mean(name, events)}"))
 
     def province_list(path: tuple, names: tuple[str, ...] | None) -> None:
@@ -29,7 +41,7 @@ def check_cross_references(spec: ScenarioSpec) -> list[PathError]:
                 errors.append(PathError((*path, i), f"unknown province '{name}'{hint}"))
 
     def inside_horizon(path: tuple, day: dt.date | None) -> None:
-        if day is not None and not horizon[0] <= day <= horizon[1]:
+        if horizon is not None and day is not None and not horizon[0] <= day <= horizon[1]:
             errors.append(
                 PathError(
                     path,
@@ -39,7 +51,8 @@ def check_cross_references(spec: ScenarioSpec) -> list[PathError]:
 
     for kind in spec.observation.detection:
         unknown_event(("observation", "detection", kind), kind)
-    province_list(("world", "population", "provinces"), spec.world.population.provinces)
+    if horizon is not None:  # the world validated
+        province_list(("world", "population", "provinces"), spec.world.population.provinces)
 
     kinds: dict[str, str] = {}
     for name, scheme in spec.schemes.items():
@@ -69,9 +82,13 @@ def check_cross_references(spec: ScenarioSpec) -> list[PathError]:
                     errors.append(
                         PathError(("schemes", name, *path), "points must stay within ±30,000")
                     )
-            if scheme.cap is not None and scheme.cap.at(spec.world.start) is not None:
-                base = scheme.base.at(spec.world.start) or 0.0
-                if scheme.cap.at(spec.world.start) < base:
+            if (
+                horizon is not None
+                and scheme.cap is not None
+                and scheme.cap.at(horizon[0]) is not None
+            ):
+                base = scheme.base.at(horizon[0]) or 0.0
+                if scheme.cap.at(horizon[0]) < base:
                     errors.append(PathError(("schemes", name, "cap"), "the cap is below the base"))
         elif scheme.national_from < scheme.list_from:
             errors.append(
@@ -81,7 +98,7 @@ def check_cross_references(spec: ScenarioSpec) -> list[PathError]:
                 )
             )
 
-    if len(spec.measures) > 15:
+    if len(spec.measures) + len(lost.entries(("measures",))) > 15:
         errors.append(PathError(("measures",), "at most 15 measures per scenario for now"))
 
     for name, target in spec.calibration.items():
@@ -93,3 +110,18 @@ def check_cross_references(spec: ScenarioSpec) -> list[PathError]:
             inside_horizon(("reforms", name, "set", i, "from"), setting.start)
             inside_horizon(("reforms", name, "set", i, "until"), setting.until)
     return errors
+
+
+class _Lost:
+    """The parts of a scenario that failed validation, by data path."""
+
+    def __init__(self, failed: Collection[DataPath]) -> None:
+        self.failed = [tuple(path) for path in failed]
+
+    def whole(self, path: DataPath) -> bool:
+        """Whether ``path`` is unknown: it, or a part that holds it, failed."""
+        return any(path[: len(f)] == f for f in self.failed)
+
+    def entries(self, path: DataPath) -> set:
+        """The keys of the entries of the mapping at ``path`` that failed (and were left out)."""
+        return {f[-1] for f in self.failed if len(f) == len(path) + 1 and f[:-1] == path}

@@ -80,3 +80,22 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
 def format_path(path: Sequence[object]) -> str:
     """A dotted path such as ``schemes.rongcheng.deltas.x`` (dates as ISO, indices as numbers)."""
     return ".".join(p.isoformat() if isinstance(p, dt.date) else str(p) for p in path)
+
+
+def describe(value: object) -> str:
+    """How a given value reads in a message: "the string '0.5'", "a list"."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the value {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string '{value if len(value) <= 40 else value[:39] + '…'}'"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"

@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -19,12 +20,23 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from scsim.scenario.crossref import check_cross_references
 from scsim.scenario.errors import Issue, ScenarioError, did_you_mean
-from scsim.scenario.schema import Param, ScenarioSpec
-from scsim.scenario.validate import validate_model
-from scsim.scenario.yamlpos import load_yaml
+from scsim.scenario.schema import SKIP_CROSS_REFERENCES, Behaviour, Param, ScenarioSpec
+from scsim.scenario.validate import path_error_issues, validate_model, validate_parts
+from scsim.scenario.yamlpos import DataPath, Positions, load_yaml
 
 BUNDLED = "scsim.scenarios"
+# Mappings whose entries are independent: a bad entry is left out of the checks that span
+# sections, and the other entries are still checked.
+ENTRY_MAPS: tuple[DataPath, ...] = (
+    ("behaviour", "events"),
+    ("observation", "detection"),
+    ("schemes",),
+    ("measures",),
+    ("calibration",),
+    ("reforms",),
+)
 
 
 def bundled_names() -> list[str]:
@@ -165,14 +177,76 @@ def load(source: str | Path) -> Scenario:
                 ]
             )  # fmt: skip
     data, positions = load_yaml(path)
-    spec = validate_model(data, positions, ScenarioSpec)
+    return Scenario(_checked_spec(data, positions), str(path))
+
+
+def _checked_spec(data: dict, positions: Positions) -> ScenarioSpec:
+    """The validated scenario, or a ScenarioError with every problem of every kind.
+
+    The schema comes first; the cross-reference and expression checks then run on whatever
+    validated, so one typo does not hide the problems in other sections.
+    """
+    issues: list[Issue] = []
+    failed: frozenset[DataPath] = frozenset()
+    try:
+        spec = validate_model(data, positions, ScenarioSpec, context={SKIP_CROSS_REFERENCES: True})
+    except ScenarioError as err:
+        issues += err.issues
+        spec, failed = validate_parts(data, ScenarioSpec, ENTRY_MAPS)
+    issues += path_error_issues(check_cross_references(spec, failed), data, positions)
+    issues += _expression_issues(spec, failed, positions)
+    if issues:
+        raise ScenarioError(dict.fromkeys(issues))
+    return spec
+
+
+def _expression_issues(
+    spec: ScenarioSpec, failed: frozenset[DataPath], positions: Positions
+) -> list[Issue]:
+    """Every expression that does not compile, skipping what a failed part leaves unknowable."""
     from scsim.mechanisms.expressions import check_expressions
 
-    issues = check_expressions(spec, positions, _params_of(spec))
-    if issues:
-        raise ScenarioError(issues)
-    return Scenario(spec, str(path))
+    if not failed:
+        return check_expressions(spec, positions, Scenario(spec).params())
+    if spec.behaviour is None:
+        spec = spec.model_copy(update={"behaviour": Behaviour(events={})})
+    if spec.points_scheme() is None and any(f[0] == "schemes" for f in failed):
+        spec = spec.model_copy(update={"measures": {}})  # their grade names are unknown
+    return check_expressions(spec, positions, _PartialParams(spec, failed))
 
 
-def _params_of(spec: ScenarioSpec) -> dict[str, float]:
-    return Scenario(spec).params()
+class _PartialParams(Mapping[str, float]):
+    """The parameters of the parts that validated; any name inside a failed part passes.
+
+    A name inside a part that failed cannot be checked, so it is let through, not reported.
+    """
+
+    def __init__(self, spec: ScenarioSpec, failed: Collection[DataPath]) -> None:
+        start = spec.world.start if spec.world is not None else None
+        self.known = {
+            path: value
+            for path, param in _walk_params(spec, ())
+            if (value := _value_for_names(param, start)) is not None
+        }
+        self.failed = [tuple(str(key) for key in path) for path in failed]
+
+    def __getitem__(self, name: str) -> float:
+        if name in self.known:
+            return self.known[name]
+        parts = tuple(name.split("."))
+        if any(parts[: len(f)] == f for f in self.failed):
+            return 0.0
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+
+def _value_for_names(param: Param, start: dt.date | None) -> float | None:
+    """The value on ``start``, or, with no known start, any value the parameter takes."""
+    if start is not None:
+        return param.at(start)
+    return next((v for v in param.values.values() if v is not None), None)

@@ -11,11 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from scsim.scenario.errors import PathError, PathErrors
+from scsim.scenario.errors import PathError, PathErrors, describe
 
 EPOCH_START = dt.date(1900, 1, 1)  # the date a plain number takes effect: always in force
+SEED_MAX = 2**63 - 1  # keys the uint64 RNG (engine/rng.py); int64 so that DuckDB can read it
+# Validation context key: the loader runs the cross-reference checks itself, on every part of a
+# scenario that validates, so that they are reported alongside any schema error.
+SKIP_CROSS_REFERENCES = "skip_cross_references"
 
 
 class Strict(BaseModel):
@@ -41,16 +45,13 @@ class Param(Strict):
     @model_validator(mode="before")
     @classmethod
     def _plain_number(cls, data: object) -> object:
-        if isinstance(data, bool):
-            return data  # let pydantic reject it with its own message
-        if isinstance(data, int | float):
+        if isinstance(data, int | float) and not isinstance(data, bool):
             return {"values": {EPOCH_START: float(data)}}
-        if isinstance(data, str):
-            raise PathError(
-                (),
-                f"expected a number or a dated parameter, got the string '{data}' — remove the quotes",
-            )
-        return data
+        if isinstance(data, dict):
+            return data
+        expected = "expected a number or a dated parameter (a mapping with 'values')"
+        hint = " — remove the quotes" if isinstance(data, str) and _is_number(data) else ""
+        raise PathError((), f"{expected}, got {describe(data)}{hint}")
 
     @model_validator(mode="after")
     def _has_a_value(self) -> Param:
@@ -83,6 +84,14 @@ class Param(Strict):
         return bool(self.reference)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _param(value: float) -> Param:
     return Param.model_validate(value)
 
@@ -104,9 +113,18 @@ class PopulationSpec(Strict):
 class World(Strict):
     start: dt.date
     end: dt.date
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
+    seed: int = 1
     population: PopulationSpec = PopulationSpec()
     epoch: Literal["month", "quarter", "year"] = "month"
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_in_range(cls, seed: int) -> int:
+        if not 0 <= seed <= SEED_MAX:
+            raise ValueError(
+                f"a seed is a whole number from 0 to 2**63 - 1 ({SEED_MAX}), got {seed}"
+            )
+        return seed
 
     @model_validator(mode="after")
     def _ordered(self) -> World:
@@ -344,9 +362,11 @@ class ScenarioSpec(Strict):
     reforms: dict[str, Reform] = {}
 
     @model_validator(mode="after")
-    def _cross_references(self) -> ScenarioSpec:
+    def _cross_references(self, info: ValidationInfo) -> ScenarioSpec:
         from scsim.scenario.crossref import check_cross_references
 
+        if (info.context or {}).get(SKIP_CROSS_REFERENCES):
+            return self
         errors = check_cross_references(self)
         if errors:
             raise PathErrors(errors)

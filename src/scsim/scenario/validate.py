@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from scsim.scenario.errors import (
     Issue,
     PathError,
     PathErrors,
     ScenarioError,
+    describe,
     did_you_mean,
     format_path,
 )
@@ -53,6 +54,46 @@ def validate_model(
         raise ScenarioError(dict.fromkeys(issues)) from exc
 
 
+def validate_parts(
+    data: dict, model: type[M], entry_maps: Collection[DataPath] = ()
+) -> tuple[M, frozenset[DataPath]]:
+    """``model`` built from the parts of ``data`` that validate, and the paths of those that fail.
+
+    For checks that span sections, run when ``data`` as a whole does not validate. Each field is
+    validated on its own, and so is each entry of the mappings at ``entry_maps``: a bad entry is
+    left out and the rest of its field kept. A failed field holds its default, or None when it
+    has none. An unknown key may be a misspelt field, so when there is one, every field that
+    ``data`` leaves out counts as failed too. The model is built without its own validators.
+    """
+    misspelt = bool(set(data) - set(_allowed_keys(model)))
+    failed: set[DataPath] = set()
+    values: dict[str, object] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        value = _MISSING
+        if key in data:
+            maps = [m[1:] for m in entry_maps if m[:1] == (key,)]
+            value = _validate_part(info.rebuild_annotation(), data[key], (key,), maps, failed)
+        elif info.is_required() or misspelt:
+            failed.add((key,))
+        if value is not _MISSING:
+            values[name] = value
+        elif info.is_required():
+            values[name] = None
+    return model.model_construct(**values), frozenset(failed)
+
+
+def path_error_issues(
+    errors: Iterable[PathError], data: object, positions: Positions
+) -> list[Issue]:
+    """Issues for PathErrors whose paths start at the top of ``data``, each at its key."""
+    issues = []
+    for error in errors:
+        path, _ = _follow_data((), data, error.rel_path)
+        issues.append(_to_issue(_Draft(path, error.message), positions))
+    return issues
+
+
 def issue_at(positions: Positions, path: DataPath, message: str, *, key: bool = True) -> Issue:
     """An issue at the key (or value) of ``path``, or at its nearest written ancestor."""
     mark = positions.nearest(tuple(path), key=key)
@@ -62,13 +103,14 @@ def issue_at(positions: Positions, path: DataPath, message: str, *, key: bool = 
 def issue_in_value(positions: Positions, path: DataPath, message: str, column_offset: int) -> Issue:
     """An issue ``column_offset`` characters (0-based) into a one-line scalar value, e.g. a rule.
 
-    Block and multi-line scalars fall back to the start of the value.
+    The offset counts characters of the value, which an escape in a quoted scalar makes shorter
+    than what is written; block and multi-line scalars fall back to the start of the value.
     """
     spot = positions.spot(tuple(path))
     one_line = spot is not None and spot.value.line == spot.value_end.line
     if spot is None or spot.value_style not in ("", "'", '"') or not one_line:
         return issue_at(positions, path, message, key=False)
-    col = spot.value.col + (1 if spot.value_style else 0) + column_offset
+    col = spot.value.col + (1 if spot.value_style else 0) + spot.written_offset(column_offset)
     return Issue(spot.value.file, spot.value.line, col, format_path(path), message)
 
 
@@ -131,7 +173,7 @@ def _error_draft(err: Mapping[str, Any], where: _Location, positions: Positions)
         return _mismatch(draft, _EXPECTED[kind], value, _hint(kind, value, quoted), where.is_key)
     if kind == "literal_error":
         options = re.findall(r"'([^']*)'", ctx.get("expected", ""))
-        message = f"should be {ctx.get('expected')}, got {_describe(value)}"
+        message = f"should be {ctx.get('expected')}, got {describe(value)}"
         return replace(draft, message=message + did_you_mean(str(value), options))
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return _tag_draft(draft, kind, ctx, where.node)
@@ -140,7 +182,7 @@ def _error_draft(err: Mapping[str, Any], where: _Location, positions: Positions)
 
 def _mismatch(draft: _Draft, expected: str, value: object, hint: str, is_key: bool) -> _Draft:
     """A draft for a value of the wrong type."""
-    got = _describe(value)
+    got = describe(value)
     message = f"expected {expected}, got {got}{hint}"
     return replace(
         draft, message=message, expected=expected, got=got, hint=hint, at_value=not is_key
@@ -169,7 +211,7 @@ def _plain_message(err: Mapping[str, Any]) -> str:
         message = message.removeprefix("Input ")
         value = err.get("input")
         if not isinstance(value, dict | list | tuple):
-            message += f", got {_describe(value)}"
+            message += f", got {describe(value)}"
     return message
 
 
@@ -200,25 +242,6 @@ def _parses_as(kind: str, text: str) -> bool:
     return True
 
 
-def _describe(value: object) -> str:
-    """How a given value reads in a message: "the string '0.5'", "a list"."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the value {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the string '{value if len(value) <= 40 else value[:39] + '…'}'"
-    if isinstance(value, dt.date):
-        return f"the date {value.isoformat()}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return f"a {type(value).__name__}"
-
-
 def _settle_unions(drafts: list[_Draft]) -> list[_Draft]:
     """Keep the errors of the union branch the author meant; merge plain type mismatches."""
     groups: dict[DataPath, list[_Draft]] = {}
@@ -247,6 +270,66 @@ def _to_issue(draft: _Draft, positions: Positions) -> Issue:
     on_value = draft.at_value and spot is not None and spot.value_style is not None
     mark = spot.value if on_value and spot else positions.nearest(draft.path)
     return Issue(mark.file, mark.line, mark.col, format_path(draft.path), draft.message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validating part by part
+
+
+def _validate_part(
+    tp: object, value: object, path: DataPath, maps: list[DataPath], failed: set[DataPath]
+) -> object:
+    """``value`` validated as ``tp``, leaving out the bad entries of the mappings at ``maps``.
+
+    Records the paths of the entries left out, or ``path`` itself when even the rest does not
+    validate (and then returns _MISSING).
+    """
+    valid = _validated(tp, value)
+    if valid is not _MISSING:
+        return valid
+    dropped: list[DataPath] = []
+    for rel in maps:
+        entries, map_type = _value_at(value, rel), _type_at(tp, rel)
+        if not isinstance(entries, dict) or map_type is None:
+            continue
+        bad = [k for k, v in entries.items() if _validated(map_type, {k: v}) is _MISSING]
+        value = _replace_at(value, rel, {k: v for k, v in entries.items() if k not in bad})
+        dropped += [(*path, *rel, k) for k in bad]
+    valid = _validated(tp, value) if dropped else _MISSING
+    failed.update(dropped if valid is not _MISSING else [path])
+    return valid
+
+
+def _validated(tp: object, value: object) -> object:
+    """``value`` validated (strictly) as ``tp``, or _MISSING."""
+    try:
+        return TypeAdapter(tp).validate_python(value, strict=True)
+    except ValidationError:
+        return _MISSING
+
+
+def _type_at(tp: object, rel: DataPath) -> object:
+    """The declared type found by following ``rel`` (fields and keys) from ``tp``, or None."""
+    for elem in rel:
+        tp = _element_type(_unwrap(tp), elem)
+    return _unwrap(tp) if tp is not None else None
+
+
+def _value_at(value: object, rel: DataPath) -> object:
+    """What ``rel`` leads to in ``value``, or _MISSING."""
+    for key in rel:
+        if not isinstance(value, dict) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value
+
+
+def _replace_at(value: object, rel: DataPath, new: object) -> object:
+    """A copy of ``value`` with ``new`` at ``rel`` (only the mappings on the way are copied)."""
+    if not rel:
+        return new
+    assert isinstance(value, dict)
+    return {**value, rel[0]: _replace_at(value[rel[0]], rel[1:], new)}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ _FLOAT_TAG = "tag:yaml.org,2002:float"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_ESCAPE_DIGITS = {"x": 2, "u": 4, "U": 8}  # hex digits after these double-quoted escapes
 # YAML 1.2 floats: unlike PyYAML's YAML 1.1 rule, 1e-3 and 2E6 are numbers, not strings.
 _FLOAT_PATTERN = re.compile(
     r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)
@@ -61,6 +62,27 @@ class Spot:
     value_end: Mark
     key_style: str | None  # "" plain, "'" or '"' quoted, None when there is no key
     value_style: str | None  # as key_style, "|" or ">" for block scalars, None for collections
+    value_text: str = ""  # a scalar value as written, quotes and escapes included
+
+    def written_offset(self, offset: int) -> int:
+        """How far into the written value (past any opening quote) its ``offset``-th character is.
+
+        Escapes (``''`` in single quotes, ``\\"`` or ``\\x41`` in double quotes) take more
+        characters in the file than in the value. Meant for one-line scalars.
+        """
+        text, style = self.value_text, self.value_style
+        if style not in ("'", '"'):
+            return offset
+        i, decoded = 1, 0
+        while decoded < offset and i < len(text) - 1:
+            if style == "'" and text.startswith("''", i):
+                i += 2
+            elif style == '"' and text[i] == "\\":
+                i += 2 + _ESCAPE_DIGITS.get(text[i + 1 : i + 2], 0)
+            else:
+                i += 1
+            decoded += 1
+        return i - 1 + offset - decoded
 
 
 @dataclass
@@ -240,7 +262,7 @@ def _parse(file: Path, issues: IssueCollector) -> tuple[object, dict[DataPath, S
         node = loader.get_single_node()
         if node is None:
             return {}, {}
-        builder = _Builder(loader, name, issues)
+        builder = _Builder(loader, name, text, issues)
         return builder.build(node, ()), builder.spots
     except yaml.MarkedYAMLError as exc:
         issues.add(_syntax_issue(exc, name))
@@ -276,9 +298,10 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 class _Builder:
     """Turns a composed YAML node tree into plain data, recording where each entry was written."""
 
-    def __init__(self, loader: _Loader, file: str, issues: IssueCollector) -> None:
+    def __init__(self, loader: _Loader, file: str, text: str, issues: IssueCollector) -> None:
         self.loader = loader
         self.file = file
+        self.text = text
         self.issues = issues
         self.spots: dict[DataPath, Spot] = {}
         self._building: set[int] = set()
@@ -343,12 +366,15 @@ class _Builder:
 
     def _spot(self, key_node: yaml.Node | None, value_node: yaml.Node) -> Spot:
         value = self._mark(value_node.start_mark)
+        is_scalar = isinstance(value_node, yaml.ScalarNode)
+        start, end = value_node.start_mark.index, value_node.end_mark.index
         return Spot(
             key=self._mark(key_node.start_mark) if key_node else value,
             value=value,
             value_end=self._mark(value_node.end_mark),
             key_style=(key_node.style or "") if key_node else None,
             value_style=_scalar_style(value_node),
+            value_text=self.text[start:end] if is_scalar else "",
         )
 
     def _mark(self, mark: yaml.Mark) -> Mark:
