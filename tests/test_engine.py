@@ -143,6 +143,10 @@ def test_reform_errors_say_what_was_meant(scenario_from):
         sc.reform({"scheme.court.grace_days": 30})
     with pytest.raises(ValueError, match=r"no reform 'longer-grase' — did you mean 'longer-grace'"):
         sc.reform("longer-grase")
+    with pytest.raises(
+        ValueError, match=r"invalid: schemes\.court\..*grace_days.*valid number \(got 'long'\)$"
+    ):
+        sc.reform({"schemes.court.grace_days": "long"})
     with pytest.raises(ValueError, match="not a parameter"):
         sc.reform({"schemes.court": 30})
     assert sc.hash == scenario_from(REFORMABLE).hash

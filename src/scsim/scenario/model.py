@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -113,8 +114,19 @@ class Scenario:
         try:
             spec = ScenarioSpec.model_validate(data)
         except ValidationError as err:
-            raise ValueError(f"the reform makes the scenario invalid: {err}") from None
+            problems = "; ".join(
+                f"{'.'.join(_loc(x) for x in e['loc'])}: {e['msg']} (got {e['input']!r})"
+                for e in err.errors()
+            )
+            raise ValueError(f"the reform makes the scenario invalid: {problems}") from None
         return Scenario(spec, self.source, (*self.reforms_applied, label))
+
+
+def _loc(part: Any) -> str:
+    """A part of a pydantic error location, with date keys written as dates."""
+    text = part.isoformat() if isinstance(part, dt.date) else str(part)
+    m = re.fullmatch(r"datetime\.date\((\d+), (\d+), (\d+)\)", text)
+    return dt.date(*map(int, m.groups())).isoformat() if m else text
 
 
 def _date(value: dt.date | str | None) -> dt.date | None:
