@@ -1,0 +1,1002 @@
+"""Render the scenario format reference (docs/scenario-reference.md) from the schema itself.
+
+    python -m scsim.scenario.reference > docs/scenario-reference.md
+
+Keys, types, defaults and constraints come from the pydantic models in
+:mod:`scsim.scenario.schema`; the expression sites and their vocabularies from the mechanisms
+(:func:`scsim.mechanisms.expressions.expression_sites`); the metric names a calibration target
+may name from :class:`scsim.engine.metrics.MetricsRecorder`. Only the prose lives here, in the
+tables below, and :func:`undocumented` names every key or name that has none, so a new schema
+field cannot reach the reference without a description (tests/test_docs.py checks both).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import types
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from scsim.scenario import schema as s
+from scsim.scenario.yamlpos import FOLDER_ENTRY, INCLUDE_KEY
+
+REGENERATE = "python -m scsim.scenario.reference > docs/scenario-reference.md"
+
+# ---------------------------------------------------------------------------------------------
+# Prose: one line per model and per field, keyed by model and field name.
+
+MODEL_TITLES: dict[type[BaseModel], str] = {
+    s.ScenarioSpec: "Scenario",
+    s.World: "World",
+    s.PopulationSpec: "Population",
+    s.Behaviour: "Behaviour",
+    s.Event: "Event",
+    s.Heterogeneity: "Heterogeneity",
+    s.Deterrence: "Deterrence",
+    s.Amount: "Amount",
+    s.Observation: "Observation",
+    s.PointsScheme: "Points scheme",
+    s.Recovery: "Recovery",
+    s.Consent: "Consent",
+    s.Jurisdiction: "Jurisdiction",
+    s.CourtList: "Court list",
+    s.NoAssetsRule: "No-assets rule",
+    s.Measure: "Measure",
+    s.Effects: "Effects",
+    s.Economy: "Economy",
+    s.Target: "Calibration target",
+    s.Reform: "Reform",
+    s.Setting: "Reform setting",
+    s.Param: "Dated parameter",
+    s.Reference: "Reference",
+}
+
+MODEL_DOCS: dict[type[BaseModel], str] = {
+    s.ScenarioSpec: "The top level of a scenario file.",
+    s.World: "The horizon, the seed, the synthetic population and the epoch length.",
+    s.PopulationSpec: (
+        "The synthetic population, drawn from 2020 census marginals (see "
+        "[modelling.md](modelling.md#population))."
+    ),
+    s.Behaviour: "What citizens do: the event catalogue.",
+    s.Event: (
+        "One kind of event. A citizen's daily probability is base × heterogeneity × modifier × "
+        "eligible × (1 − sensitivity × detection) × (points / base) ^ exponent; at most one "
+        "event of a kind per citizen per day."
+    ),
+    s.Heterogeneity: (
+        "A per-citizen multiplier of the event probability, drawn once per citizen and kind "
+        "from Gamma(shape, scale) and clipped."
+    ),
+    s.Deterrence: "How a citizen's own standing damps the event.",
+    s.Amount: "A money amount in yuan, log-normal: median × exp(sigma × z), z standard normal.",
+    s.Observation: "What the authorities record, and on whom.",
+    s.PointsScheme: (
+        "A municipal points scheme (Rongcheng-style): everyone covered starts at `base`, "
+        "recorded events add their `deltas`, clean time earns `recovery`, points stay within "
+        "[`floor`, `cap`] and fall into `grades`."
+    ),
+    s.Recovery: "Points regained for clean time.",
+    s.Consent: "Whether scoring needs consent, and the (dated) share of residents who give it.",
+    s.Jurisdiction: "Where and when a points scheme is in force.",
+    s.CourtList: (
+        "The courts' list of dishonest judgment debtors: a fine or judgment opens a case; an "
+        "unpaid case is listed after a grace period and leaves the list on payment, term "
+        "expiry, a no-assets finding or (before the list is national) a move to another province."
+    ),
+    s.NoAssetsRule: "Removal of listed debtors who have no executable property.",
+    s.Measure: (
+        "A sanction or reward. Its `when` condition is looked up for each citizen at every epoch "
+        "start and its effects hold for the whole epoch."
+    ),
+    s.Effects: "What a measure does while it applies (several measures combine).",
+    s.Economy: "Income, saving and debt, advanced at every epoch end.",
+    s.Target: (
+        "A calibration target: the unweighted mean of a time-series metric over a period, "
+        "checked against [low, high] and stored in manifest.json under `calibration`."
+    ),
+    s.Reform: (
+        "A named reform: dated values overlaid on the scenario's parameters, giving a new "
+        "scenario (`scsim run NAME --reform REFORM`, `Scenario.reform('REFORM')`)."
+    ),
+    s.Setting: "One overlay of a reform.",
+    s.Param: (
+        "A number with dated values, a label, a unit and references. Write either a plain "
+        "number (in force at all times) or a mapping with these keys. A value holds from its "
+        "date until the next one; `null` repeals (nothing is in force from that date, and "
+        "nothing is before the first date; the mechanisms then use 0, except where a key says "
+        "otherwise). Every date on which a value changes starts a new epoch, so the new value "
+        "takes effect on its own day. Numbers written in quotes are errors."
+    ),
+    s.Reference: "A source for a value.",
+}
+
+FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
+    # Scenario
+    (s.ScenarioSpec, "name"): (
+        "Scenario name; names the run directory `<name>-<hash8>-s<seed>`. A reform appends "
+        "`-<reform>`."
+    ),
+    (s.ScenarioSpec, "title"): "One-line title, shown by `scsim scenarios` and in the manifest.",
+    (s.ScenarioSpec, "description"): "What the scenario models, in prose.",
+    (s.ScenarioSpec, "world"): "Horizon, seed, population and epoch length.",
+    (s.ScenarioSpec, "behaviour"): "The event catalogue.",
+    (s.ScenarioSpec, "observation"): "Detection probabilities and misattribution.",
+    (s.ScenarioSpec, "schemes"): (
+        "The schemes in force by name; `kind` picks the sort. At most one scheme of each kind."
+    ),
+    (s.ScenarioSpec, "measures"): "Sanctions and rewards by name; at most 15.",
+    (s.ScenarioSpec, "economy"): "Saving, income growth and debt.",
+    (s.ScenarioSpec, "calibration"): "Targets the run is compared against, by name.",
+    (s.ScenarioSpec, "reforms"): "Named reforms of this scenario.",
+    # World
+    (s.World, "start"): "First simulated day.",
+    (s.World, "end"): (
+        "Last simulated day (inclusive): after `start` and at most 32,000 days later (day "
+        "indices are int16). `scsim run --until/--days` may stop earlier."
+    ),
+    (s.World, "seed"): "Seed of every random draw; `scsim run --seed` overrides it.",
+    (s.World, "population"): "The synthetic population.",
+    (s.World, "epoch"): (
+        "Synchronisation period. Epochs start on the first day of each calendar month, quarter "
+        "or year, and on every date a dated value changes. Measures, court enforcement, the "
+        "economy and the epoch metrics advance once per epoch."
+    ),
+    # Population
+    (s.PopulationSpec, "agents"): "Agents simulated; `scsim run --population/-n` overrides it.",
+    (s.PopulationSpec, "provinces"): (
+        "Provinces of residence to draw citizens from, by 2020 census population; not set means "
+        "all 31."
+    ),
+    (s.PopulationSpec, "real_population"): (
+        "Real persons the agents stand for (default: the 2020 census population of the chosen "
+        "provinces). Counts in timeseries.parquet are multiplied by real_population / agents."
+    ),
+    # Behaviour
+    (s.Behaviour, "events"): (
+        "Event kinds by name; `deltas`, `detection` and the metrics refer to these names."
+    ),
+    # Event
+    (s.Event, "label"): "Human-readable description.",
+    (s.Event, "daily_probability"): (
+        "Base probability per citizen per day, clipped to [0, 1]. Give this or `annual_rate`."
+    ),
+    (s.Event, "annual_rate"): (
+        "Base events per citizen per year, used as the daily probability "
+        "1 − exp(−rate / 365.25). Give this or `daily_probability`."
+    ),
+    (s.Event, "modifier"): (
+        "Number expression over citizen attributes that multiplies the base probability "
+        "(negative results count as 0)."
+    ),
+    (
+        s.Event,
+        "eligible",
+    ): "Condition over citizen attributes; where false the event never happens.",
+    (s.Event, "heterogeneity"): "Per-citizen multiplier; not set means 1 for everyone.",
+    (s.Event, "deterrence"): "Damping by the citizen's points and the local detection rate.",
+    (s.Event, "consequence"): (
+        "`fine` and `judgment` open a court case (when the scenario has a court list) for an "
+        "amount drawn from `amount`; `move` moves the citizen to another province; `none` has "
+        "no direct consequence."
+    ),
+    (s.Event, "amount"): "Amount of the fine or judgment; required for `fine` and `judgment`.",
+    (s.Event, "pay_within_days"): "Days to pay a new case voluntarily.",
+    (s.Event, "reference"): "Sources for the event as a whole.",
+    # Heterogeneity
+    (s.Heterogeneity, "shape"): "Gamma shape k (the mean is k × scale).",
+    (s.Heterogeneity, "scale"): "Gamma scale θ.",
+    (s.Heterogeneity, "clip"): "[low, high] bounds applied after the draw.",
+    # Deterrence
+    (s.Deterrence, "points_exponent"): (
+        "e in (points / base) ^ e, applied while the citizen is scored; 0 switches it off. "
+        "Without a `cap` the factor cannot exceed 1."
+    ),
+    (s.Deterrence, "detection_sensitivity"): (
+        "s in (1 − s × detection), with the detection probability of the citizen's province "
+        "and cell (re-evaluated every 1 January)."
+    ),
+    # Amount
+    (s.Amount, "median"): "Median in yuan (the value in force at the epoch start).",
+    (s.Amount, "sigma"): "Standard deviation of log(amount); 0 gives the median exactly.",
+    # Observation
+    (s.Observation, "detection"): (
+        "Per event kind, the probability that an occurrence is recorded: a number, or a number "
+        "expression over the detection variables, clipped to [0, 1]. Kinds not listed are "
+        "always recorded."
+    ),
+    (s.Observation, "misattribution"): (
+        "Probability that a recorded event is attached to a randomly drawn adult instead of "
+        "the offender (delivered during the next epoch)."
+    ),
+    # Points scheme
+    (s.PointsScheme, "kind"): "Selects this scheme type.",
+    (s.PointsScheme, "label"): "Human-readable name.",
+    (s.PointsScheme, "base"): (
+        "Starting points (the value on the start date); the value in force is the denominator "
+        "of deterrence. Within ±30,000."
+    ),
+    (s.PointsScheme, "cap"): (
+        "Highest attainable points; not set means no cap. Not below `base` on the start date; "
+        "within ±30,000."
+    ),
+    (s.PointsScheme, "floor"): "Lowest attainable points.",
+    (s.PointsScheme, "deltas"): (
+        "Points change per recorded event of each kind; a negative delta also restarts the "
+        "clean-day count. Names must be events of `behaviour.events`; within ±30,000."
+    ),
+    (s.PointsScheme, "recovery"): "Points for clean time; not set means none.",
+    (s.PointsScheme, "grades"): (
+        "Grade bands, lowest first: name → lowest points of the band. At least two, strictly "
+        "increasing. Points below the first bound count as the lowest grade. Measures compare "
+        "`grade` with these names."
+    ),
+    (s.PointsScheme, "applies_to"): (
+        "Condition over citizen attributes deciding who is covered (re-evaluated every 1 January)."
+    ),
+    (s.PointsScheme, "consent"): "Whether scoring needs consent.",
+    (s.PointsScheme, "jurisdiction"): "Where and when the scheme is in force.",
+    (s.PointsScheme, "reference"): "Sources for the scheme as a whole.",
+    # Recovery
+    (s.Recovery, "clean_days"): (
+        "Length of a clean run: each full run of this many days without a deduction earns `points`."
+    ),
+    (s.Recovery, "points"): "Points earned per completed clean run (up to the cap).",
+    # Consent
+    (
+        s.Consent,
+        "required",
+    ): "If true, only consenting citizens are scored; records are kept anyway.",
+    (s.Consent, "share"): (
+        "Share of citizens who consent, in force at each epoch start. Willingness is one draw "
+        "per citizen, so whoever consents at a lower share also consents at a higher one."
+    ),
+    # Jurisdiction
+    (s.Jurisdiction, "provinces"): (
+        "Provinces of residence where the scheme applies (checked at each epoch start); not "
+        "set means everywhere."
+    ),
+    (s.Jurisdiction, "start"): "First day in force (inside the horizon); not set means the start.",
+    (s.Jurisdiction, "until"): "First day no longer in force; not set means never.",
+    # Court list
+    (s.CourtList, "kind"): "Selects this scheme type.",
+    (s.CourtList, "label"): "Human-readable name.",
+    (s.CourtList, "list_from"): (
+        "The list exists from this date; unpaid cases due for listing earlier wait for it."
+    ),
+    (s.CourtList, "national_from"): (
+        "Enforcement is national from this date; before it, a citizen with an open case who "
+        "moves province escapes the case. Not before `list_from`."
+    ),
+    (s.CourtList, "grace_days"): (
+        "Days between the end of the voluntary payment period and publication on the list."
+    ),
+    (s.CourtList, "list_probability"): (
+        "Probability that an unpaid case past its grace period is listed; otherwise it stays "
+        "in unlisted enforcement."
+    ),
+    (s.CourtList, "min_listing_amount"): "Cases owing less than this many yuan are never listed.",
+    (s.CourtList, "term_days"): (
+        "Listing term in days; where repealed (`null`), listings made then never expire."
+    ),
+    (s.CourtList, "repeat_extension_days"): (
+        "Added to the term for each earlier listing of the same citizen."
+    ),
+    (s.CourtList, "pay_if_able"): (
+        "Probability that a citizen whose liquid wealth covers the amount pays on the due day."
+    ),
+    (s.CourtList, "monthly_payment_propensity"): (
+        "Probability, at each epoch start, that an unpaid debtor who can pay does so; the "
+        "measures' `pay_pressure` adds to it."
+    ),
+    (s.CourtList, "no_assets"): "Removal of listed debtors without executable property.",
+    (s.CourtList, "reference"): "Sources for the list as a whole.",
+    # No-assets rule
+    (s.NoAssetsRule, "enabled"): "Whether courts remove listed debtors who cannot pay.",
+    (s.NoAssetsRule, "after_days"): "Days on the list before a removal is possible.",
+    (s.NoAssetsRule, "monthly_probability"): (
+        "Probability, at each epoch start, that a listed debtor whose wealth is below the "
+        "amount owed is removed."
+    ),
+    # Measure
+    (s.Measure, "label"): "Human-readable description.",
+    (s.Measure, "when"): "Condition over the status variables.",
+    (s.Measure, "effects"): "What the measure does while it applies.",
+    (s.Measure, "reference"): "Sources for the measure.",
+    # Effects
+    (s.Effects, "income_factor"): "Multiplies base income (factors of several measures multiply).",
+    (s.Effects, "monthly_cost"): "Yuan per month taken from wealth; negative for a discount.",
+    (s.Effects, "pay_pressure"): "Added to the court's per-epoch payment propensity.",
+    (s.Effects, "interest_add"): "Added to the annual interest rate on debt.",
+    # Economy
+    (s.Economy, "savings_rate"): "Share of effective monthly income added to wealth.",
+    (s.Economy, "income_growth"): "Annual growth of base income.",
+    (s.Economy, "debt_interest"): "Annual interest rate on debt, accrued at each epoch end.",
+    (s.Economy, "debt_repayment_share"): (
+        "Share of effective monthly income repaid on debt, as far as wealth allows."
+    ),
+    # Calibration target
+    (s.Target, "label"): "Human-readable description.",
+    (s.Target, "metric"): (
+        "A time-series metric (see [Metrics](#metrics)). Not checked when loading: an unknown "
+        "name gives `simulated: null` in the manifest."
+    ),
+    (s.Target, "group"): "A time-series group (see [Metrics](#metrics)).",
+    (s.Target, "period"): "[first, last] date, both inside the horizon.",
+    (s.Target, "low"): "Lowest acceptable value.",
+    (s.Target, "high"): "Highest acceptable value; not below `low`.",
+    (s.Target, "reference"): "Sources for the target.",
+    # Reform
+    (s.Reform, "description"): "What the reform does, in prose.",
+    (s.Reform, "set"): "Overlays, applied in order.",
+    (s.Setting, "path"): (
+        "Dotted path of a dated parameter from the top of the scenario, e.g. "
+        "`schemes.court.grace_days`. Only dated parameters can be reformed."
+    ),
+    (s.Setting, "value"): "New value; `null` repeals.",
+    (s.Setting, "start"): (
+        "Date from which the value holds (inside the horizon); later dated values before "
+        "`until` are dropped. Not set: the value replaces the parameter's whole history."
+    ),
+    (s.Setting, "until"): (
+        "Date on which the value in force before the reform returns (inside the horizon); not "
+        "set means to the end."
+    ),
+    # Param and Reference
+    (s.Param, "label"): "What the number is.",
+    (s.Param, "unit"): "Its unit (`day`, `yuan`, `probability`, `1/year`, ...).",
+    (s.Param, "values"): "Date → value (`null` repeals); at least one entry.",
+    (s.Param, "reference"): "Sources for the values.",
+    (s.Reference, "title"): "What the source is and what it says.",
+    (s.Reference, "href"): "Where to find it: a URL, or a path in the repository.",
+    (s.Reference, "verified"): "Whether the value was seen in the cited source.",
+}
+
+
+def _power_of_two(limit: int) -> str:
+    """``2^k − 1`` for a limit of that form, else the number."""
+    return f"2^{limit.bit_length()} − 1" if limit & (limit + 1) == 0 else f"{limit:,}"
+
+
+# Checks made by validators (not visible in the field types), listed under their model.
+MODEL_CHECKS: dict[type[BaseModel], tuple[str, ...]] = {
+    s.ScenarioSpec: (
+        "Every event named in `observation.detection` and in a points scheme's `deltas` exists.",
+        "Every province name exists (with a 'did you mean' suggestion otherwise).",
+        "At most one `points` and one `court_list` scheme; at most 15 measures.",
+        "Calibration periods and reform dates lie inside the horizon.",
+        "Every expression compiles against its vocabulary (see [Expressions](#expressions)).",
+    ),
+    s.World: (
+        "`end` is after `start`, and at most 32,000 days after it.",
+        *(
+            [f"`seed` is a whole number from 0 to {_power_of_two(s.SEED_MAX)}."]
+            if hasattr(s, "SEED_MAX")  # checked by a validator, invisible in the field's type
+            else []
+        ),
+    ),
+    s.Event: (
+        "Exactly one of `daily_probability` and `annual_rate`.",
+        "`amount` is given when `consequence` is `fine` or `judgment`.",
+    ),
+    s.PointsScheme: (
+        "`grades` has at least two bands with strictly increasing bounds.",
+        "`base`, `cap` and every delta stay within ±30,000 (points are int16).",
+        "`cap` is not below `base` on the start date.",
+    ),
+    s.CourtList: ("`national_from` is not before `list_from`.",),
+    s.Target: ("`high` is not below `low`; the period does not end before it starts.",),
+    s.Param: ("At least one dated value; a quoted number is an error.",),
+}
+
+# Sites of expressions: the key path pattern → what the expression reads about.
+VOCABULARY_TITLES: dict[str, str] = {
+    "modifier": "Citizen attributes",
+    "eligible": "Citizen attributes",
+    "applies_to": "Coverage attributes",
+    "detection": "Detection variables",
+    "when": "Status variables",
+}
+
+VARIABLE_DOCS: dict[str, str] = {
+    "age": "Age reached in the current year (the year of the epoch start).",
+    "male": "True for men.",
+    "urban": "Lives in an urban area.",
+    "hukou_urban": "Holds an urban (non-agricultural) hukou.",
+    "migrant": "Floating: lives away from the hukou place (set at synthesis).",
+    "interprovincial": "Lives in another province than the hukou province (changes on a move).",
+    "minority": "Belongs to an ethnic minority.",
+    "has_child": "An adult with a child under 18 in the household.",
+    "income": "Base monthly income in yuan (before sanctions; grows each epoch).",
+    "wealth": "Liquid wealth in yuan.",
+    "debt": "Household debt in yuan.",
+    "employment": "Employment tier: 0 none, 1 informal, 2 formal private, 3 public sector.",
+    "province": "Province of residence; compare with a name, e.g. `province == 'Shandong'`.",
+    "listed": "On the court list at the epoch start.",
+    "scored": "Scored by the points scheme during the epoch (covered, consenting, in its jurisdiction).",
+    "grade": (
+        "Grade at the epoch start, compared with the points scheme's grade names, e.g. "
+        "`grade >= 'A'`; a condition reading it never holds for unscored citizens."
+    ),
+}
+
+FUNCTION_DOCS: dict[str, str] = {
+    "min": "Smallest argument, element-wise.",
+    "max": "Largest argument, element-wise.",
+    "abs": "Absolute value.",
+    "clip": "x limited to [lo, hi].",
+    "log": "Natural logarithm (log of 0 is −inf, of a negative number NaN; no error).",
+    "exp": "Exponential.",
+    "sqrt": "Square root (NaN for negative numbers; no error).",
+    "where": "b where cond is false, a where it is true; same as `a if cond else b`.",
+}
+
+CONSEQUENCE_DOCS: dict[str, str] = {
+    "none": "No direct consequence; the record may still change points.",
+    "fine": "Opens a court case (or adds to the open one) for the drawn amount.",
+    "judgment": "As `fine`: the court list treats fines and judgments alike.",
+    "move": (
+        "Moves the citizen to another province, drawn by 2020 population share; before the "
+        "list is national an open case is escaped."
+    ),
+}
+
+METRIC_DOCS: dict[str, str] = {
+    "population": "People in the group (stock at the epoch end).",
+    "adults": "People aged 18 or over in the year of the epoch start.",
+    "listed": "People on the court list at the epoch end.",
+    "listed_wrongful": "Listed people whose case rests only on misattributed records.",
+    "scored": "People scored by the points scheme during the epoch.",
+    "new_listings": "Listings made during the epoch.",
+    "exits_paid": "Cases closed by payment during the epoch.",
+    "exits_expiry": "Listings ended by term expiry during the epoch.",
+    "exits_no_assets": "Listings ended by a no-assets finding during the epoch.",
+    "escapes": "Cases escaped by moving province during the epoch.",
+    "cases_opened": "Fines and judgments added to cases during the epoch.",
+    "cases_paid": "Cases paid during the epoch (equals `exits_paid`).",
+    "open_cases": "People with an open case at the epoch end.",
+    "trapped": "Listed for a year or more at the epoch end and unable to pay.",
+    "listed_share_adults": "`listed` / `adults` (a share, not weighted).",
+    "wealth_mean": "Mean wealth in yuan at the epoch end.",
+    "income_mean": "Mean effective income (after sanctions) in yuan per month.",
+    "debt_mean": "Mean debt in yuan at the epoch end.",
+    "events_true": "Events that happened, by kind.",
+    "events_recorded": "Records attached to people, by kind (correct and misattributed).",
+    "wrongful_records": "Misattributed records delivered to innocent people, by kind.",
+    "misattributed": "Events whose record went to someone else, by kind (delivered next epoch).",
+    "sanctioned": "People under the measure during the epoch, by measure.",
+    "sanction_days": "Person-days under the measure during the epoch, by measure.",
+    "points_mean": "Mean points of the scored (daily for group `all`, per epoch otherwise).",
+    "grade_count": "Scored people per grade (daily for group `all`, per epoch otherwise).",
+    "scored_daily": "People scored, daily.",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Walking the schema
+
+
+def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
+    """``tp`` without Annotated wrappers and ``None`` members, and the metadata removed."""
+    metadata: list[Any] = []
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp, *extra = get_args(tp)
+            for item in extra:
+                metadata.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+        elif origin in (Union, types.UnionType):
+            members = [a for a in get_args(tp) if a is not type(None)]
+            if len(members) != 1:
+                return tp, metadata
+            tp = members[0]
+        else:
+            return tp, metadata
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _key(name: str, info: FieldInfo) -> str:
+    return info.alias or name
+
+
+# What a mapping's keys stand for, by the field that holds it.
+KEY_NAMES: dict[tuple[type[BaseModel], str], str] = {
+    (s.ScenarioSpec, "schemes"): "scheme",
+    (s.ScenarioSpec, "measures"): "measure",
+    (s.ScenarioSpec, "calibration"): "target",
+    (s.ScenarioSpec, "reforms"): "reform",
+    (s.Behaviour, "events"): "event",
+    (s.Observation, "detection"): "event",
+    (s.PointsScheme, "deltas"): "event",
+    (s.PointsScheme, "grades"): "grade",
+    (s.Param, "values"): "date",
+}
+
+
+def _children(tp: Any, path: str, owner: tuple[type[BaseModel], str]) -> Iterator[tuple[str, Any]]:
+    """(path, model) for every model reachable inside a field's type."""
+    tp, _ = _unwrap(tp)
+    origin = get_origin(tp)
+    if _is_model(tp):
+        yield path, tp
+    elif origin in (Union, types.UnionType):
+        for member in get_args(tp):
+            yield from _children(member, path, owner)
+    elif origin is dict:
+        placeholder = f"<{KEY_NAMES.get(owner, 'name')}>"
+        yield from _children(get_args(tp)[1], f"{path}.{placeholder}", owner)
+    elif origin is list:
+        yield from _children(get_args(tp)[0], f"{path}[]", owner)
+
+
+def model_paths() -> dict[type[BaseModel], list[str]]:
+    """Every model of the schema with the key paths where it is written, in document order."""
+    found: dict[type[BaseModel], list[str]] = {s.ScenarioSpec: ["(top level)"]}
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            path = f"{prefix}{_key(name, info)}"
+            for child_path, child in _children(info.annotation, path, (model, name)):
+                found.setdefault(child, [])
+                if child_path not in found[child]:
+                    found[child].append(child_path)
+                walk(child, child_path + ".")
+
+    walk(s.ScenarioSpec, "")
+    shared = (s.Param, s.Reference)  # used in many places: described last
+    return {m: p for m, p in found.items() if m not in shared} | {m: found[m] for m in shared}
+
+
+def field_paths() -> dict[str, tuple[type[BaseModel], str]]:
+    """Key path pattern (``behaviour.events.<event>.modifier``) → (model, field name)."""
+    out: dict[str, tuple[type[BaseModel], str]] = {}
+    for model, paths in model_paths().items():
+        for path in paths:
+            prefix = "" if path == "(top level)" else f"{path}."
+            for name, info in model.model_fields.items():
+                out[f"{prefix}{_key(name, info)}"] = (model, name)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Expression sites, from the mechanisms
+
+
+def _sample_spec() -> s.ScenarioSpec:
+    """The smallest scenario that has one expression of every site."""
+    day = dt.date(2020, 1, 1)
+    return s.ScenarioSpec.model_validate(
+        {
+            "name": "sample",
+            "world": {"start": day, "end": day + dt.timedelta(days=1)},
+            "behaviour": {"events": {"EVENT": {"daily_probability": 0.1}}},
+            "observation": {"detection": {"EVENT": "urban"}},
+            "schemes": {
+                "SCHEME": {
+                    "kind": "points",
+                    "base": 1.0,
+                    "deltas": {"EVENT": 1.0},
+                    "grades": {"GRADE_LOW": 0.0, "GRADE_HIGH": 1.0},
+                }
+            },
+            "measures": {"MEASURE": {"when": "listed"}},
+        }
+    )
+
+
+_SAMPLE_NAMES = {
+    "EVENT": "<event>",
+    "SCHEME": "<scheme>",
+    "MEASURE": "<measure>",
+}
+
+
+def expression_sites() -> list[tuple[str, tuple[type[BaseModel], str], str, Mapping[str, Any]]]:
+    """(key path, (model, field), result type, variables) of every expression site."""
+    from scsim.mechanisms.expressions import expression_sites as sites
+    from scsim.rules import Bool
+
+    fields = field_paths()
+    out = []
+    for path, _, variables, expect in sites(_sample_spec()):
+        key = ".".join(_SAMPLE_NAMES.get(str(p), str(p)) for p in path)
+        owner = fields.get(key) or fields[key.rsplit(".", 1)[0]]  # a mapping's value
+        result = "condition" if isinstance(expect, Bool) else "number"
+        out.append((key, owner, result, variables))
+    return out
+
+
+def _vocabularies() -> dict[str, tuple[list[str], Mapping[str, Any]]]:
+    """Vocabulary title → (site paths, variables), in site order."""
+    vocabularies: dict[str, tuple[list[str], Mapping[str, Any]]] = {}
+    for key, (_, field), _, variables in expression_sites():
+        same = [t for t, (_, known) in vocabularies.items() if dict(known) == dict(variables)]
+        title = same[0] if same else VOCABULARY_TITLES.get(field, f"Variables of `{field}`")
+        vocabularies.setdefault(title, ([], variables))[0].append(key)
+    return vocabularies
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _anchor(title: str) -> str:
+    """The anchor GitHub gives a heading with this text."""
+    kept = "".join(c for c in title.lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def _link(model: type[BaseModel]) -> str:
+    title = MODEL_TITLES.get(model, model.__name__)
+    return f"[{title.lower() if model is s.Param else title}](#{_anchor(title)})"
+
+
+def _number(value: float) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e15):
+        return str(int(value))
+    return f"{value:g}"
+
+
+def _render_type(tp: Any, owner: tuple[type[BaseModel], str], expression: str | None) -> str:
+    tp, _ = _unwrap(tp)
+    origin = get_origin(tp)
+    if expression is not None and tp is str:
+        return f"{expression} [expression](#expressions)"
+    if _is_model(tp):
+        return _link(tp)
+    if origin is Literal:
+        return "text"
+    if origin in (Union, types.UnionType):
+        members = [_render_type(m, owner, expression) for m in get_args(tp)]
+        members = [m for m in members if m != "null"]
+        return " or ".join(members)
+    if origin is dict:
+        key = KEY_NAMES.get(owner, "name")
+        return f"mapping: {key} → {_render_type(get_args(tp)[1], owner, expression)}"
+    if origin is list:
+        return f"list of {_plural(_render_type(get_args(tp)[0], owner, expression))}"
+    names = {
+        bool: "true/false",
+        int: "whole number",
+        float: "number",
+        str: "text",
+        dt.date: "date",
+        type(None): "null",
+    }
+    return names.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _plural(word: str) -> str:
+    plurals = {"text": "texts", "true/false": "true/false values", "whole number": "whole numbers"}
+    if word in plurals:
+        return plurals[word]
+    if word.startswith("[") or " " in word:
+        return word
+    return word + "s"
+
+
+def _constraints(info: FieldInfo) -> list[str]:
+    tp, metadata = _unwrap(info.annotation)
+    metadata = [*info.metadata, *metadata]
+    out: list[str] = []
+    if get_origin(tp) is Literal:
+        out.append(", ".join(f"`{v}`" for v in get_args(tp)))
+    lengths: dict[str, int] = {}
+    bounds = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤"}
+    for item in metadata:  # annotated_types' Gt, Ge, ..., MinLen, MaxLen, and pydantic's pattern
+        for attribute, symbol in bounds.items():
+            if getattr(item, attribute, None) is not None:
+                out.append(f"{symbol} {_number(getattr(item, attribute))}")
+        for attribute in ("min_length", "max_length"):
+            if getattr(item, attribute, None) is not None:
+                lengths[attribute[:3]] = getattr(item, attribute)
+        if getattr(item, "pattern", None):
+            out.append(f"matches `{item.pattern}`")
+    if lengths.get("min") == lengths.get("max") and "min" in lengths:
+        out.append(f"exactly {lengths['min']} items")
+    elif lengths:
+        text = tp is str
+        if "min" in lengths:
+            out.append("not empty" if text and lengths["min"] == 1 else f"≥ {lengths['min']} items")
+        if "max" in lengths:
+            out.append(f"≤ {lengths['max']} items")
+    return out
+
+
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "**required**"
+    value = info.default
+    if value is None:
+        return "not set"
+    if isinstance(value, s.Param):
+        if list(value.values) == [s.EPOCH_START]:
+            return f"`{_number(value.values[s.EPOCH_START])}`"
+        return f"`{value.values}`"
+    if isinstance(value, BaseModel):
+        return "its defaults"
+    if isinstance(value, bool | int | float):
+        return f"`{_number(value)}`"
+    if isinstance(value, str):
+        return f'`"{value}"`' if value == "" else f"`{value}`"
+    if isinstance(value, list):
+        return "`[" + ", ".join(_number(v) for v in value) + "]`"
+    if isinstance(value, dict):
+        return "`{}`"
+    return f"`{value!r}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _expression_fields() -> dict[tuple[type[BaseModel], str], str]:
+    return {owner: result for _, owner, result, _ in expression_sites()}
+
+
+def _model_section(model: type[BaseModel], paths: list[str], lines: list[str]) -> None:
+    title = MODEL_TITLES.get(model, model.__name__)
+    lines += [f"## {title}", ""]
+    where = ", ".join(f"`{p}`" for p in paths) if paths != ["(top level)"] else "the top level"
+    kind = model.model_fields.get("kind")
+    if kind is not None and get_origin(kind.annotation) is Literal:
+        where += f" with `kind: {get_args(kind.annotation)[0]}`"
+    doc = MODEL_DOCS.get(model) or (model.__doc__ or "").strip()
+    lines += [doc, "", f"Written at: {where}.", ""]
+    expressions = _expression_fields()
+    lines += [
+        "| Key | Type | Default | Allowed | Description |",
+        "|---|---|---|---|---|",
+    ]
+    for name, info in model.model_fields.items():
+        owner = (model, name)
+        kind = _render_type(info.annotation, owner, expressions.get(owner))
+        description = info.description or FIELD_DOCS.get(owner, "*(undocumented)*")
+        allowed = "; ".join(_constraints(info))
+        row = [f"`{_key(name, info)}`", kind, _default(info), allowed, description]
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    lines.append("")
+    checks = MODEL_CHECKS.get(model, ())
+    if checks:
+        lines += ["Checked when loading:", ""]
+        lines += [f"- {check}" for check in checks]
+        lines.append("")
+
+
+def _type_name(tp: Any) -> str:
+    from scsim.population.census import PROVINCE_NAMES
+    from scsim.rules import Bool, Number, Ordinal
+
+    if isinstance(tp, Bool):
+        return "true/false"
+    if isinstance(tp, Number):
+        return "number"
+    if isinstance(tp, Ordinal):
+        if tp.levels == PROVINCE_NAMES:
+            return "ordinal: [province names](#provinces)"
+        return "ordinal: the points scheme's grade names"
+    return str(tp)
+
+
+def _refused(constructs: Iterator[str] | Any) -> str:
+    """The refused constructs as one list, operators of one family grouped."""
+    families: dict[str, list[str]] = {"comments": [], "keyword arguments": []}
+    for text in constructs:
+        if text == "attribute access":
+            text = "attribute access other than `p.<path>`"
+        name, _, symbol = text.partition(" (")
+        families.setdefault(name, [])
+        if symbol:
+            families[name].append(f"`{symbol.rstrip(')')}`")
+    return ", ".join(
+        f"{name} ({' '.join(symbols)})" if symbols else name
+        for name, symbols in sorted(families.items(), key=lambda kv: kv[0].strip("`"))
+    )
+
+
+def _expressions_section(lines: list[str]) -> None:
+    from scsim.mechanisms.attributes import DYNAMIC
+    from scsim.rules import FUNCTIONS
+    from scsim.rules.parse import _ARITH, _COMPARE, _CONSTRUCTS, MAX_CLAUSES, MAX_LENGTH
+
+    lines += [
+        "## Expressions",
+        "",
+        "Conditions and amounts are written in a small language: Python expression syntax, "
+        "parsed with `ast` under an allowlist and never evaluated as Python. Each expression is "
+        "compiled once when the scenario is loaded and evaluated over whole arrays. A condition "
+        "must be true/false; where a number is expected, true/false counts as 1/0.",
+        "",
+        "| Written at | Result | Reads |",
+        "|---|---|---|",
+    ]
+    vocabularies = _vocabularies()
+    for key, _, result, _ in expression_sites():
+        title = next(t for t, (keys, _) in vocabularies.items() if key in keys)
+        lines.append(f"| `{key}` | {result} | [{title.lower()}](#{_anchor(title)}) |")
+    lines += [
+        "",
+        "Besides variables, an expression may use:",
+        "",
+        "- numbers (`0.5`, `1e-3`), `True`, `False`;",
+        "- `p.<path>`: the value of a dated parameter of this scenario on the start date, "
+        "e.g. `p.schemes.court.grace_days` (fixed for the whole run);",
+        "- arithmetic " + ", ".join(f"`{op}`" for op in _ARITH.values()) + " (computed in float64; "
+        "division by zero gives inf or NaN, not an error);",
+        "- comparisons "
+        + ", ".join(f"`{op}`" for op in _COMPARE.values())
+        + ", chained as in Python (`18 <= age < 60`); a text literal may only be compared with "
+        "an ordinal variable (`grade >= 'A'`, `province == 'Shandong'`);",
+        "- `and`, `or`, `not`; `a if cond else b`;",
+        "- the functions below.",
+        "",
+        "| Function | Meaning |",
+        "|---|---|",
+    ]
+    for name, (_, _, usage) in FUNCTIONS.items():
+        lines.append(f"| `{usage}` | {FUNCTION_DOCS.get(name, '*(undocumented)*')} |")
+    refused = _refused(_CONSTRUCTS.values())
+    lines += [
+        "",
+        f"Not allowed: {refused}, any name starting with `__`, and calls of anything "
+        f"but the functions above. Expressions are at most {MAX_LENGTH:,} characters; a "
+        f"condition has at most {MAX_CLAUSES} top-level `or` clauses. Line breaks count as "
+        "spaces, so a long expression may use a YAML block scalar.",
+        "",
+    ]
+    for title, (keys, variables) in vocabularies.items():
+        lines += [f"### {title}", ""]
+        lines += ["Read by " + ", ".join(f"`{k}`" for k in keys) + ".", ""]
+        lines += ["| Name | Type | Meaning |", "|---|---|---|"]
+        for name, tp in variables.items():
+            meaning = VARIABLE_DOCS.get(name, "*(undocumented)*")
+            if name in DYNAMIC and title == "Citizen attributes":
+                meaning += " Re-read every 1 January."
+            lines.append(f"| `{name}` | {_type_name(tp)} | {meaning} |")
+        lines.append("")
+    lines += [
+        "A `modifier` or `eligible` expression that reads none of "
+        + ", ".join(f"`{d}`" for d in sorted(DYNAMIC))
+        + " is evaluated once, at the start of the run; the others, and every `applies_to`, "
+        "again on each 1 January.",
+        "",
+    ]
+
+
+def metric_names() -> dict[str, tuple[list[str], str]]:
+    """Every time-series metric: (groups it is written for, what its category holds or "")."""
+    from scsim.engine.layout import MetricLayout
+    from scsim.engine.metrics import MetricsRecorder
+
+    day = dt.date(2020, 1, 1)
+    recorder = MetricsRecorder(MetricLayout(1, 1, 1), 1, 1, day)
+    recorder.begin_epoch(0, 1)
+    recorder.end_epoch(day + dt.timedelta(days=1))
+    table = recorder.table(("event",), ("grade",), ("measure",))  # one of each category
+    out: dict[str, tuple[list[str], str]] = {}
+    for metric, group, category in zip(
+        table["metric"], table["group"], table["category"], strict=True
+    ):
+        groups, _ = out.setdefault(metric, ([], category))
+        if group not in groups:
+            groups.append(group)
+    return out
+
+
+def _metrics_section(lines: list[str]) -> None:
+    from scsim.engine.metrics import GROUPS
+
+    lines += [
+        "## Metrics",
+        "",
+        "The names a calibration target may use in `metric` and `group`: the rows of "
+        "timeseries.parquet (`date, metric, group, category, value`). Epoch rows are dated on "
+        "the epoch's last day; counts are in real-population units. `category` holds the event "
+        "kind, measure or grade for the metrics that have one, and is empty otherwise. Grade "
+        "and points metrics exist only when the scenario has a points scheme.",
+        "",
+        "Groups: " + ", ".join(f"`{g}`" for g in GROUPS) + ".",
+        "",
+        "| Metric | Category | Groups | Meaning |",
+        "|---|---|---|---|",
+    ]
+    for metric, (groups, category) in metric_names().items():
+        which = "every group" if len(groups) == len(GROUPS) else ", ".join(f"`{g}`" for g in groups)
+        meaning = METRIC_DOCS.get(metric, "*(undocumented)*")
+        lines.append(f"| `{metric}` | {category} | {which} | {meaning} |")
+    lines.append("")
+
+
+def _vocabulary_lists(lines: list[str]) -> None:
+    from scsim.mechanisms.behaviour import CONSEQUENCES
+    from scsim.population.census import PROVINCE_NAMES, PROVINCE_POPULATION
+
+    lines += ["## Consequences", "", "| Consequence | Effect |", "|---|---|"]
+    for name in CONSEQUENCES:
+        lines.append(f"| `{name}` | {CONSEQUENCE_DOCS.get(name, '*(undocumented)*')} |")
+    lines += [
+        "",
+        "## Provinces",
+        "",
+        "The 31 province-level divisions, as written in `provinces` lists and compared with "
+        "`province`, with their 2020 census population.",
+        "",
+        "| Province | Population (2020) |",
+        "|---|---|",
+    ]
+    for name, people in zip(PROVINCE_NAMES, PROVINCE_POPULATION, strict=True):
+        lines.append(f"| {name} | {int(people):,} |")
+    lines.append("")
+
+
+def render() -> str:
+    """The whole reference as Markdown."""
+    paths = model_paths()
+    lines = [
+        "# Scenario reference",
+        "",
+        "<!-- Generated by src/scsim/scenario/reference.py from the schema and the mechanisms; "
+        f"do not edit. Regenerate with: {REGENERATE} -->",
+        "",
+        "Every key of the scenario format, generated from the schema. Unknown keys are errors. "
+        "How to write a scenario, with examples: [scenarios.md](scenarios.md); what the "
+        "mechanisms do with these values: [modelling.md](modelling.md).",
+        "",
+        f"A scenario is one YAML file, or a folder holding `{FOLDER_ENTRY}`. Besides the keys "
+        f"below, the top level of any file may hold `{INCLUDE_KEY}:`, a path or a list of paths "
+        "(relative to that file) merged underneath it before validation: mappings merge key by "
+        "key, anything else is replaced, and later files win.",
+        "",
+        "Contents: "
+        + ", ".join(
+            f"[{MODEL_TITLES.get(m, m.__name__)}](#{_anchor(MODEL_TITLES.get(m, m.__name__))})"
+            for m in paths
+        )
+        + ", [Expressions](#expressions), [Metrics](#metrics), [Consequences](#consequences), "
+        "[Provinces](#provinces).",
+        "",
+    ]
+    for model, where in paths.items():
+        _model_section(model, where, lines)
+    _expressions_section(lines)
+    _metrics_section(lines)
+    _vocabulary_lists(lines)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def undocumented() -> list[str]:
+    """Every field, variable, function, consequence and metric without a description."""
+    from scsim.mechanisms.behaviour import CONSEQUENCES
+    from scsim.rules import FUNCTIONS
+
+    missing = [
+        f"{model.__name__}.{name}"
+        for model in model_paths()
+        for name, info in model.model_fields.items()
+        if not (info.description or (model, name) in FIELD_DOCS)
+    ]
+    missing += [f"model {m.__name__}" for m in model_paths() if m not in MODEL_TITLES]
+    for _, variables in _vocabularies().values():
+        missing += [f"variable {v}" for v in variables if v not in VARIABLE_DOCS]
+    missing += [f"function {f}" for f in FUNCTIONS if f not in FUNCTION_DOCS]
+    missing += [f"consequence {c}" for c in CONSEQUENCES if c not in CONSEQUENCE_DOCS]
+    missing += [f"metric {m}" for m in metric_names() if m not in METRIC_DOCS]
+    return sorted(dict.fromkeys(missing))
+
+
+def main() -> None:
+    """Print the reference to standard output (UTF-8)."""
+    sys.stdout.buffer.write(render().encode("utf-8"))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
