@@ -311,6 +311,8 @@ def test_every_overlapping_band_is_reported(tmp_path: Path) -> None:
          "schemes.traffic_points.jurisdiction.from", "from: 2019-03-01"),
         ("value: -10, from: 2020-07-01}", "value: -10, from: 2021-07-01}",
          "reforms.harsher.set.0.from", "from: 2021-07-01"),
+        ("from: 2020-03-01}", "from: 2020-03-01, until: 2021-01-01}",
+         "schemes.traffic_points.jurisdiction.until", "until: 2021-01-01"),
     ],
 )  # fmt: skip
 def test_dates_outside_the_horizon_name_the_horizon(
@@ -322,6 +324,27 @@ def test_dates_outside_the_horizon_name_the_horizon(
     assert at(issue) == where(file, needle)
     assert HORIZON in issue.message
     assert "outside" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "message"),
+    [
+        ("metric: listed_share_adults", "metric: listed_shares_adults",
+         "calibration.listed_share.metric",
+         "unknown metric 'listed_shares_adults' — did you mean 'listed_share_adults'?"),
+        ("metric: listed_share_adults", "metric: events_true",
+         "calibration.listed_share.metric", "'events_true' is split by event"),
+        ("metric: listed_share_adults", "metric: listed_share_adults\n    group: hukou=rurall",
+         "calibration.listed_share.group",
+         "no group 'hukou=rurall' — did you mean 'hukou=rural'?"),
+    ],
+)  # fmt: skip
+def test_calibration_target_names_a_metric_and_group_the_run_writes(
+    tmp_path: Path, old: str, new: str, path: str, message: str
+) -> None:
+    issue = only_issue(variant(tmp_path, (old, new)))
+    assert issue.path == path
+    assert message in issue.message
 
 
 def test_horizon_ending_before_it_starts(tmp_path: Path) -> None:

@@ -120,3 +120,24 @@ class MetricsRecorder:
             "category": np.array(categories, dtype=object),
             "value": np.array(values, dtype=np.float64),
         }
+
+
+def metric_vocabulary() -> dict[str, tuple[list[str], str]]:
+    """Every time-series metric: (the groups it is written for, what its category holds or "").
+
+    Read off the rows a one-day run writes, with one event kind, grade and measure, so that it
+    can never disagree with :meth:`MetricsRecorder.table`.
+    """
+    day = dt.date(2020, 1, 1)
+    recorder = MetricsRecorder(MetricLayout(1, 1, 1), 1, 1, day)
+    recorder.begin_epoch(0, 1)
+    recorder.end_epoch(day + dt.timedelta(days=1))
+    table = recorder.table(("event",), ("grade",), ("measure",))
+    out: dict[str, tuple[list[str], str]] = {}
+    for metric, group, category in zip(
+        table["metric"], table["group"], table["category"], strict=True
+    ):
+        groups, _ = out.setdefault(str(metric), ([], str(category)))
+        if group not in groups:
+            groups.append(str(group))
+    return out

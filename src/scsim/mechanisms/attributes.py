@@ -40,7 +40,7 @@ CITIZEN = {
 }
 
 # Attributes that change during a run; expressions reading them are re-evaluated every year.
-DYNAMIC = frozenset({"age", "income", "wealth", "debt", "province"})
+DYNAMIC = frozenset({"age", "income", "wealth", "debt", "province", "interprovincial"})
 
 
 def cell_codes(pop) -> np.ndarray:

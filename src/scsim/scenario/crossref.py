@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from scsim.engine.metrics import metric_vocabulary
 from scsim.population.census import PROVINCE_NAMES
 from scsim.scenario.errors import PathError, did_you_mean
 
@@ -72,6 +73,7 @@ def check_cross_references(
                 ("schemes", name, "jurisdiction", "provinces"), scheme.jurisdiction.provinces
             )
             inside_horizon(("schemes", name, "jurisdiction", "from"), scheme.jurisdiction.start)
+            inside_horizon(("schemes", name, "jurisdiction", "until"), scheme.jurisdiction.until)
             for path, param in [(("base",), scheme.base), (("cap",), scheme.cap)] + [
                 (("deltas", event), delta) for event, delta in scheme.deltas.items()
             ]:
@@ -101,9 +103,29 @@ def check_cross_references(
     if len(spec.measures) + len(lost.entries(("measures",))) > 15:
         errors.append(PathError(("measures",), "at most 15 measures per scenario for now"))
 
+    metrics = metric_vocabulary()
     for name, target in spec.calibration.items():
         inside_horizon(("calibration", name, "period", 0), target.period[0])
         inside_horizon(("calibration", name, "period", 1), target.period[1])
+        at = ("calibration", name)
+        if target.metric not in metrics:
+            hint = did_you_mean(target.metric, metrics)
+            errors.append(PathError((*at, "metric"), f"unknown metric '{target.metric}'{hint}"))
+            continue
+        groups, category = metrics[target.metric]
+        if category:
+            errors.append(
+                PathError(
+                    (*at, "metric"),
+                    f"'{target.metric}' is split by {category}; a target needs a metric with one "
+                    "value per date, such as 'listed_share_adults'",
+                )
+            )
+        if target.group not in groups:
+            hint = did_you_mean(target.group, groups)
+            errors.append(
+                PathError((*at, "group"), f"'{target.metric}' has no group '{target.group}'{hint}")
+            )
 
     for name, reform in spec.reforms.items():
         for i, setting in enumerate(reform.set):

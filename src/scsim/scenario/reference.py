@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from scsim.engine.metrics import metric_vocabulary
 from scsim.scenario import schema as s
 from scsim.scenario.yamlpos import FOLDER_ENTRY, INCLUDE_KEY
 
@@ -871,26 +872,6 @@ def _expressions_section(lines: list[str]) -> None:
     ]
 
 
-def metric_names() -> dict[str, tuple[list[str], str]]:
-    """Every time-series metric: (groups it is written for, what its category holds or "")."""
-    from scsim.engine.layout import MetricLayout
-    from scsim.engine.metrics import MetricsRecorder
-
-    day = dt.date(2020, 1, 1)
-    recorder = MetricsRecorder(MetricLayout(1, 1, 1), 1, 1, day)
-    recorder.begin_epoch(0, 1)
-    recorder.end_epoch(day + dt.timedelta(days=1))
-    table = recorder.table(("event",), ("grade",), ("measure",))  # one of each category
-    out: dict[str, tuple[list[str], str]] = {}
-    for metric, group, category in zip(
-        table["metric"], table["group"], table["category"], strict=True
-    ):
-        groups, _ = out.setdefault(metric, ([], category))
-        if group not in groups:
-            groups.append(group)
-    return out
-
-
 def _metrics_section(lines: list[str]) -> None:
     from scsim.engine.metrics import GROUPS
 
@@ -908,7 +889,7 @@ def _metrics_section(lines: list[str]) -> None:
         "| Metric | Category | Groups | Meaning |",
         "|---|---|---|---|",
     ]
-    for metric, (groups, category) in metric_names().items():
+    for metric, (groups, category) in metric_vocabulary().items():
         which = "every group" if len(groups) == len(GROUPS) else ", ".join(f"`{g}`" for g in groups)
         meaning = METRIC_DOCS.get(metric, "*(undocumented)*")
         lines.append(f"| `{metric}` | {category} | {which} | {meaning} |")
@@ -988,7 +969,7 @@ def undocumented() -> list[str]:
         missing += [f"variable {v}" for v in variables if v not in VARIABLE_DOCS]
     missing += [f"function {f}" for f in FUNCTIONS if f not in FUNCTION_DOCS]
     missing += [f"consequence {c}" for c in CONSEQUENCES if c not in CONSEQUENCE_DOCS]
-    missing += [f"metric {m}" for m in metric_names() if m not in METRIC_DOCS]
+    missing += [f"metric {m}" for m in metric_vocabulary() if m not in METRIC_DOCS]
     return sorted(dict.fromkeys(missing))
 
 
