@@ -174,18 +174,25 @@ def scenarios() -> None:
     """List the bundled scenarios, one line each."""
     from scsim.scenario.model import bundled_names, load
 
-    table = Table(box=None, show_header=True, header_style="bold")
-    table.add_column("name", no_wrap=True, min_width=15)
-    table.add_column("mechanisms", no_wrap=True, min_width=32)
-    table.add_column("title", no_wrap=True, overflow="ellipsis")
+    rows = []
     with _user_errors():  # a broken bundled scenario is reported, not a traceback
         for name in bundled_names():
             spec = load(name).spec
             mechanisms = [s.kind.replace("_", " ") for s in spec.schemes.values()]
             if spec.measures:
                 mechanisms.append(f"{len(spec.measures)} measures")
-            table.add_row(name, ", ".join(mechanisms), spec.title)
-    console.print(table)
+            rows.append((name, ", ".join(mechanisms), spec.title))
+    # One line each: a terminal cuts the title to fit; a pipe gets it whole.
+    fixed = sum(max(len(r[j]) for r in rows) for j in (0, 1)) + 6
+    room = max(console.width - fixed, 10) if console.is_terminal else None
+    table = Table(box=None, show_header=True, header_style="bold")
+    for column in ("name", "mechanisms", "title"):
+        table.add_column(column, no_wrap=True)
+    for name, mechanisms, title in rows:
+        if room is not None and len(title) > room:
+            title = title[: room - 1] + "…"
+        table.add_row(name, mechanisms, title)
+    (console if console.is_terminal else Console(width=10_000)).print(table)
 
 
 @main.command()
