@@ -26,6 +26,8 @@ JURISDICTION = '    applies_to: "True"\n'
 JURISDICTION_NEW = (
     '    applies_to: "True"\n    jurisdiction: {provinces: [Shandong], from: 2020-03-01}\n'
 )
+OBSERVATION = "observation:\n"
+OBSERVATION_NEW = 'observation:\n  detection:\n    traffic_violation: "0.5 if urban else 0.3"\n'
 PROVINCES = "    agents: 100000\n"
 PROVINCES_NEW = "    agents: 100000\n    provinces: [Shandong, Jiangsu]\n"
 
@@ -43,9 +45,6 @@ measures:
     label: Loans refused to low grades
     when: "grade <= 'C' and not listed"
     effects: {interest_add: 0.02}
-observation:
-  detection:
-    traffic_violation: "0.5 if urban else 0.3"
 calibration:
   listed_share:
     metric: listed_share_adults
@@ -62,7 +61,8 @@ reforms:
 
 def _base_text() -> str:
     text = bundled_path("mesa-reference").read_text(encoding="utf-8")
-    for old, new in ((JURISDICTION, JURISDICTION_NEW), (PROVINCES, PROVINCES_NEW)):
+    for old, new in ((JURISDICTION, JURISDICTION_NEW), (PROVINCES, PROVINCES_NEW),
+                     (OBSERVATION, OBSERVATION_NEW)):  # fmt: skip
         assert text.count(old) == 1, f"mesa-reference changed: {old!r} not found once"
         text = text.replace(old, new)
     assert text.rstrip().splitlines()[-1].startswith("    "), "schemes must be the last section"
@@ -509,8 +509,8 @@ def test_several_cross_reference_errors_are_reported_together(tmp_path: Path) ->
     issues = issues_of(path)
     assert [i.path.split(".")[0] for i in issues] == [
         "world",
-        "schemes",
         "observation",
+        "schemes",
         "calibration",
     ]
     assert [i.line for i in issues] == sorted(i.line for i in issues)
