@@ -531,3 +531,33 @@ def test_ten_million_citizens_evaluate_well_under_a_second():
     start = time.perf_counter()
     e.evaluate(env)
     assert time.perf_counter() - start < 0.5
+
+
+def test_long_vectors_are_evaluated_block_by_block_to_the_same_values(monkeypatch):
+    import scsim.rules.expr as expr_module
+
+    rng = np.random.default_rng(3)
+    n = 3 * expr_module.BLOCK + 17
+    arrays = {
+        "age": rng.integers(0, 100, n).astype(np.int16),
+        "income": rng.lognormal(8, 1, n),
+        "urban": rng.random(n) < 0.6,
+    }
+    variables = {"age": Number(), "income": Number(), "urban": Bool()}
+    sources = [
+        "1 + min(income / 5000, 3) * where(urban, 1.5, 0.5) - 0.01 * age",
+        "age >= 18 and income > 3000 or urban",
+        "2.5",
+    ]
+    for source in sources:
+        e = compile_expr(source, variables=variables)
+        blocked = e.evaluate(arrays)
+        buffer = np.empty(n, dtype=blocked.dtype)
+        into = e.evaluate(arrays, out=buffer)
+        monkeypatch.setattr(expr_module, "BLOCK", 1 << 40)
+        whole = e.evaluate(arrays)
+        monkeypatch.undo()
+        assert np.array_equal(np.broadcast_to(whole, blocked.shape), blocked), source
+        assert np.array_equal(into, blocked)
+        if blocked.ndim:
+            assert into is buffer

@@ -248,11 +248,11 @@ def run_epoch(
             if scored and rpoints > 0:
                 _recover(si, i, day1, rdays, rpoints, pts_floor, pts_cap, grade_bounds, day0,
                          pd, gd, log, logbuf, log_fill, c, log_cap)  # fmt: skip
-            elif rdays > 0:
+            elif rpoints > 0:  # unscored under a scheme: clean time does not accrue
                 runs = (day1 - 1 - si[i, CLEAN_ANCHOR]) // rdays
                 if runs > 0:
                     si[i, CLEAN_ANCHOR] += runs * rdays
-            economy.update(sf, i, days, ep, income_factor, cost, interest)
+            economy.update(sf, i, ep, income_factor, cost, interest)
 
             stage = si[i, STAGE]
             is_listed = stage == LISTED

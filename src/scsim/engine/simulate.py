@@ -281,7 +281,7 @@ def simulate_arrays(
                 cp, court.active,
                 meas.table, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
                 meas.interest_add,
-                economy.vector(spec.economy, day0_date),
+                economy.vector(spec.economy, day0_date, day1 - day0),
                 victims[0], victims[1], victims[2], v_lo, v_hi, mis_day,
                 month_days, ms_lo, ms_hi,
                 recorder.acc, layout.events_true, layout.events_recorded,

@@ -104,22 +104,37 @@ def prepare(spec: ScenarioSpec, params: dict[str, float]) -> EventPlan:
     )
 
 
-def heterogeneity(plan: EventPlan, seed: int, citizens: np.ndarray) -> dict[int, np.ndarray]:
-    """Per-citizen multipliers, drawn once, for the kinds that declare heterogeneity."""
-    out = {}
-    for k, event in enumerate(plan.events):
-        h = event.heterogeneity
-        if h is not None:
-            stream = rng.KIND_STREAM_BASE * rng.Stream.HETEROGENEITY + k
-            draw = rng.gamma_np(seed, stream, citizens, h.shape, h.scale)
-            out[k] = np.clip(draw, h.clip[0], h.clip[1]).astype(np.float32)
-    return out
+@dataclass(frozen=True)
+class Heterogeneity:
+    """Per-citizen rate multipliers, drawn once: ``rows[row_of[k]]`` for kind k (-1: none)."""
+
+    rows: np.ndarray  # float32 [kinds with heterogeneity, citizens] (a 1 x 1 dummy if none)
+    row_of: np.ndarray  # int64 per kind
+
+
+def heterogeneity(plan: EventPlan, seed: int, citizens: np.ndarray) -> Heterogeneity:
+    """Draw the multipliers of the kinds that declare heterogeneity (Gamma, clipped)."""
+    kinds = [k for k, event in enumerate(plan.events) if event.heterogeneity is not None]
+    row_of = np.full(plan.n, -1, dtype=np.int64)
+    if not kinds:
+        return Heterogeneity(np.ones((1, 1), dtype=np.float32), row_of)
+    rows = np.empty((len(kinds), citizens.size), dtype=np.float32)
+    for row, k in enumerate(kinds):
+        h = plan.events[k].heterogeneity
+        stream = rng.KIND_STREAM_BASE * rng.Stream.HETEROGENEITY + k
+        draw = rng.gamma_np(seed, stream, citizens, h.shape, h.scale)
+        rows[row] = np.clip(draw, h.clip[0], h.clip[1])
+        row_of[k] = row
+    return Heterogeneity(rows, row_of)
+
+
+RATE_BLOCK = 1 << 16  # citizens per block when recomputing rates
 
 
 def citizen_rates(
     plan: EventPlan,
     arrays,
-    het: dict[int, np.ndarray],
+    het: Heterogeneity,
     detection: tuple[np.ndarray, np.ndarray, np.ndarray],
     rates: np.ndarray,
     next_due: np.ndarray,
@@ -130,38 +145,52 @@ def citizen_rates(
 ) -> None:
     """Recompute ``rates[:, k]`` (the static rate factor) for each kind in ``kinds`` and, where
     it changed, draw a fresh next-candidate day from ``day0`` (valid: waiting times are
-    memoryless). ``detection`` is (table [kind, province, cell], province, cell)."""
+    memoryless). ``detection`` is (table [kind, province, cell], province, cell).
+
+    Block by block of citizens: the expressions of every kind are evaluated on the block while it
+    is in cache, then one pass writes each citizen's row of rates for all those kinds.
+    """
+    if not kinds:
+        return
     table, province, cell = detection
-    no_het = np.ones(1, dtype=np.float32)
-    for k in kinds:
-        factor = np.asarray(plan.modifiers[k].evaluate(arrays), dtype=np.float64).ravel()
-        eligible = np.asarray(plan.eligible[k].evaluate(arrays), dtype=np.bool_).ravel()
-        stream = rng.KIND_STREAM_BASE * rng.Stream.REDRAW + k
+    n = rates.shape[0]
+    kinds_arr = np.array(kinds, dtype=np.int64)
+    reads = frozenset().union(*(plan.modifiers[k].reads | plan.eligible[k].reads for k in kinds))
+    full = {name: np.asarray(arrays[name]) for name in reads}
+    width = min(RATE_BLOCK, n)
+    factor = np.empty((len(kinds), width))
+    eligible = np.empty((len(kinds), width), dtype=np.bool_)
+    for lo in range(0, n, RATE_BLOCK):
+        hi = min(lo + RATE_BLOCK, n)
+        part = {name: v[lo:hi] if v.ndim else v for name, v in full.items()}
+        for j, k in enumerate(kinds):
+            factor[j, : hi - lo] = plan.modifiers[k].evaluate(part)
+            eligible[j, : hi - lo] = plan.eligible[k].evaluate(part)
         _update_rates(
-            rates, next_due, k, factor, eligible, het.get(k, no_het),
-            plan.detection_sensitivity[k], table[k], province, cell,
-            bound_base[k], seed, stream, day0,
+            rates, next_due, lo, hi, kinds_arr, factor, eligible, het.rows, het.row_of,
+            plan.detection_sensitivity, table, province, cell, bound_base, seed, day0,
         )  # fmt: skip
 
 
 @nb.njit(cache=True, parallel=True)
-def _update_rates(rates, next_due, k, factor, eligible, het, sensitivity, detection, province,
-                  cell, bound_base, seed, stream, day0):  # fmt: skip
-    n = rates.shape[0]
-    for i in nb.prange(n):
-        f = factor[i] if factor.size > 1 else factor[0]
-        ok = eligible[i] if eligible.size > 1 else eligible[0]
-        value = max(f, 0.0) if ok else 0.0
-        if het.size > 1:
-            value *= het[i]
-        if sensitivity > 0.0:
-            value *= 1.0 - sensitivity * detection[province[i], cell[i]]
-        new = np.float32(value)
-        if new != rates[i, k]:
-            rates[i, k] = new
-            bound = min(1.0, bound_base * new)
-            wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, day0))
-            next_due[i, k] = min(day0 - 1 + wait, NEVER)
+def _update_rates(rates, next_due, lo, hi, kinds, factor, eligible, het, het_row, sensitivity,
+                  detection, province, cell, bound_base, seed, day0):  # fmt: skip
+    for i in nb.prange(lo, hi):
+        b = i - lo
+        for j in range(kinds.size):
+            k = kinds[j]
+            value = max(factor[j, b], 0.0) if eligible[j, b] else 0.0
+            if het_row[k] >= 0:
+                value *= het[het_row[k], i]
+            if sensitivity[k] > 0.0:
+                value *= 1.0 - sensitivity[k] * detection[k, province[i], cell[i]]
+            new = np.float32(value)
+            if new != rates[i, k]:
+                rates[i, k] = new
+                bound = min(1.0, bound_base[k] * new)
+                stream = rng.KIND_STREAM_BASE * rng.Stream.REDRAW + k
+                wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, day0))
+                next_due[i, k] = min(day0 - 1 + wait, NEVER)
 
 
 def yearly_kinds(plan: EventPlan) -> list[int]:

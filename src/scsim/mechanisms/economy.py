@@ -18,23 +18,27 @@ import numpy as np
 from scsim.engine.layout import DEBT, INCOME, INCOME_EFFECTIVE, WEALTH
 from scsim.scenario.schema import Economy
 
+# The parameter vector of one epoch: the rates in force, and what they come to over the epoch.
 SAVINGS_RATE = 0
-INCOME_GROWTH = 1
-DEBT_INTEREST = 2
-REPAYMENT_SHARE = 3
-N_ECONOMY_PARAMS = 4
+DEBT_INTEREST = 1
+REPAYMENT_SHARE = 2
+MONTHS = 3  # the epoch's length in months
+YEARS = 4  # the epoch's length in years
+GROWTH_FACTOR = 5  # base income's growth over the epoch
+N_ECONOMY_PARAMS = 6
 DAYS_PER_MONTH = 365.25 / 12.0
 
 
-def vector(spec: Economy, day: dt.date) -> np.ndarray:
-    return np.array(
-        [
-            spec.savings_rate.at(day) or 0.0,
-            spec.income_growth.at(day) or 0.0,
-            spec.debt_interest.at(day) or 0.0,
-            spec.debt_repayment_share.at(day) or 0.0,
-        ]
-    )
+def vector(spec: Economy, day: dt.date, days: int) -> np.ndarray:
+    """The economy's parameters in force on ``day``, for an epoch of ``days`` days."""
+    out = np.zeros(N_ECONOMY_PARAMS)
+    out[SAVINGS_RATE] = spec.savings_rate.at(day) or 0.0
+    out[DEBT_INTEREST] = spec.debt_interest.at(day) or 0.0
+    out[REPAYMENT_SHARE] = spec.debt_repayment_share.at(day) or 0.0
+    out[MONTHS] = days / DAYS_PER_MONTH
+    out[YEARS] = days / 365.25
+    out[GROWTH_FACTOR] = (1.0 + (spec.income_growth.at(day) or 0.0)) ** out[YEARS]
+    return out
 
 
 def change_dates(spec: Economy) -> list[dt.date]:
@@ -46,15 +50,15 @@ def change_dates(spec: Economy) -> list[dt.date]:
 
 
 @nb.njit(inline="always", cache=True)
-def update(sf, i, days, ep, income_factor, monthly_cost, interest_add):
+def update(sf, i, ep, income_factor, monthly_cost, interest_add):
     """Advance one citizen's income, wealth and debt by one epoch."""
-    months = days / DAYS_PER_MONTH
+    months = ep[MONTHS]
     income = sf[i, INCOME] * income_factor
     sf[i, INCOME_EFFECTIVE] = income
     wealth = sf[i, WEALTH] + months * (income * ep[SAVINGS_RATE] - monthly_cost)
     debt = sf[i, DEBT]
     if debt > 0.0:
-        debt *= 1.0 + (ep[DEBT_INTEREST] + interest_add) * days / 365.25
+        debt *= 1.0 + (ep[DEBT_INTEREST] + interest_add) * ep[YEARS]
         repay = min(debt, months * income * ep[REPAYMENT_SHARE], max(wealth, 0.0))
         debt -= repay
         wealth -= repay
@@ -63,4 +67,4 @@ def update(sf, i, days, ep, income_factor, monthly_cost, interest_add):
         wealth = 0.0
     sf[i, WEALTH] = wealth
     sf[i, DEBT] = debt
-    sf[i, INCOME] *= (1.0 + ep[INCOME_GROWTH]) ** (days / 365.25)
+    sf[i, INCOME] *= ep[GROWTH_FACTOR]

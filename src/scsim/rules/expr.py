@@ -12,6 +12,17 @@ from .ir import Node
 from .parse import parse
 from .types import Bool, Number, Ordinal, Type
 
+BLOCK = 1 << 14  # elements per block when evaluating over long vectors
+
+
+def _long_vector_length(values: Mapping[str, np.ndarray]) -> int | None:
+    """n if every value is a scalar or a vector of one length n > BLOCK, else None."""
+    lengths = {v.shape[0] for v in values.values() if v.ndim}
+    if any(v.ndim > 1 for v in values.values()) or len(lengths) != 1:
+        return None
+    n = lengths.pop()
+    return n if n > BLOCK else None
+
 
 def compile_expr(
     source: str,
@@ -50,12 +61,27 @@ class Expr:
     ir: Node
     clause_ir: tuple[Node, ...]
 
-    def evaluate(self, arrays: Mapping[str, object]) -> np.ndarray:
-        """Values (bool or float64) shaped like the broadcast of the arrays read (0-d if none)."""
+    def evaluate(self, arrays: Mapping[str, object], out: np.ndarray | None = None) -> np.ndarray:
+        """Values (bool or float64) shaped like the broadcast of the arrays read (0-d if none).
+
+        With ``out`` (a vector of the arrays' length and the result's dtype), long vectors are
+        written into it: a caller evaluating many expressions reuses one buffer.
+        """
         self._check_given(arrays)
         dtype = np.bool_ if isinstance(self.type, Bool) else np.float64
+        values = {name: np.asarray(arrays[name]) for name in self.reads}
+        n = _long_vector_length(values)
         with np.errstate(all="ignore"):
-            return np.asarray(evaluate(self.ir, arrays), dtype=dtype)
+            if n is None:
+                return np.asarray(evaluate(self.ir, values), dtype=dtype)
+            # Block by block, so that every temporary stays in cache: the same values, computed
+            # several times faster than whole-array passes over a large population.
+            if out is None or out.shape != (n,) or out.dtype != dtype:
+                out = np.empty(n, dtype=dtype)
+            for lo in range(0, n, BLOCK):
+                part = {k: v[lo : lo + BLOCK] if v.ndim else v for k, v in values.items()}
+                out[lo : lo + BLOCK] = evaluate(self.ir, part)
+            return out
 
     def which_clause(self, arrays: Mapping[str, object]) -> np.ndarray:
         """The index of the first top-level `or` clause that holds (int8), -1 where none does."""
