@@ -5,7 +5,7 @@ Runs the idiomatic Mesa implementation (``benchmarks/mesa_reference.py``) and sc
 citizen-day) and a statistical agreement check: two-sample z-tests, using per-citizen sample
 variances, on violations per citizen and on final mean points. Exit code 1 if agreement FAILs.
 
-    .venv/bin/python benchmarks/vs_mesa.py [--mesa-agents 20000] [--scsim-agents 1000000]
+    .venv/bin/python benchmarks/vs_mesa.py [--mesa-agents 100000] [--scsim-agents 1000000]
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def run_scsim(n_agents: int, days: int = 365, seed: int = 0) -> dict:
     grades_final = dict.fromkeys(GRADES, 0)
     for r in grade_rows:
         if r["date"] == last and r.get("group") in ("all", None) and r["category"] in grades_final:
-            grades_final[r["category"]] = int(r["value"])
+            grades_final[r["category"]] = float(r["value"])
     ddof = 1 if n_agents > 1 else 0
     return {
         "agent_steps_per_s": n_agents * days / simulate_s if simulate_s > 0 else float("inf"),
@@ -68,6 +68,12 @@ def run_scsim(n_agents: int, days: int = 365, seed: int = 0) -> dict:
     }
 
 
+def _share(counts: dict, grade: str) -> float:
+    """A grade's share of all graded citizens (scsim's counts are in real-population units)."""
+    total = sum(counts.values())
+    return counts.get(grade, 0) / total if total else 0.0
+
+
 def z_two_sample(m1: float, v1: float, n1: int, m2: float, v2: float, n2: int) -> float:
     """z statistic for a difference of two independent sample means (Welch-style SE)."""
     se = math.sqrt(v1 / n1 + v2 / n2)
@@ -78,7 +84,7 @@ def z_two_sample(m1: float, v1: float, n1: int, m2: float, v2: float, n2: int) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mesa-agents", type=int, default=20_000)
+    parser.add_argument("--mesa-agents", type=int, default=100_000)
     parser.add_argument("--scsim-agents", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=0)
@@ -147,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             (
                 f"final share {g}",
-                f"{mesa_res['grade_counts_final'].get(g, 0) / n_m:.4f}",
-                f"{scsim_res['grade_counts_final'].get(g, 0) / n_s:.4f}",
+                f"{_share(mesa_res['grade_counts_final'], g):.4f}",
+                f"{_share(scsim_res['grade_counts_final'], g):.4f}",
             )
         )
     w = max(len(r[0]) for r in rows)

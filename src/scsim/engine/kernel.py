@@ -214,7 +214,7 @@ def run_epoch(
                 bound = min(1.0, bound_p[k] * rates[i, k] * det_factor_max[k])
                 p = base_p[k] * rates[i, k]
                 if scored and points_exp[k] > 0.0:
-                    p *= (max(si[i, POINTS], 0) / pts_base) ** points_exp[k]
+                    p *= _power(max(si[i, POINTS], 0) / pts_base, points_exp[k])
                 wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, t * 4 + 1))
                 next_due[i, k] = min(t + wait, NEVER)
                 if rng.uniform(seed, stream, i, t * 4) * bound >= p:
@@ -230,8 +230,13 @@ def run_epoch(
                         reason = court_list.on_move(si, sf, i, t, cp)
                         _closed(a, g, reason, amount, t, i, log, logbuf, log_fill, c, log_cap)
                 outcome = 0.0
-                if rng.uniform(seed, stream, i, t * 4 + 2) < det_table[k, province[i], cc]:
-                    if rng.uniform(seed, stream, i, t * 4 + 3) < misattribution:
+                # (A draw is always below a certainty and never below zero: skip those draws.)
+                det = det_table[k, province[i], cc]
+                if det >= 1.0 or rng.uniform(seed, stream, i, t * 4 + 2) < det:
+                    if (
+                        misattribution > 0.0
+                        and rng.uniform(seed, stream, i, t * 4 + 3) < misattribution
+                    ):
                         a[g, off_mis + k] += 1.0
                         mis_day[c, t - day0, k] += 1
                         outcome = 2.0
@@ -275,6 +280,19 @@ def run_epoch(
             a[g, M_WEALTH] += sf[i, WEALTH]
             a[g, M_INCOME] += sf[i, INCOME_EFFECTIVE]
             a[g, M_DEBT] += sf[i, DEBT]
+
+
+@nb.njit(inline="always", cache=True)
+def _power(x, e):
+    """x ** e, by multiplication when e is a small whole number (deterrence exponents are)."""
+    if e == 4.0:
+        x2 = x * x
+        return x2 * x2
+    if e == 2.0:
+        return x * x
+    if e == 1.0:
+        return x
+    return x**e
 
 
 @nb.njit(inline="always", cache=True)

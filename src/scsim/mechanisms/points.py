@@ -128,19 +128,31 @@ def credit_recovery(si, i, day, rdays, rpoints, floor, cap, bounds, day0, points
     """Credit recovery for every full run of ``rdays`` clean days completed before ``day``.
 
     Each credit lands on the day its run completes; the anchor advances by whole runs, so a
-    partial run carries over into the next epoch.
+    partial run carries over into the next epoch. Once at the cap, later credits change nothing.
     """
-    runs = (day - 1 - si[i, CLEAN_ANCHOR]) // rdays
+    anchor = si[i, CLEAN_ANCHOR]
+    runs = (day - 1 - anchor) // rdays
     if runs <= 0:
         return
-    anchor = si[i, CLEAN_ANCHOR]
-    if rpoints > 0:
-        for j in range(1, runs + 1):
-            value = si[i, POINTS] + rpoints
-            set_points(
-                si, i, value, anchor + rdays * j, floor, cap, bounds, day0, points_day, grade_day
-            )
     si[i, CLEAN_ANCHOR] = anchor + runs * rdays
+    old = si[i, POINTS]
+    points = old
+    g = grade_of(old, bounds)
+    for j in range(1, runs + 1):
+        new = min(max(points + rpoints, floor), cap)
+        if new <= points:  # at the cap (points never exceed it: see the kernel's epoch start)
+            break
+        d = anchor + rdays * j - day0
+        points_day[d] += new - points
+        g_new = g
+        while g_new + 1 < bounds.size and new >= bounds[g_new + 1]:
+            g_new += 1
+        if g_new != g:
+            grade_day[d, g] -= 1
+            grade_day[d, g_new] += 1
+            g = g_new
+        points = new
+    si[i, POINTS] = points
 
 
 @nb.njit(inline="always", cache=True)
