@@ -193,10 +193,11 @@ def simulate_arrays(
     consent_draw = rng.uniform_np(seed, rng.Stream.CONSENT, citizens) if pts.active else None
 
     het = behaviour.heterogeneity(plan, seed, citizens)
-    rates = np.zeros((n, n_kinds), dtype=np.float32)
+    # np.full, not np.zeros: the pages are written (and zeroed by the OS) here, while preparing.
+    rates = np.full((n, n_kinds), 0.0, dtype=np.float32)
     next_due = np.full((n, n_kinds), NEVER, dtype=np.int16)
-    n_true = np.zeros((n, n_kinds), dtype=np.uint16)
-    n_rec = np.zeros((n, n_kinds), dtype=np.uint16)
+    n_true = np.full((n, n_kinds), 0, dtype=np.uint16)
+    n_rec = np.full((n, n_kinds), 0, dtype=np.uint16)
 
     det_factor_max = np.ones(n_kinds)
     if pts.active:
@@ -231,26 +232,31 @@ def simulate_arrays(
     month_days = np.array(
         [0, *((d - start).days for d in month_starts(start, end))], dtype=np.int64
     )
+
+    def rates_and_eligibility(year: int, kinds_due: list[int], day0: int) -> None:
+        arrays = CitizenArrays(pop, sf, province, year)
+        behaviour.citizen_rates(
+            plan, arrays, het, (det_table, province, cell), rates, next_due, kinds_due,
+            bound_p * det_factor_max, seed, day0,
+        )  # fmt: skip
+        if pts.active:
+            si[:, ELIGIBLE] = _applies(pts_spec, arrays, params)
+
+    # The initial state, like a model's setup: every rate, and who the scheme applies to.
+    rates_and_eligibility(start.year, list(range(n_kinds)), 0)
     timings["prepare_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    last_rate_year = None
+    last_rate_year = start.year
     yearly = behaviour.yearly_kinds(plan)
     for e in range(n_epochs):
         day0_date, day1_date = bounds[e], bounds[e + 1]
         day0, day1 = (day0_date - start).days, (day1_date - start).days
         year = day0_date.year
 
-        if year != last_rate_year:  # rates and eligibility: at the start, then every year
+        if year != last_rate_year:  # rates and eligibility change at each year start
             last_rate_year = year
-            arrays = CitizenArrays(pop, sf, province, year)
-            kinds_due = list(range(n_kinds)) if e == 0 else yearly
-            behaviour.citizen_rates(
-                plan, arrays, het, (det_table, province, cell), rates, next_due, kinds_due,
-                bound_p * det_factor_max, seed, day0,
-            )  # fmt: skip
-            if pts.active:
-                si[:, ELIGIBLE] = _applies(pts_spec, arrays, params)
+            rates_and_eligibility(year, yearly, day0)
 
         if consent_draw is not None:
             si[:, CONSENT] = consent_draw < pts.consent_share(day0_date)
