@@ -291,8 +291,8 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
         "Probability that a citizen whose liquid wealth covers the amount pays on the due day."
     ),
     (s.CourtList, "monthly_payment_propensity"): (
-        "Probability, at each epoch start, that an unpaid debtor who can pay does so; the "
-        "measures' `pay_pressure` adds to it."
+        "Probability, on the first day of each month, that an unpaid debtor who can pay does "
+        "so; the measures' `pay_pressure` adds to it."
     ),
     (s.CourtList, "no_assets"): "Removal of listed debtors without executable property.",
     (s.CourtList, "reference"): "Sources for the list as a whole.",
@@ -300,8 +300,8 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
     (s.NoAssetsRule, "enabled"): "Whether courts remove listed debtors who cannot pay.",
     (s.NoAssetsRule, "after_days"): "Days on the list before a removal is possible.",
     (s.NoAssetsRule, "monthly_probability"): (
-        "Probability, at each epoch start, that a listed debtor whose wealth is below the "
-        "amount owed is removed."
+        "Probability, on the first day of each month, that a listed debtor whose wealth is "
+        "below the amount owed is removed."
     ),
     # Measure
     (s.Measure, "label"): "Human-readable description.",
@@ -311,7 +311,7 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
     # Effects
     (s.Effects, "income_factor"): "Multiplies base income (factors of several measures multiply).",
     (s.Effects, "monthly_cost"): "Yuan per month taken from wealth; negative for a discount.",
-    (s.Effects, "pay_pressure"): "Added to the court's per-epoch payment propensity.",
+    (s.Effects, "pay_pressure"): "Added to the court's monthly payment propensity.",
     (s.Effects, "interest_add"): "Added to the annual interest rate on debt.",
     # Economy
     (s.Economy, "savings_rate"): "Share of effective monthly income added to wealth.",
@@ -323,10 +323,10 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
     # Calibration target
     (s.Target, "label"): "Human-readable description.",
     (s.Target, "metric"): (
-        "A time-series metric (see [Metrics](#metrics)). Not checked when loading: an unknown "
-        "name gives `simulated: null` in the manifest."
+        "A time-series metric with one value per date (see [Metrics](#metrics)); checked when "
+        "loading."
     ),
-    (s.Target, "group"): "A time-series group (see [Metrics](#metrics)).",
+    (s.Target, "group"): "A time-series group the metric is written for (see [Metrics](#metrics)).",
     (s.Target, "period"): "[first, last] date, both inside the horizon.",
     (s.Target, "low"): "Lowest acceptable value.",
     (s.Target, "high"): "Highest acceptable value; not below `low`.",
