@@ -330,9 +330,12 @@ def _sanctions_table(s: dict[str, Any]) -> Table:
         f"Sanctions at {s['last_date']}",
         "measure",
         "people now",
-        *(f"% of {HUKOU[g]}" for g in groups),
+        *(HUKOU[g] for g in groups),
         "person-days",
     )
+    if groups:
+        table.caption = "rural/urban hukou: share of everyone with that hukou type"
+        table.caption_justify = "left"
     for row in s["sanctions"]:
         within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
         table.add_row(escape(row["measure"]), fmt_num(row["people"]), *within, fmt_num(row["days"]))
