@@ -13,7 +13,7 @@ $(BIN)/scsim: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(BIN)/scsim
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,mesa]'
 	touch $@
 
 run: $(BIN)/scsim
@@ -25,7 +25,6 @@ test: $(VENV)/.dev
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev
-	$(BIN)/pip install -q -e '.[mesa]'
 	$(BIN)/python benchmarks/vs_mesa.py
 	$(BIN)/python benchmarks/scale.py
 
