@@ -12,6 +12,10 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -454,6 +458,29 @@ def test_ctrl_c_during_the_simulation(tmp_path: Path, monkeypatch: pytest.Monkey
     assert_interrupted(result, out)
     assert len(calls) == 2
     assert '"epoch": 1' in result.stderr  # the first epoch had finished
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.8])
+def test_ctrl_c_at_any_moment_of_the_command_is_a_clean_exit(tmp_path: Path, delay: float) -> None:
+    # A real process and a real SIGINT: early ones land while Python is still importing.
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "scsim", "run", "court-blacklist", "-n", "300000",
+               "--progress", "none", "--out", str(out)]  # fmt: skip
+    child = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(delay)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 130, stderr
+    assert "error: interrupted" in stderr
+    assert "Traceback" not in stderr
+    assert complete_runs(out) == []
+    assert leftovers(out) == []
 
 
 def test_ctrl_c_in_the_progress_callback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,9 +36,12 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into messages with a non-zero exit."""
-    from scsim.engine.simulate import SimulationError
-    from scsim.results import RunError
-    from scsim.scenario.errors import ScenarioError
+    try:
+        from scsim.engine.simulate import SimulationError
+        from scsim.results import RunError
+        from scsim.scenario.errors import ScenarioError
+    except KeyboardInterrupt:
+        _fail("interrupted — no run directory was completed", EXIT_INTERRUPTED)
 
     try:
         yield
@@ -118,10 +121,10 @@ def _progress_printer(mode: str) -> tuple[Callable, Callable[[], None]]:
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run directory.")
 def run(scenario, population, seed, until, days, out, events, reform, progress, quiet) -> None:
     """Run SCENARIO (a bundled name or a YAML file) and write a run directory."""
-    from scsim.api import load, simulate
-    from scsim.results.summary import render_summary, summarize
+    with _user_errors():  # Ctrl-C while importing is an interrupt like any other
+        from scsim.api import load, simulate
+        from scsim.results.summary import render_summary, summarize
 
-    with _user_errors():
         sc = load(scenario)
         if reform:
             sc = sc.reform(reform)

@@ -1,0 +1,45 @@
+"""The ``scsim`` command: ``python -m scsim`` or the console script."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+EXIT_INTERRUPTED = 130
+
+
+def main() -> None:
+    """Run the command line; Ctrl-C at any moment, even while importing, is a clean exit."""
+    try:
+        import click
+
+        from scsim.cli import main as cli
+
+        try:
+            cli.main(standalone_mode=False)  # so that an interrupt reaches us, not "Aborted!"
+        except click.exceptions.Abort:
+            raise KeyboardInterrupt from None
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.ClickException as err:  # a usage error: click's own message and code
+            err.show()
+            sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted — no run directory was completed\n")
+        _exit_now(EXIT_INTERRUPTED)
+    except SystemExit as done:
+        if done.code == EXIT_INTERRUPTED:  # reported already, by the command
+            _exit_now(EXIT_INTERRUPTED)
+        raise
+
+
+def _exit_now(code: int) -> None:
+    """Exit at once after an interrupt: an interpreter shutting down while numba's worker
+    threads wind down can otherwise die of the same SIGINT (exit status -2, not 130)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()
