@@ -124,7 +124,13 @@ def write(outcome: Outcome, out: Path) -> Run:
             writer.write_events(event_table(outcome))
         timings = dict(outcome.timings)
         timings["write_s"] = (dt.datetime.now() - clock).total_seconds()
-        path = writer.commit(manifest(outcome, calibrate(sc.spec.calibration, timeseries), timings))
+        path = writer.commit(
+            manifest(
+                outcome,
+                calibrate(sc.spec.calibration, timeseries, outcome.start, outcome.end),
+                timings,
+            )
+        )
     return Run(path)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import numpy as np
@@ -11,8 +12,12 @@ import pyarrow.compute as pc
 from scsim.scenario.schema import Target
 
 
-def calibrate(targets: Mapping[str, Target], timeseries: pa.Table) -> list[dict]:
-    """Mean of the target's metric over its period; ``within`` is None when the run missed it."""
+def calibrate(
+    targets: Mapping[str, Target], timeseries: pa.Table, start: dt.date, end: dt.date
+) -> list[dict]:
+    """Mean of the target's metric over its period; ``within`` is None when the run missed it
+    or covered only part of it (``covered`` is then False: a run that stops early, or starts
+    late, cannot be judged against the whole period)."""
     out = []
     dates = timeseries["date"]
     for name, target in targets.items():
@@ -24,6 +29,7 @@ def calibrate(targets: Mapping[str, Target], timeseries: pa.Table) -> list[dict]
         )  # fmt: skip
         values = timeseries.filter(mask)["value"].to_numpy()
         simulated = float(np.mean(values)) if values.size else None
+        covered = start <= target.period[0] and target.period[1] <= end
         out.append(
             {
                 "name": name,
@@ -34,7 +40,12 @@ def calibrate(targets: Mapping[str, Target], timeseries: pa.Table) -> list[dict]
                 "low": target.low,
                 "high": target.high,
                 "simulated": simulated,
-                "within": None if simulated is None else target.low <= simulated <= target.high,
+                "covered": covered,
+                "within": (
+                    None
+                    if simulated is None or not covered
+                    else target.low <= simulated <= target.high
+                ),
             }
         )
     return out

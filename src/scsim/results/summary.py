@@ -164,7 +164,7 @@ def _calibration(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     targets = manifest.get("calibration") or []
     if isinstance(targets, dict):
         targets = [{"name": k, **v} for k, v in targets.items()]
-    keys = ("name", "metric", "period", "low", "high", "simulated", "within")
+    keys = ("name", "metric", "period", "low", "high", "simulated", "within", "covered")
     return [{k: t.get(k) for k in keys} for t in targets if isinstance(t, dict)]
 
 
@@ -367,7 +367,12 @@ def _calibration_table(s: dict[str, Any]) -> Table:
         metric = row["metric"]
         span = f"{_fmt_value(metric, row['low'])} – {_fmt_value(metric, row['high'])}"
         within = row["within"]
-        mark = "–" if within is None else ("[green]✓[/]" if within else "[red]✗[/]")
+        if row.get("covered") is False:
+            mark = "[yellow]partial[/]"
+            table.caption = "partial: the run covers only part of the period, so it is not judged"
+            table.caption_justify = "left"
+        else:
+            mark = "–" if within is None else ("[green]✓[/]" if within else "[red]✗[/]")
         table.add_row(
             escape(str(row["name"])),
             escape(_fmt_period(row["period"])),

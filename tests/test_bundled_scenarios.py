@@ -1,0 +1,77 @@
+"""Each bundled scenario, end to end at small scale: it runs, its run is complete and consistent,
+and the calibration target it declares is met (synthetic citizens only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scsim
+from scsim.scenario.model import bundled_names
+
+SMALL = {"court-blacklist": 100_000, "rongcheng": 30_000, "mesa-reference": 20_000}
+
+
+def test_every_bundled_scenario_is_covered_here():
+    assert sorted(SMALL) == sorted(bundled_names())
+
+
+@pytest.fixture(scope="module", params=sorted(SMALL))
+def bundled_run(request, tmp_path_factory):
+    name = request.param
+    out = tmp_path_factory.mktemp(name)
+    return name, scsim.simulate(name, population=SMALL[name], out=out)
+
+
+def test_a_bundled_run_is_complete_and_weighted(bundled_run, as_arrays):
+    name, run = bundled_run
+    m = run.manifest
+    assert m["status"] == "complete"
+    assert m["population"]["n_agents"] == SMALL[name]
+    weight = m["population"]["weight"]
+    c = as_arrays(run.citizens())
+    assert c["age"].size == SMALL[name]
+    (population,) = (
+        run.query(
+            "select value from timeseries where metric = 'population' and \"group\" = 'all' "
+            "order by date desc limit 1"
+        )
+        .column("value")
+        .to_pylist()
+    )
+    assert population == pytest.approx(SMALL[name] * weight)
+    kinds = [k for k in m["scenario"]["behaviour"]["events"]]
+    assert sum(int(c[f"n_{k}"].sum()) for k in kinds) > 0
+
+
+def test_each_declared_calibration_target_is_met(bundled_run):
+    name, run = bundled_run
+    targets = run.manifest["calibration"]
+    if name == "court-blacklist":
+        assert [t["name"] for t in targets] == ["listed_share_2018_2019"]
+    for target in targets:
+        assert target["covered"], target
+        assert target["within"], target  # e.g. listed share of adults in 2018-2019: 1.0-1.25%
+
+
+def test_points_schemes_stay_within_their_bounds(bundled_run, as_arrays):
+    name, run = bundled_run
+    spec = run.manifest["scenario"]
+    schemes = [s for s in spec.get("schemes", {}).values() if s["kind"] == "points"]
+    if not schemes:
+        pytest.skip(f"{name} has no points scheme")
+    (scheme,) = schemes
+    c = as_arrays(run.citizens(["points", "scored", "grade"]))
+    scored = c["scored"]
+    assert scored.sum() > 0
+    cap = max(scheme["cap"]["values"].values())
+    assert c["points"][scored].max() <= cap
+    assert c["points"][scored].min() >= scheme["floor"]
+    assert set(np.unique(c["grade"][scored])) <= set(scheme["grades"])
+
+
+def test_a_run_that_ends_inside_a_target_period_is_not_judged(tmp_path):
+    run = scsim.simulate("court-blacklist", population=5_000, until="2018-02-28", out=tmp_path)
+    (target,) = run.manifest["calibration"]
+    assert target["simulated"] is not None
+    assert target["covered"] is False and target["within"] is None
