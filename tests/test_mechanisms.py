@@ -807,3 +807,45 @@ def test_a_job_ban_makes_listed_citizens_poorer_and_no_one_else(session_scenario
 
     assert income_mean(banned)[-1] < income_mean(free)[-1]
     assert income_mean(banned)[0] == income_mean(free)[0]  # no one is listed in January
+
+
+# ---------------------------------------------------------------------------------------------
+# values that no probability can be made of
+
+
+def test_a_modifier_that_is_not_a_number_stops_the_run_naming_it(scenario_from):
+    from scsim.engine.simulate import SimulationError
+
+    sc = scenario_from(
+        """
+        name: nan-modifier
+        world: {start: 2021-01-01, end: 2021-03-31, seed: 1}
+        behaviour:
+          events:
+            traffic_violation:
+              daily_probability: 0.01
+              modifier: "log(age - 200)"
+        """
+    )
+    with pytest.raises(SimulationError, match=r"traffic_violation\.modifier 'log\(age - 200\)'.*"
+                       r"nan for a citizen with age=\d+"):  # fmt: skip
+        simulate_arrays(sc, population=500, seed=1)
+
+
+@pytest.mark.parametrize("rule", ['"where(urban, 1.6, 0.25)"', '"0.5 - 0.75 * migrant"'])
+def test_a_detection_rule_outside_0_and_1_is_a_load_error(scenario_from, rule):
+    from scsim.scenario.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="detection probability must be between 0 and 1"):
+        scenario_from(
+            f"""
+            name: bad-detection
+            world: {{start: 2021-01-01, end: 2021-03-31, seed: 1}}
+            behaviour:
+              events:
+                traffic_violation: {{daily_probability: 0.01}}
+            observation:
+              detection:
+                traffic_violation: {rule}
+            """
+        )

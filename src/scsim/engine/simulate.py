@@ -18,6 +18,7 @@ import numpy as np
 
 from scsim.engine import rng
 from scsim.engine.epochs import epoch_bounds, month_starts
+from scsim.engine.errors import SimulationError
 from scsim.engine.kernel import LOG_SLOTS_PER_DAY, run_epoch
 from scsim.engine.layout import (
     CASE_DUE,
@@ -48,10 +49,6 @@ from scsim.scenario.schema import SEED_MAX
 N_CHUNKS = 256  # fixed, so that results never depend on the thread count
 BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
 BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40  # state + population
-
-
-class SimulationError(Exception):
-    """A problem with the run's settings (not a bug): the message says what to change."""
 
 
 @dataclass

@@ -19,6 +19,7 @@ import numba as nb
 import numpy as np
 
 from scsim.engine import rng
+from scsim.engine.errors import SimulationError
 from scsim.engine.layout import NEVER
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import Event, ScenarioSpec
@@ -166,10 +167,26 @@ def citizen_rates(
         for j, k in enumerate(kinds):
             factor[j, : hi - lo] = plan.modifiers[k].evaluate(part)
             eligible[j, : hi - lo] = plan.eligible[k].evaluate(part)
+            if not np.isfinite(factor[j, : hi - lo]).all():
+                _not_finite(plan, k, part, factor[j, : hi - lo])
         _update_rates(
             rates, next_due, lo, hi, kinds_arr, factor, eligible, het.rows, het.row_of,
             plan.detection_sensitivity, table, province, cell, bound_base, seed, day0,
         )  # fmt: skip
+
+
+def _not_finite(plan: EventPlan, k: int, part: dict[str, np.ndarray], values: np.ndarray):
+    """Stop the run: a modifier gave NaN or infinity, which no probability can be made of."""
+    first = int(np.flatnonzero(~np.isfinite(values))[0])
+    example = ", ".join(
+        f"{name}={np.asarray(v)[first] if np.ndim(v) else v}" for name, v in sorted(part.items())
+        if name in plan.modifiers[k].reads
+    )  # fmt: skip
+    raise SimulationError(
+        f"behaviour.events.{plan.kinds[k]}.modifier {plan.modifiers[k].source!r} is "
+        f"{values[first]} for a citizen with {example or 'any attributes'} — guard it, e.g. with "
+        "max(...), min(...) or where(...), so that it is a finite number for every citizen"
+    )
 
 
 @nb.njit(cache=True, parallel=True)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+
 from scsim.rules import ExprError, compile_expr
 from scsim.scenario.errors import Issue
 from scsim.scenario.schema import ScenarioSpec
 
 from .attributes import BOOL, CITIZEN, NUM
 from .measures import status_variables
-from .observation import DETECTION_VARIABLES
+from .observation import DETECTION_VARIABLES, detection_grid
 
 
 def expression_sites(spec: ScenarioSpec) -> Iterator[tuple[tuple, str, dict, object]]:
@@ -41,7 +43,24 @@ def check_expressions(spec: ScenarioSpec, positions, params: dict[str, float]) -
     issues = []
     for path, text, variables, expect in expression_sites(spec):
         try:
-            compile_expr(text, variables=variables, params=params, expect=expect)
+            expr = compile_expr(text, variables=variables, params=params, expect=expect)
         except ExprError as err:
             issues.append(issue_in_value(positions, path, err.message, err.column))
+            continue
+        if path[:2] == ("observation", "detection"):
+            problem = _not_a_probability(expr.evaluate(detection_grid()))
+            if problem:
+                issues.append(issue_in_value(positions, path, problem, 0))
     return issues
+
+
+def _not_a_probability(values) -> str | None:
+    """Why a detection rule's values over every place and cell are not probabilities, if so."""
+    values = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(values) | (values < 0.0) | (values > 1.0)
+    if not bad.any():
+        return None
+    return (
+        f"a detection probability must be between 0 and 1, but this gives {values[bad].flat[0]:g}"
+        " for some places — check the numbers in the rule"
+    )

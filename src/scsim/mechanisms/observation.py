@@ -31,9 +31,7 @@ def detection_table(spec: ScenarioSpec, kinds: tuple[str, ...], params) -> np.nd
     """Detection probability per [kind, province, cell]; kinds not listed are always detected."""
     n_prov = len(PROVINCE_NAMES)
     table = np.ones((len(kinds), n_prov, N_CELLS), dtype=np.float32)
-    cells = cell_domains()
-    grid = {name: np.broadcast_to(v[None, :], (n_prov, N_CELLS)) for name, v in cells.items()}
-    grid["province"] = np.broadcast_to(np.arange(n_prov)[:, None], (n_prov, N_CELLS))
+    grid = detection_grid()
     for kind, rule in spec.observation.detection.items():
         if isinstance(rule, float | int):
             value = np.full((n_prov, N_CELLS), float(rule))
@@ -42,6 +40,16 @@ def detection_table(spec: ScenarioSpec, kinds: tuple[str, ...], params) -> np.nd
             value = np.broadcast_to(expr.evaluate(grid), (n_prov, N_CELLS))
         table[kinds.index(kind)] = np.clip(value, 0.0, 1.0)
     return table
+
+
+def detection_grid() -> dict[str, np.ndarray]:
+    """Every (province, cell) combination, as the arrays a detection rule reads."""
+    n_prov = len(PROVINCE_NAMES)
+    grid = {
+        name: np.broadcast_to(v[None, :], (n_prov, N_CELLS)) for name, v in cell_domains().items()
+    }
+    grid["province"] = np.broadcast_to(np.arange(n_prov)[:, None], (n_prov, N_CELLS))
+    return grid
 
 
 def draw_victims(
