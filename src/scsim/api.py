@@ -232,9 +232,7 @@ def event_table(o: Outcome) -> pa.Table:
     # Labels: the event kinds, then the causes of points rows no event caused, then exit reasons.
     causes = {kernel.POINTS_RECOVERY: "recovery", kernel.POINTS_CAP: "cap_lowered"}
     exits = sorted(EXIT_NAMES)
-    labels = np.array(
-        [*o.kinds, *causes.values(), *(EXIT_NAMES[r] for r in exits), ""], dtype=object
-    )
+    labels = [*o.kinds, *causes.values(), *(EXIT_NAMES[r] for r in exits), ""]
     n_k, n_c = len(o.kinds), len(causes)
     cause_idx = np.full(kind.shape, len(labels) - 1)
     for j, cause in enumerate(causes):
@@ -243,12 +241,14 @@ def event_table(o: Outcome) -> pa.Table:
     closed = codes == kernel.LOG_CASE_CLOSED
     label_idx = np.where(closed, n_k + n_c + kind - exits[0], label_idx)
     start = np.datetime64(o.start.isoformat(), "D")
+    code_names = [LOG_CODES.get(c, "") for c in range(max(LOG_CODES) + 1)]
     return pa.table(
         {
             "date": (start + ev["day"].astype("timedelta64[D]")),
             "citizen": ev["citizen"],
-            "event": pa.array(np.vectorize(LOG_CODES.get, otypes=[object])(codes)),
-            "kind": pa.array(labels[label_idx]),
+            # Dictionary-encoded: a small index per row, never a Python string per row.
+            "event": pa.DictionaryArray.from_arrays(codes.astype(np.int8), code_names),
+            "kind": pa.DictionaryArray.from_arrays(label_idx.astype(np.int16), labels),
             "value": ev["value"],
         }
     )

@@ -48,7 +48,11 @@ from scsim.scenario.schema import SEED_MAX
 
 N_CHUNKS = 256  # fixed, so that results never depend on the thread count
 BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
-BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40  # state + population
+# State, population (about 40) and the output columns built while writing (about 50): with the
+# per-kind arrays, 10^7 agents of the 11-kind court-blacklist peaked at 2.63 GB (benchmarks/).
+BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40 + 50
+BASELINE_BYTES = 400 << 20  # the interpreter, numpy, numba, pyarrow and duckdb themselves
+LOG_ROW_BYTES = 4 + 8 + 1 + 2 + 8  # day, citizen, code, kind, value
 
 
 @dataclass
@@ -87,7 +91,8 @@ class Outcome:
 
 
 def estimate_bytes(n: int, n_kinds: int) -> int:
-    return n * (BYTES_PER_CITIZEN + n_kinds * BYTES_PER_CITIZEN_PER_KIND)
+    """Peak memory of a run of ``n`` agents without the event log."""
+    return BASELINE_BYTES + n * (BYTES_PER_CITIZEN + n_kinds * BYTES_PER_CITIZEN_PER_KIND)
 
 
 def available_bytes() -> int:
@@ -299,6 +304,8 @@ def simulate_arrays(
                 break
             chunk_lo = resume
         recorder.end_epoch(day1_date)
+        if events:
+            _check_log_fits(log, day1, n_days)
         counts = mis_day.sum(axis=0)[: day1 - day0]
         if counts.any():
             pending.add(
@@ -372,6 +379,24 @@ class _Pending:
         return victim[order], day[order], kind[order]
 
 
+def _check_log_fits(log: _EventLog, days_done: int, days: int) -> None:
+    """Stop early, with advice, when the event log will not fit in memory by the run's end.
+
+    The log grows with the events, which no estimate made before the run can know; its growth
+    so far is projected to the whole horizon, and sorting and writing it need two more copies.
+    """
+    so_far = log.nbytes
+    projected = so_far * days / max(days_done, 1)
+    need = (projected - so_far) + 2 * projected
+    free = available_bytes()
+    if need > 0.9 * free:
+        raise SimulationError(
+            f"the event log (--events) would grow to about {projected / 2**30:.1f} GiB and need "
+            f"about {need / 2**30:.1f} GiB more, but {free / 2**30:.1f} GiB are free — run "
+            "without --events, or with a smaller --population or an earlier --until"
+        )
+
+
 class _EventLog:
     """Per-chunk buffers for the optional event log, flushed after every kernel call."""
 
@@ -400,6 +425,10 @@ class _EventLog:
             if self.cap < need:
                 self.cap = max(need, 1 << 16)
                 self.buffers = self._alloc(self.cap)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(b.nbytes for part in self.parts for b in part)
 
     def collect(self) -> None:
         if not self.on:
