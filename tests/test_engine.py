@@ -509,3 +509,16 @@ def test_mesa_reference_agrees_with_the_mesa_model():
 def test_a_seed_outside_63_bits_is_a_simulation_error(rich, seed):
     with pytest.raises(SimulationError, match="2\\*\\*63 - 1"):
         simulate_arrays(rich, population=10, seed=seed)
+
+
+def test_an_event_log_that_will_not_fit_stops_the_run_early(rich, monkeypatch):
+    import scsim.engine.simulate as engine
+
+    calls = []
+    kernel = engine.run_epoch
+    monkeypatch.setattr(engine, "run_epoch", lambda *a: calls.append(1) or kernel(*a))
+    free = iter([1 << 40])  # plenty for the state, checked first; then 2 MiB for the log
+    monkeypatch.setattr(engine, "available_bytes", lambda: next(free, 2 << 20))
+    with pytest.raises(SimulationError, match=r"event log \(--events\) would grow to .* without"):
+        simulate_arrays(rich, population=8_000, seed=4, events=True)
+    assert len(calls) == 1  # stopped after the first epoch, not at the end
