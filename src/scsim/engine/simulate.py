@@ -246,6 +246,44 @@ def simulate_arrays(
 
     # The initial state, like a model's setup: every rate, and who the scheme applies to.
     rates_and_eligibility(start.year, list(range(n_kinds)), 0)
+
+    def kernel(day0, day1, year, day0_date, victims, ms_lo, ms_hi, pts_in_force, cp, lo, hi):
+        """One call of the epoch kernel over the citizens [lo, hi) of each chunk."""
+        v_lo = np.searchsorted(victims[0], lo)
+        v_hi = np.searchsorted(victims[0], hi)
+        resume = np.empty(N_CHUNKS, dtype=np.int64)
+        log.reset(day1 - day0, n_kinds)
+        run_epoch(
+            day0, day1, year, seed, lo, hi,
+            cell, group, pop.birth_year, province, prov_cdf,
+            si, sf, rates, next_due, n_true, n_rec,
+            plan.base_probability(day0_date), bound_p, det_factor_max,
+            plan.points_exponent, plan.consequence, plan.amount_median(day0_date),
+            plan.amount_sigma, plan.pay_within, det_table,
+            spec.observation.misattribution.at(day0_date) or 0.0,
+            pts_in_force, pts.deltas(list(kinds), day0_date), pts.grade_bounds,
+            pts.jurisdiction, float(max(pts.base(day0_date), 1)), pts.floor,
+            pts.cap(day0_date), pts.recovery_days, pts.recovery_points,
+            cp, court.active,
+            meas.table, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
+            meas.interest_add,
+            economy.vector(spec.economy, day0_date, day1 - day0),
+            victims[0], victims[1], victims[2], v_lo, v_hi, mis_day,
+            month_days, ms_lo, ms_hi,
+            recorder.acc, layout.events_true, layout.events_recorded,
+            layout.events_wrongful, layout.events_misattributed, layout.grades,
+            layout.sanctioned, layout.sanction_days,
+            recorder.points_day, recorder.grade_day,
+            recorder.start_grade, recorder.start_points,
+            log.on, log.cap, log.fill, log.buffers, resume,
+        )  # fmt: skip
+        return resume
+
+    # Compile (or load from the cache) the kernel now, on empty ranges, so that simulate_s
+    # measures simulation and not numba's compiler.
+    empty = chunk_edges[:-1].copy()
+    kernel(0, 1, start.year, start, pending.take(0), *np.searchsorted(month_days, [0, 0]),
+           pts.active, court.vector(start), empty, empty)  # fmt: skip
     timings["prepare_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -271,34 +309,8 @@ def simulate_arrays(
         chunk_lo = chunk_edges[:-1].copy()
         chunk_hi = chunk_edges[1:]
         while True:
-            v_lo = np.searchsorted(victims[0], chunk_lo)
-            v_hi = np.searchsorted(victims[0], chunk_hi)
-            resume = np.empty(N_CHUNKS, dtype=np.int64)
-            log.reset(day1 - day0, n_kinds)
-            run_epoch(
-                day0, day1, year, seed, chunk_lo, chunk_hi,
-                cell, group, pop.birth_year, province, prov_cdf,
-                si, sf, rates, next_due, n_true, n_rec,
-                plan.base_probability(day0_date), bound_p, det_factor_max,
-                plan.points_exponent, plan.consequence, plan.amount_median(day0_date),
-                plan.amount_sigma, plan.pay_within, det_table,
-                spec.observation.misattribution.at(day0_date) or 0.0,
-                pts_in_force, pts.deltas(list(kinds), day0_date), pts.grade_bounds,
-                pts.jurisdiction, float(max(pts.base(day0_date), 1)), pts.floor,
-                pts.cap(day0_date), pts.recovery_days, pts.recovery_points,
-                cp, court.active,
-                meas.table, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
-                meas.interest_add,
-                economy.vector(spec.economy, day0_date, day1 - day0),
-                victims[0], victims[1], victims[2], v_lo, v_hi, mis_day,
-                month_days, ms_lo, ms_hi,
-                recorder.acc, layout.events_true, layout.events_recorded,
-                layout.events_wrongful, layout.events_misattributed, layout.grades,
-                layout.sanctioned, layout.sanction_days,
-                recorder.points_day, recorder.grade_day,
-                recorder.start_grade, recorder.start_points,
-                log.on, log.cap, log.fill, log.buffers, resume,
-            )  # fmt: skip
+            resume = kernel(day0, day1, year, day0_date, victims, ms_lo, ms_hi, pts_in_force, cp,
+                            chunk_lo, chunk_hi)  # fmt: skip
             log.collect()
             if np.array_equal(resume, chunk_hi):
                 break
