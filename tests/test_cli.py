@@ -168,7 +168,7 @@ def test_validate_unreadable_inputs(tmp_path: Path) -> None:
     for target, message in [
         (folder, "no scenario.yaml in this folder"),
         (binary, "cannot read the file"),
-        (empty, "missing required key 'name'"),
+        (empty, "empty.yaml:1:1: the file is empty"),
     ]:
         result = invoke("validate", target)
         assert_clean_failure(result, code=2)
@@ -446,8 +446,9 @@ def test_ctrl_c_during_the_simulation(tmp_path: Path, monkeypatch: pytest.Monkey
     calls = []
 
     def run_epoch(*args):
-        calls.append(1)
-        if len(calls) > 1:
+        chunk_lo, chunk_hi = args[4], args[5]
+        calls.append(int((chunk_hi > chunk_lo).any()))  # 0 for the warm-up on empty ranges
+        if sum(calls) > 1:
             raise KeyboardInterrupt
         return real(*args)
 
@@ -456,11 +457,11 @@ def test_ctrl_c_during_the_simulation(tmp_path: Path, monkeypatch: pytest.Monkey
     result = invoke("run", monthly_scenario(tmp_path), "--population", "2000", "--days", "90",
                     "--progress", "json", "--out", out)  # fmt: skip
     assert_interrupted(result, out)
-    assert len(calls) == 2
+    assert sum(calls) == 2
     assert '"epoch": 1' in result.stderr  # the first epoch had finished
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.3, 0.8])
+@pytest.mark.parametrize("delay", [0.25, 0.5, 0.8])
 def test_ctrl_c_at_any_moment_of_the_command_is_a_clean_exit(tmp_path: Path, delay: float) -> None:
     # A real process and a real SIGINT: early ones land while Python is still importing.
     out = tmp_path / "out"

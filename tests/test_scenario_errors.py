@@ -11,13 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated, get_args, get_origin
 
 import pytest
 
 import scsim
+from scsim.scenario import reference
 from scsim.scenario.errors import Issue, ScenarioError
 from scsim.scenario.model import Scenario, bundled_path
+from scsim.scenario.schema import Bounds, Param
 
 HORIZON = "2020-01-01 to 2020-12-30"  # mesa-reference's horizon, as messages name it
 
@@ -379,6 +383,115 @@ def test_largest_seed_is_accepted(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Values out of range
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "needle", "message"),
+    [
+        ("values: {2020-01-01: 0.0}", "values: {2020-01-01: 1.5}",
+         "observation.misattribution.values.2020-01-01", "1.5}",
+         "must be between 0 and 1, got 1.5"),
+        ("unit: share\n        values: {2020-01-01: 1.0}",
+         "unit: share\n        values: {2020-01-01: 1.0, 2020-06-01: -0.4}",
+         "schemes.traffic_points.consent.share.values.2020-06-01", "-0.4",
+         "must be between 0 and 1, got -0.4"),
+        ("    pay_if_able: 0.8\n", "    pay_if_able: 0.8\n    list_probability: 7\n",
+         "schemes.court.list_probability", "list_probability: 7",
+         "must be between 0 and 1, got 7"),
+        ("    pay_if_able: 0.8\n", "    pay_if_able: 0.8\n    list_probability: .nan\n",
+         "schemes.court.list_probability", "list_probability: .nan",
+         "must be between 0 and 1, got .nan"),
+        ("behaviour:\n  events:\n", "behaviour:\n  events:\n    theft: {annual_rate: -0.35}\n",
+         "behaviour.events.theft.annual_rate", "annual_rate: -0.35",
+         "must be 0 or more, got -0.35"),
+        ("    grace_days: 30\n", "    grace_days: -30\n", "schemes.court.grace_days",
+         "grace_days: -30", "must be a whole number from 0 to 32,000, got -30"),
+        ("    grace_days: 30\n", "    grace_days: 60.5\n", "schemes.court.grace_days",
+         "grace_days: 60.5", "must be a whole number from 0 to 32,000, got 60.5"),
+        ("    term_days: 730\n", "    term_days: {values: {2020-01-01: 100000}}\n",
+         "schemes.court.term_days.values.2020-01-01", "2020-01-01: 100000",
+         "must be a whole number from 0 to 32,000, got 100,000"),
+        ("values: {2020-01-01: 0.2}", "values: {2020-01-01: 1.2}",
+         "economy.savings_rate.values.2020-01-01", "1.2}", "must be between 0 and 1, got 1.2"),
+        ("values: {2020-01-01: 0.05}", "values: {2020-01-01: -1}",
+         "economy.income_growth.values.2020-01-01", "-1}", "must be more than -1, got -1"),
+        ("values: {2020-01-01: 0.06}", "values: {2020-01-01: -0.01}",
+         "economy.debt_interest.values.2020-01-01", "-0.01", "must be 0 or more, got -0.01"),
+        ("values: {2020-01-01: -5}", "values: {2020-01-01: -40000}",
+         "schemes.traffic_points.deltas.traffic_violation.values.2020-01-01", "-40000",
+         "must be between -30,000 and 30,000, got -40,000"),
+        ("    pay_if_able: 0.8\n", "    pay_if_able: .nan\n", "schemes.court.pay_if_able",
+         "pay_if_able: .nan", "should be a finite number"),
+        ("    high: 0.1\n", "    high: .inf\n", "calibration.listed_share.high", "high: .inf",
+         "should be a finite number"),
+        ('traffic_violation: "0.5 if urban else 0.3"', "traffic_violation: 1.5",
+         "observation.detection.traffic_violation", "traffic_violation: 1.5",
+         "less than or equal to 1"),
+    ],
+    ids=["misattribution", "consent-share", "list-probability", "nan", "annual-rate",
+         "negative-days", "fractional-days", "long-term", "savings-rate", "income-growth",
+         "debt-interest", "points", "plain-nan", "plain-inf", "detection"],
+)  # fmt: skip
+def test_a_value_out_of_range_is_reported_at_the_value(
+    tmp_path: Path, old: str, new: str, path: str, needle: str, message: str
+) -> None:
+    file = variant(tmp_path, (old, new))
+    issue = only_issue(file)
+    assert issue.path == path
+    assert message in issue.message
+    value = needle.rsplit(" ", 1)[-1].rstrip("}")
+    assert at(issue) == where(file, needle, offset=needle.rindex(value))
+
+
+def test_every_value_out_of_range_is_reported(tmp_path: Path) -> None:
+    path = variant(
+        tmp_path,
+        ("    pay_if_able: 0.8\n",
+         "    pay_if_able: 0.8\n    list_probability: {values: {2020-01-01: 7, 2020-02-01: .inf}}\n"),
+        ("values: {2020-01-01: 0.0}", "values: {2020-01-01: 1.5}"),
+    )  # fmt: skip
+    assert [(i.path, i.message) for i in issues_of(path)] == [
+        ("observation.misattribution.values.2020-01-01", "must be between 0 and 1, got 1.5"),
+        ("schemes.court.list_probability.values.2020-01-01", "must be between 0 and 1, got 7"),
+        ("schemes.court.list_probability.values.2020-02-01", "must be between 0 and 1, got .inf"),
+    ]
+
+
+def test_every_dated_parameter_of_the_schema_has_a_range() -> None:
+    def params_in(tp: object) -> Iterator[list[object]]:
+        """The metadata of each Param inside a field's type (Annotated, unions, mappings)."""
+        metadata: list[object] = []
+        while get_origin(tp) is Annotated:
+            tp, *extra = get_args(tp)
+            metadata += extra
+        if tp is Param:
+            yield metadata
+        for arg in get_args(tp):
+            yield from params_in(arg)
+
+    found = {
+        f"{model.__name__}.{name}": any(isinstance(m, Bounds) for m in metadata)
+        for model in reference.model_paths()
+        for name, info in model.model_fields.items()
+        for metadata in params_in(info.rebuild_annotation())
+    }
+    assert "CourtList.grace_days" in found and "PointsScheme.deltas" in found
+    assert [name for name, bounded in found.items() if not bounded] == []
+
+
+def test_a_repeal_is_still_allowed(tmp_path: Path) -> None:
+    path = variant(
+        tmp_path,
+        ("values: {2020-01-01: 1050}", "values: {2020-01-01: 1050, 2020-07-01: null}"),
+        ("    term_days: 730\n", "    term_days: {values: {2020-01-01: 730, 2020-09-01: null}}\n"),
+    )
+    spec = scsim.load(path).spec
+    assert spec.points_scheme()[1].cap.at(dt.date(2020, 7, 1)) is None
+    assert spec.court_list()[1].term_days.at(dt.date(2020, 9, 1)) is None
+
+
+# ---------------------------------------------------------------------------------------------
 # Expressions: positioned inside the expression
 
 
@@ -616,6 +729,55 @@ def test_tab_indentation_gets_advice(tmp_path: Path) -> None:
     assert "spaces, not tabs" in issue.message
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "path", "message"),
+    [
+        ("  start: 2020-01-01\n", "  start: 2020-13-01\n", "world.start",
+         "not a valid date: 2020-13-01 (month 13)"),
+        ("values: {2020-01-01: 1050}", "values: {2020-02-30: 1050}",
+         "schemes.traffic_points.cap.values.2020-02-30",
+         "not a valid date: 2020-02-30 (February 2020 has 29 days)"),
+    ],
+    ids=["value", "dated-parameter-key"],
+)  # fmt: skip
+def test_a_date_that_does_not_exist_is_reported_with_the_other_problems(
+    tmp_path: Path, old: str, new: str, path: str, message: str
+) -> None:
+    file = variant(tmp_path, (old, new), ("  seed: 1\n", "  sede: 1\n"))
+    issues = {i.path: i for i in issues_of(file)}
+    assert set(issues) == {path, "world.sede"}  # not also "expected a date"
+    assert issues[path].message == message
+    assert at(issues[path]) == where(file, message.split()[4])
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# nothing but a comment\n"])
+def test_an_empty_file_says_so(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text(text, encoding="utf-8")
+    issue = only_issue(path)
+    assert (issue.path, issue.message, at(issue)) == ("", "the file is empty", (1, 1))
+
+
+def test_nested_aliases_are_refused_before_they_expand(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [" + ", ".join(["x"] * 10) + "]"]
+    lines += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 10) + "]" for n in range(1, 9)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join([*lines, "name: *a8"]) + "\n", encoding="utf-8")  # 10^8 values
+    issue = only_issue(path)
+    assert issue.message.startswith("too many aliases")
+    assert "no more than 10,000" in issue.message
+    assert issue.line > 0
+
+
+def test_a_few_aliases_are_fine(tmp_path: Path) -> None:
+    path = variant(
+        tmp_path,
+        ("    grace_days: 30\n", "    grace_days: &month 30\n"),
+        ("    term_days: 730\n", "    term_days: *month\n"),
+    )
+    assert scsim.load(path).spec.court_list()[1].term_days.at(dt.date(2020, 6, 1)) == 30
+
+
 # ---------------------------------------------------------------------------------------------
 # include:
 
@@ -759,3 +921,46 @@ def test_reform_by_changes_and_unknown_reform(tmp_path: Path) -> None:
         baseline.reform("harsh")
     with pytest.raises(ValueError, match="did you mean 'grace_days'"):
         baseline.reform({"schemes.court.grace_dayz": 1})
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("schemes.traffic_points.deltas.traffic_violaton",
+         "schemes.traffic_points.deltas has no 'traffic_violaton' — did you mean 'traffic_violation'?"),
+        ("schemes.traffic_points.delta.traffic_violation",
+         "schemes.traffic_points has no 'delta' — did you mean 'deltas'?"),
+        ("schemes.court.pay_if_able",
+         "schemes.court.pay_if_able is not a parameter (a number with dated values)"),
+    ],
+    ids=["misspelt-event", "misspelt-key", "not-a-parameter"],
+)  # fmt: skip
+def test_a_reform_path_is_checked_when_loading(tmp_path: Path, written: str, message: str) -> None:
+    path = variant(tmp_path, ("{path: schemes.traffic_points.deltas.traffic_violation,",
+                              f"{{path: {written},"))  # fmt: skip
+    issue = only_issue(path)
+    assert issue.path == "reforms.harsher.set.0.path"
+    assert issue.message == message
+    assert at(issue) == where(path, written)
+
+
+def test_a_reform_value_is_checked_against_the_parameters_range(tmp_path: Path) -> None:
+    path = variant(
+        tmp_path,
+        ("      - {path: schemes.traffic_points.deltas.traffic_violation, value: -10,",
+         "      - {path: schemes.court.grace_days, value: 60.5,"),
+    )  # fmt: skip
+    issue = only_issue(path)
+    assert issue.path == "reforms.harsher.set.0.value"
+    assert issue.message == (
+        "schemes.court.grace_days must be a whole number from 0 to 32,000, got 60.5"
+    )
+    assert at(issue) == where(path, "60.5")
+
+
+def test_an_inline_reform_is_checked_against_the_parameters_range(tmp_path: Path) -> None:
+    baseline = scsim.load(variant(tmp_path))
+    with pytest.raises(ValueError, match="must be between 0 and 1, got 7"):
+        baseline.reform({"schemes.court.list_probability": 7})
+    with pytest.raises(ValueError, match="has no 'list_probabilty' — did you mean"):
+        baseline.reform({"schemes.court.list_probabilty": 0.5})

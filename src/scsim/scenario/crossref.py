@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from scsim.engine.metrics import metric_vocabulary
 from scsim.population.census import PROVINCE_NAMES
 from scsim.scenario.errors import PathError, did_you_mean
+from scsim.scenario.schema import ParameterPathError, parameter_at
 
 if TYPE_CHECKING:
     from scsim.scenario.schema import ScenarioSpec
@@ -74,16 +75,6 @@ def check_cross_references(
             )
             inside_horizon(("schemes", name, "jurisdiction", "from"), scheme.jurisdiction.start)
             inside_horizon(("schemes", name, "jurisdiction", "until"), scheme.jurisdiction.until)
-            for path, param in [(("base",), scheme.base), (("cap",), scheme.cap)] + [
-                (("deltas", event), delta) for event, delta in scheme.deltas.items()
-            ]:
-                values = (
-                    [] if param is None else [v for v in param.values.values() if v is not None]
-                )
-                if any(abs(v) > 30_000 for v in values):
-                    errors.append(
-                        PathError(("schemes", name, *path), "points must stay within ±30,000")
-                    )
             if (
                 horizon is not None
                 and scheme.cap is not None
@@ -129,8 +120,23 @@ def check_cross_references(
 
     for name, reform in spec.reforms.items():
         for i, setting in enumerate(reform.set):
-            inside_horizon(("reforms", name, "set", i, "from"), setting.start)
-            inside_horizon(("reforms", name, "set", i, "until"), setting.until)
+            at = ("reforms", name, "set", i)
+            inside_horizon((*at, "from"), setting.start)
+            inside_horizon((*at, "until"), setting.until)
+            if lost.whole(tuple(setting.path.split("."))):
+                continue  # the part it names failed: its parameters are unknown
+            try:
+                _, bounds = parameter_at(spec, setting.path)
+            except ParameterPathError as err:
+                # where an entry of the same mapping is already reported (say, a misspelt
+                # event in 'deltas'), the reform may well name it as it was meant
+                named_wrong = any(e.rel_path[:-1] == err.found for e in errors)
+                if not named_wrong:
+                    errors.append(PathError((*at, "path"), str(err), at_value=True))
+                continue
+            if problem := bounds.problem(setting.value):
+                message = f"{setting.path} {problem}"
+                errors.append(PathError((*at, "value"), message, at_value=True))
     return errors
 
 

@@ -32,11 +32,15 @@ class ScenarioError(Exception):
 
 
 class PathError(ValueError):
-    """A validator's error at ``rel_path`` below the model that raised it."""
+    """A validator's error at ``rel_path`` below the model that raised it.
 
-    def __init__(self, rel_path: Sequence[object], message: str) -> None:
+    ``at_value`` places it at the value written there rather than at its key.
+    """
+
+    def __init__(self, rel_path: Sequence[object], message: str, *, at_value: bool = False) -> None:
         self.rel_path: tuple[object, ...] = tuple(rel_path)
         self.message = message
+        self.at_value = at_value
         super().__init__(message)
 
 

@@ -23,7 +23,14 @@ from pydantic import ValidationError
 
 from scsim.scenario.crossref import check_cross_references
 from scsim.scenario.errors import Issue, ScenarioError, did_you_mean
-from scsim.scenario.schema import SKIP_CROSS_REFERENCES, Behaviour, Param, ScenarioSpec
+from scsim.scenario.schema import (
+    SKIP_CROSS_REFERENCES,
+    Behaviour,
+    Param,
+    ParameterPathError,
+    ScenarioSpec,
+    parameter_at,
+)
 from scsim.scenario.validate import path_error_issues, validate_model, validate_parts
 from scsim.scenario.yamlpos import DataPath, Positions, load_yaml
 
@@ -107,6 +114,13 @@ class Scenario:
                 (path, value, _date(start), _date(until)) for path, value in changes.items()
             ]
             label = "reform"
+        for path, value, _, _ in settings:
+            try:
+                _, bounds = parameter_at(self.spec, path)
+            except ParameterPathError as err:
+                raise ValueError(f"reform path '{path}': {err}") from None
+            if problem := bounds.problem(value):
+                raise ValueError(f"reform of '{path}': the value {problem}")
         data = self.spec.model_dump(mode="python", by_alias=True)
         for path, value, frm, to in settings:
             _overlay(data, path, value, frm, to)
@@ -145,18 +159,13 @@ def _walk_params(node: Any, path: tuple[str, ...]):
 
 
 def _overlay(data: dict, path: str, value: float | None, start, until) -> None:
-    """Overlay a dated value on the parameter at ``path`` in a dumped scenario (in place)."""
+    """Overlay a dated value on the parameter at ``path`` in a dumped scenario (in place).
+
+    ``path`` has been resolved on the scenario already (:func:`parameter_at`).
+    """
     node: Any = data
-    parts = path.split(".")
-    for depth, part in enumerate(parts):
-        if not isinstance(node, dict) or part not in node:
-            options = node.keys() if isinstance(node, dict) else []
-            where = ".".join(parts[:depth]) or "the scenario"
-            hint = did_you_mean(part, [str(o) for o in options])
-            raise ValueError(f"reform path '{path}': {where} has no '{part}'{hint}")
+    for part in path.split("."):
         node = node[part]
-    if not isinstance(node, dict) or "values" not in node:
-        raise ValueError(f"reform path '{path}' is not a parameter (a number with dated values)")
     before = Param.model_validate(copy.deepcopy(node))
     values = dict(node["values"])
     if start is None:

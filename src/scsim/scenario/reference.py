@@ -111,7 +111,9 @@ MODEL_DOCS: dict[type[BaseModel], str] = {
         "date until the next one; `null` repeals (nothing is in force from that date, and "
         "nothing is before the first date; the mechanisms then use 0, except where a key says "
         "otherwise). Every date on which a value changes starts a new epoch, so the new value "
-        "takes effect on its own day. Numbers written in quotes are errors."
+        "takes effect on its own day. Numbers written in quotes are errors. The key that holds "
+        "a parameter gives the range of its values in the Allowed column (`null` is always "
+        "allowed)."
     ),
     s.Reference: "A source for a value.",
 }
@@ -164,7 +166,7 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
     # Event
     (s.Event, "label"): "Human-readable description.",
     (s.Event, "daily_probability"): (
-        "Base probability per citizen per day, clipped to [0, 1]. Give this or `annual_rate`."
+        "Base probability per citizen per day. Give this or `annual_rate`."
     ),
     (s.Event, "annual_rate"): (
         "Base events per citizen per year, used as the daily probability "
@@ -206,9 +208,9 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
     (s.Amount, "sigma"): "Standard deviation of log(amount); 0 gives the median exactly.",
     # Observation
     (s.Observation, "detection"): (
-        "Per event kind, the probability that an occurrence is recorded: a number, or a number "
-        "expression over the detection variables, clipped to [0, 1]. Kinds not listed are "
-        "always recorded."
+        "Per event kind, the probability that an occurrence is recorded: a number from 0 to 1, "
+        "or a number expression over the detection variables. Kinds not listed are always "
+        "recorded."
     ),
     (s.Observation, "misattribution"): (
         "Probability that a recorded event is attached to a randomly drawn adult instead of "
@@ -219,16 +221,16 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
     (s.PointsScheme, "label"): "Human-readable name.",
     (s.PointsScheme, "base"): (
         "Starting points (the value on the start date); the value in force is the denominator "
-        "of deterrence. Within ±30,000."
+        "of deterrence."
     ),
     (s.PointsScheme, "cap"): (
-        "Highest attainable points; not set means no cap. Not below `base` on the start date; "
-        "within ±30,000."
+        "Highest attainable points; not set (or repealed) means no cap. Not below `base` on the "
+        "start date."
     ),
     (s.PointsScheme, "floor"): "Lowest attainable points.",
     (s.PointsScheme, "deltas"): (
         "Points change per recorded event of each kind; a negative delta also restarts the "
-        "clean-day count. Names must be events of `behaviour.events`; within ±30,000."
+        "clean-day count. Names must be events of `behaviour.events`."
     ),
     (s.PointsScheme, "recovery"): "Points for clean time; not set means none.",
     (s.PointsScheme, "grades"): (
@@ -336,9 +338,10 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
     (s.Reform, "set"): "Overlays, applied in order.",
     (s.Setting, "path"): (
         "Dotted path of a dated parameter from the top of the scenario, e.g. "
-        "`schemes.court.grace_days`. Only dated parameters can be reformed."
+        "`schemes.court.grace_days`. Only dated parameters that the scenario sets can be "
+        "reformed; checked when loading."
     ),
-    (s.Setting, "value"): "New value; `null` repeals.",
+    (s.Setting, "value"): "New value, in the parameter's range; `null` repeals.",
     (s.Setting, "start"): (
         "Date from which the value holds (inside the horizon); later dated values before "
         "`until` are dropped. Not set: the value replaces the parameter's whole history."
@@ -370,6 +373,8 @@ MODEL_CHECKS: dict[type[BaseModel], tuple[str, ...]] = {
         "Every province name exists (with a 'did you mean' suggestion otherwise).",
         "At most one `points` and one `court_list` scheme; at most 15 measures.",
         "Calibration periods and reform dates lie inside the horizon.",
+        "Every reform `path` leads to a dated parameter that the scenario sets (with a 'did you "
+        "mean' suggestion otherwise), and every reform `value` lies in that parameter's range.",
         "Every expression compiles against its vocabulary (see [Expressions](#expressions)).",
     ),
     s.World: (
@@ -380,18 +385,22 @@ MODEL_CHECKS: dict[type[BaseModel], tuple[str, ...]] = {
             else []
         ),
     ),
+    s.Heterogeneity: ("`clip` is [low, high] with 0 ≤ low ≤ high.",),
     s.Event: (
         "Exactly one of `daily_probability` and `annual_rate`.",
         "`amount` is given when `consequence` is `fine` or `judgment`.",
     ),
     s.PointsScheme: (
         "`grades` has at least two bands with strictly increasing bounds.",
-        "`base`, `cap` and every delta stay within ±30,000 (points are int16).",
         "`cap` is not below `base` on the start date.",
     ),
     s.CourtList: ("`national_from` is not before `list_from`.",),
     s.Target: ("`high` is not below `low`; the period does not end before it starts.",),
-    s.Param: ("At least one dated value; a quoted number is an error.",),
+    s.Param: (
+        "At least one dated value; a quoted number is an error.",
+        "Every value is a finite number (`.nan` and `.inf` are errors) in the range of the key "
+        "that holds the parameter, or `null`.",
+    ),
 }
 
 # Sites of expressions: the key path pattern → what the expression reads about.
@@ -684,10 +693,25 @@ def _plural(word: str) -> str:
     return word + "s"
 
 
+def _bounds(bounds: s.Bounds) -> str:
+    """A parameter's range in the Allowed column: "values in [0, 1]", "whole values ≥ 0"."""
+    low = None if bounds.low is None else _number(bounds.low)
+    high = None if bounds.high is None else _number(bounds.high)
+    values = "whole values" if bounds.whole else "values"
+    if low is not None and high is not None and not bounds.above_low:
+        return f"{values} in [{low}, {high}]"
+    parts = [f"{'>' if bounds.above_low else '≥'} {low}" if low is not None else ""]
+    parts.append(f"≤ {high}" if high is not None else "")
+    text = " and ".join(p for p in parts if p)
+    return f"{values} {text}" if text else "finite values"
+
+
 def _constraints(info: FieldInfo) -> list[str]:
     tp, metadata = _unwrap(info.annotation)
     metadata = [*info.metadata, *metadata]
-    out: list[str] = []
+    if get_origin(tp) is dict:  # the range of each entry's parameter
+        metadata += [m for m in _unwrap(get_args(tp)[1])[1] if isinstance(m, s.Bounds)]
+    out: list[str] = [_bounds(m) for m in metadata if isinstance(m, s.Bounds)]
     if get_origin(tp) is Literal:
         out.append(", ".join(f"`{v}`" for v in get_args(tp)))
     lengths: dict[str, int] = {}
@@ -927,7 +951,8 @@ def render() -> str:
         "<!-- Generated by src/scsim/scenario/reference.py from the schema and the mechanisms; "
         f"do not edit. Regenerate with: {REGENERATE} -->",
         "",
-        "Every key of the scenario format, generated from the schema. Unknown keys are errors. "
+        "Every key of the scenario format, generated from the schema. Unknown keys are errors, "
+        "and so are `.nan` and `.inf` wherever a number goes. "
         "How to write a scenario, with examples: [scenarios.md](scenarios.md); what the "
         "mechanisms do with these values: [modelling.md](modelling.md).",
         "",

@@ -3,20 +3,37 @@
 A scenario names a world (horizon, seed, population), a catalogue of behaviour events, what the
 authorities observe, the schemes in force (a points scheme, the court list), the measures keyed
 to their outcomes, the economy, calibration targets and named reforms. Every number that a
-reader may want to source is a :class:`Param`: dated values, a unit, a label and references.
+reader may want to source is a :class:`Param`: dated values, a unit, a label and references;
+the range its values may take is a :class:`Bounds` on the field that holds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import math
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import core_schema
 
-from scsim.scenario.errors import PathError, PathErrors, describe
+from scsim.scenario.errors import PathError, PathErrors, describe, did_you_mean
 
 EPOCH_START = dt.date(1900, 1, 1)  # the date a plain number takes effect: always in force
 SEED_MAX = 2**63 - 1  # keys the uint64 RNG (engine/rng.py); int64 so that DuckDB can read it
+MAX_DAYS = 32_000  # the longest horizon: day indices are int16 (engine/layout.py)
+MAX_POINTS = 30_000  # points are int16 too
 # Validation context key: the loader runs the cross-reference checks itself, on every part of a
 # scenario that validates, so that they are reported alongside any schema error.
 SKIP_CROSS_REFERENCES = "skip_cross_references"
@@ -25,7 +42,7 @@ SKIP_CROSS_REFERENCES = "skip_cross_references"
 class Strict(BaseModel):
     """Base for every scenario model: strict types, unknown keys rejected, immutable."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class Reference(Strict):
@@ -35,7 +52,14 @@ class Reference(Strict):
 
 
 class Param(Strict):
-    """A number with dated values; ``None`` repeals from that date on. A plain number is allowed."""
+    """A number with dated values; ``None`` repeals from that date on. A plain number is allowed.
+
+    The field that holds a parameter gives the range of its values, finite ones only, as
+    ``Annotated[Param, Bounds(...)]``; every value is checked there, so that all the values out
+    of range are reported together.
+    """
+
+    model_config = ConfigDict(allow_inf_nan=True)  # Bounds reports .nan and .inf at the value
 
     label: str = ""
     unit: str = ""
@@ -96,8 +120,90 @@ def _param(value: float) -> Param:
     return Param.model_validate(value)
 
 
+def _number(value: float) -> str:
+    """A number as a message writes it: 30, 60.5, -0.35, 30,000, .nan."""
+    if not math.isfinite(value):
+        return ".nan" if math.isnan(value) else f"{'-' if value < 0 else ''}.inf"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return repr(float(value))
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The range of every value of a dated parameter: ``Annotated[Param, Bounds(0, 1)]``.
+
+    ``null`` (a repeal) is always allowed. A value out of range is reported at the value.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    above_low: bool = False  # the low end itself is excluded
+    whole: bool = False
+
+    def allows(self, value: float) -> bool:
+        """Whether ``value`` is finite and lies in the range."""
+        if not math.isfinite(value) or (self.whole and not float(value).is_integer()):
+            return False
+        if self.low is not None and (value <= self.low if self.above_low else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+    def problem(self, value: float | None) -> str:
+        """What is wrong with ``value`` ("must be between 0 and 1, got 1.5"), or "".
+
+        Only numbers are judged: anything else is a type error, reported by validation.
+        """
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or self.allows(value):
+            return ""
+        return f"must be {self.describe()}, got {_number(value)}"
+
+    def describe(self) -> str:
+        """The range in words: "between 0 and 1", "a whole number from 0 to 32,000"."""
+        low, high = self.low, self.high
+        if low is not None and high is not None and not self.above_low:
+            text = f"{'from' if self.whole else 'between'} {_number(low)} "
+            text += f"{'to' if self.whole else 'and'} {_number(high)}"
+        elif low is not None:
+            text = f"more than {_number(low)}" if self.above_low else f"{_number(low)} or more"
+        elif high is not None:
+            text = f"{_number(high)} or less"
+        else:
+            text = "a finite number"
+        return f"a whole number {text}" if self.whole else text
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
+
+    def _validate(self, data: object, handler: Callable[[object], Param]) -> Param:
+        param = handler(data)
+        errors = [
+            # a plain number is reported where it is written; a dated value at its date
+            PathError(
+                ("values", day) if isinstance(data, dict | Param) else (), message, at_value=True
+            )
+            for day, value in param.values.items()
+            if (message := self.problem(value))
+        ]
+        if errors:
+            raise PathErrors(errors)
+        return param
+
+
+# The ranges of the dated parameters, by what they measure.
+ProbabilityParam = Annotated[Param, Bounds(0, 1)]  # also shares of people or of income
+RateParam = Annotated[Param, Bounds(0)]  # events or interest per year
+DaysParam = Annotated[Param, Bounds(0, MAX_DAYS, whole=True)]
+YuanParam = Annotated[Param, Bounds(0)]
+PointsParam = Annotated[Param, Bounds(-MAX_POINTS, MAX_POINTS)]
+GrowthParam = Annotated[Param, Bounds(-1, above_low=True)]  # a yearly rate of change
+
 Expression = Annotated[str, Field(min_length=1)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,13 +254,22 @@ class Heterogeneity(Strict):
 
     shape: Annotated[float, Field(gt=0)]
     scale: Annotated[float, Field(gt=0)]
-    clip: Annotated[list[float], Field(min_length=2, max_length=2)] = [0.0, 1e9]
+    clip: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)] = [
+        0.0,
+        1e9,
+    ]
+
+    @model_validator(mode="after")
+    def _clip_ordered(self) -> Heterogeneity:
+        if self.clip[1] < self.clip[0]:
+            raise PathError(("clip", 1), "the upper clip bound is below the lower one")
+        return self
 
 
 class Amount(Strict):
     """A money amount in yuan, log-normal: median and sigma of the underlying normal."""
 
-    median: Param
+    median: YuanParam
     sigma: Annotated[float, Field(ge=0)] = 0.0
 
 
@@ -170,15 +285,15 @@ Consequence = Literal["none", "fine", "judgment", "move"]
 
 class Event(Strict):
     label: str = ""
-    daily_probability: Param | None = None
-    annual_rate: Param | None = None
+    daily_probability: ProbabilityParam | None = None
+    annual_rate: RateParam | None = None
     modifier: Expression = "1"
     eligible: Expression = "age >= 18"
     heterogeneity: Heterogeneity | None = None
     deterrence: Deterrence = Deterrence()
     consequence: Consequence = "none"
     amount: Amount | None = None
-    pay_within_days: Annotated[int, Field(ge=0)] = 30
+    pay_within_days: Days = 30
     reference: list[Reference] = []
 
     @model_validator(mode="after")
@@ -199,8 +314,8 @@ class Behaviour(Strict):
 
 
 class Observation(Strict):
-    detection: dict[str, Expression | float] = {}
-    misattribution: Param = _param(0.0)
+    detection: dict[str, Expression | Probability] = {}
+    misattribution: ProbabilityParam = _param(0.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +326,7 @@ class Consent(Strict):
     """Whether scoring needs consent, and the (dated) share of residents who give it."""
 
     required: bool = False
-    share: Param = _param(1.0)
+    share: ProbabilityParam = _param(1.0)
 
 
 class Jurisdiction(Strict):
@@ -221,17 +336,17 @@ class Jurisdiction(Strict):
 
 
 class Recovery(Strict):
-    clean_days: Annotated[int, Field(gt=0)] = 30
-    points: Annotated[int, Field(ge=0)] = 1
+    clean_days: Annotated[int, Field(gt=0, le=MAX_DAYS)] = 30
+    points: Annotated[int, Field(ge=0, le=MAX_POINTS)] = 1
 
 
 class PointsScheme(Strict):
     kind: Literal["points"]
     label: str = ""
-    base: Param
-    cap: Param | None = None
-    floor: float = 0.0
-    deltas: dict[str, Param]
+    base: PointsParam
+    cap: PointsParam | None = None
+    floor: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)] = 0.0
+    deltas: dict[str, PointsParam]
     recovery: Recovery | None = None
     grades: dict[str, float]
     applies_to: Expression = "age >= 18"
@@ -262,8 +377,8 @@ class PointsScheme(Strict):
 
 class NoAssetsRule(Strict):
     enabled: bool = False
-    after_days: Annotated[int, Field(ge=0)] = 365
-    monthly_probability: Param = _param(0.05)
+    after_days: Days = 365
+    monthly_probability: ProbabilityParam = _param(0.05)
 
 
 class CourtList(Strict):
@@ -271,11 +386,11 @@ class CourtList(Strict):
     label: str = ""
     list_from: dt.date
     national_from: dt.date
-    grace_days: Param
-    list_probability: Param = _param(1.0)
-    min_listing_amount: Param = _param(0.0)
-    term_days: Param
-    repeat_extension_days: Param = _param(365.0)
+    grace_days: DaysParam
+    list_probability: ProbabilityParam = _param(1.0)
+    min_listing_amount: YuanParam = _param(0.0)
+    term_days: DaysParam
+    repeat_extension_days: DaysParam = _param(365.0)
     pay_if_able: Probability = 0.8
     monthly_payment_propensity: Probability = 0.1
     no_assets: NoAssetsRule = NoAssetsRule()
@@ -304,10 +419,10 @@ class Measure(Strict):
 
 
 class Economy(Strict):
-    savings_rate: Param = _param(0.2)
-    income_growth: Param = _param(0.05)
-    debt_interest: Param = _param(0.06)
-    debt_repayment_share: Param = _param(0.1)
+    savings_rate: ProbabilityParam = _param(0.2)
+    income_growth: GrowthParam = _param(0.05)
+    debt_interest: RateParam = _param(0.06)
+    debt_repayment_share: ProbabilityParam = _param(0.1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,3 +492,72 @@ class ScenarioSpec(Strict):
 
     def court_list(self) -> tuple[str, CourtList] | None:
         return next(((n, s) for n, s in self.schemes.items() if isinstance(s, CourtList)), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters by path (what a reform names)
+
+
+class ParameterPathError(ValueError):
+    """A dotted path that does not lead to a dated parameter; ``found`` is the part that exists."""
+
+    def __init__(self, message: str, found: tuple[str, ...]) -> None:
+        self.found = found
+        super().__init__(message)
+
+
+def parameter_at(root: BaseModel, path: str) -> tuple[Param, Bounds]:
+    """The dated parameter at a dotted ``path`` below ``root`` and the range of its values.
+
+    Mapping keys are path parts (``schemes.court.grace_days``); a path that leads nowhere raises
+    ParameterPathError with a "did you mean" for the part that is not there.
+    """
+    node: object = root
+    annotation: object = type(root)
+    parts = path.split(".")
+    for depth, part in enumerate(parts):
+        children = _path_children(node, annotation)
+        if part not in children:
+            where = ".".join(parts[:depth]) or "the scenario"
+            message = f"{where} has no '{part}'{did_you_mean(part, children)}"
+            raise ParameterPathError(message, tuple(parts[:depth]))
+        node, annotation = children[part]
+    if node is None:
+        message = f"{path} is not set in this scenario, so it cannot be reformed"
+        raise ParameterPathError(message, tuple(parts))
+    if not isinstance(node, Param):
+        message = f"{path} is not a parameter (a number with dated values)"
+        raise ParameterPathError(message, tuple(parts))
+    _, metadata = _strip(annotation)
+    return node, next((m for m in metadata if isinstance(m, Bounds)), Bounds())
+
+
+def _path_children(node: object, annotation: object) -> dict[str, tuple[object, object]]:
+    """Path part → (value, declared type) for each entry of a model or a mapping."""
+    if isinstance(node, BaseModel):
+        fields: dict[str, FieldInfo] = type(node).model_fields
+        return {
+            info.alias or name: (getattr(node, name), info.rebuild_annotation())
+            for name, info in fields.items()
+        }
+    if isinstance(node, dict):
+        bare, _ = _strip(annotation)
+        args = get_args(bare)
+        value_type = args[1] if get_origin(bare) is dict and len(args) == 2 else None
+        return {str(key): (value, value_type) for key, value in node.items()}
+    return {}
+
+
+def _strip(annotation: object) -> tuple[object, list[object]]:
+    """``annotation`` without ``Annotated`` and ``| None``, and the metadata taken off it."""
+    metadata: list[object] = []
+    while True:
+        origin = get_origin(annotation)
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        if origin is Annotated:
+            annotation, *extra = get_args(annotation)
+            metadata += extra
+        elif origin in (Union, types.UnionType) and len(members) == 1:
+            annotation = members[0]
+        else:
+            return annotation, metadata

@@ -45,13 +45,27 @@ _MESSAGE_PREFIXES = ("Value error, ", "Assertion failed, ")
 def validate_model(
     data: dict, positions: Positions, model: type[M], *, context: dict | None = None
 ) -> M:
-    """``model.model_validate(data)``, turning every validation error into one ScenarioError."""
+    """``model.model_validate(data)``, turning every validation error into one ScenarioError.
+
+    A value the YAML loader could not read (``positions.unreadable``) is reported as the loader
+    saw it, and not again as a value of the wrong type.
+    """
+    unreadable = positions.unreadable
     try:
-        return model.model_validate(data, context=context)
+        validated = model.model_validate(data, context=context)
     except ValidationError as exc:
         drafts = [d for err in exc.errors() for d in _drafts(err, data, positions, model)]
         issues = [_to_issue(d, positions) for d in _settle_unions(drafts)]
-        raise ScenarioError(dict.fromkeys(issues)) from exc
+        issues = [i for i in issues if not _below_any(i.path, unreadable)]
+        raise ScenarioError(dict.fromkeys([*unreadable.values(), *issues])) from exc
+    if unreadable:
+        raise ScenarioError(unreadable.values())
+    return validated
+
+
+def _below_any(path: str, paths: Iterable[DataPath]) -> bool:
+    """Whether the dotted ``path`` is one of ``paths`` or lies inside one of them."""
+    return any(path == p or path.startswith(p + ".") for p in map(format_path, paths))
 
 
 def validate_parts(
@@ -90,7 +104,7 @@ def path_error_issues(
     issues = []
     for error in errors:
         path, _ = _follow_data((), data, error.rel_path)
-        issues.append(_to_issue(_Draft(path, error.message), positions))
+        issues.append(_to_issue(_Draft(path, error.message, at_value=error.at_value), positions))
     return issues
 
 
@@ -154,7 +168,7 @@ def _drafts(
 def _path_error_draft(where: _Location, error: PathError) -> _Draft:
     """A validator's PathError placed below the model that raised it."""
     path, _ = _follow_data(where.path, where.node, error.rel_path)
-    return _Draft(path, error.message, union_path=where.union_path)
+    return _Draft(path, error.message, at_value=error.at_value, union_path=where.union_path)
 
 
 def _error_draft(err: Mapping[str, Any], where: _Location, positions: Positions) -> _Draft:

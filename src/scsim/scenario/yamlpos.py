@@ -6,6 +6,7 @@ it; a folder stands for the ``scenario.yaml`` inside it.
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,9 @@ from scsim.scenario.errors import Issue, IssueCollector, ScenarioError, format_p
 DataPath = tuple[object, ...]
 FOLDER_ENTRY = "scenario.yaml"
 INCLUDE_KEY = "include"
+# Values built by following aliases: far more than any scenario needs, and few enough that a
+# file of nested aliases ("billion laughs") is refused before it takes time or memory.
+MAX_ALIASED_VALUES = 10_000
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -43,6 +47,9 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_PATTERN, list("-+0123456789."))
+
+
+_DATE_PATTERN = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
 class Mark(NamedTuple):
@@ -85,12 +92,29 @@ class Spot:
         return i - 1 + offset - decoded
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A scalar whose text YAML reads as a date (or another type) that it is not a valid one of."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
 @dataclass
 class Positions:
-    """Where each entry of loaded data was written, by data path such as ``("schemes", "x")``."""
+    """Where each entry of loaded data was written, by data path such as ``("schemes", "x")``.
+
+    ``unreadable`` holds the issue of each value or key that could not be read (an
+    :class:`Unreadable` in the data), for validation to report alongside its own.
+    """
 
     root: Mark
     spots: dict[DataPath, Spot] = field(default_factory=dict)
+    unreadable: dict[DataPath, Issue] = field(default_factory=dict)
 
     def spot(self, path: DataPath) -> Spot | None:
         """The recorded spot of ``path``, if it was written in a file."""
@@ -132,10 +156,15 @@ class Positions:
 class _Loaded:
     data: dict
     spots: dict[DataPath, Spot]
+    unreadable: dict[DataPath, Issue] = field(default_factory=dict)
 
 
 def load_yaml(path: Path) -> tuple[dict, Positions]:
-    """Load a scenario file or folder with its includes; raise ScenarioError on any problem."""
+    """Load a scenario file or folder with its includes; raise ScenarioError on any problem.
+
+    A value that cannot be read (such as the date 2014-13-01) is not raised here but left in
+    ``Positions.unreadable``, so that validation reports it together with every other problem.
+    """
     path = Path(path)
     file = path / FOLDER_ENTRY if path.is_dir() else path
     if not file.is_file():
@@ -145,7 +174,7 @@ def load_yaml(path: Path) -> tuple[dict, Positions]:
     loaded = _load_file(file, (), issues)
     issues.raise_if_any()
     assert loaded is not None  # a file that failed to load always leaves an issue
-    return loaded.data, Positions(Mark(str(file), 1, 1), loaded.spots)
+    return loaded.data, Positions(Mark(str(file), 1, 1), loaded.spots, loaded.unreadable)
 
 
 def _load_file(file: Path, chain: tuple[Path, ...], issues: IssueCollector) -> _Loaded | None:
@@ -153,7 +182,12 @@ def _load_file(file: Path, chain: tuple[Path, ...], issues: IssueCollector) -> _
     parsed = _parse(file, issues)
     if parsed is None:
         return None
-    data, spots = parsed
+    data, spots, unreadable = parsed
+    if data is _NO_DOCUMENT:
+        if not chain:  # an empty included file adds nothing, which is harmless
+            issues.add(Issue(str(file), 1, 1, "", "the file is empty"))
+            return None
+        data = {}
     if not isinstance(data, dict):
         issues.add(
             Issue(str(file), 1, 1, "", "a scenario file must be a mapping of keys to values")
@@ -165,7 +199,8 @@ def _load_file(file: Path, chain: tuple[Path, ...], issues: IssueCollector) -> _
         if included is not None:
             merged = _overlay(merged, included)
     own = {p: s for p, s in spots.items() if p[0] != INCLUDE_KEY}
-    return _overlay(merged, _Loaded(data, own))
+    own_unreadable = {p: i for p, i in unreadable.items() if p[0] != INCLUDE_KEY}
+    return _overlay(merged, _Loaded(data, own, own_unreadable))
 
 
 def _load_include(
@@ -225,7 +260,10 @@ def _overlay(base: _Loaded, top: _Loaded) -> _Loaded:
     """``top`` merged over ``base``: mappings merge, anything else in ``top`` replaces."""
     data = _deep_merge(base.data, top.data)
     spots = {p: s for p, s in {**base.spots, **top.spots}.items() if _exists(data, p)}
-    return _Loaded(data, spots)
+    unreadable = {
+        p: i for p, i in {**base.unreadable, **top.unreadable}.items() if _exists(data, p)
+    }
+    return _Loaded(data, spots, unreadable)
 
 
 def _deep_merge(base: dict, top: dict) -> dict:
@@ -249,8 +287,14 @@ def _exists(data: object, path: DataPath) -> bool:
     return True
 
 
-def _parse(file: Path, issues: IssueCollector) -> tuple[object, dict[DataPath, Spot]] | None:
-    """Parse one file into plain data and spots; None (with an issue) when it cannot be read."""
+_NO_DOCUMENT = object()  # what an empty file, or one of only comments, parses to
+
+
+def _parse(
+    file: Path, issues: IssueCollector
+) -> tuple[object, dict[DataPath, Spot], dict[DataPath, Issue]] | None:
+    """Parse one file into plain data, spots and unreadable values; None (with an issue) when
+    it cannot be read."""
     name = str(file)
     try:
         text = file.read_text(encoding="utf-8")
@@ -261,9 +305,20 @@ def _parse(file: Path, issues: IssueCollector) -> tuple[object, dict[DataPath, S
     try:
         node = loader.get_single_node()
         if node is None:
-            return {}, {}
+            return _NO_DOCUMENT, {}, {}
         builder = _Builder(loader, name, text, issues)
-        return builder.build(node, ()), builder.spots
+        return (
+            builder.build(node, (), builder.mark(node.start_mark)),
+            builder.spots,
+            builder.unreadable,
+        )
+    except _TooManyAliases as exc:
+        path = format_path(exc.path)
+        message = (
+            f"too many aliases (more than {MAX_ALIASED_VALUES:,} values built through them): "
+            f"scenario files need no more than {MAX_ALIASED_VALUES:,}"
+        )
+        issues.add(Issue(name, exc.site.line, exc.site.col, path, message))
     except yaml.MarkedYAMLError as exc:
         issues.add(_syntax_issue(exc, name))
     except yaml.reader.ReaderError as exc:
@@ -295,6 +350,15 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - line_start + 1
 
 
+class _TooManyAliases(Exception):
+    """Raised when following aliases builds more than MAX_ALIASED_VALUES values."""
+
+    def __init__(self, path: DataPath, site: Mark) -> None:
+        self.path = path
+        self.site = site  # where the alias that led there was used
+        super().__init__(format_path(path))
+
+
 class _Builder:
     """Turns a composed YAML node tree into plain data, recording where each entry was written."""
 
@@ -304,13 +368,33 @@ class _Builder:
         self.text = text
         self.issues = issues
         self.spots: dict[DataPath, Spot] = {}
+        self.unreadable: dict[DataPath, Issue] = {}
         self._building: set[int] = set()
         self._checked: set[int] = set()
+        self._built: set[int] = set()  # a node built again is reached through an alias
+        self._aliased = 0
+        self._alias_site: Mark | None = None  # where the alias being followed was written
 
-    def build(self, node: yaml.Node, path: DataPath) -> object:
-        """The plain value of ``node``, found at data path ``path``."""
+    def build(self, node: yaml.Node, path: DataPath, site: Mark) -> object:
+        """The plain value of ``node``, found at data path ``path`` and referred to at ``site``."""
+        again = id(node) in self._built
+        self._built.add(id(node))
+        entering = again and self._alias_site is None
+        if again:
+            self._aliased += 1
+            if self._aliased > MAX_ALIASED_VALUES:
+                raise _TooManyAliases(path, self._alias_site or site)
+        if entering:
+            self._alias_site = site
+        try:
+            return self._build(node, path)
+        finally:
+            if entering:
+                self._alias_site = None
+
+    def _build(self, node: yaml.Node, path: DataPath) -> object:
         if isinstance(node, yaml.ScalarNode):
-            return self.loader.construct_object(node)
+            return self._scalar(node, path)
         if id(node) in self._building:
             self._add(node, path, "an alias refers to the collection that contains it")
             return None
@@ -326,6 +410,27 @@ class _Builder:
         finally:
             self._building.discard(id(node))
 
+    def _scalar(self, node: yaml.ScalarNode, path: DataPath) -> object:
+        """The value of a scalar, or an Unreadable (with an issue at ``path``) when its text is
+        not a valid value of the type YAML reads it as."""
+        try:
+            return self._construct(node)
+        except ValueError as exc:  # e.g. the timestamp constructor on 2014-13-01
+            mark = self.mark(node.start_mark)
+            message = _unreadable_message(node, exc)
+            self.unreadable[path] = Issue(
+                mark.file, mark.line, mark.col, format_path(path), message
+            )
+            return Unreadable(node.value)
+
+    def _construct(self, node: yaml.ScalarNode) -> object:
+        """PyYAML's value of a scalar; after a failure the node may be constructed again."""
+        try:
+            return self.loader.construct_object(node)
+        except ValueError:
+            self.loader.recursive_objects.pop(node, None)  # PyYAML leaves it marked as in use
+            raise
+
     def _mapping(self, node: yaml.MappingNode, path: DataPath) -> dict:
         self._check_duplicates(node, path)
         self.loader.flatten_mapping(node)  # resolves "<<: *anchor" merge keys
@@ -334,10 +439,10 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 self._add(key_node, path, "a key must be a single value, not a list or mapping")
                 continue
-            key = self.loader.construct_object(key_node)
+            key = self._scalar(key_node, (*path, Unreadable(key_node.value)))
             child = (*path, key)
             self.spots[child] = self._spot(key_node, value_node)
-            result[key] = self.build(value_node, child)
+            result[key] = self.build(value_node, child, self.mark(key_node.start_mark))
         return result
 
     def _sequence(self, node: yaml.SequenceNode, path: DataPath) -> list:
@@ -345,7 +450,11 @@ class _Builder:
         for index, item_node in enumerate(node.value):
             child = (*path, index)
             self.spots[child] = self._spot(None, item_node)
-            items.append(self.build(item_node, child))
+            # an alias item has no position of its own: point at the sequence that holds it
+            site = self.mark(
+                node.start_mark if id(item_node) in self._built else item_node.start_mark
+            )
+            items.append(self.build(item_node, child, site))
         return items
 
     def _check_duplicates(self, node: yaml.MappingNode, path: DataPath) -> None:
@@ -357,7 +466,10 @@ class _Builder:
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
                 continue
-            key = self.loader.construct_object(key_node)
+            try:
+                key = self._construct(key_node)
+            except ValueError:  # an unreadable key: reported when the mapping is built
+                key = Unreadable(key_node.value)
             if key in first_line:
                 message = f"duplicate key '{format_path((key,))}' (first at line {first_line[key]})"
                 self._add(key_node, (*path, key), message)
@@ -365,24 +477,44 @@ class _Builder:
                 first_line[key] = key_node.start_mark.line + 1
 
     def _spot(self, key_node: yaml.Node | None, value_node: yaml.Node) -> Spot:
-        value = self._mark(value_node.start_mark)
+        value = self.mark(value_node.start_mark)
         is_scalar = isinstance(value_node, yaml.ScalarNode)
         start, end = value_node.start_mark.index, value_node.end_mark.index
         return Spot(
-            key=self._mark(key_node.start_mark) if key_node else value,
+            key=self.mark(key_node.start_mark) if key_node else value,
             value=value,
-            value_end=self._mark(value_node.end_mark),
+            value_end=self.mark(value_node.end_mark),
             key_style=(key_node.style or "") if key_node else None,
             value_style=_scalar_style(value_node),
             value_text=self.text[start:end] if is_scalar else "",
         )
 
-    def _mark(self, mark: yaml.Mark) -> Mark:
+    def mark(self, mark: yaml.Mark) -> Mark:
+        """A PyYAML mark (0-based) as a Mark in this file (1-based)."""
         return Mark(self.file, mark.line + 1, mark.column + 1)
 
     def _add(self, node: yaml.Node, path: DataPath, message: str) -> None:
-        mark = self._mark(node.start_mark)
+        mark = self.mark(node.start_mark)
         self.issues.add(Issue(mark.file, mark.line, mark.col, format_path(path), message))
+
+
+def _unreadable_message(node: yaml.ScalarNode, exc: ValueError) -> str:
+    """Why a scalar's text is not a valid value: "not a valid date: 2014-13-01 (month 13)"."""
+    text = node.value
+    found = _DATE_PATTERN.match(text)
+    if not found:
+        kind = node.tag.rsplit(":", 1)[-1]
+        return f"not a valid {'date' if kind == 'timestamp' else kind}: {text} ({exc})"
+    year, month, day = (int(part) for part in found.groups())
+    if year < 1:
+        reason = f"year {year}"
+    elif not 1 <= month <= 12:
+        reason = f"month {month}"
+    elif not 1 <= day <= (days := calendar.monthrange(year, month)[1]):
+        reason = f"{calendar.month_name[month]} {year} has {days} days"
+    else:
+        reason = str(exc)  # the date is fine; a time after it is not
+    return f"not a valid date: {text} ({reason})"
 
 
 def _scalar_style(node: yaml.Node) -> str | None:
