@@ -528,3 +528,12 @@ def test_an_event_log_that_will_not_fit_stops_the_run_early(rich, monkeypatch):
     with pytest.raises(SimulationError, match=r"event log \(--events\) would grow to .* without"):
         simulate_arrays(rich, population=8_000, seed=4, events=True)
     assert sum(calls) == 1  # stopped after the first epoch, not at the end
+
+
+def test_the_manifest_shows_the_seed_that_ran_and_replicates_share_a_hash(rich, tmp_path):
+    a = scsim.simulate(rich, population=500, seed=11, days=31, out=tmp_path)
+    b = scsim.simulate(rich, population=500, seed=12, days=31, out=tmp_path)
+    assert (a.manifest["seed"], a.manifest["scenario"]["world"]["seed"]) == (11, 11)
+    assert (b.manifest["seed"], b.manifest["scenario"]["world"]["seed"]) == (12, 12)
+    assert a.manifest["scenario_hash"] == b.manifest["scenario_hash"]
+    assert a.path != b.path

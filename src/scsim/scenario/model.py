@@ -75,7 +75,11 @@ class Scenario:
 
     @cached_property
     def hash(self) -> str:
-        text = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
+        """SHA-256 of the resolved scenario without ``world.seed``: the hash names the model, the
+        seed names the random numbers, so the replicates of a scenario share its hash."""
+        data = self.resolved()
+        data["world"].pop("seed", None)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def params(self) -> dict[str, float]:
@@ -86,13 +90,25 @@ class Scenario:
             if (value := param.at(self.spec.world.start)) is not None
         }
 
-    def configured(self, *, population: int | None = None, end: dt.date | None = None) -> Scenario:
-        """The same scenario with a run's agent count and end date written into its world."""
+    def configured(
+        self,
+        *,
+        population: int | None = None,
+        end: dt.date | None = None,
+        seed: int | None = None,
+    ) -> Scenario:
+        """The same scenario with a run's agent count, end date and seed written into its world."""
         world = self.spec.world
         pop = world.population
         if population is not None:
             pop = pop.model_copy(update={"agents": population})
-        world = world.model_copy(update={"population": pop, "end": end or world.end})
+        world = world.model_copy(
+            update={
+                "population": pop,
+                "end": end or world.end,
+                "seed": world.seed if seed is None else seed,
+            }
+        )
         spec = self.spec.model_copy(update={"world": world})
         return Scenario(spec, self.source, self.reforms_applied)
 
