@@ -964,3 +964,14 @@ def test_an_inline_reform_is_checked_against_the_parameters_range(tmp_path: Path
         baseline.reform({"schemes.court.list_probability": 7})
     with pytest.raises(ValueError, match="has no 'list_probabilty' — did you mean"):
         baseline.reform({"schemes.court.list_probabilty": 0.5})
+
+
+def test_deterrence_by_points_needs_a_capped_scheme(tmp_path: Path) -> None:
+    text = BASE
+    start = text.index("    cap:\n      label: Points cap")
+    end = text.index("    deltas:", start)
+    path = tmp_path / "uncapped.yaml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    issue = only_issue(path)
+    assert issue.path == "behaviour.events.traffic_violation.deterrence.points_exponent"
+    assert "needs a cap on the points scheme 'traffic_points'" in issue.message

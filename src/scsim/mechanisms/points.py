@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine.layout import CLEAN_ANCHOR, INT_MAX, POINTS
+from scsim.engine.layout import CLEAN_ANCHOR, POINTS
 from scsim.population.census import PROVINCE_NAMES
 from scsim.scenario.schema import PointsScheme
 
-NO_CAP = INT_MAX  # points live in int16 state (engine.layout)
+NO_CAP = 30_000  # without a cap, points stop here: the largest value the schema allows
 
 
 @dataclass(frozen=True)

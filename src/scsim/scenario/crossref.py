@@ -70,6 +70,18 @@ def check_cross_references(
         if scheme.kind == "points":
             for event in scheme.deltas:
                 unknown_event(("schemes", name, "deltas", event), event)
+            if scheme.cap is None and events is not None:
+                # Deterrence scales a rate by (points / base) ** exponent; the engine samples
+                # against its largest value, which only a cap bounds.
+                for kind, event in spec.behaviour.events.items():
+                    if event.deterrence.points_exponent > 0:
+                        errors.append(
+                            PathError(
+                                ("behaviour", "events", kind, "deterrence", "points_exponent"),
+                                f"deterrence by points needs a cap on the points scheme "
+                                f"'{name}' (it bounds the event's rate) — add a `cap:` there",
+                            )
+                        )
             province_list(
                 ("schemes", name, "jurisdiction", "provinces"), scheme.jurisdiction.provinces
             )

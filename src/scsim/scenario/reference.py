@@ -224,7 +224,7 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
         "of deterrence."
     ),
     (s.PointsScheme, "cap"): (
-        "Highest attainable points; not set (or repealed) means no cap. Not below `base` on the "
+        "Highest attainable points; not set (or repealed) means no cap (points then stop at 30,000), which deterrence by points does not allow. Not below `base` on the "
         "start date."
     ),
     (s.PointsScheme, "floor"): "Lowest attainable points.",
