@@ -70,7 +70,8 @@ def check_cross_references(
         if scheme.kind == "points":
             for event in scheme.deltas:
                 unknown_event(("schemes", name, "deltas", event), event)
-            if scheme.cap is None and events is not None:
+            uncapped = scheme.cap is None or None in scheme.cap.values.values()
+            if uncapped and events is not None:
                 # Deterrence scales a rate by (points / base) ** exponent; the engine samples
                 # against its largest value, which only a cap bounds.
                 for kind, event in spec.behaviour.events.items():
@@ -79,7 +80,8 @@ def check_cross_references(
                             PathError(
                                 ("behaviour", "events", kind, "deterrence", "points_exponent"),
                                 f"deterrence by points needs a cap on the points scheme "
-                                f"'{name}' (it bounds the event's rate) — add a `cap:` there",
+                                f"'{name}' at all times (it bounds the event's rate) — add a "
+                                "`cap:` there, and do not repeal it",
                             )
                         )
             province_list(
