@@ -483,11 +483,11 @@ def test_every_dated_parameter_of_the_schema_has_a_range() -> None:
 def test_a_repeal_is_still_allowed(tmp_path: Path) -> None:
     path = variant(
         tmp_path,
-        ("values: {2020-01-01: 1050}", "values: {2020-01-01: 1050, 2020-07-01: null}"),
+        ("values: {2020-01-01: -5}", "values: {2020-01-01: -5, 2020-07-01: null}"),
         ("    term_days: 730\n", "    term_days: {values: {2020-01-01: 730, 2020-09-01: null}}\n"),
     )
     spec = scsim.load(path).spec
-    assert spec.points_scheme()[1].cap.at(dt.date(2020, 7, 1)) is None
+    assert spec.points_scheme()[1].deltas["traffic_violation"].at(dt.date(2020, 7, 1)) is None
     assert spec.court_list()[1].term_days.at(dt.date(2020, 9, 1)) is None
 
 
@@ -964,6 +964,15 @@ def test_an_inline_reform_is_checked_against_the_parameters_range(tmp_path: Path
         baseline.reform({"schemes.court.list_probability": 7})
     with pytest.raises(ValueError, match="has no 'list_probabilty' — did you mean"):
         baseline.reform({"schemes.court.list_probabilty": 0.5})
+
+
+def test_deterrence_by_points_cannot_outlive_a_repealed_cap(tmp_path: Path) -> None:
+    path = variant(
+        tmp_path, ("values: {2020-01-01: 1050}", "values: {2020-01-01: 1050, 2020-07-01: null}")
+    )
+    issue = only_issue(path)
+    assert issue.path == "behaviour.events.traffic_violation.deterrence.points_exponent"
+    assert "do not repeal it" in issue.message
 
 
 def test_deterrence_by_points_needs_a_capped_scheme(tmp_path: Path) -> None:
