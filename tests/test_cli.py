@@ -632,3 +632,18 @@ def test_version_and_help() -> None:
     assert result.exit_code == 0
     for verb in ("run", "validate", "scenarios", "show", "query"):
         assert verb in result.output
+
+
+@pytest.mark.parametrize("args", [["query", "select * from citizens, range(20)"],
+                                  ["query", "--csv", "select * from citizens, range(20)"]])  # fmt: skip
+def test_a_reader_that_stops_early_ends_the_command_quietly(run_dir: Path, args) -> None:
+    # `scsim query RUN ... | head -1`: far more output than a pipe holds, and the reader goes
+    # after one line; exit 141 (SIGPIPE), no message, whether rich or csv writes the rows.
+    verb, *rest = args
+    command = [sys.executable, "-m", "scsim", verb, str(run_dir), *rest]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.readline()
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141, stderr
+    assert stderr == ""

@@ -537,3 +537,65 @@ def test_the_manifest_shows_the_seed_that_ran_and_replicates_share_a_hash(rich, 
     assert (b.manifest["seed"], b.manifest["scenario"]["world"]["seed"]) == (12, 12)
     assert a.manifest["scenario_hash"] == b.manifest["scenario_hash"]
     assert a.path != b.path
+
+
+BASE_LOWERED = """
+name: base-lowered
+world: {start: 2021-01-01, end: 2021-12-31, seed: 3}
+behaviour:
+  events:
+    offence:
+      daily_probability: 0.002
+      deterrence: {points_exponent: 2}
+schemes:
+  pts:
+    kind: points
+    base: {values: {2021-01-01: 1000, 2021-07-01: 500}}
+    cap: 1000
+    deltas: {offence: 0}
+    grades: {D: 0, C: 600, B: 850, A: 960, AA: 1030}
+    applies_to: "True"
+"""
+
+
+def test_deterrence_follows_a_lowered_base(scenario_from, tmp_path):
+    # Points stay at 1000 while the base halves: (points / base) ** 2 quadruples the rate.
+    run = scsim.simulate(scenario_from(BASE_LOWERED), population=40_000, out=tmp_path)
+    t = run.query(
+        "select month(date) <= 6 as first_half, sum(value) as n from timeseries "
+        "where metric = 'events_true' and \"group\" = 'all' group by all"
+    ).to_pydict()
+    n = dict(zip(t["first_half"], t["n"], strict=True))
+    assert n[False] / n[True] == pytest.approx(4.0 * 184 / 181, rel=0.08)
+
+
+QUARTERLY = """
+name: quarterly-misattribution
+world: {start: 2021-01-01, end: 2021-12-31, seed: 5, epoch: quarter}
+behaviour:
+  events:
+    traffic:
+      daily_probability: 0.02
+      deterrence: {points_exponent: 4}
+observation:
+  misattribution: 0.1
+schemes:
+  pts:
+    kind: points
+    base: 1000
+    cap: 1050
+    deltas: {traffic: -20}
+    recovery: {clean_days: 30, points: 1}
+    grades: {D: 0, C: 600, B: 850, A: 960, AA: 1030}
+    applies_to: "True"
+"""
+
+
+def test_misattributed_records_ignore_quarterly_epoch_boundaries(scenario_from):
+    sc = scenario_from(QUARTERLY)
+    split = sc.reform({"observation.misattribution": 0.1}, start="2021-02-15")  # a no-op value
+    a = simulate_arrays(sc, population=8_000, seed=5)
+    b = simulate_arrays(split, population=8_000, seed=5)
+    assert np.array_equal(a.n_true, b.n_true)
+    assert np.array_equal(a.n_rec, b.n_rec)
+    assert np.array_equal(citizen_columns(a)["points"], citizen_columns(b)["points"])

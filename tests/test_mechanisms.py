@@ -849,3 +849,21 @@ def test_a_detection_rule_outside_0_and_1_is_a_load_error(scenario_from, rule):
                 traffic_violation: {rule}
             """
         )
+
+
+def test_a_modifier_is_only_read_where_the_event_is_eligible(scenario_from):
+    sc = scenario_from(
+        """
+        name: guarded-modifier
+        world: {start: 2021-01-01, end: 2021-03-31, seed: 1}
+        behaviour:
+          events:
+            missed_payment:
+              daily_probability: 0.01
+              eligible: "debt > 0"
+              modifier: "log(debt) / 10"
+        """
+    )
+    out = simulate_arrays(sc, population=2_000, seed=1)
+    c = citizen_columns(out)
+    assert c["n_missed_payment"].sum() > 0

@@ -16,7 +16,8 @@ def main() -> None:
         from scsim.cli import main as cli
 
         try:
-            cli.main(standalone_mode=False)  # so that an interrupt reaches us, not "Aborted!"
+            # Not standalone, so that an interrupt reaches us rather than printing "Aborted!".
+            sys.exit(cli.main(standalone_mode=False) or 0)
         except click.exceptions.Abort:
             raise KeyboardInterrupt from None
         except click.exceptions.Exit as done:

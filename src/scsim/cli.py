@@ -20,8 +20,16 @@ from rich.text import Text
 
 from scsim.scenario.schema import SEED_MAX
 
-console = Console()
-errors = Console(stderr=True)
+
+class _Console(Console):
+    """rich's console, but a reader gone from the pipe is left to ``_user_errors`` (exit 141)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
+console = _Console()
+errors = _Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -33,18 +41,28 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     sys.exit(code)
 
 
+class _Outcome:
+    """What an interrupt means at this point of a command (the run commands update it)."""
+
+    interrupted = "interrupted"
+
+
 @contextmanager
-def _user_errors() -> Iterator[None]:
+def _user_errors(interrupted: str = "interrupted") -> Iterator[_Outcome]:
     """Turn the errors a user can fix into messages with a non-zero exit."""
+    outcome = _Outcome()
+    outcome.interrupted = interrupted
     try:
+        import duckdb
+
         from scsim.engine.simulate import SimulationError
         from scsim.results import RunError
         from scsim.scenario.errors import ScenarioError
     except KeyboardInterrupt:
-        _fail("interrupted — no run directory was completed", EXIT_INTERRUPTED)
+        _fail(outcome.interrupted, EXIT_INTERRUPTED)
 
     try:
-        yield
+        yield outcome
     except ScenarioError as err:
         for issue in err.issues:
             errors.print(str(issue), highlight=False, soft_wrap=True, markup=False)
@@ -58,8 +76,12 @@ def _user_errors() -> Iterator[None]:
         _fail(f"cannot write to {err.filename}: permission denied — choose another --out")
     except OSError as err:
         _fail(f"{err.strerror or err}: {err.filename or ''} — check the path and free space")
-    except KeyboardInterrupt:
-        _fail("interrupted — no run directory was completed", EXIT_INTERRUPTED)
+    except (KeyboardInterrupt, duckdb.InterruptException):
+        _fail(outcome.interrupted, EXIT_INTERRUPTED)
+    except RuntimeError as err:  # DuckDB reports a query stopped by Ctrl-C as this
+        if "interrupted" not in str(err):
+            raise
+        _fail(outcome.interrupted, EXIT_INTERRUPTED)
 
 
 def _quiet_exit_after_broken_pipe() -> None:
@@ -121,7 +143,8 @@ def _progress_printer(mode: str) -> tuple[Callable, Callable[[], None]]:
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run directory.")
 def run(scenario, population, seed, until, days, out, events, reform, progress, quiet) -> None:
     """Run SCENARIO (a bundled name or a YAML file) and write a run directory."""
-    with _user_errors():  # Ctrl-C while importing is an interrupt like any other
+    # Ctrl-C while importing is an interrupt like any other.
+    with _user_errors("interrupted — no run directory was completed") as outcome:
         from scsim.api import load, simulate
         from scsim.results.summary import render_summary, summarize
 
@@ -143,6 +166,7 @@ def run(scenario, population, seed, until, days, out, events, reform, progress, 
             )
         finally:
             stop()
+        outcome.interrupted = f"interrupted — the run itself is complete: {result.path}"
         if quiet:
             print(result.path)
             return

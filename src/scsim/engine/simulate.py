@@ -205,14 +205,17 @@ def simulate_arrays(
     if pts.active:
         cap = pts.max_cap(start, end)
         if cap < points.NO_CAP:
-            ratio = cap / max(pts.base(start), 1)
+            ratio = cap / max(pts.min_base(start, end), 1)  # (points / base) at its largest
             det_factor_max = np.where(plan.points_exponent > 0, ratio**plan.points_exponent, 1.0)
     bound_p = plan.bound_probability(start, end)
 
+    # Misattributed records are delivered in the calendar month after they are made, so an
+    # epoch may not span a month start while any can be made.
+    misattributing = spec.observation.misattribution.max_over(start, end) > 0
     bounds = epoch_bounds(
         start,
         end,
-        spec.world.epoch,
+        "month" if misattributing else spec.world.epoch,
         [
             *plan.change_dates(),
             *court.change_dates(),

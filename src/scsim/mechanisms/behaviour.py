@@ -167,17 +167,20 @@ def citizen_rates(
         for j, k in enumerate(kinds):
             factor[j, : hi - lo] = plan.modifiers[k].evaluate(part)
             eligible[j, : hi - lo] = plan.eligible[k].evaluate(part)
-            if not np.isfinite(factor[j, : hi - lo]).all():
-                _not_finite(plan, k, part, factor[j, : hi - lo])
+            bad = ~np.isfinite(factor[j, : hi - lo]) & eligible[j, : hi - lo]
+            if bad.any():  # (an ineligible citizen's rate is 0 whatever the modifier says)
+                _not_finite(plan, k, part, factor[j, : hi - lo], bad)
         _update_rates(
             rates, next_due, lo, hi, kinds_arr, factor, eligible, het.rows, het.row_of,
             plan.detection_sensitivity, table, province, cell, bound_base, seed, day0,
         )  # fmt: skip
 
 
-def _not_finite(plan: EventPlan, k: int, part: dict[str, np.ndarray], values: np.ndarray):
+def _not_finite(
+    plan: EventPlan, k: int, part: dict[str, np.ndarray], values: np.ndarray, bad: np.ndarray
+):
     """Stop the run: a modifier gave NaN or infinity, which no probability can be made of."""
-    first = int(np.flatnonzero(~np.isfinite(values))[0])
+    first = int(np.flatnonzero(bad)[0])
     example = ", ".join(
         f"{name}={np.asarray(v)[first] if np.ndim(v) else v}" for name, v in sorted(part.items())
         if name in plan.modifiers[k].reads

@@ -59,6 +59,13 @@ class PointsPlan:
             return 1.0
         return self.spec.consent.share.at(day) or 0.0
 
+    def min_base(self, start: dt.date, end: dt.date) -> int:
+        """The lowest base in force at any time in [start, end] (it bounds deterrence)."""
+        if self.spec is None:
+            return 1000
+        days = [start, *(d for d in self.spec.base.change_dates() if start <= d <= end)]
+        return min(int(round(self.spec.base.at(d) or 0)) for d in days)
+
     def max_cap(self, start: dt.date, end: dt.date) -> int:
         if self.spec is None or self.spec.cap is None:
             return NO_CAP

@@ -147,7 +147,9 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
     (s.World, "epoch"): (
         "Synchronisation period. Epochs start on the first day of each calendar month, quarter "
         "or year, and on every date a dated value changes. Measures, court enforcement, the "
-        "economy and the epoch metrics advance once per epoch."
+        "economy and the epoch metrics advance once per epoch. A scenario in which "
+        "misattribution can happen runs in monthly epochs whatever this says (its records are "
+        "delivered in the next calendar month)."
     ),
     # Population
     (s.PopulationSpec, "agents"): "Agents simulated; `scsim run --population/-n` overrides it.",
