@@ -302,7 +302,14 @@ def test_progress_json_writes_one_line_per_epoch_to_stderr(tmp_path: Path) -> No
     result = invoke("run", scenario, "--population", "2000", "--days", "90",
                     "--progress", "json", "-q", "--out", out)  # fmt: skip
     assert result.exit_code == 0, result.output
-    records = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+    phases = [r["phase"] for r in lines if "phase" in r]
+    assert phases == ["synthesizing", "preparing", "simulating", "writing"]
+    # Epoch lines come between the "simulating" and "writing" phases.
+    kinds = ["epoch" if "epoch" in r else r["phase"] for r in lines]
+    first, last = kinds.index("epoch"), len(kinds) - 1 - kinds[::-1].index("epoch")
+    assert kinds[first - 1] == "simulating" and kinds[last + 1] == "writing"
+    records = [r for r in lines if "epoch" in r]
     assert len(records) >= 3
     total = records[0]["epochs"]
     assert [r["epoch"] for r in records] == list(range(1, total + 1))
@@ -489,7 +496,7 @@ def test_ctrl_c_in_the_progress_callback(tmp_path: Path, monkeypatch: pytest.Mon
         def update(done: int, total: int, day) -> None:
             raise KeyboardInterrupt
 
-        return update, lambda: None
+        return update, lambda _: None, lambda: None
 
     monkeypatch.setattr(cli, "_progress_printer", interrupting)
     out = tmp_path / "out"

@@ -81,8 +81,13 @@ def simulate(
     out: str | Path = "runs",
     events: bool = False,
     progress: Callable[[int, int, dt.date], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> Run:
-    """Run a scenario and write its run directory under ``out``; returns the opened Run."""
+    """Run a scenario and write its run directory under ``out``; returns the opened Run.
+
+    ``progress(done, total, date)`` is called after every epoch, ``on_phase(name)`` as each phase
+    begins: synthesizing, preparing (the first run compiles the kernels), simulating, writing.
+    """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     if isinstance(until, str):
@@ -97,7 +102,11 @@ def simulate(
     if seed is not None and not 0 <= seed <= SEED_MAX:
         raise SimulationError(f"a seed is a whole number from 0 to 2**63 - 1, got {seed}")
     scenario = scenario.configured(population=population, end=end, seed=seed)
-    outcome = simulate_arrays(scenario, seed=seed, events=events, progress=Progress(progress))
+    outcome = simulate_arrays(
+        scenario, seed=seed, events=events, progress=Progress(progress, on_phase)
+    )
+    if on_phase is not None:
+        on_phase("writing")
     return write(outcome, Path(out))
 
 

@@ -99,18 +99,25 @@ def main() -> None:
     """scsim: simulate and audit social credit systems over synthetic populations."""
 
 
-def _progress_printer(mode: str) -> tuple[Callable, Callable[[], None]]:
+PHASE_LABELS = {"preparing": "preparing (a first run compiles the kernels: ~30 s)"}
+
+
+def _progress_printer(mode: str) -> tuple[Callable, Callable[[str], None], Callable[[], None]]:
+    """(after each epoch, as each phase begins, at the end) for the chosen display."""
     if mode == "json":
 
         def emit(done: int, total: int, day: dt.date) -> None:
             line = {"epoch": done, "epochs": total, "date": day.isoformat()}
             print(json.dumps(line), file=sys.stderr, flush=True)
 
-        return emit, lambda: None
+        def emit_phase(name: str) -> None:
+            print(json.dumps({"phase": name}), file=sys.stderr, flush=True)
+
+        return emit, emit_phase, lambda: None
     if mode == "none" or not errors.is_terminal and mode == "auto":
-        return (lambda *_: None), lambda: None
+        return (lambda *_: None), (lambda _: None), lambda: None
     bar = Progress(
-        TextColumn("[bold]simulating[/]"),
+        TextColumn("[bold]{task.description}[/]"),
         BarColumn(),
         TextColumn("{task.fields[day]}"),
         TimeElapsedColumn(),
@@ -118,13 +125,16 @@ def _progress_printer(mode: str) -> tuple[Callable, Callable[[], None]]:
         console=errors,
         transient=True,
     )
-    task = bar.add_task("run", total=None, day="")
+    task = bar.add_task("starting", total=None, day="")
     bar.start()
 
     def update(done: int, total: int, day: dt.date) -> None:
         bar.update(task, completed=done, total=total, day=day.isoformat())
 
-    return update, bar.stop
+    def phase(name: str) -> None:
+        bar.update(task, description=PHASE_LABELS.get(name, name))
+
+    return update, phase, bar.stop
 
 
 @main.command()
@@ -151,7 +161,7 @@ def run(scenario, population, seed, until, days, out, events, reform, progress, 
         sc = load(scenario)
         if reform:
             sc = sc.reform(reform)
-        callback, stop = _progress_printer(progress)
+        callback, phase, stop = _progress_printer(progress)
         clock = time.perf_counter()
         try:
             result = simulate(
@@ -163,6 +173,7 @@ def run(scenario, population, seed, until, days, out, events, reform, progress, 
                 out=Path(out),
                 events=events,
                 progress=callback,
+                on_phase=phase,
             )
         finally:
             stop()

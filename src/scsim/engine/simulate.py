@@ -57,13 +57,19 @@ LOG_ROW_BYTES = 4 + 8 + 1 + 2 + 8  # day, citizen, code, kind, value
 
 @dataclass
 class Progress:
-    """Called after every epoch with (epochs done, epochs total, current date)."""
+    """Called after every epoch with (epochs done, epochs total, current date), and with the
+    name of each phase of the run as it begins (``on_phase``)."""
 
     callback: Callable[[int, int, dt.date], None] | None = None
+    on_phase: Callable[[str], None] | None = None
 
     def __call__(self, done: int, total: int, day: dt.date) -> None:
         if self.callback is not None:
             self.callback(done, total, day)
+
+    def phase(self, name: str) -> None:
+        if self.on_phase is not None:
+            self.on_phase(name)
 
 
 @dataclass
@@ -155,6 +161,7 @@ def simulate_arrays(
     timings: dict[str, float] = {}
 
     clock = time.perf_counter()
+    progress.phase("synthesizing")
     pop = synthesize(
         n,
         seed,
@@ -165,6 +172,7 @@ def simulate_arrays(
     timings["synthesize_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    progress.phase("preparing")  # the first run after an install or update compiles the kernels
     params = scenario.params()
     plan = behaviour.prepare(spec, params)
     kinds = plan.kinds
@@ -290,6 +298,7 @@ def simulate_arrays(
     timings["prepare_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
+    progress.phase("simulating")
     last_rate_year = start.year
     yearly = behaviour.yearly_kinds(plan)
     for e in range(n_epochs):
