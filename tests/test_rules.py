@@ -552,12 +552,7 @@ def test_long_vectors_are_evaluated_block_by_block_to_the_same_values(monkeypatc
     for source in sources:
         e = compile_expr(source, variables=variables)
         blocked = e.evaluate(arrays)
-        buffer = np.empty(n, dtype=blocked.dtype)
-        into = e.evaluate(arrays, out=buffer)
         monkeypatch.setattr(expr_module, "BLOCK", 1 << 40)
         whole = e.evaluate(arrays)
         monkeypatch.undo()
         assert np.array_equal(np.broadcast_to(whole, blocked.shape), blocked), source
-        assert np.array_equal(into, blocked)
-        if blocked.ndim:
-            assert into is buffer

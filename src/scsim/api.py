@@ -53,7 +53,6 @@ from scsim.mechanisms.court_list import EXIT_ESCAPED, EXIT_EXPIRY, EXIT_NO_ASSET
 from scsim.population.census import PROVINCE_NAMES
 from scsim.results import Run, RunWriter, run_dir_name
 from scsim.scenario.model import Scenario, load
-from scsim.scenario.schema import SEED_MAX
 
 __all__ = ["load", "simulate", "Run", "Scenario"]
 
@@ -96,11 +95,9 @@ def simulate(
         raise SimulationError(f"the population must be at least 1 agent, got {population}")
     # The run's agent count and end date become part of the scenario, and so of its hash and
     # run directory name: runs of different sizes never overwrite each other. The seed is written
-    # in too (the manifest shows what ran), but the hash leaves it out.
+    # in too (the manifest shows what ran; simulate_arrays checks it), but the hash leaves it out.
     _, end = horizon(scenario, days, until)
     _check_writable(Path(out))
-    if seed is not None and not 0 <= seed <= SEED_MAX:
-        raise SimulationError(f"a seed is a whole number from 0 to 2**63 - 1, got {seed}")
     scenario = scenario.configured(population=population, end=end, seed=seed)
     outcome = simulate_arrays(
         scenario, seed=seed, events=events, progress=Progress(progress, on_phase)

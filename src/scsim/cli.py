@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -41,17 +42,17 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     sys.exit(code)
 
 
+@dataclass
 class _Outcome:
-    """What an interrupt means at this point of a command (the run commands update it)."""
+    """What an interrupt means at this point of a command (the run command updates it)."""
 
-    interrupted = "interrupted"
+    interrupted: str
 
 
 @contextmanager
 def _user_errors(interrupted: str = "interrupted") -> Iterator[_Outcome]:
     """Turn the errors a user can fix into messages with a non-zero exit."""
-    outcome = _Outcome()
-    outcome.interrupted = interrupted
+    outcome = _Outcome(interrupted)
     try:
         import duckdb
 

@@ -52,7 +52,6 @@ BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
 # per-kind arrays, 10^7 agents of the 11-kind court-blacklist peaked at 2.63 GB (benchmarks/).
 BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40 + 50
 BASELINE_BYTES = 400 << 20  # the interpreter, numpy, numba, pyarrow and duckdb themselves
-LOG_ROW_BYTES = 4 + 8 + 1 + 2 + 8  # day, citizen, code, kind, value
 
 
 @dataclass
@@ -332,9 +331,7 @@ def simulate_arrays(
             _check_log_fits(log, day1, n_days)
         counts = mis_day.sum(axis=0)[: day1 - day0]
         if counts.any():
-            pending.add(
-                observation.draw_victims(seed, counts, day0, delivery, pop.age(year) >= 18), day1
-            )
+            pending.add(observation.draw_victims(seed, counts, day0, delivery, pop.age(year) >= 18))
         progress(e + 1, n_epochs, day1_date - dt.timedelta(days=1))
     timings["simulate_s"] = time.perf_counter() - clock
 
@@ -385,13 +382,10 @@ class _Pending:
         empty = np.zeros(0, dtype=np.int64)
         self.parts = (empty, empty.astype(np.int32), empty.astype(np.int16))
 
-    def add(self, records: tuple[np.ndarray, ...], earliest: int) -> None:
-        """Queue records; a delivery day that an epoch already ran moves to ``earliest``."""
-        victim, day, kind = records
-        day = np.maximum(day, earliest).astype(np.int32)
-        self.parts = tuple(
-            np.concatenate(x) for x in zip(self.parts, (victim, day, kind), strict=True)
-        )
+    def add(self, records: tuple[np.ndarray, ...]) -> None:
+        """Queue records. Each is due in the calendar month after it was made, which is always
+        still to come: a run that can misattribute has monthly epochs."""
+        self.parts = tuple(np.concatenate(x) for x in zip(self.parts, records, strict=True))
 
     def take(self, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The records due before day ``stop``, sorted by citizen, day and kind."""

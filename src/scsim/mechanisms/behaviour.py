@@ -22,6 +22,7 @@ from scsim.engine import rng
 from scsim.engine.errors import SimulationError
 from scsim.engine.layout import NEVER
 from scsim.rules import Expr, compile_expr
+from scsim.rules.expr import BLOCK
 from scsim.scenario.schema import Event, ScenarioSpec
 
 from .attributes import BOOL, CITIZEN, DYNAMIC, NUM
@@ -129,7 +130,7 @@ def heterogeneity(plan: EventPlan, seed: int, citizens: np.ndarray) -> Heterogen
     return Heterogeneity(rows, row_of)
 
 
-RATE_BLOCK = 1 << 16  # citizens per block when recomputing rates
+RATE_BLOCK = BLOCK  # citizens per block when recomputing rates: expressions evaluate it whole
 
 
 def citizen_rates(

@@ -61,12 +61,8 @@ class Expr:
     ir: Node
     clause_ir: tuple[Node, ...]
 
-    def evaluate(self, arrays: Mapping[str, object], out: np.ndarray | None = None) -> np.ndarray:
-        """Values (bool or float64) shaped like the broadcast of the arrays read (0-d if none).
-
-        With ``out`` (a vector of the arrays' length and the result's dtype), long vectors are
-        written into it: a caller evaluating many expressions reuses one buffer.
-        """
+    def evaluate(self, arrays: Mapping[str, object]) -> np.ndarray:
+        """Values (bool or float64) shaped like the broadcast of the arrays read (0-d if none)."""
         self._check_given(arrays)
         dtype = np.bool_ if isinstance(self.type, Bool) else np.float64
         values = {name: np.asarray(arrays[name]) for name in self.reads}
@@ -76,8 +72,7 @@ class Expr:
                 return np.asarray(evaluate(self.ir, values), dtype=dtype)
             # Block by block, so that every temporary stays in cache: the same values, computed
             # several times faster than whole-array passes over a large population.
-            if out is None or out.shape != (n,) or out.dtype != dtype:
-                out = np.empty(n, dtype=dtype)
+            out = np.empty(n, dtype=dtype)
             for lo in range(0, n, BLOCK):
                 part = {k: v[lo : lo + BLOCK] if v.ndim else v for k, v in values.items()}
                 out[lo : lo + BLOCK] = evaluate(self.ir, part)
