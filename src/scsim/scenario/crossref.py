@@ -26,7 +26,7 @@ def check_cross_references(
     reported again as every name or date it seems to break elsewhere.
     """
     errors: list[PathError] = []
-    lost = _Lost(failed)
+    lost = FailedParts(failed)
     events = None
     if not lost.whole(("behaviour", "events")):
         events = set(spec.behaviour.events) | lost.entries(("behaviour", "events"))
@@ -154,11 +154,11 @@ def check_cross_references(
     return errors
 
 
-class _Lost:
-    """The parts of a scenario that failed validation, by data path."""
+class FailedParts:
+    """The parts of a scenario that failed validation, by data path (keys as text)."""
 
     def __init__(self, failed: Collection[DataPath]) -> None:
-        self.failed = [tuple(path) for path in failed]
+        self.failed = [tuple(str(key) for key in path) for path in failed]
 
     def whole(self, path: DataPath) -> bool:
         """Whether ``path`` is unknown: it, or a part that holds it, failed."""

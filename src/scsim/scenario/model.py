@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from scsim.scenario.crossref import check_cross_references
+from scsim.scenario.crossref import FailedParts, check_cross_references
 from scsim.scenario.errors import Issue, ScenarioError, did_you_mean
 from scsim.scenario.schema import (
     SKIP_CROSS_REFERENCES,
@@ -265,13 +265,12 @@ class _PartialParams(Mapping[str, float]):
             for path, param in _walk_params(spec, ())
             if (value := _value_for_names(param, start)) is not None
         }
-        self.failed = [tuple(str(key) for key in path) for path in failed]
+        self.failed = FailedParts(failed)
 
     def __getitem__(self, name: str) -> float:
         if name in self.known:
             return self.known[name]
-        parts = tuple(name.split("."))
-        if any(parts[: len(f)] == f for f in self.failed):
+        if self.failed.whole(tuple(name.split("."))):
             return 0.0
         raise KeyError(name)
 
