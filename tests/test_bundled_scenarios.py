@@ -9,7 +9,15 @@ import pytest
 import scsim
 from scsim.scenario.model import bundled_names
 
-SMALL = {"court-blacklist": 100_000, "rongcheng": 30_000, "mesa-reference": 20_000}
+SMALL = {
+    "court-blacklist": 100_000,
+    "rongcheng": 30_000,
+    "mesa-reference": 20_000,
+    "sesame": 30_000,
+    "national-as-reported": 30_000,
+    "national-documented": 50_000,
+    "hukou-only": 20_000,
+}
 
 
 def test_every_bundled_scenario_is_covered_here():
@@ -75,3 +83,18 @@ def test_a_run_that_ends_inside_a_target_period_is_not_judged(tmp_path):
     (target,) = run.manifest["calibration"]
     assert target["simulated"] is not None
     assert target["covered"] is False and target["within"] is None
+
+
+def test_composite_scores_stay_within_their_range(bundled_run, as_arrays):
+    name, run = bundled_run
+    spec = run.manifest["scenario"]
+    schemes = [s for s in spec.get("schemes", {}).values() if s["kind"] == "composite"]
+    if not schemes:
+        pytest.skip(f"{name} has no composite score")
+    (scheme,) = schemes
+    c = as_arrays(run.citizens(["composite_user", "composite_score"]))
+    users = c["composite_user"]
+    assert users.sum() > 0
+    low, high = scheme["range"]
+    assert low <= c["composite_score"][users].min()
+    assert c["composite_score"][users].max() <= high

@@ -48,6 +48,8 @@ def test_dtypes_and_sizes(pop):
         "wealth": np.float32,
         "debt": np.float32,
         "employment": np.uint8,
+        "education": np.uint8,
+        "moved_in": np.int16,
     }
     arrays = pop.arrays()
     assert set(arrays) == set(expected)
@@ -55,7 +57,7 @@ def test_dtypes_and_sizes(pop):
         assert arrays[name].dtype == dtype, name
         assert arrays[name].shape == (N,), name
     assert len(pop) == N
-    assert pop.nbytes() == 23 * N
+    assert pop.nbytes() == 26 * N
     assert pop.age(2013).dtype == np.int16
     assert pop.weight == pytest.approx(census.PROVINCES_TOTAL / N)
     assert pop.province.max() < 31 and pop.hukou_province.max() < 31

@@ -50,7 +50,7 @@ from scsim.engine.simulate import (
     thread_count,
 )
 from scsim.mechanisms.court_list import EXIT_ESCAPED, EXIT_EXPIRY, EXIT_NO_ASSETS, EXIT_PAID
-from scsim.population.census import PROVINCE_NAMES
+from scsim.population.census import EDUCATION_LEVELS, PROVINCE_NAMES
 from scsim.results import Run, RunWriter, run_dir_name
 from scsim.scenario.model import Scenario, load
 
@@ -197,6 +197,8 @@ def citizen_columns(o: Outcome) -> dict[str, Any]:
         "minority": pop.minority,
         "has_child": pop.has_child,
         "employment": pop.employment,
+        "education": (pop.education, list(EDUCATION_LEVELS)),
+        "residence_years": np.maximum(o.end.year - pop.moved_in, 0).astype(np.int16),
         "income": sf[:, INCOME],
         "wealth": sf[:, WEALTH],
         "debt": sf[:, DEBT],
@@ -229,6 +231,8 @@ def citizen_columns(o: Outcome) -> dict[str, Any]:
     )
     for m, name in enumerate(o.measure_names):
         cols[f"sanction_{name}"] = (si[:, MEASURE_FLAGS] >> m) & 1 == 1
+    if o.stages is not None:
+        cols.update(o.stages.citizen_columns((o.end - o.start).days + 1))
     for k, kind in enumerate(o.kinds):
         cols[f"n_{kind}"] = o.n_true[:, k]
         cols[f"rec_{kind}"] = o.n_rec[:, k]

@@ -217,10 +217,7 @@ def scenarios() -> None:
     with _user_errors():  # a broken bundled scenario is reported, not a traceback
         for name in bundled_names():
             spec = load(name).spec
-            mechanisms = [s.kind.replace("_", " ") for s in spec.schemes.values()]
-            if spec.measures:
-                mechanisms.append(f"{len(spec.measures)} measures")
-            rows.append((name, ", ".join(mechanisms), spec.title))
+            rows.append((name, ", ".join(spec.mechanisms()), spec.title))
     # One line each: a terminal cuts the title to fit; a pipe gets it whole.
     fixed = sum(max(len(r[j]) for r in rows) for j in (0, 1)) + 6
     room = max(console.width - fixed, 10) if console.is_terminal else None

@@ -1,7 +1,8 @@
 """The epoch kernel: one pass over the citizens of each chunk, touching only what is due.
 
 For each citizen, in the order of DESIGN.md's data flow: the measures in force are looked up
-from their status at the epoch start, then the citizen's due items are processed in day order —
+from their status at the epoch start (the epoch-boundary stages in engine/stages.py have set
+who each scheme reaches, list memberships, composite bands and the costs of missing rights), then the citizen's due items are processed in day order —
 the court's enforcement round on each month's first day, behaviour candidates (thinned against
 their bound), observation, scheme updates, court timers and misattributed records delivered to
 them — and at the end the economy advances one epoch and the citizen's state is tallied into the
@@ -102,10 +103,10 @@ def run_epoch(
     si, sf, rates, next_due, n_true, n_rec,
     base_p, bound_p, det_factor_max, points_exp, consequence, amount_median, amount_sigma,
     pay_within, det_table, misattribution,
-    pts_in_force, deltas, grade_bounds, jurisdiction, pts_base, pts_floor, pts_cap,
+    pts_in_force, deltas, grade_bounds, pts_base, pts_floor, pts_cap,
     rdays, rpoints,
     cp, court_active,
-    m_table, m_income, m_cost, m_pressure, m_interest,
+    m_table, m_status, m_income, m_cost, m_pressure, m_interest, citizen_cost,
     ep,
     v_citizen, v_day, v_kind, v_lo, v_hi, mis_day,
     month_days, ms_lo, ms_hi,
@@ -133,7 +134,7 @@ def run_epoch(
 
             # --- schemes in force for this epoch, and the measures they trigger -------------
             scored = 0
-            if pts_in_force and si[i, ELIGIBLE] and si[i, CONSENT] and jurisdiction[province[i]]:
+            if pts_in_force and si[i, ELIGIBLE] and si[i, CONSENT]:
                 scored = 1
             si[i, SCORED] = scored
             grade = 0
@@ -146,10 +147,10 @@ def run_epoch(
                 start_grade[c, grade] += 1
                 start_points[c] += si[i, POINTS]
             listed = 1 if si[i, STAGE] == LISTED else 0
-            flags = applicable(m_table, listed, scored, grade, cc)
+            flags = applicable(m_table, listed, scored, grade, cc, m_status[i])
             si[i, MEASURE_FLAGS] = flags
             income_factor = 1.0
-            cost = 0.0
+            cost = citizen_cost[i]  # rights lacked under the hukou rules
             pressure = 0.0
             interest = 0.0
             for m in range(n_measures):

@@ -22,7 +22,7 @@ NEVER = 32_767  # a day index that never comes (day indices fit int16: horizons 
 # --- int16 columns -------------------------------------------------------------------------------
 POINTS = 0  # points under the points scheme
 CLEAN_ANCHOR = 1  # day from which clean days are counted (last offence, advanced by credits)
-ELIGIBLE = 2  # 1 if the scheme's applies_to condition holds (re-evaluated yearly)
+ELIGIBLE = 2  # 1 if the points scheme applies to and reaches the citizen (set every epoch)
 CONSENT = 3  # 1 if the citizen consented to be scored (drawn once)
 SCORED = 4  # 1 if scored during the current epoch
 STAGE = 5  # court case stage, see mechanisms.court_list

@@ -64,8 +64,9 @@ class MetricsRecorder:
         points_sum = self.start_points.sum() + np.cumsum(self.points_day.sum(axis=0))
         self.daily.append((np.arange(self.day0, self.day1), points_sum[:days], grades[:days]))
 
-    def table(self, kinds, grade_names, measure_names) -> dict[str, np.ndarray]:
-        """The whole run as tidy columns: date, metric, group, category, value."""
+    def table(self, kinds, grade_names, measure_names, extra=()) -> dict[str, np.ndarray]:
+        """The whole run as tidy columns: date, metric, group, category, value; ``extra`` rows
+        (the epoch-boundary stages') are appended as they are."""
         rows: list[tuple] = []
         lay = self.layout
         w = self.weight
@@ -112,6 +113,7 @@ class MetricsRecorder:
                     rows.append((date, "scored_daily", "all", "", scored * w))
                     for j, grade in enumerate(grade_names):
                         rows.append((date, "grade_count", "all", grade, counts[j] * w))
+        rows.extend(extra)
         dates, metrics, groups, categories, values = zip(*rows, strict=True) if rows else ([],) * 5
         return {
             "date": np.array(dates, dtype="datetime64[D]"),
@@ -133,7 +135,9 @@ def metric_vocabulary() -> dict[str, tuple[list[str], str]]:
     recorder.begin_epoch(0, 1)
     recorder.end_epoch(day + dt.timedelta(days=1))
     table = recorder.table(("event",), ("grade",), ("measure",))
-    out: dict[str, tuple[list[str], str]] = {}
+    from scsim.engine.stages import stage_metrics
+
+    out: dict[str, tuple[list[str], str]] = dict(stage_metrics())
     for metric, group, category in zip(
         table["metric"], table["group"], table["category"], strict=True
     ):

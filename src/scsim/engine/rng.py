@@ -39,6 +39,11 @@ class Stream(IntEnum):
     CONSENT = 12
     MEASURES = 13
     REDRAW = 14
+    GRAPH = 15  # population/graph.py
+    TIES = 16
+    COVERAGE = 17
+    HUKOU = 18
+    ADOPTION = 19
 
 
 KIND_STREAM_BASE = 1000  # per-kind streams: KIND_STREAM_BASE * (purpose) + kind

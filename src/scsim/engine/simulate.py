@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine import rng
+from scsim.engine import rng, stages
 from scsim.engine.epochs import epoch_bounds, month_starts
 from scsim.engine.errors import SimulationError
 from scsim.engine.kernel import LOG_SLOTS_PER_DAY, run_epoch
@@ -25,7 +25,6 @@ from scsim.engine.layout import (
     CLEAN_ANCHOR,
     CONSENT,
     DEBT,
-    ELIGIBLE,
     INCOME,
     INCOME_EFFECTIVE,
     INT_STATE,
@@ -39,8 +38,16 @@ from scsim.engine.layout import (
     MetricLayout,
 )
 from scsim.engine.metrics import MetricsRecorder
-from scsim.mechanisms import behaviour, court_list, economy, measures, observation, points
-from scsim.mechanisms.attributes import CitizenArrays, cell_codes
+from scsim.mechanisms import (
+    behaviour,
+    court_list,
+    economy,
+    jurisdiction,
+    measures,
+    observation,
+    points,
+)
+from scsim.mechanisms.attributes import cell_codes
 from scsim.population import Population, synthesize
 from scsim.population.census import PROVINCE_POPULATION
 from scsim.scenario.model import Scenario
@@ -93,6 +100,7 @@ class Outcome:
     timeseries: dict[str, np.ndarray]
     events: dict[str, np.ndarray] | None
     timings: dict[str, float]
+    stages: stages.Stages | None = None
 
 
 def estimate_bytes(n: int, n_kinds: int) -> int:
@@ -152,10 +160,12 @@ def simulate_arrays(
     if not 0 <= seed <= SEED_MAX:
         raise SimulationError(f"a seed is a whole number from 0 to 2**63 - 1, got {seed}")
     need = estimate_bytes(n, n_kinds)
-    if need > 0.8 * available_bytes():
+    free = available_bytes()
+    stages.check_graph_fits(spec, n, free)
+    if need > 0.8 * free:
         raise SimulationError(
             f"{n:,} agents need about {need / 2**30:.1f} GiB, more than this machine has free "
-            f"({available_bytes() / 2**30:.1f} GiB) — use a smaller --population"
+            f"({free / 2**30:.1f} GiB) — use a smaller --population"
         )
     timings: dict[str, float] = {}
 
@@ -168,6 +178,7 @@ def simulate_arrays(
         provinces=spec.world.population.provinces,
         real_population=spec.world.population.real_population,
     )
+    graph = _friendship_graph(spec, pop, seed)
     timings["synthesize_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -180,7 +191,7 @@ def simulate_arrays(
     court_name, court_spec = spec.court_list() or (None, None)
     court = court_list.prepare(court_name, court_spec, start)
     meas = measures.prepare(spec, pts.grade_names, params)
-    det_table = observation.detection_table(spec, kinds, params)
+    det_table = observation.detection_table(spec, kinds, params, start)
     layout = MetricLayout(n_kinds, len(pts.grade_names), meas.n)
 
     citizens = np.arange(n, dtype=np.int64)
@@ -207,6 +218,8 @@ def simulate_arrays(
     next_due = np.full((n, n_kinds), NEVER, dtype=np.int16)
     n_true = np.full((n, n_kinds), 0, dtype=np.uint16)
     n_rec = np.full((n, n_kinds), 0, dtype=np.uint16)
+    stage = stages.Stages(spec, params, pop, sf, si, n_rec, kinds, seed, start, province, cell,
+                          group, pts_spec, graph)  # fmt: skip
 
     det_factor_max = np.ones(n_kinds)
     if pts.active:
@@ -229,6 +242,8 @@ def simulate_arrays(
             *economy.change_dates(spec.economy),
             *spec.observation.misattribution.change_dates(),
             *([] if pts_spec is None else _points_dates(pts_spec)),
+            *observation.source_dates(spec),
+            *stage.change_dates(),
         ],
     )
     n_epochs = len(bounds) - 1
@@ -245,19 +260,19 @@ def simulate_arrays(
         [0, *((d - start).days for d in month_starts(start, end))], dtype=np.int64
     )
 
-    def rates_and_eligibility(year: int, kinds_due: list[int], day0: int) -> None:
-        arrays = CitizenArrays(pop, sf, province, year)
+    def update_rates(year: int, kinds_due: list[int], day0: int) -> None:
         behaviour.citizen_rates(
-            plan, arrays, het, (det_table, province, cell), rates, next_due, kinds_due,
-            bound_p * det_factor_max, seed, day0,
+            plan, stage.arrays(year), het, (det_table, province, cell), rates, next_due,
+            kinds_due, bound_p * det_factor_max, seed, day0,
         )  # fmt: skip
-        if pts.active:
-            si[:, ELIGIBLE] = _applies(pts_spec, arrays, params)
 
-    # The initial state, like a model's setup: every rate, and who the scheme applies to.
-    rates_and_eligibility(start.year, list(range(n_kinds)), 0)
+    # The initial state, like a model's setup: the first scores, then every rate.
+    stage.first_scores(0, start)
+    update_rates(start.year, list(range(n_kinds)), 0)
+    habituation = _habituation(plan, pts_spec, start)
 
-    def kernel(day0, day1, year, day0_date, victims, ms_lo, ms_hi, pts_in_force, cp, lo, hi):
+    def kernel(day0, day1, year, day0_date, victims, ms_lo, ms_hi, pts_in_force, cp, det_table,
+               lo, hi):  # fmt: skip
         """One call of the epoch kernel over the citizens [lo, hi) of each chunk."""
         v_lo = np.searchsorted(victims[0], lo)
         v_hi = np.searchsorted(victims[0], hi)
@@ -268,15 +283,16 @@ def simulate_arrays(
             cell, group, pop.birth_year, province, prov_cdf,
             si, sf, rates, next_due, n_true, n_rec,
             plan.base_probability(day0_date), bound_p, det_factor_max,
-            plan.points_exponent, plan.consequence, plan.amount_median(day0_date),
+            plan.points_exponent * habituation(day0), plan.consequence,
+            plan.amount_median(day0_date),
             plan.amount_sigma, plan.pay_within, det_table,
             spec.observation.misattribution.at(day0_date) or 0.0,
             pts_in_force, pts.deltas(list(kinds), day0_date), pts.grade_bounds,
-            pts.jurisdiction, float(max(pts.base(day0_date), 1)), pts.floor,
+            float(max(pts.base(day0_date), 1)), pts.floor,
             pts.cap(day0_date), pts.recovery_days, pts.recovery_points,
             cp, court.active,
-            meas.table, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
-            meas.interest_add,
+            meas.table, stage.status, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
+            meas.interest_add, stage.citizen_cost,
             economy.vector(spec.economy, day0_date, day1 - day0),
             victims[0], victims[1], victims[2], v_lo, v_hi, mis_day,
             month_days, ms_lo, ms_hi,
@@ -293,21 +309,25 @@ def simulate_arrays(
     # measures simulation and not numba's compiler.
     empty = chunk_edges[:-1].copy()
     kernel(0, 1, start.year, start, pending.take(0), *np.searchsorted(month_days, [0, 0]),
-           pts.active, court.vector(start), empty, empty)  # fmt: skip
+           pts.active, court.vector(start), det_table, empty, empty)  # fmt: skip
     timings["prepare_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     progress.phase("simulating")
     last_rate_year = start.year
     yearly = behaviour.yearly_kinds(plan)
+    sources_change = bool(observation.source_dates(spec))
     for e in range(n_epochs):
         day0_date, day1_date = bounds[e], bounds[e + 1]
         day0, day1 = (day0_date - start).days, (day1_date - start).days
         year = day0_date.year
 
-        if year != last_rate_year:  # rates and eligibility change at each year start
+        if sources_change:
+            det_table = observation.detection_table(spec, kinds, params, day0_date)
+        if year != last_rate_year:  # rates change at each year start
             last_rate_year = year
-            rates_and_eligibility(year, yearly, day0)
+            update_rates(year, yearly, day0)
+        stage.begin_epoch(day0, day0_date)
 
         if consent_draw is not None:
             si[:, CONSENT] = consent_draw < pts.consent_share(day0_date)
@@ -315,18 +335,19 @@ def simulate_arrays(
         ms_lo, ms_hi = np.searchsorted(month_days, [day0, day1])
         mis_day[...] = 0
         recorder.begin_epoch(day0, day1)
-        pts_in_force = pts.active and pts.start_day <= day0 < pts.until_day
+        pts_in_force = pts.active  # where and for whom: ELIGIBLE, set by the stages
         cp = court.vector(day0_date)
         chunk_lo = chunk_edges[:-1].copy()
         chunk_hi = chunk_edges[1:]
         while True:
             resume = kernel(day0, day1, year, day0_date, victims, ms_lo, ms_hi, pts_in_force, cp,
-                            chunk_lo, chunk_hi)  # fmt: skip
+                            det_table, chunk_lo, chunk_hi)  # fmt: skip
             log.collect()
             if np.array_equal(resume, chunk_hi):
                 break
             chunk_lo = resume
         recorder.end_epoch(day1_date)
+        stage.end_epoch(day0, day1, day0_date, day1_date, last_epoch=e == n_epochs - 1)
         if events:
             _check_log_fits(log, day1, n_days)
         counts = mis_day.sum(axis=0)[: day1 - day0]
@@ -351,7 +372,10 @@ def simulate_arrays(
         grade_bounds=pts.grade_bounds,
         measure_names=meas.names,
         points_active=pts.active,
-        timeseries=recorder.table(kinds, pts.grade_names if pts.active else (), meas.names),
+        timeseries=recorder.table(
+            kinds, pts.grade_names if pts.active else (), meas.names, stage.rows
+        ),
+        stages=stage,
         events=log.table() if events else None,
         timings=timings,
     )
@@ -367,12 +391,36 @@ def _points_dates(spec) -> list[dt.date]:
     return [d for d in dates if d is not None]
 
 
-def _applies(spec, arrays, params) -> np.ndarray:
-    from scsim.mechanisms.attributes import BOOL, CITIZEN
-    from scsim.rules import compile_expr
+def _friendship_graph(spec, pop, seed):
+    """The friendship network, when the scenario declares one (built while synthesizing)."""
+    graph = spec.world.population.graph
+    if graph is None:
+        return None
+    from scsim.population.graph import build_graph
 
-    expr = compile_expr(spec.applies_to, variables=CITIZEN, params=params, expect=BOOL)
-    return np.broadcast_to(expr.evaluate(arrays), arrays["age"].shape)
+    return build_graph(
+        seed, pop.province, pop.hukou_urban, pop.income,
+        mean_degree=graph.mean_degree, tail=graph.tail, max_degree=graph.max_degree,
+        homophily_province=graph.homophily_province, homophily_cell=graph.homophily_cell,
+    )  # fmt: skip
+
+
+def _habituation(plan, pts_spec, start: dt.date) -> Callable[[int], np.ndarray]:
+    """Per kind, the factor on the deterrence exponent on a day: fear of losing points fades
+    from the day the points scheme first runs anywhere."""
+    factors = [e.deterrence.habituation for e in plan.events]
+    if pts_spec is None or not any(factors):
+        return lambda day: np.ones(plan.n)
+    began = int(jurisdiction.prepare(pts_spec.jurisdiction, start).start_day.min())
+
+    def factor(day: int) -> np.ndarray:
+        since = max(day - began, 0)
+        return np.array([
+            1.0 if h is None else h.floor + (1.0 - h.floor) * 0.5 ** (since / h.half_life_days)
+            for h in factors
+        ])  # fmt: skip
+
+    return factor
 
 
 class _Pending:

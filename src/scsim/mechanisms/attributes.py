@@ -36,11 +36,29 @@ CITIZEN = {
     "wealth": NUM,
     "debt": NUM,
     "employment": NUM,
+    "education": NUM,
     "province": PROVINCE,
+    # state kept by the mechanisms (engine.state.Extra), as at the last epoch's end
+    "residence_years": NUM,
+    "local_hukou": BOOL,
+    "listed": BOOL,
+    "blacklisted": BOOL,
+    "red_listed": BOOL,
+    "red_share": NUM,
+    "user": BOOL,
+    "score": NUM,
+    "friends": NUM,
 }
 
-# Attributes that change during a run; expressions reading them are re-evaluated every year.
-DYNAMIC = frozenset({"age", "income", "wealth", "debt", "province", "interprovincial"})
+# Attributes that change during a run; rates reading them are re-evaluated every year, other
+# rules every epoch.
+DYNAMIC = frozenset(
+    {
+        "age", "income", "wealth", "debt", "province", "interprovincial", "migrant",
+        "hukou_urban", "residence_years", "local_hukou", "listed", "blacklisted", "red_listed",
+        "red_share", "user", "score", "friends",
+    }
+)  # fmt: skip
 
 
 def cell_codes(pop) -> np.ndarray:
@@ -58,10 +76,15 @@ def cell_domains() -> dict[str, np.ndarray]:
 
 
 class CitizenArrays(Mapping):
-    """The arrays behind ``CITIZEN``, each computed on first use (most rules read few)."""
+    """The arrays behind ``CITIZEN``, each computed on first use (most rules read few).
 
-    def __init__(self, pop, sf, province: np.ndarray, year: int) -> None:
+    ``state`` supplies the mechanisms' state variables (residence_years, listed, score, ...);
+    without it (a population alone) they read as nobody listed, nobody scored.
+    """
+
+    def __init__(self, pop, sf, province: np.ndarray, year: int, state=None) -> None:
         self._cache: dict[str, np.ndarray] = {}
+        n = len(pop)
         self._make = {
             "age": lambda: pop.age(year),
             "male": lambda: pop.sex == 1,
@@ -75,8 +98,16 @@ class CitizenArrays(Mapping):
             "wealth": lambda: sf[:, WEALTH],
             "debt": lambda: sf[:, DEBT],
             "employment": lambda: pop.employment,
+            "education": lambda: pop.education,
             "province": lambda: province,
+            "residence_years": lambda: np.maximum(year - pop.moved_in, 0).astype(np.float32),
+            "local_hukou": lambda: ~pop.migrant,
         }
+        if state is not None:
+            self._make.update(state.variables())
+        for name, type_ in CITIZEN.items():  # nobody listed, scored or befriended
+            dtype = bool if isinstance(type_, Bool) else np.float32
+            self._make.setdefault(name, lambda dtype=dtype: np.zeros(n, dtype=dtype))
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._cache:

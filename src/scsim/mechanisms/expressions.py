@@ -15,7 +15,7 @@ from scsim.scenario.errors import Issue
 from scsim.scenario.schema import ScenarioSpec
 
 from .attributes import BOOL, CITIZEN, NUM
-from .measures import status_variables
+from .measures import status_names, status_variables
 from .observation import DETECTION_VARIABLES, detection_grid
 
 
@@ -27,11 +27,23 @@ def expression_sites(spec: ScenarioSpec) -> Iterator[tuple[tuple, str, dict, obj
     for kind, rule in spec.observation.detection.items():
         if isinstance(rule, str):
             yield ("observation", "detection", kind), rule, DETECTION_VARIABLES, NUM
-    scheme = spec.points_scheme()
-    grade_names = tuple(scheme[1].grades) if scheme else ("none",)
-    if scheme:  # re-evaluated at the start of every year, so it may read any attribute
-        yield ("schemes", scheme[0], "applies_to"), scheme[1].applies_to, CITIZEN, BOOL
-    status = status_variables(grade_names)
+    for name, source in spec.observation.sources.items():
+        if isinstance(source.coverage, str):
+            path = ("observation", "sources", name, "coverage")
+            yield path, source.coverage, DETECTION_VARIABLES, NUM
+    for name, scheme in spec.schemes.items():
+        # re-evaluated at every epoch start, so they may read any attribute
+        if scheme.kind in ("points", "blacklist", "redlist"):
+            yield ("schemes", name, "applies_to"), scheme.applies_to, CITIZEN, BOOL
+        elif scheme.kind == "composite":
+            path = ("schemes", name, "adoption", "eligible")
+            yield path, scheme.adoption.eligible, CITIZEN, BOOL
+    for name, right in spec.hukou.rights.items():
+        yield ("hukou", "rights", name, "needs"), right.needs, CITIZEN, BOOL
+        yield ("hukou", "rights", name, "access"), right.access, CITIZEN, BOOL
+    for name, rule in spec.hukou.conversion.items():
+        yield ("hukou", "conversion", name, "requires"), rule.requires, CITIZEN, BOOL
+    status = status_variables(*status_names(spec))
     for name, measure in spec.measures.items():
         yield ("measures", name, "when"), measure.when, status, BOOL
 
@@ -47,7 +59,7 @@ def check_expressions(spec: ScenarioSpec, positions, params: dict[str, float]) -
         except ExprError as err:
             issues.append(issue_in_value(positions, path, err.message, err.column))
             continue
-        if path[:2] == ("observation", "detection"):
+        if path[:2] == ("observation", "detection") or path[-1] == "coverage":
             problem = _not_a_probability(expr.evaluate(detection_grid()))
             if problem:
                 issues.append(issue_in_value(positions, path, problem, 0))

@@ -12,6 +12,12 @@ citizen up at each epoch start; the measure's effects then hold for the epoch:
 - ``interest_add`` adds to the annual interest rate on debt (loans refused, informal credit).
 
 A condition that reads ``grade`` never applies to a citizen who is not scored.
+
+Beyond the court list and the points scheme, a condition may read each black or red list by
+its scheme name (true while on it and reached by it) and the composite score by its scheme name,
+as an ordinal over its bands (never true for a non-user). Those are packed per citizen into one
+status index: list l is bit l, and the composite band code (0: not a user, else 1 + band) sits
+above the list bits.
 """
 
 from __future__ import annotations
@@ -29,20 +35,38 @@ from .attributes import BOOL, CELL_FLAGS, N_CELLS, cell_domains
 MAX_MEASURES = 15  # measure flags are bits of one int16 state field
 
 
-def status_variables(grade_names: tuple[str, ...]) -> dict:
-    return {
+def status_variables(
+    grade_names: tuple[str, ...],
+    list_names: tuple[str, ...] = (),
+    composite: tuple[str, tuple[str, ...]] | None = None,
+) -> dict:
+    variables = {
         "listed": BOOL,
         "scored": BOOL,
         "grade": Ordinal(grade_names),
         **{name: BOOL for name in CELL_FLAGS},
+        **{name: BOOL for name in list_names},
     }
+    if composite is not None:
+        variables[composite[0]] = Ordinal(composite[1])
+    return variables
+
+
+def status_names(spec: ScenarioSpec) -> tuple[tuple[str, ...], tuple[str, ...],
+                                              tuple[str, tuple[str, ...]] | None]:  # fmt: skip
+    """(grade names, list names, (composite name, band names) or None) of a scenario."""
+    points = spec.points_scheme()
+    grades = tuple(points[1].grades) if points else ("none",)
+    composite = spec.composite()
+    bands = (composite[0], tuple(composite[1].bands)) if composite else None
+    return grades, tuple(spec.lists()), bands
 
 
 @dataclass(frozen=True)
 class MeasurePlan:
     names: tuple[str, ...]
     conditions: tuple[Expr, ...]
-    table: np.ndarray  # uint8 [measure, listed, scored, grade, cell]: clause index + 1, or 0
+    table: np.ndarray  # uint8 [measure, listed, scored, grade, cell, status]: clause + 1, or 0
     income_factor: np.ndarray
     monthly_cost: np.ndarray
     pay_pressure: np.ndarray
@@ -53,26 +77,41 @@ class MeasurePlan:
         return len(self.names)
 
 
+def status_size(n_lists: int, n_bands: int) -> int:
+    """Values the per-citizen status index takes."""
+    return (1 << n_lists) * (n_bands + 1)
+
+
 def prepare(spec: ScenarioSpec, grade_names: tuple[str, ...], params) -> MeasurePlan:
     names = tuple(spec.measures)
     measures = tuple(spec.measures.values())
-    variables = status_variables(grade_names)
+    _, list_names, composite = status_names(spec)
+    variables = status_variables(grade_names, list_names, composite)
     conditions = tuple(
         compile_expr(m.when, variables=variables, params=params, expect=BOOL) for m in measures
     )
     n_grades = len(grade_names)
-    shape = (2, 2, n_grades, N_CELLS)
-    listed, scored, grade, cell = np.meshgrid(
-        [False, True], [False, True], np.arange(n_grades), np.arange(N_CELLS), indexing="ij"
-    )
+    n_bands = len(composite[1]) if composite else 0
+    n_status = status_size(len(list_names), n_bands)
+    shape = (2, 2, n_grades, N_CELLS, n_status)
+    listed, scored, grade, cell, status = np.meshgrid(
+        [False, True], [False, True], np.arange(n_grades), np.arange(N_CELLS),
+        np.arange(n_status), indexing="ij",
+    )  # fmt: skip
     cells = cell_domains()
     arrays = {"listed": listed, "scored": scored, "grade": grade}
     arrays.update({name: cells[name][cell] for name in CELL_FLAGS})
+    arrays.update({name: (status >> j) & 1 == 1 for j, name in enumerate(list_names)})
+    band_code = status >> len(list_names)
+    if composite:
+        arrays[composite[0]] = np.maximum(band_code - 1, 0)
     table = np.zeros((len(measures), *shape), dtype=np.uint8)
     for m, cond in enumerate(conditions):
         fired = np.broadcast_to(cond.which_clause(arrays), shape).astype(np.int16) + 1
         if "grade" in cond.reads:
             fired = np.where(scored, fired, 0)
+        if composite and composite[0] in cond.reads:
+            fired = np.where(band_code > 0, fired, 0)
         table[m] = fired
     effects = [m.effects for m in measures]
     return MeasurePlan(
@@ -87,10 +126,10 @@ def prepare(spec: ScenarioSpec, grade_names: tuple[str, ...], params) -> Measure
 
 
 @nb.njit(inline="always", cache=True)
-def applicable(table, listed, scored, grade, cell):
+def applicable(table, listed, scored, grade, cell, status):
     """Bit m set when measure m applies to this status."""
     flags = 0
     for m in range(table.shape[0]):
-        if table[m, listed, scored, grade, cell] > 0:
+        if table[m, listed, scored, grade, cell, status] > 0:
             flags |= 1 << m
     return flags

@@ -20,26 +20,62 @@ import numpy as np
 from scsim.engine import rng
 from scsim.population.census import PROVINCE_NAMES
 from scsim.rules import compile_expr
-from scsim.scenario.schema import ScenarioSpec
+from scsim.scenario.schema import ScenarioSpec, Source
 
 from .attributes import BOOL, CELL_FLAGS, N_CELLS, NUM, PROVINCE, cell_domains
 
 DETECTION_VARIABLES = {**{name: BOOL for name in CELL_FLAGS}, "province": PROVINCE}
 
 
-def detection_table(spec: ScenarioSpec, kinds: tuple[str, ...], params) -> np.ndarray:
-    """Detection probability per [kind, province, cell]; kinds not listed are always detected."""
+def detection_table(
+    spec: ScenarioSpec, kinds: tuple[str, ...], params, day: dt.date | None = None
+) -> np.ndarray:
+    """Detection probability per [kind, province, cell] on ``day`` (default: the start);
+    kinds not listed are always detected."""
+    day = spec.world.start if day is None else day
     n_prov = len(PROVINCE_NAMES)
     table = np.ones((len(kinds), n_prov, N_CELLS), dtype=np.float32)
     grid = detection_grid()
+    sources = {
+        name: source_table(source, params, day, grid)
+        for name, source in spec.observation.sources.items()
+    }
     for kind, rule in spec.observation.detection.items():
-        if isinstance(rule, float | int):
-            value = np.full((n_prov, N_CELLS), float(rule))
+        if isinstance(rule, list):  # recorded if any of its sources records it
+            missed = np.ones((n_prov, N_CELLS))
+            for name in rule:
+                missed *= 1.0 - sources[name]
+            value = 1.0 - missed
         else:
-            expr = compile_expr(rule, variables=DETECTION_VARIABLES, params=params, expect=NUM)
-            value = np.broadcast_to(expr.evaluate(grid), (n_prov, N_CELLS))
+            value = _place_rule(rule, params, grid)
         table[kinds.index(kind)] = np.clip(value, 0.0, 1.0)
     return table
+
+
+def source_table(source: Source, params, day: dt.date, grid) -> np.ndarray:
+    """The chance that ``source`` records an event, per [province, cell], on ``day``."""
+    value = _place_rule(source.coverage, params, grid)
+    value = value * (source.rollout.at(day) or 0.0) * (source.sharing.at(day) or 0.0)
+    for flag, factor in source.intensity.items():
+        value = value * np.where(grid[flag], factor, 1.0)
+    return np.clip(value, 0.0, 1.0)
+
+
+def source_dates(spec: ScenarioSpec) -> list[dt.date]:
+    """The dates on which a source's rollout or sharing changes (the table is redrawn)."""
+    return [
+        d
+        for source in spec.observation.sources.values()
+        for d in source.rollout.change_dates() + source.sharing.change_dates()
+    ]
+
+
+def _place_rule(rule: str | float, params, grid) -> np.ndarray:
+    n_prov = len(PROVINCE_NAMES)
+    if isinstance(rule, float | int):
+        return np.full((n_prov, N_CELLS), float(rule))
+    expr = compile_expr(rule, variables=DETECTION_VARIABLES, params=params, expect=NUM)
+    return np.broadcast_to(expr.evaluate(grid), (n_prov, N_CELLS))
 
 
 def detection_grid() -> dict[str, np.ndarray]:

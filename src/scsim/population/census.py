@@ -376,3 +376,20 @@ _local_workers = (
 )
 _local_level = (_local_workers @ INCOME_LEVEL) / _local_workers.sum()
 INCOME_RURAL_NONMIGRANT = tuple(x / _local_level for x in _INCOME_RURAL_NONMIGRANT_BASE)
+
+# --- Education and residence ----------------------------------------------------------------------
+EDUCATION_LEVELS = ("primary or less", "secondary", "tertiary")
+# Shares (primary or less, secondary) among adults by hukou type and age band; the rest tertiary.
+# Rural-hukou rows follow the 2020 migrant-worker survey (none+primary 15.7%, secondary 72.1%,
+# college+ 12.2%: REFERENCE.md §5 [V]); urban-hukou and age gradients are [U] assumptions shaped
+# on the 2020 census (15.5% of the population with college education).
+EDUCATION_AGE_BANDS = (18, 35, 50, 65)  # lower bounds
+EDUCATION_SHARES = {
+    # hukou_urban: per age band (primary or less, secondary)
+    False: ((0.10, 0.74), (0.14, 0.75), (0.30, 0.67), (0.60, 0.38)),
+    True: ((0.02, 0.40), (0.04, 0.56), (0.10, 0.72), (0.25, 0.63)),
+}
+# [U] assumption: years a floating resident has lived where they live now, exponential with this
+# mean (the 2020 census asks for the time since leaving the hukou place; half of the floating
+# population had left it 5+ years before).
+MIGRANT_RESIDENCE_YEARS_MEAN = 6.0

@@ -48,6 +48,8 @@ class Draw(IntEnum):
     SAVINGS = 13
     HAS_DEBT = 14
     DEBT = 15
+    EDUCATION = 16
+    RESIDENCE = 17
 
 
 # Income groups: rows of the income and tier tables.
@@ -127,6 +129,8 @@ class Population:
     wealth: np.ndarray  # float32, liquid assets in yuan
     debt: np.ndarray  # float32, outstanding consumer/mortgage debt in yuan
     employment: np.ndarray  # uint8 tier: 0 none, 1 informal, 2 formal private, 3 public sector
+    education: np.ndarray  # uint8: 0 primary or less, 1 secondary, 2 tertiary (adults; 0 minors)
+    moved_in: np.ndarray  # int16, the year the citizen came to live where they live
     weight: float  # real persons represented by one agent
 
     def __len__(self) -> int:
@@ -219,6 +223,8 @@ def synthesize(
         wealth=np.empty(n, np.float32),
         debt=np.empty(n, np.float32),
         employment=np.empty(n, np.uint8),
+        education=np.empty(n, np.uint8),
+        moved_in=np.empty(n, np.int16),
         weight=float(real_population) / total,
     )
     out = pop.arrays()
@@ -351,6 +357,15 @@ def _block(
     debt_months = c.DEBT_MONTHS_MEDIAN * np.exp(
         c.DEBT_MONTHS_SIGMA * normal(Draw.DEBT, a_idx[debtors])
     )
+    # Education by hukou type and age band; floating residents arrived some years ago.
+    band = np.searchsorted(c.EDUCATION_AGE_BANDS, age, side="right") - 1
+    shares = np.array([c.EDUCATION_SHARES[False], c.EDUCATION_SHARES[True]])  # [hukou, band, 2]
+    cum = np.cumsum(shares, axis=2)[hukou_urban.astype(np.intp), np.maximum(band, 0)]
+    u_edu = u(Draw.EDUCATION)
+    education = np.where(adult, (cum <= u_edu[:, None]).sum(axis=1), 0).astype(np.uint8)
+    stay = -c.MIGRANT_RESIDENCE_YEARS_MEAN * np.log1p(-u(Draw.RESIDENCE))
+    moved_in = np.where(migrant, year - np.minimum(np.floor(stay), age), year - age)
+
     money[0, ad] = income
     money[1, ad] = income * months
     money[2, ad[debtors]] = np.maximum(income[debtors], c.DEBT_INCOME_FLOOR) * debt_months
@@ -370,4 +385,6 @@ def _block(
         "wealth": wealth,
         "debt": debt,
         "employment": employment,
+        "education": education,
+        "moved_in": moved_in,
     }

@@ -7,6 +7,10 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from scsim.engine.metrics import metric_vocabulary
+from scsim.mechanisms.attributes import CELL_FLAGS
+from scsim.mechanisms.composite import MAX_BANDS, input_names
+from scsim.mechanisms.hukou import MAX_RIGHTS
+from scsim.mechanisms.lists import MAX_LISTS
 from scsim.population.census import PROVINCE_NAMES
 from scsim.scenario.errors import PathError, did_you_mean
 from scsim.scenario.schema import ParameterPathError, parameter_at
@@ -56,8 +60,66 @@ def check_cross_references(
     if horizon is not None:  # the world validated
         province_list(("world", "population", "provinces"), spec.world.population.provinces)
 
+    def jurisdiction(path: tuple, place) -> None:
+        province_list((*path, "provinces"), place.provinces)
+        for province, day in place.rollout.items():
+            if province not in PROVINCE_NAMES:
+                hint = did_you_mean(province, PROVINCE_NAMES)
+                errors.append(PathError((*path, "rollout", province),
+                                        f"unknown province '{province}'{hint}"))  # fmt: skip
+            inside_horizon((*path, "rollout", province), day)
+        inside_horizon((*path, "from"), place.start)
+        inside_horizon((*path, "until"), place.until)
+
+    sources = set(spec.observation.sources) | lost.entries(("observation", "sources"))
+    for kind, rule in spec.observation.detection.items():
+        for i, name in enumerate(rule if isinstance(rule, list) else ()):
+            if name not in sources:
+                errors.append(
+                    PathError(("observation", "detection", kind, i),
+                              f"unknown source '{name}'{did_you_mean(name, sources)}")
+                )  # fmt: skip
+    for name, source in spec.observation.sources.items():
+        for flag in source.intensity:
+            if flag not in CELL_FLAGS:
+                errors.append(
+                    PathError(("observation", "sources", name, "intensity", flag),
+                              f"'{flag}' is not a group flag{did_you_mean(flag, CELL_FLAGS)} "
+                              f"(one of: {', '.join(CELL_FLAGS)})")
+                )  # fmt: skip
+
+    list_names = {n for n, s in spec.schemes.items() if s.kind in ("blacklist", "redlist")}
+    court = spec.court_list()
+    listable = list_names | ({court[0]} if court else set()) | lost.entries(("schemes",))
+    if len(list_names) > MAX_LISTS:
+        errors.append(PathError(("schemes",), f"at most {MAX_LISTS} black or red lists for now"))
+
     kinds: dict[str, str] = {}
     for name, scheme in spec.schemes.items():
+        if scheme.kind in ("blacklist", "redlist"):
+            for i, event in enumerate(scheme.records):
+                unknown_event(("schemes", name, "records", i), event)
+            for i, other in enumerate(scheme.excludes):
+                if other not in listable or other == name:
+                    hint = did_you_mean(other, listable - {name})
+                    errors.append(PathError(("schemes", name, "excludes", i),
+                                            f"'{other}' is not another list{hint}"))  # fmt: skip
+            jurisdiction(("schemes", name, "jurisdiction"), scheme.jurisdiction)
+            continue
+        if scheme.kind == "composite":
+            if len(scheme.bands) > MAX_BANDS:
+                errors.append(PathError(("schemes", name, "bands"),
+                                        f"at most {MAX_BANDS} bands for now"))  # fmt: skip
+            known = input_names(tuple(events)) if events is not None else None
+            for dim, dimension in scheme.dimensions.items():
+                for i, term in enumerate(dimension.terms):
+                    if known is not None and term.input not in known:
+                        errors.append(
+                            PathError(("schemes", name, "dimensions", dim, "terms", i, "input"),
+                                      f"unknown input '{term.input}'"
+                                      f"{did_you_mean(term.input, known)}")
+                        )  # fmt: skip
+            jurisdiction(("schemes", name, "jurisdiction"), scheme.jurisdiction)
         if scheme.kind in kinds:
             errors.append(
                 PathError(
@@ -84,11 +146,7 @@ def check_cross_references(
                                 "`cap:` there, and do not repeal it",
                             )
                         )
-            province_list(
-                ("schemes", name, "jurisdiction", "provinces"), scheme.jurisdiction.provinces
-            )
-            inside_horizon(("schemes", name, "jurisdiction", "from"), scheme.jurisdiction.start)
-            inside_horizon(("schemes", name, "jurisdiction", "until"), scheme.jurisdiction.until)
+            jurisdiction(("schemes", name, "jurisdiction"), scheme.jurisdiction)
             if (
                 horizon is not None
                 and scheme.cap is not None
@@ -97,13 +155,18 @@ def check_cross_references(
                 base = scheme.base.at(horizon[0]) or 0.0
                 if scheme.cap.at(horizon[0]) < base:
                     errors.append(PathError(("schemes", name, "cap"), "the cap is below the base"))
-        elif scheme.national_from < scheme.list_from:
+        elif scheme.kind == "court_list" and scheme.national_from < scheme.list_from:
             errors.append(
                 PathError(
                     ("schemes", name, "national_from"),
                     "the list cannot be national before it exists (national_from < list_from)",
                 )
             )
+
+    if len(spec.hukou.rights) > MAX_RIGHTS:
+        errors.append(PathError(("hukou", "rights"), f"at most {MAX_RIGHTS} rights for now"))
+    for name, rule in spec.hukou.conversion.items():
+        province_list(("hukou", "conversion", name, "provinces"), rule.provinces)
 
     if len(spec.measures) + len(lost.entries(("measures",))) > 15:
         errors.append(PathError(("measures",), "at most 15 measures per scenario for now"))

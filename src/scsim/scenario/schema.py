@@ -210,10 +210,32 @@ Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 # World
 
 
+class GraphSpec(Strict):
+    """The friendship network (population/graph.py): heavy-tailed degrees, homophily."""
+
+    mean_degree: Annotated[float, Field(gt=0, le=500)] = 8.0
+    tail: Annotated[float, Field(gt=1, le=10)] = 2.5
+    max_degree: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    homophily_province: Probability = 0.7
+    homophily_cell: Probability = 0.5
+    reference: list[Reference] = []
+
+    @model_validator(mode="after")
+    def _degrees(self) -> GraphSpec:
+        if self.mean_degree >= self.max_degree:
+            raise PathError(
+                ("mean_degree",),
+                f"the mean degree must be below max_degree ({self.max_degree}) — raise "
+                "max_degree or lower mean_degree",
+            )
+        return self
+
+
 class PopulationSpec(Strict):
     agents: Annotated[int, Field(gt=0, le=2_000_000_000)] = 100_000
     provinces: list[str] | None = None
     real_population: Annotated[float, Field(gt=0)] | None = None
+    graph: GraphSpec | None = None
 
 
 class World(Strict):
@@ -273,11 +295,20 @@ class Amount(Strict):
     sigma: Annotated[float, Field(ge=0)] = 0.0
 
 
+class Habituation(Strict):
+    """Fear fades: the deterrence exponent falls from its full value towards ``floor`` × it, by
+    half every ``half_life_days`` after the points scheme starts where the citizen lives."""
+
+    half_life_days: Annotated[int, Field(gt=0, le=MAX_DAYS)]
+    floor: Probability = 0.0
+
+
 class Deterrence(Strict):
     """How a citizen's own standing damps the event: probability × (points / base) ** exponent."""
 
     points_exponent: Annotated[float, Field(ge=0)] = 0.0
     detection_sensitivity: Annotated[float, Field(ge=0, le=1)] = 0.0
+    habituation: Habituation | None = None
 
 
 Consequence = Literal["none", "fine", "judgment", "move"]
@@ -313,8 +344,28 @@ class Behaviour(Strict):
 # Observation
 
 
+class Source(Strict):
+    """A data source (police cameras, courts, banks, platforms, network monitoring).
+
+    The chance that it records an event where a citizen lives is ``coverage`` (a number or a
+    rule over the place and cell, as in ``detection``) × ``rollout`` (how far deployment has got,
+    dated) × ``sharing`` (the share of its records that reach the authorities: companies resist
+    pooling), × ``intensity[flag]`` for each cell flag the citizen has (group-targeted
+    monitoring), at most 1.
+    """
+
+    label: str = ""
+    coverage: Expression | Probability = 1.0
+    rollout: ProbabilityParam = _param(1.0)
+    sharing: ProbabilityParam = _param(1.0)
+    intensity: dict[str, Annotated[float, Field(ge=0, le=1000)]] = {}
+    reference: list[Reference] = []
+
+
 class Observation(Strict):
-    detection: dict[str, Expression | Probability] = {}
+    sources: dict[str, Source] = {}
+    # per event kind: a probability, a rule over place and cell, or the sources that record it
+    detection: dict[str, Expression | Probability | list[str]] = {}
     misattribution: ProbabilityParam = _param(0.0)
 
 
@@ -329,10 +380,25 @@ class Consent(Strict):
     share: ProbabilityParam = _param(1.0)
 
 
+Scope = Literal["local", "provincial", "national"]
+
+
 class Jurisdiction(Strict):
+    """Where and when a scheme runs, and how far its verdicts reach.
+
+    ``provinces`` (all when omitted) run it from ``from`` (or from their own ``rollout`` date)
+    until ``until`` — with a ``rollout`` and no ``provinces``, only the provinces it names; within a province it covers the ``coverage`` share of residents (the
+    cities that run it). ``scope``: ``local`` — only residents of a covered place are scored and
+    sanctioned; ``provincial`` — every resident of a province that runs it; ``national`` — once
+    enrolled, a citizen stays scored and sanctioned wherever they move.
+    """
+
     provinces: list[str] | None = None
     start: dt.date | None = Field(default=None, alias="from")
     until: dt.date | None = None
+    rollout: dict[str, dt.date] = {}
+    coverage: ProbabilityParam | None = None  # everyone in the provinces
+    scope: Scope = "local"
 
 
 class Recovery(Strict):
@@ -356,23 +422,29 @@ class PointsScheme(Strict):
 
     @model_validator(mode="after")
     def _grades_ordered(self) -> PointsScheme:
-        bounds = list(self.grades.values())
-        names = list(self.grades)
-        errors = []
-        if len(bounds) < 2:
-            errors.append(PathError(("grades",), "a grade scale needs at least two bands"))
-        for i in range(1, len(bounds)):
-            if bounds[i] <= bounds[i - 1]:
-                errors.append(
-                    PathError(
-                        ("grades", names[i]),
-                        f"grade bands overlap: '{names[i]}' starts at {bounds[i]:g}, not above "
-                        f"'{names[i - 1]}' at {bounds[i - 1]:g} — list bands from lowest to highest",
-                    )
-                )
+        errors = _band_errors(self.grades, "grades", "grade bands")
         if errors:
             raise PathErrors(errors)
         return self
+
+
+def _band_errors(bands: dict[str, float], key: str, what: str = "bands") -> list[PathError]:
+    """Problems of a scale of named bands given by their lower bounds, lowest first."""
+    bounds = list(bands.values())
+    names = list(bands)
+    errors = []
+    if len(bounds) < 2:
+        errors.append(PathError((key,), f"a scale of {what} needs at least two"))
+    for i in range(1, len(bounds)):
+        if bounds[i] <= bounds[i - 1]:
+            errors.append(
+                PathError(
+                    (key, names[i]),
+                    f"{what} overlap: '{names[i]}' starts at {bounds[i]:g}, not above "
+                    f"'{names[i - 1]}' at {bounds[i - 1]:g} — list bands from lowest to highest",
+                )
+            )
+    return errors
 
 
 class NoAssetsRule(Strict):
@@ -397,7 +469,119 @@ class CourtList(Strict):
     reference: list[Reference] = []
 
 
-Scheme = Annotated[PointsScheme | CourtList, Field(discriminator="kind")]
+Transform = Literal["linear", "log", "saturating"]
+
+
+class Term(Strict):
+    """One input of a composite dimension: ``effect`` × transform(input / scale).
+
+    Transforms are increasing in the input (linear x, log log(1 + x), saturating x / (1 + x)),
+    so a dimension is monotone in every input, in the direction of the sign of ``effect``.
+    """
+
+    input: str
+    effect: Annotated[float, Field(ge=-10, le=10)]
+    transform: Transform = "linear"
+    scale: Annotated[float, Field(gt=0)] = 1.0
+
+
+class Dimension(Strict):
+    """A sub-score in [0, 1]: clip(baseline + sum of the terms, 0, 1)."""
+
+    label: str = ""
+    weight: Annotated[float, Field(ge=0)]
+    baseline: Probability = 0.5
+    terms: list[Term] = []
+    reference: list[Reference] = []
+
+
+class Adoption(Strict):
+    """Who is scored: users opt in; ``share`` (dated) of those ``eligible`` use the platform."""
+
+    eligible: Expression = "age >= 18"
+    share: ProbabilityParam = _param(1.0)
+
+
+class TieDropping(Strict):
+    """Users drop ties to friends scoring below ``below``, each with ``monthly_probability``."""
+
+    below: Annotated[float, Field(ge=0, le=MAX_POINTS)]
+    monthly_probability: ProbabilityParam
+
+
+class CompositeScore(Strict):
+    """A private composite score (Sesame-style): a weighted mean of dimensions, mapped onto
+    ``range``, recomputed every epoch for users only; ``bands`` name its perk thresholds."""
+
+    kind: Literal["composite"]
+    label: str = ""
+    range: Annotated[
+        list[Annotated[float, Field(ge=0, le=MAX_POINTS)]], Field(min_length=2, max_length=2)
+    ]
+    weights_sum: Annotated[float, Field(gt=0)] = 1.0
+    dimensions: dict[str, Dimension]
+    bands: dict[str, float]
+    adoption: Adoption = Adoption()
+    ties: TieDropping | None = None
+    jurisdiction: Jurisdiction = Jurisdiction(scope="national")
+    reference: list[Reference] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CompositeScore:
+        errors = []
+        low, high = self.range
+        if high <= low:
+            errors.append(PathError(("range", 1), f"the top of the range is not above {low:g}"))
+        total = sum(d.weight for d in self.dimensions.values())
+        if self.dimensions and not math.isclose(
+            total, self.weights_sum, rel_tol=1e-9, abs_tol=1e-9
+        ):
+            weights = " + ".join(f"{d.weight:g}" for d in self.dimensions.values())
+            errors.append(
+                PathError(
+                    ("dimensions",),
+                    f"the dimension weights sum to {total:g} ({weights}), but weights_sum declares "
+                    f"{self.weights_sum:g} — fix a weight or the declared sum",
+                )
+            )
+        if not self.dimensions:
+            errors.append(PathError(("dimensions",), "a composite score needs a dimension"))
+        errors += _band_errors(self.bands, "bands")
+        for name, bound in self.bands.items():
+            if not low <= bound <= high:
+                errors.append(
+                    PathError(
+                        ("bands", name), f"band '{name}' starts outside the range {low:g}–{high:g}"
+                    )
+                )
+        if errors:
+            raise PathErrors(errors)
+        return self
+
+
+class ListScheme(Strict):
+    """A sectoral black list or a red list of model citizens, kept from records.
+
+    Checked at every epoch end: an eligible citizen with at least ``threshold`` records of the
+    ``records`` kinds in the current calendar year is listed for ``term_days``. ``excludes`` names
+    other lists (or the court list) whose members cannot join — red lists exclude the
+    blacklisted.
+    """
+
+    kind: Literal["blacklist", "redlist"]
+    label: str = ""
+    records: list[str]
+    threshold: Annotated[int, Field(ge=1, le=10_000)] = 1
+    term_days: DaysParam
+    applies_to: Expression = "age >= 18"
+    excludes: list[str] = []
+    jurisdiction: Jurisdiction = Jurisdiction(scope="national")
+    reference: list[Reference] = []
+
+
+Scheme = Annotated[
+    PointsScheme | CourtList | CompositeScore | ListScheme, Field(discriminator="kind")
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,6 +607,41 @@ class Economy(Strict):
     income_growth: GrowthParam = _param(0.05)
     debt_interest: RateParam = _param(0.06)
     debt_repayment_share: ProbabilityParam = _param(0.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hukou
+
+
+class Right(Strict):
+    """A public service tied to the hukou place (pensions, public schooling, health insurance).
+
+    ``needs`` says who uses it (parents of school-age children, the retired, everyone); among
+    them, those for whom ``access`` is false lose it, and pay ``monthly_cost`` from their wealth
+    instead (private schools, out-of-pocket care).
+    """
+
+    label: str = ""
+    needs: Expression = "age >= 18"
+    access: Expression
+    monthly_cost: YuanParam = _param(0.0)
+    reference: list[Reference] = []
+
+
+class Conversion(Strict):
+    """Hukou conversion: a migrant for whom ``requires`` holds obtains a local urban hukou with
+    ``annual_probability`` where they live (``provinces``; every other province when omitted)."""
+
+    label: str = ""
+    provinces: list[str] | None = None
+    requires: Expression = "migrant"
+    annual_probability: ProbabilityParam
+    reference: list[Reference] = []
+
+
+class Hukou(Strict):
+    rights: dict[str, Right] = {}
+    conversion: dict[str, Conversion] = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,6 +692,7 @@ class ScenarioSpec(Strict):
     schemes: dict[str, Scheme] = {}
     measures: dict[str, Measure] = {}
     economy: Economy = Economy()
+    hukou: Hukou = Hukou()
     calibration: dict[str, Target] = {}
     reforms: dict[str, Reform] = {}
 
@@ -492,6 +712,39 @@ class ScenarioSpec(Strict):
 
     def court_list(self) -> tuple[str, CourtList] | None:
         return next(((n, s) for n, s in self.schemes.items() if isinstance(s, CourtList)), None)
+
+    def composite(self) -> tuple[str, CompositeScore] | None:
+        return next(
+            ((n, s) for n, s in self.schemes.items() if isinstance(s, CompositeScore)), None
+        )
+
+    def lists(self) -> dict[str, ListScheme]:
+        """The sectoral black lists and the red lists, by name."""
+        return {n: s for n, s in self.schemes.items() if isinstance(s, ListScheme)}
+
+    def mechanisms(self) -> list[str]:
+        """The mechanisms this scenario uses besides behaviour, in data-flow order (for
+        ``scsim scenarios``)."""
+        used = []
+        obs = self.observation
+        if (
+            obs.detection
+            or obs.sources
+            or obs.misattribution.max_over(EPOCH_START, dt.date.max) > 0
+        ):
+            used.append("surveillance" if obs.sources else "observation")
+        for scheme in self.schemes.values():
+            used.append(
+                {"points": "points", "court_list": "court list", "composite": "private score",
+                 "blacklist": "black list", "redlist": "red list"}[scheme.kind]
+            )  # fmt: skip
+        if self.world.population.graph is not None:
+            used.append("friendship graph")
+        if self.measures:
+            used.append(f"{len(self.measures)} measures")
+        if self.hukou.rights or self.hukou.conversion:
+            used.append("hukou rights")
+        return list(dict.fromkeys(used))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,271 @@
+"""``scsim audit RUN``: the audit metrics of a run as tables, CSV or JSON.
+
+Register with ``main.add_command(audit)`` in scsim.cli. The command borrows the CLI's consoles
+and error handling when it runs (importing them here at module level would make a cycle once
+cli.py imports this module).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from scsim.audit.metrics import (
+    ALL,
+    DEFAULT_AMONG,
+    DEFAULT_BY,
+    DEFAULT_FAVOURABLE,
+    AuditTable,
+)
+
+MAX_WIDE_GROUPS = 8  # more groups than this: one row per group with the headline metrics
+
+# How each metric's value reads: share (percent), points (percentage points), ratio, number,
+# flag (four-fifths), check (calibration).
+SHARES = {
+    "listing_rate", "ever_listed_rate", "sanction_share", "reward_share", "scored_share",
+    "grade_share", "favourable_rate", "wrongful_listing_rate", "wrongful_listing_share",
+    "wrongful_record_rate", "wrongful_sanction_share", "offenders_never_recorded",
+    "poverty_trap_share", "listed_year_or_more_share",
+}  # fmt: skip
+HEADLINE = (
+    ("listing_rate", "", "listed"),
+    ("disparate_impact_ratio", None, "DI"),
+    ("statistical_parity_difference", None, "SPD"),
+    ("four_fifths", None, "4/5"),
+    ("wrongful_listing_share", "", "wrongful"),
+    ("poverty_trap_share", "", "trapped"),
+    ("offenders_never_recorded", "any", "unrecorded"),
+    ("gini", "wealth", "Gini wealth"),
+)
+
+
+def _parse_reference(values: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, group = value.partition("=")
+        if not sep or not name.strip() or not group.strip():
+            raise click.BadParameter(
+                f"{value!r}: give GROUPING=GROUP, e.g. hukou=urban", param_hint="--reference"
+            )
+        out[name.strip()] = group.strip()
+    return out
+
+
+@click.command()
+@click.argument("run_dir", metavar="RUN")
+@click.option("--by", default=",".join(DEFAULT_BY), show_default=True,
+              help="Comma-separated groupings: hukou, migrant, province, urban, income_quintile, "
+                   "age_band, sex, minority, … ('all' is always included; '' for only 'all').")  # fmt: skip
+@click.option("--favourable", default=DEFAULT_FAVOURABLE, show_default=True,
+              help="The favourable outcome for disparate impact, in the scenario language "
+                   "(e.g. \"not listed\", \"scored and grade >= 'A'\").")  # fmt: skip
+@click.option("--among", default=DEFAULT_AMONG, show_default=True,
+              help="Who the favourable outcome is measured among.")  # fmt: skip
+@click.option("--reference", multiple=True, metavar="GROUPING=GROUP",
+              help="Reference (privileged) group of a grouping, e.g. hukou=urban; default: the "
+                   "group with the highest favourable rate. Repeatable.")  # fmt: skip
+@click.option("--offences", help="Comma-separated event kinds counted as offences "
+              "(default: those the scenario fines, judges or deducts points for).")  # fmt: skip
+@click.option("--json", "fmt", flag_value="json", help="Print JSON (metrics, notes, calibration).")
+@click.option("--csv", "fmt", flag_value="csv", help="Print the tidy metric table as CSV.")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead (CSV, or JSON for a .json name or with --json).")  # fmt: skip
+def audit(
+    run_dir: str,
+    by: str,
+    favourable: str,
+    among: str,
+    reference: tuple[str, ...],
+    offences: str | None,
+    fmt: str | None,
+    out: str | None,
+) -> None:
+    """Audit RUN: listing, sanctions, grades, disparate impact, wrongful listings, offenders
+    never recorded, poverty traps and inequality, overall and by group, with 95% intervals."""
+    from scsim.cli import _user_errors, console, errors
+
+    references = _parse_reference(reference)
+    with _user_errors():
+        from scsim.audit.metrics import audit as run_audit
+        from scsim.audit.metrics import write
+        from scsim.results import Run
+
+        result = run_audit(
+            Run(run_dir),
+            by=by,
+            favourable=favourable,
+            among=among,
+            reference=references,
+            offences=[k.strip() for k in offences.split(",") if k.strip()] if offences else None,
+        )
+        if out is not None:
+            path = write(result, out, fmt)
+            console.print(f"audit written to [bold]{escape(str(path))}[/]", soft_wrap=True)
+            return
+        if fmt == "json":
+            sys.stdout.write(result.to_json() + "\n")
+        elif fmt == "csv":
+            sys.stdout.write(result.to_csv() or "")
+            for note in result.notes:
+                errors.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        else:
+            render(result, console)
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+
+def render(result: AuditTable, console: Console) -> None:
+    """The audit as rich tables: one per grouping, then calibration and notes."""
+    info = result.info
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    if info.get("run"):
+        head.add_row("run", escape(str(info["run"])))
+    weight = info.get("weight") or 1.0
+    n = info.get("n_agents") or 0
+    head.add_row("population", f"{_num(n)} agents · {_num(n * weight)} persons")
+    head.add_row("favourable", escape(f"{info.get('favourable')}  among  {info.get('among')}"))
+    head.add_row("intervals", escape(str(info.get("intervals", ""))))
+    console.print(head)
+    rows = [r for r in result.table.to_pylist() if not r["metric"].startswith("calibration")]
+    groupings = [ALL, *info.get("by", [])]
+    for grouping in groupings:
+        reference = (info.get("reference") or {}).get(grouping)
+        mine = [r for r in rows if r["group_by"] in (ALL, grouping)]
+        groups = list(dict.fromkeys(r["group"] for r in mine if r["group_by"] == grouping))
+        if grouping == ALL or len(groups) <= MAX_WIDE_GROUPS:
+            console.print(_wide(grouping, mine, groups, reference))
+        else:
+            console.print(_headline(grouping, mine, groups, reference))
+    if result.calibration:
+        console.print(_calibration(result.calibration))
+    for note in result.notes:
+        console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
+
+
+def _wide(
+    grouping: str, rows: list[dict[str, Any]], groups: list[str], reference: str | None
+) -> Table:
+    """One row per metric (and category), one column per group, 'all' first."""
+    title = "Overall" if grouping == ALL else f"By {grouping}"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("metric", no_wrap=True)
+    columns = [ALL] + ([] if grouping == ALL else groups)
+    for group in columns:
+        label = escape(group) + (" [dim](ref)[/]" if group == reference else "")
+        table.add_column(label, justify="right")
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for r in rows:
+        key = (r["metric"], r["category"])
+        column = ALL if r["group_by"] == ALL else r["group"]
+        if r["group_by"] == ALL and grouping != ALL and r["metric"] in _FAIRNESS_ONLY:
+            continue
+        cells.setdefault(key, {})[column] = _fmt(r["metric"], r["value"])
+    for (metric, category), values in cells.items():
+        label = metric + (f" · {category}" if category else "")
+        table.add_row(escape(label), *(values.get(c, "") for c in columns))
+    table.caption = "95% intervals, n and persons: --csv or --json"
+    table.caption_justify = "left"
+    return table
+
+
+_FAIRNESS_ONLY = {"disparate_impact_ratio", "statistical_parity_difference", "four_fifths"}
+
+
+def _headline(
+    grouping: str, rows: list[dict[str, Any]], groups: list[str], reference: str | None
+) -> Table:
+    """One row per group with the headline metrics (for groupings with many groups)."""
+    table = Table(
+        title=f"By {grouping} (headline metrics; all metrics: --csv or --json)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column(grouping, no_wrap=True)
+    table.add_column("adults", justify="right")
+    present = [
+        h for h in HEADLINE if any(r["metric"] == h[0] and (h[1] is None or r["category"] == h[1])
+                                   for r in rows)
+    ]  # fmt: skip
+    for _, _, label in present:
+        table.add_column(label, justify="right")
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in rows:
+        if r["group_by"] == grouping:
+            by_key.setdefault((r["metric"], r["group"]), {})[r["category"]] = r
+    for group in groups:
+        listing = by_key.get(("listing_rate", group), {}).get("")
+        name = escape(group) + (" [dim](ref)[/]" if group == reference else "")
+        cells = [name, _num(listing["n"]) if listing else ""]
+        for metric, category, _ in present:
+            found = by_key.get((metric, group), {})
+            r = next(iter(found.values()), None) if category is None else found.get(category)
+            cells.append(_fmt(metric, r["value"]) if r else "")
+        table.add_row(*cells)
+    return table
+
+
+def _calibration(entries: list[dict[str, Any]]) -> Table:
+    table = Table(title="Calibration", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("target", "period", "range", "simulated", ""):
+        table.add_column(column, justify="left" if column in ("target", "period") else "right")
+    for e in entries:
+        period = "…".join(str(p) for p in e.get("period") or [])
+        within = e.get("within")
+        mark = (
+            "[yellow]partial[/]"
+            if e.get("covered") is False
+            else ("–" if within is None else ("[green]✓[/]" if within else "[red]✗[/]"))
+        )
+        span = f"{_plain(e.get('low'))} – {_plain(e.get('high'))}"
+        table.add_row(escape(str(e.get("name"))), period, span, _plain(e.get("simulated")), mark)
+    return table
+
+
+def _fmt(metric: str, value: float | None) -> str:
+    """A value as it reads in a table."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if metric in SHARES:
+        return _pct(value)
+    if metric == "statistical_parity_difference":
+        return f"{value * 100:+.3g} pp"
+    if metric == "four_fifths":
+        return "[red]below 4/5[/]" if value else "ok"
+    if metric in ("disparate_impact_ratio", "gini"):
+        return f"{value:.3f}"
+    return _plain(value)
+
+
+def _pct(value: float) -> str:
+    return "0%" if value == 0 else f"{value * 100:.3g}%"
+
+
+def _plain(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 1000 or value == round(value) else f"{value:.3g}"
+
+
+def _num(value: float) -> str:
+    """A count for humans (1,234 · 45.6 k · 1.41 B)."""
+    from scsim.results.summary import fmt_num
+
+    return fmt_num(value)
+
+
+__all__ = ["audit", "render"]

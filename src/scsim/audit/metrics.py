@@ -1,0 +1,1164 @@
+"""Audit metrics of a run, by group: who is listed and sanctioned, how fairly, how often wrongly.
+
+``audit(run, by=["hukou", "province"])`` returns an :class:`AuditTable`: one tidy row per
+(metric, category, grouping, group) with ``value, ci_low, ci_high, n, weight``, where ``n`` is
+the agents in the metric's denominator and ``weight`` the real people they represent
+(``n`` × the run's persons per agent). ``category`` names the sub-item of a metric (a measure,
+a grade, an event kind, a quantile) and is empty otherwise.
+
+Intervals are 95%: Wilson score intervals for rates and shares, the normal approximation for
+means, Katz's log interval for ratios of rates, Newcombe's hybrid score interval for differences
+of rates, and NaN where no interval is meaningful (Gini coefficients, quantiles, flags). They
+describe sampling variation among the agents of this one run, not variation between seeds.
+
+Every metric reads only the citizen columns it needs; a metric whose columns the run lacks is
+skipped and the table's ``notes`` say so. The grouped path reads each column once, computes the
+group codes once, and folds all groupings into one joint cell code (see
+:class:`scsim.audit.frame.GroupIndex`): each rate is one ``np.bincount`` over the population,
+whatever the number of groupings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from scsim.audit.frame import (
+    CellTotals,
+    GroupIndex,
+    Grouping,
+    dictionary_codes,
+    difference_interval,
+    gini_by,
+    grouped_quantiles,
+    mean_interval,
+    ratio_interval,
+    wilson,
+)
+from scsim.population.census import ADULT_AGE, EMPLOYMENT_TIERS
+from scsim.results.store import CITIZENS, Run
+from scsim.rules import Bool, ExprError, Number, Ordinal, compile_expr
+
+COLUMNS = ("metric", "category", "group_by", "group", "value", "ci_low", "ci_high", "n", "weight")
+DEFAULT_BY = ("hukou", "migrant")
+DEFAULT_FAVOURABLE = "not listed"
+DEFAULT_AMONG = f"age >= {ADULT_AGE}"
+FOUR_FIFTHS = 0.8
+DAYS_LISTED_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+YEAR_DAYS = 365
+
+# Groupings with their own labels or derivation; any other boolean or categorical column of the
+# run is a grouping too (by its own values).
+BOOL_LABELS = {
+    "urban": ("rural", "urban"),
+    "migrant": ("non-migrant", "migrant"),
+    "minority": ("non-minority", "minority"),
+    "has_child": ("no child", "has child"),
+}
+CODED_LABELS = {"employment": EMPLOYMENT_TIERS}
+DERIVED = {"income_quintile": ("income",), "age_band": ("age",)}
+STANDARD_GROUPINGS = ("hukou", "migrant", "province", "urban", "income_quintile", "age_band",
+                      "sex", "minority")  # fmt: skip
+AGE_BANDS = ((0, "0-17"), (18, "18-29"), (30, "30-44"), (45, "45-59"), (60, "60+"))
+INCOME_QUINTILES = ("Q1", "Q2", "Q3", "Q4", "Q5")
+
+# Columns whose inequality is measured, with the true/false column of the people it is measured
+# among (ADULTS: age 18 and over); a population column the run lacks means everyone.
+ADULTS = ""
+GINI_COLUMNS = {
+    "points": "scored",
+    "composite_score": "composite_user",
+    "wealth": ADULTS,
+    "income": ADULTS,
+}
+# Standings (a categorical column), the true/false column of those who have one, and the
+# metric names of the standing's shares and of the share of adults who have one.
+STANDINGS = (
+    ("grade", "scored", "grade_share", "scored_share"),
+    ("composite_band", "composite_user", "composite_band_share", "composite_user_share"),
+)
+OUTSIDE_LABELS = {"unscored", "not a user"}  # the level of those without a standing
+
+ALL = "all"
+
+
+class AuditError(ValueError):
+    """An audit cannot be computed as asked (unknown grouping, bad favourable outcome, …)."""
+
+
+# --------------------------------------------------------------------------------------------
+# The result
+
+
+@dataclass
+class AuditTable:
+    """The tidy metric table of one audit, its notes (skipped metrics, reference groups) and
+    the run's calibration entries."""
+
+    table: pa.Table
+    notes: list[str] = field(default_factory=list)
+    calibration: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def rows(
+        self,
+        metric: str | None = None,
+        *,
+        group_by: str | None = None,
+        category: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows as dicts, optionally only one metric, grouping and/or category."""
+        out = self.table.to_pylist()
+        return [
+            r
+            for r in out
+            if (metric is None or r["metric"] == metric)
+            and (group_by is None or r["group_by"] == group_by)
+            and (category is None or r["category"] == category)
+        ]
+
+    def value(
+        self, metric: str, group: str = ALL, *, group_by: str | None = None, category: str = ""
+    ) -> float:
+        """One value; KeyError if the table has no such row."""
+        for r in self.rows(metric, group_by=group_by, category=category):
+            if r["group"] == group:
+                return r["value"]
+        raise KeyError((metric, category, group_by, group))
+
+    def to_csv(self, file: str | os.PathLike[str] | io.IOBase | None = None) -> str | None:
+        """The table as CSV (to ``file``, or returned as text)."""
+        if file is None:
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(self.table, sink)
+            return sink.getvalue().to_pybytes().decode()
+        pacsv.write_csv(self.table, file)
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain JSON-ready data (NaN as None)."""
+        return {
+            **self.info,
+            "columns": list(COLUMNS),
+            "notes": list(self.notes),
+            "calibration": self.calibration,
+            "metrics": [{k: _json_value(v) for k, v in r.items()} for r in self.table.to_pylist()],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+def _json_value(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+# --------------------------------------------------------------------------------------------
+# Reading citizen columns from a run, an Arrow table or a dict of arrays
+
+
+class _Columns:
+    """Citizen columns by kind (bool, number, category), read once and only when needed."""
+
+    def __init__(self, source: Any) -> None:
+        self._arrays: dict[str, Any] = {}
+        self._levels: dict[str, list[str]] = {}
+        if isinstance(source, Run):
+            self._path = source.file(CITIZENS)
+            file = pq.ParquetFile(self._path)
+            self.kinds = {f.name: _arrow_kind(f.type) for f in file.schema_arrow}
+            self.num_rows = file.metadata.num_rows
+        else:
+            self._path = None
+            if isinstance(source, pa.Table):
+                self._arrays = {n: source.column(n) for n in source.column_names}
+            else:
+                self._arrays = dict(source)
+            self.kinds = {name: _value_kind(v) for name, v in self._arrays.items()}
+            lengths = {_value_length(v) for v in self._arrays.values()}
+            if len(lengths) > 1:
+                raise AuditError(f"citizen columns differ in length: {sorted(lengths)}")
+            self.num_rows = lengths.pop() if lengths else 0
+        self._loaded = set() if self._path is not None else set(self._arrays)
+
+    def has(self, *names: str) -> bool:
+        return all(name in self.kinds for name in names)
+
+    def load(self, names: Iterable[str]) -> None:
+        """Read the named columns (one Parquet read for all of them)."""
+        wanted = [n for n in dict.fromkeys(names) if n not in self._loaded and n in self.kinds]
+        if not wanted:
+            return
+        table = pq.read_table(self._path, columns=wanted)
+        for name in wanted:
+            self._arrays[name] = table.column(name)
+        self._loaded.update(wanted)
+
+    def array(self, name: str) -> np.ndarray:
+        """A bool or numeric column as numpy, a categorical as its codes (-1 for null)."""
+        value = self._arrays[name]
+        if self.kinds[name] == "category":
+            codes, labels = self._categorical(name)
+            return codes
+        if isinstance(value, pa.ChunkedArray | pa.Array):
+            array = value.to_numpy(zero_copy_only=False)
+        else:
+            array = np.asarray(value)
+        self._arrays[name] = array
+        return array
+
+    def labels(self, name: str) -> list[str]:
+        """The levels of a categorical column (read from the first rows if not loaded)."""
+        if name in self._levels:
+            return self._levels[name]
+        if name not in self._loaded:
+            file = pq.ParquetFile(self._path)
+            batch = next(file.iter_batches(batch_size=1, columns=[name]), None)
+            self._levels[name] = [] if batch is None else dictionary_codes(batch.column(0))[1]
+            return self._levels[name]
+        return self._categorical(name)[1]
+
+    def _categorical(self, name: str) -> tuple[np.ndarray, list[str]]:
+        value = self._arrays[name]
+        if isinstance(value, tuple):
+            codes, labels = np.asarray(value[0]), [str(v) for v in value[1]]
+        else:
+            if isinstance(value, np.ndarray):
+                value = pa.array(value)
+            if not pa.types.is_dictionary(value.type):
+                value = pc.dictionary_encode(value)
+            codes, labels = dictionary_codes(value)
+        self._arrays[name] = (codes, labels)
+        self._levels[name] = labels
+        return codes, labels
+
+
+def _value_length(value: Any) -> int:
+    if isinstance(value, tuple):
+        return len(value[0])
+    return len(value)
+
+
+def _arrow_kind(type_: pa.DataType) -> str:
+    if pa.types.is_boolean(type_):
+        return "bool"
+    if pa.types.is_integer(type_) or pa.types.is_floating(type_):
+        return "number"
+    if pa.types.is_dictionary(type_) or pa.types.is_string(type_):
+        return "category"
+    return "other"
+
+
+def _value_kind(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "category"
+    if isinstance(value, pa.ChunkedArray | pa.Array):
+        return _arrow_kind(value.type)
+    array = np.asarray(value)
+    if array.dtype == np.bool_:
+        return "bool"
+    if array.dtype.kind in "iuf":
+        return "number"
+    if array.dtype.kind in "OUS":
+        return "category"
+    return "other"
+
+
+# --------------------------------------------------------------------------------------------
+# Groupings
+
+
+def valid_groupings(kinds: Mapping[str, str]) -> list[str]:
+    """The named groupings a run with these columns supports, the standard ones first: 'all',
+    the standard groupings, then every categorical column. Any true/false column (``listed``,
+    ``has_child``, …) is a grouping too, by its two values."""
+    present = [ALL]
+    for name in (*STANDARD_GROUPINGS, *CODED_LABELS, *BOOL_LABELS):
+        needs = DERIVED.get(name, (name,))
+        if all(n in kinds for n in needs) and name not in present:
+            present.append(name)
+    return present + sorted(n for n, k in kinds.items() if k == "category" and n not in present)
+
+
+def _check_by(by: str | Sequence[str] | None, kinds: Mapping[str, str]) -> list[str]:
+    """The requested groupings (without 'all'), each checked, in the order given."""
+    valid = valid_groupings(kinds)
+    if by is None:
+        requested = [b for b in DEFAULT_BY if b in valid]
+    elif isinstance(by, str):
+        requested = [b.strip() for b in by.split(",") if b.strip()]
+    else:
+        requested = [str(b).strip() for b in by]
+    out: list[str] = []
+    for name in requested:
+        if name not in valid and kinds.get(name) != "bool":
+            raise AuditError(_unknown_grouping(name, valid, kinds))
+        if name != ALL and name not in out:
+            out.append(name)
+    return out
+
+
+def _unknown_grouping(name: str, valid: list[str], kinds: Mapping[str, str]) -> str:
+    listing = f"valid groupings: {', '.join(valid)}, or any true/false column"
+    if name in (*STANDARD_GROUPINGS, *CODED_LABELS, *BOOL_LABELS):
+        missing = [n for n in DERIVED.get(name, (name,)) if n not in kinds]
+        return f"cannot group by '{name}': this run has no column '{missing[0]}' ({listing})"
+    candidates = valid + [n for n, k in kinds.items() if k == "bool"]
+    close = [c for c in candidates if c.startswith(name)] or difflib.get_close_matches(
+        name, candidates, n=1
+    )
+    hint = f" — did you mean '{close[0]}'?" if close else ""
+    if name in kinds:
+        return f"cannot group by '{name}': it is a numeric column{hint} ({listing})"
+    return f"unknown grouping '{name}'{hint} ({listing})"
+
+
+def _grouping(name: str, cols: _Columns, adult: np.ndarray | None) -> Grouping:
+    """The group codes of one grouping."""
+    if name == "age_band":
+        age = cols.array("age")
+        edges = np.array([low for low, _ in AGE_BANDS[1:]])
+        # A lookup table over the ages present: one gather instead of a search per citizen.
+        low = min(int(age.min()), 0) if age.size else 0
+        table = np.searchsorted(edges, np.arange(low, int(age.max(initial=0)) + 1), side="right")
+        codes = table.astype(np.int8)[age - low if low else age]
+        return Grouping(name, codes, tuple(label for _, label in AGE_BANDS))
+    if name == "income_quintile":
+        return Grouping(name, income_quintiles(cols.array("income"), adult), INCOME_QUINTILES)
+    kind = cols.kinds[name]
+    if kind == "category":
+        codes, labels = cols._categorical(name)
+        return Grouping(name, codes, tuple(labels))
+    values = cols.array(name)
+    if kind == "bool":
+        labels = BOOL_LABELS.get(name, ("false", "true"))
+        return Grouping(name, values.view(np.int8), labels)
+    if name in CODED_LABELS:
+        labels = CODED_LABELS[name]
+        codes = np.where(values < len(labels), values, -1).astype(np.int8)
+        return Grouping(name, codes, labels)
+    raise AuditError(f"cannot group by '{name}': it is a numeric column")
+
+
+def income_quintiles(income: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+    """Income quintile codes 0..4 (Q1 lowest) of the rows ``among`` (adults), -1 elsewhere.
+
+    Edges are the 20/40/60/80th percentiles of income among those rows; quintile k holds incomes
+    in (edge_{k-1}, edge_k], so tied incomes share a quintile and ties at an edge go down.
+    """
+    values = income if among is None else income[among]
+    codes = np.full(income.shape[0], -1, dtype=np.int8)
+    if values.size == 0:
+        return codes
+    edges = np.quantile(values, [0.2, 0.4, 0.6, 0.8])
+    quintile = np.zeros(income.shape[0], dtype=np.int8)
+    for edge in edges:  # four comparisons beat a binary search per citizen
+        quintile += income > edge
+    return quintile if among is None else np.where(among, quintile, codes)
+
+
+# --------------------------------------------------------------------------------------------
+# What the scenario says (from the manifest)
+
+
+def offence_kinds(scenario: Mapping[str, Any] | None, kinds: Sequence[str]) -> list[str]:
+    """The event kinds the scenario punishes: a fine or a judgment follows, or some points
+    scheme deducts points for them. Without a scenario, every kind."""
+    if not scenario:
+        return list(kinds)
+    events = (scenario.get("behaviour") or {}).get("events") or {}
+    negative = set()
+    for scheme in (scenario.get("schemes") or {}).values():
+        for kind, delta in ((scheme or {}).get("deltas") or {}).items():
+            values = (delta or {}).get("values") if isinstance(delta, Mapping) else {}
+            if any(v is not None and v < 0 for v in (values or {}).values()):
+                negative.add(kind)
+    out = []
+    for kind in kinds:
+        consequence = (events.get(kind) or {}).get("consequence")
+        if consequence in ("fine", "judgment") or kind in negative:
+            out.append(kind)
+    return out
+
+
+def reward_measures(scenario: Mapping[str, Any] | None) -> set[str]:
+    """Measures whose every effect favours the citizen (a discount, more income, less
+    interest) — perks of a good grade rather than sanctions."""
+    out = set()
+    for name, measure in ((scenario or {}).get("measures") or {}).items():
+        e = (measure or {}).get("effects") or {}
+        factor, cost = e.get("income_factor", 1.0), e.get("monthly_cost", 0.0)
+        interest, pressure = e.get("interest_add", 0.0), e.get("pay_pressure", 0.0)
+        harmless = factor >= 1 and cost <= 0 and interest <= 0 and pressure <= 0
+        if harmless and (factor > 1 or cost < 0 or interest < 0):
+            out.add(name)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Row building
+
+
+class _Rows:
+    """Accumulates tidy rows, one grouping at a time."""
+
+    def __init__(self) -> None:
+        self._parts: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        metric: str,
+        category: str,
+        group_by: str,
+        groups: Sequence[str],
+        value: Any,
+        low: Any = None,
+        high: Any = None,
+        n: Any = None,
+    ) -> None:
+        """Rows of one metric for the groups of one grouping; groups with n == 0 are left out."""
+        k = len(groups)
+        value = np.broadcast_to(np.asarray(value, dtype=np.float64), (k,))
+        nan = np.full(k, np.nan)
+        low = nan if low is None else np.broadcast_to(np.asarray(low, dtype=np.float64), (k,))
+        high = nan if high is None else np.broadcast_to(np.asarray(high, dtype=np.float64), (k,))
+        counts = None if n is None else np.broadcast_to(np.asarray(n, dtype=np.int64), (k,))
+        keep = np.ones(k, dtype=np.bool_) if counts is None else counts > 0
+        self._parts.append(
+            {
+                "metric": metric,
+                "category": category,
+                "group_by": group_by,
+                "group": [g for g, ok in zip(groups, keep, strict=True) if ok],
+                "value": value[keep],
+                "ci_low": low[keep],
+                "ci_high": high[keep],
+                "n": None if counts is None else counts[keep],
+            }
+        )
+
+    def table(self, weight: float) -> pa.Table:
+        cols: dict[str, list] = {c: [] for c in COLUMNS}
+        for part in self._parts:
+            k = len(part["group"])
+            cols["metric"].extend([part["metric"]] * k)
+            cols["category"].extend([part["category"]] * k)
+            cols["group_by"].extend([part["group_by"]] * k)
+            cols["group"].extend(part["group"])
+            for c in ("value", "ci_low", "ci_high"):
+                cols[c].append(part[c])
+            n = part["n"]
+            cols["n"].append(np.full(k, -1, dtype=np.int64) if n is None else n)
+        n = np.concatenate(cols["n"]) if cols["n"] else np.zeros(0, dtype=np.int64)
+        missing = n < 0
+        arrays = {
+            "metric": pa.array(cols["metric"], pa.string()),
+            "category": pa.array(cols["category"], pa.string()),
+            "group_by": pa.array(cols["group_by"], pa.string()),
+            "group": pa.array(cols["group"], pa.string()),
+        }
+        for c in ("value", "ci_low", "ci_high"):
+            values = np.concatenate(cols[c]) if cols[c] else np.zeros(0)
+            arrays[c] = pa.array(values, pa.float64())
+        arrays["n"] = pa.array(n, pa.int64(), mask=missing)
+        arrays["weight"] = pa.array(n * weight, pa.float64(), mask=missing)
+        return pa.table(arrays)
+
+
+# --------------------------------------------------------------------------------------------
+# The audit context: data, groupings, one joint cell index, rows and notes
+
+
+class _Audit:
+    def __init__(
+        self,
+        cols: _Columns,
+        by: list[str],
+        weight: float,
+        scenario: Mapping[str, Any] | None,
+    ) -> None:
+        self.cols = cols
+        self.by = by
+        self.weight = weight
+        self.scenario = scenario
+        self.notes: list[str] = []
+        self.references: dict[str, str] = {}  # grouping → its reference group
+        self.rows = _Rows()
+        self._totals: dict[int, tuple[np.ndarray | None, CellTotals]] = {}
+        self.adult: np.ndarray | None = None
+        self.groupings: list[Grouping] = []
+        self.index: GroupIndex | None = None
+
+    def prepare(self) -> None:
+        """Adults, group codes and the joint cell index (after the columns are loaded)."""
+        if self.cols.has("age"):
+            self.adult = self.cols.array("age") >= ADULT_AGE
+        else:
+            self.notes.append("no 'age' column: every citizen counts as an adult")
+        self.groupings = [_grouping(name, self.cols, self.adult) for name in self.by]
+        # With no grouping but 'all', one trivial grouping keeps every total a cell total.
+        everyone = Grouping("", np.zeros(self.cols.num_rows, dtype=np.int8), (ALL,))
+        self.index = GroupIndex(self.groupings or [everyone])
+        self.n_rows = self.cols.num_rows
+
+    # grouped totals ---------------------------------------------------------------------------
+
+    def _cells(self, where: np.ndarray | None, **kw: Any) -> CellTotals:
+        assert self.index is not None, "prepare() first"
+        return self.index.totals(where=where, **kw)
+
+    def counts(self, where: np.ndarray | None) -> CellTotals:
+        """Cell counts of the rows ``where`` is true, cached by mask."""
+        key = id(where)
+        if key not in self._totals:
+            self._totals[key] = (where, self._cells(where))
+        return self._totals[key][1]
+
+    def per_group(self, totals: CellTotals) -> Iterable[tuple[str, list[str], np.ndarray]]:
+        """(grouping name, group labels, totals per group), 'all' first."""
+        yield ALL, [ALL], np.asarray(totals.overall())[None, ...]
+        for g in self.groupings:
+            yield g.name, list(g.labels), totals.by(g.name)
+
+    # metric shapes ----------------------------------------------------------------------------
+
+    def share(self, metric: str, category: str, hit: np.ndarray, among: np.ndarray | None) -> None:
+        """Share of the rows ``among`` for which ``hit`` holds, with Wilson intervals."""
+        both = hit if among is None else hit & among
+        den = dict((n, v) for n, _, v in self.per_group(self.counts(among)))
+        for name, labels, k in self.per_group(self._cells(both)):
+            n = den[name]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p = k / n
+            low, high = wilson(k, n)
+            self.rows.add(metric, category, name, labels, p, low, high, n)
+
+    def mean(
+        self, metric: str, category: str, values: np.ndarray, among: np.ndarray | None
+    ) -> None:
+        """Mean of ``values`` over the rows ``among``, with normal-approximation intervals."""
+        x = values.astype(np.float64)
+        den = dict((n, v) for n, _, v in self.per_group(self.counts(among)))
+        sq = dict((n, v) for n, _, v in self.per_group(self._cells(among, weights=x * x)))
+        for name, labels, s in self.per_group(self._cells(among, weights=x)):
+            m, low, high = mean_interval(s, sq[name], den[name])
+            self.rows.add(metric, category, name, labels, m, low, high, den[name])
+
+    def categorical_share(
+        self,
+        metric: str,
+        codes: np.ndarray,
+        labels: Sequence[str],
+        among: np.ndarray | None,
+        categories: Sequence[int],
+    ) -> None:
+        """Share of each category among the rows ``among``, with Wilson intervals."""
+        k = len(labels)
+        safe = np.where(codes >= 0, codes, 0).astype(np.int32)
+        den = dict((n, v) for n, _, v in self.per_group(self.counts(among)))
+        split = self._cells(among, category=(safe, k))
+        for name, groups, counts in self.per_group(split):
+            counts = counts.reshape(len(groups), k)
+            n = den[name]
+            for c in categories:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    p = counts[:, c] / n
+                low, high = wilson(counts[:, c], n)
+                self.rows.add(metric, labels[c], name, groups, p, low, high, n)
+
+
+# --------------------------------------------------------------------------------------------
+# The metrics. Each family lists the columns it needs (or None to skip, with the reason) and
+# adds its rows.
+
+
+class _Family:
+    name: str = ""
+
+    def needs(self, a: _Audit) -> list[str] | str:
+        """Columns to read, or a reason to skip."""
+        raise NotImplementedError
+
+    def compute(self, a: _Audit) -> None:
+        raise NotImplementedError
+
+
+def _missing(a: _Audit, *names: str) -> list[str] | str:
+    absent = [n for n in names if not a.cols.has(n)]
+    if absent:
+        return f"needs column(s) {', '.join(absent)}"
+    return list(names)
+
+
+class ListingRate(_Family):
+    """``listing_rate``: share of adults on the list at the end of the run; ``ever_listed_rate``:
+    share of adults listed at least once (``n_listings > 0``)."""
+
+    name = "listing_rate"
+
+    def needs(self, a):
+        return _missing(a, "listed")
+
+    def compute(self, a):
+        a.share("listing_rate", "", a.cols.array("listed"), a.adult)
+        if a.cols.has("n_listings"):
+            a.share("ever_listed_rate", "", a.cols.array("n_listings") > 0, a.adult)
+
+
+class SanctionExposure(_Family):
+    """``sanction_share`` (category: the measure): share of adults under each measure at the end
+    of the run (the ``sanction_<measure>`` flags); measures whose every effect favours the
+    citizen are reported as ``reward_share``. ``days_listed_per_adult``: mean days on the list
+    per adult over the run, the exposure behind the travel and schooling bans."""
+
+    name = "sanction_share"
+
+    def needs(self, a):
+        flags = _sanction_columns(a)
+        if not flags and not a.cols.has("days_listed"):
+            return "needs sanction_<measure> or days_listed columns"
+        return flags + (["days_listed"] if a.cols.has("days_listed") else [])
+
+    def compute(self, a):
+        rewards = reward_measures(a.scenario)
+        for column in _sanction_columns(a):
+            measure = column.removeprefix("sanction_")
+            metric = "reward_share" if measure in rewards else "sanction_share"
+            a.share(metric, measure, a.cols.array(column), a.adult)
+        if a.cols.has("days_listed"):
+            a.mean("days_listed_per_adult", "", a.cols.array("days_listed"), a.adult)
+
+
+def _sanction_columns(a: _Audit) -> list[str]:
+    return [n for n, k in a.cols.kinds.items() if n.startswith("sanction_") and k == "bool"]
+
+
+class GradeDistribution(_Family):
+    """``grade_share`` (category: the grade): share of scored citizens in each grade at the end
+    of the run; ``scored_share``: share of adults the points scheme scores. Likewise
+    ``composite_band_share`` and ``composite_user_share`` for a composite score's bands."""
+
+    name = "grade_share"
+
+    def needs(self, a):
+        present = [(c, p) for c, p, *_ in STANDINGS if a.cols.has(c, p)]
+        if not present:
+            return "needs column(s) " + " or ".join(f"{c}, {p}" for c, p, *_ in STANDINGS)
+        return [name for pair in present for name in pair]
+
+    def compute(self, a):
+        for column, population, metric, population_metric in STANDINGS:
+            if not a.cols.has(column, population):
+                continue
+            holders = a.cols.array(population).astype(bool, copy=False)
+            a.share(population_metric, "", holders, a.adult)
+            codes, labels = a.cols._categorical(column)
+            levels = [i for i, label in enumerate(labels) if label not in OUTSIDE_LABELS]
+            a.categorical_share(metric, codes, labels, holders, levels)
+
+
+class Lists(_Family):
+    """``list_share`` (category: the list): share of adults on each black or red list at the
+    end of the run (``on_<list>``); ``rights_lacking_share`` (category: the right): share of
+    adults whose hukou denies them each local right (``lacks_<right>``)."""
+
+    name = "list_share"
+
+    def needs(self, a):
+        names = [n for n in a.cols.kinds if _prefixed_flag(a, n, ("on_", "lacks_"))]
+        return names or "needs on_<list> or lacks_<right> columns"
+
+    def compute(self, a):
+        for name in a.cols.kinds:
+            if _prefixed_flag(a, name, ("on_",)):
+                a.share("list_share", name.removeprefix("on_"), a.cols.array(name), a.adult)
+        for name in a.cols.kinds:
+            if _prefixed_flag(a, name, ("lacks_",)):
+                right = name.removeprefix("lacks_")
+                a.share("rights_lacking_share", right, a.cols.array(name), a.adult)
+
+
+def _prefixed_flag(a: _Audit, name: str, prefixes: tuple[str, ...]) -> bool:
+    return name.startswith(prefixes) and a.cols.kinds[name] == "bool"
+
+
+class Fairness(_Family):
+    """Group fairness of a declared favourable outcome (default: not listed), among a declared
+    population (default: adults); category: the favourable outcome.
+
+    - ``favourable_rate``: P(favourable | group) — Fairlearn's selection rate.
+    - ``disparate_impact_ratio``: P(favourable | group) / P(favourable | reference group), the
+      AIF360 name (Fairlearn: ``demographic_parity_ratio`` is its minimum over groups).
+    - ``statistical_parity_difference``: P(favourable | group) − P(favourable | reference) (AIF360;
+      Fairlearn's ``demographic_parity_difference`` is the largest such gap).
+    - ``four_fifths``: 1 where the disparate impact ratio is below 0.8 (the US EEOC four-fifths
+      rule of thumb for adverse impact), else 0.
+
+    The reference (privileged) group of each grouping is the one with the highest favourable
+    rate (ties: the largest) unless one is given; ``info["reference"]`` and the notes name it.
+    """
+
+    name = "disparate_impact_ratio"
+
+    def __init__(self, favourable: str, among: str, reference: Mapping[str, str]) -> None:
+        self.favourable_source = favourable
+        self.among_source = among
+        self.reference = dict(reference)
+        self.favourable = None
+        self.among = None
+
+    def needs(self, a):
+        variables = _variables(a.cols)
+        # The defaults read 'listed' and 'age': a run without them skips (or counts everyone),
+        # while an outcome the user wrote must compile.
+        if self.favourable_source == DEFAULT_FAVOURABLE and not a.cols.has("listed"):
+            return "needs column(s) listed (or give another favourable outcome)"
+        self.favourable = _compile(self.favourable_source, variables, "favourable outcome")
+        if self.among_source == DEFAULT_AMONG and not a.cols.has("age"):
+            self.among = None
+        else:
+            self.among = _compile(self.among_source, variables, "population (--among)")
+        unknown = [g for g in self.reference if g not in a.by]
+        if unknown:
+            raise AuditError(
+                f"a reference group is given for {', '.join(map(repr, unknown))}, which is not "
+                f"among the groupings ({', '.join(a.by) or 'none'})"
+            )
+        return sorted(self.favourable.reads | (self.among.reads if self.among else set()))
+
+    def compute(self, a):
+        fav = _evaluate(self.favourable, a.cols)
+        among = np.ones(a.n_rows, bool) if self.among is None else _evaluate(self.among, a.cols)
+        among = np.broadcast_to(among, (a.n_rows,)) if among.ndim == 0 else among
+        fav = np.broadcast_to(fav, (a.n_rows,)) if fav.ndim == 0 else fav
+        category = self.favourable_source
+        num = dict((n, v) for n, _, v in a.per_group(a._cells(fav & among)))
+        for name, labels, n in a.per_group(a.counts(among)):
+            k = num[name]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p = k / n
+            low, high = wilson(k, n)
+            a.rows.add("favourable_rate", category, name, labels, p, low, high, n)
+            if name == ALL:
+                continue
+            ref = self._reference(name, labels, p, n)
+            if ref is None:
+                a.notes.append(f"{name}: no group has any favourable outcome; no ratios")
+                continue
+            a.references[name] = labels[ref]
+            a.notes.append(
+                f"{name}: reference group '{labels[ref]}' "
+                f"({'given' if name in self.reference else 'highest favourable rate'})"
+            )
+            p0, n0, lo0, hi0 = p[ref], n[ref], low[ref], high[ref]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                di = p / p0
+            di_low, di_high = ratio_interval(p, n, p0, n0)
+            spd_low, spd_high = difference_interval(p, low, high, p0, lo0, hi0)
+            for arr in (di_low, di_high, spd_low, spd_high):
+                arr[ref] = np.nan
+            a.rows.add("disparate_impact_ratio", category, name, labels, di, di_low, di_high, n)
+            a.rows.add("statistical_parity_difference", category, name, labels, p - p0,
+                       spd_low, spd_high, n)  # fmt: skip
+            flag = np.where(np.isnan(di), np.nan, (di < FOUR_FIFTHS).astype(np.float64))
+            a.rows.add("four_fifths", category, name, labels, flag, n=n)
+
+    def _reference(self, name: str, labels: list[str], p: np.ndarray, n: np.ndarray) -> int | None:
+        if name in self.reference:
+            wanted = self.reference[name]
+            present = [lab for lab, m in zip(labels, n, strict=True) if m > 0]
+            if wanted not in present:
+                close = difflib.get_close_matches(wanted, present, n=1)
+                hint = f" — did you mean '{close[0]}'?" if close else ""
+                raise AuditError(
+                    f"reference group '{wanted}' is not a group of '{name}'{hint} "
+                    f"(groups: {', '.join(present)})"
+                )
+            return labels.index(wanted)
+        rates = np.where(n > 0, p, -np.inf)
+        if not np.isfinite(rates).any() or rates.max() <= 0:
+            return None
+        best = np.flatnonzero(rates == rates.max())
+        return int(best[np.argmax(n[best])])  # ties: the largest group
+
+
+def _variables(cols: _Columns) -> dict[str, Any]:
+    """Expression variable types for the run's columns."""
+    out: dict[str, Any] = {}
+    for name, kind in cols.kinds.items():
+        if kind == "bool":
+            out[name] = Bool()
+        elif kind == "number":
+            out[name] = Number()
+        elif kind == "category":
+            levels = cols.labels(name)
+            if levels:
+                out[name] = Ordinal(tuple(levels))
+    return out
+
+
+def _compile(source: str, variables: Mapping[str, Any], what: str) -> Any:
+    try:
+        return compile_expr(source, variables=variables, expect=Bool())
+    except ExprError as err:
+        raise AuditError(f"{what} {source!r}: {err}") from None
+
+
+def _evaluate(expr: Any, cols: _Columns) -> np.ndarray:
+    return np.asarray(expr.evaluate({name: cols.array(name) for name in expr.reads}), bool)
+
+
+class WrongfulListings(_Family):
+    """Wrongful listings: listings caused by a misattributed record (another person's offence
+    attached to this citizen).
+
+    - ``wrongful_listing_rate``: share of adults ever wrongfully listed (wrongful_listings > 0).
+    - ``wrongful_listing_share``: share of the ever listed (n_listings > 0) who were ever
+      wrongfully listed.
+    - ``wrongful_record_rate``: share of adults who received a misattributed record.
+    - ``wrongful_sanction_share`` (category: the measure), where the run has a ``case_wrongful``
+      column: share of people under each measure whose current case is wrongful.
+    """
+
+    name = "wrongful_listing_rate"
+
+    def needs(self, a):
+        names = [n for n in ("wrongful_listings", "n_listings", "wrongful_records", "case_wrongful")
+                 if a.cols.has(n)]  # fmt: skip
+        if not ({"wrongful_listings", "wrongful_records"} & set(names)):
+            return "needs column(s) wrongful_listings or wrongful_records"
+        if "case_wrongful" in names:
+            names += _sanction_columns(a)
+        elif _sanction_columns(a):
+            a.notes.append("wrongful_sanction_share skipped: needs column case_wrongful")
+        return names
+
+    def compute(self, a):
+        if a.cols.has("wrongful_listings"):
+            wrongful = a.cols.array("wrongful_listings") > 0
+            a.share("wrongful_listing_rate", "", wrongful, a.adult)
+            if a.cols.has("n_listings"):
+                ever = a.cols.array("n_listings") > 0
+                a.share("wrongful_listing_share", "", wrongful, ever)
+        if a.cols.has("wrongful_records"):
+            a.share("wrongful_record_rate", "", a.cols.array("wrongful_records") > 0, a.adult)
+        if a.cols.has("case_wrongful"):
+            case_wrongful = a.cols.array("case_wrongful").astype(bool)
+            for column in _sanction_columns(a):
+                flag = a.cols.array(column)
+                a.share("wrongful_sanction_share", column.removeprefix("sanction_"),
+                        case_wrongful, flag)  # fmt: skip
+
+
+class NeverRecorded(_Family):
+    """``offenders_never_recorded``: among citizens who committed an offence (``n_<kind> > 0``),
+    the share of whom none was ever recorded (``rec_<kind> == 0``); category ``any`` over all
+    offence kinds together (an offence of some kind, no record of any), then each kind.
+
+    Offences are the kinds the scenario punishes (a fine, a judgment or a points deduction;
+    every kind when the run has no scenario) unless given. A misattributed record counts as a
+    record, so this is a lower bound on offenders the system never saw.
+    """
+
+    name = "offenders_never_recorded"
+
+    def __init__(self, kinds: Sequence[str] | None) -> None:
+        self.given = None if kinds is None else list(kinds)
+        self.kinds: list[str] = []
+
+    def needs(self, a):
+        present = [
+            n.removeprefix("n_")
+            for n in a.cols.kinds
+            if n.startswith("n_") and a.cols.has(n, "rec_" + n.removeprefix("n_"))
+        ]
+        if self.given is not None:
+            unknown = [k for k in self.given if k not in present]
+            if unknown:
+                close = difflib.get_close_matches(unknown[0], present, n=1)
+                hint = f" — did you mean '{close[0]}'?" if close else ""
+                raise AuditError(
+                    f"offence kind(s) {', '.join(map(repr, unknown))} have no n_/rec_ columns "
+                    f"in this run{hint} (kinds: {', '.join(present) or 'none'})"
+                )
+            self.kinds = self.given
+        else:
+            self.kinds = offence_kinds(a.scenario, present)
+        if not self.kinds:
+            return "needs n_<kind> and rec_<kind> columns of some offence"
+        a.notes.append(f"offenders_never_recorded: offence kinds {', '.join(self.kinds)}")
+        return [c for k in self.kinds for c in (f"n_{k}", f"rec_{k}")]
+
+    def compute(self, a):
+        any_offence = np.zeros(a.n_rows, dtype=np.bool_)
+        any_record = np.zeros(a.n_rows, dtype=np.bool_)
+        per_kind = []
+        for kind in self.kinds:
+            offended = a.cols.array(f"n_{kind}") > 0
+            recorded = a.cols.array(f"rec_{kind}") > 0
+            any_offence |= offended
+            any_record |= recorded
+            per_kind.append((kind, offended, recorded))
+        a.share("offenders_never_recorded", "any", ~any_record, any_offence)
+        for kind, offended, recorded in per_kind:
+            a.share("offenders_never_recorded", kind, ~recorded, offended)
+
+
+class PovertyTrap(_Family):
+    """Poverty trap, among citizens ever listed (``n_listings > 0``):
+
+    - ``poverty_trap_share``: share ever trapped — listed for a year or more while their assets
+      were below the amount owed (``ever_trapped``);
+    - ``listed_year_or_more_share``: share with 365 or more days on the list in all;
+    - ``days_listed_quantile`` (category p10…p90): quantiles of their total days on the list.
+      Listings still running at the end of the run are counted up to the end (right-censored),
+      so these understate the time to exit.
+    """
+
+    name = "poverty_trap_share"
+
+    def needs(self, a):
+        if not a.cols.has("n_listings"):
+            return "needs column n_listings"
+        names = [n for n in ("ever_trapped", "days_listed") if a.cols.has(n)]
+        return ["n_listings", *names] if names else "needs column(s) ever_trapped or days_listed"
+
+    def compute(self, a):
+        ever = a.cols.array("n_listings") > 0
+        if a.cols.has("ever_trapped"):
+            a.share("poverty_trap_share", "", a.cols.array("ever_trapped"), ever)
+        if not a.cols.has("days_listed"):
+            return
+        days = a.cols.array("days_listed")
+        a.share("listed_year_or_more_share", "", days >= YEAR_DAYS, ever)
+        rows = np.flatnonzero(ever)
+        xs = days[rows]
+        split = [(ALL, [ALL], None, 1)]
+        split += [(g.name, list(g.labels), g.codes[rows], g.n_groups) for g in a.groupings]
+        for name, labels, codes, n_groups in split:
+            values = grouped_quantiles(xs, codes, n_groups, DAYS_LISTED_QUANTILES)
+            n = [rows.size] if codes is None else np.bincount(codes[codes >= 0], minlength=n_groups)
+            for j, q in enumerate(DAYS_LISTED_QUANTILES):
+                category = f"p{round(q * 100)}"
+                a.rows.add("days_listed_quantile", category, name, labels, values[:, j], n=n)
+
+
+class Inequality(_Family):
+    """``gini`` (category: the column): Gini coefficient of points among the scored, of a
+    composite score among its users, and of wealth and income among adults, per group. 0 is
+    perfect equality, 1 one person holding everything."""
+
+    name = "gini"
+
+    def needs(self, a):
+        names = [c for c in GINI_COLUMNS if a.cols.has(c) and a.cols.kinds[c] == "number"]
+        if not names:
+            return f"needs one of the columns {', '.join(GINI_COLUMNS)}"
+        return names + [GINI_COLUMNS[c] for c in names if a.cols.has(GINI_COLUMNS[c])]
+
+    def compute(self, a):
+        for column, population in GINI_COLUMNS.items():
+            if not (a.cols.has(column) and a.cols.kinds[column] == "number"):
+                continue
+            if population == ADULTS:
+                among = a.adult
+            else:
+                among = a.cols.array(population) if a.cols.has(population) else None
+            rows = None if among is None else np.flatnonzero(among)
+            (overall, n_all), per_grouping = gini_by(a.cols.array(column), a.groupings, rows)
+            a.rows.add("gini", column, ALL, [ALL], overall, n=n_all)
+            for g, (gini, n) in zip(a.groupings, per_grouping, strict=True):
+                a.rows.add("gini", column, g.name, list(g.labels), gini, n=n)
+
+
+class Calibration(_Family):
+    """``calibration`` (category: the target): the simulated value of each calibration target
+    the scenario declares, from the run manifest; ``calibration_within``: 1 inside the target's
+    range, 0 outside, NaN when the run does not cover the target's period."""
+
+    name = "calibration"
+
+    def __init__(self, entries: list[dict[str, Any]] | None) -> None:
+        self.entries = entries
+
+    def needs(self, a):
+        if self.entries is None:
+            return "needs the run manifest"
+        return []
+
+    def compute(self, a):
+        for entry in self.entries or []:
+            name = str(entry.get("name", ""))
+            group = str(entry.get("group") or ALL)
+            simulated = entry.get("simulated")
+            within = entry.get("within")
+            value = math.nan if simulated is None else float(simulated)
+            a.rows.add("calibration", name, ALL, [group], value)
+            a.rows.add("calibration_within", name, ALL, [group],
+                       math.nan if within is None else float(within))  # fmt: skip
+
+
+class PendingHook(_Family):
+    """A metric family that needs data runs do not carry yet; it only adds a note until then."""
+
+    def __init__(self, name: str, columns: Sequence[str], reason: str) -> None:
+        self.name = name
+        self.columns = tuple(columns)
+        self.reason = reason
+
+    def needs(self, a):
+        if self.columns and a.cols.has(*self.columns):
+            return f"{self.reason} (columns present, but this scsim does not compute it yet)"
+        return self.reason
+
+    def compute(self, a):  # pragma: no cover - never runs while needs() skips
+        pass
+
+
+# Hooks for metrics of issue 4 that need data the runs do not store yet: replace each with a
+# family that computes it when the data lands. Until then they report nothing but a note.
+NETWORK_HOOK = PendingHook(
+    "network",
+    ("friends", "ties_dropped"),
+    "needs the friendship graph's edges (score assortativity among friends, ties dropped)",
+)
+DETERRENCE_HOOK = PendingHook(
+    "deterrence",
+    (),
+    "needs a no-system counterfactual run (change in offences and critical posts)",
+)
+GRADE_MOBILITY_HOOK = PendingHook(
+    "grade_mobility",
+    (),
+    "needs each citizen's grade history (transition matrix)",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# The audit
+
+
+def audit(
+    source: Run | str | os.PathLike[str] | pa.Table | Mapping[str, Any],
+    by: str | Sequence[str] | None = None,
+    *,
+    favourable: str = DEFAULT_FAVOURABLE,
+    among: str = DEFAULT_AMONG,
+    reference: Mapping[str, str] | None = None,
+    offences: Sequence[str] | None = None,
+    weight: float | None = None,
+    manifest: Mapping[str, Any] | None = None,
+) -> AuditTable:
+    """All audit metrics of a run (or a citizens table), overall and per group of each ``by``.
+
+    ``source`` is a :class:`Run`, a run directory, an Arrow table or a ``{column: array}`` dict
+    (categoricals as ``(codes, labels)``, as ``scsim.api.citizen_columns`` gives them).
+    ``by`` is a list of groupings or a comma-separated string (default: hukou, migrant);
+    ``favourable`` and ``among`` are expressions in the scenario language over citizen columns
+    (``"not listed"``, ``"scored and grade >= 'A'"``); ``reference`` maps a grouping to its
+    reference group (default: the group with the highest favourable rate); ``offences`` the
+    event kinds counted as offences; ``weight`` real persons per agent (default: the run's, or
+    1); ``manifest`` a run manifest when ``source`` is not a run.
+    """
+    clock = time.perf_counter()
+    run = Run(source) if isinstance(source, str | os.PathLike) else source
+    if isinstance(run, Run):
+        manifest = run.manifest
+        weight = run.weight if weight is None else weight
+    scenario = (manifest or {}).get("scenario")
+    weight = 1.0 if weight is None else float(weight)
+    cols = _Columns(run)
+    a = _Audit(
+        cols, _check_by(by, cols.kinds), weight, scenario if isinstance(scenario, dict) else None
+    )
+    families: list[_Family] = [
+        ListingRate(),
+        SanctionExposure(),
+        GradeDistribution(),
+        Lists(),
+        Fairness(favourable, among, reference or {}),
+        WrongfulListings(),
+        NeverRecorded(offences),
+        PovertyTrap(),
+        Inequality(),
+        Calibration(None if manifest is None else list(manifest.get("calibration") or [])),
+        NETWORK_HOOK,
+        DETERRENCE_HOOK,
+        GRADE_MOBILITY_HOOK,
+    ]
+    needed = ["age"] if cols.has("age") else []
+    for g in a.by:
+        needed += list(DERIVED.get(g, (g,)))
+    planned = []
+    for family in families:
+        needs = family.needs(a)
+        if isinstance(needs, str):
+            a.notes.append(f"{family.name} skipped: {needs}")
+            continue
+        needed += needs
+        planned.append(family)
+    read_clock = time.perf_counter()
+    if isinstance(run, Run):
+        cols.load(needed)
+    read_s = time.perf_counter() - read_clock
+    a.prepare()
+    for family in planned:
+        family.compute(a)
+    info = {
+        "run": str(run.path) if isinstance(run, Run) else None,
+        "scenario": run.name if isinstance(run, Run) else (manifest or {}).get("name"),
+        "n_agents": a.n_rows,
+        "weight": weight,
+        "by": list(a.by),
+        "favourable": favourable,
+        "among": among,
+        "reference": dict(a.references),
+        "intervals": "95%: Wilson (rates), normal (means), Katz log (ratios), Newcombe (differences)",
+        "columns_read": sorted(set(needed) & set(cols.kinds)),
+        "timings": {"read_s": read_s, "total_s": time.perf_counter() - clock},
+    }
+    calibration = list((manifest or {}).get("calibration") or [])
+    return AuditTable(a.rows.table(weight), a.notes, calibration, info)
+
+
+def write(result: AuditTable, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
+    """Write an audit as CSV or JSON (``fmt``, or from the file suffix; CSV otherwise)."""
+    path = Path(path)
+    fmt = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
+    if fmt == "json":
+        path.write_text(result.to_json() + "\n", encoding="utf-8")
+    else:
+        result.to_csv(path)
+    return path
+
+
+__all__ = [
+    "ALL",
+    "COLUMNS",
+    "AuditError",
+    "AuditTable",
+    "audit",
+    "income_quintiles",
+    "offence_kinds",
+    "reward_measures",
+    "valid_groupings",
+    "write",
+]

@@ -1,0 +1,373 @@
+"""The epoch-boundary stages: what changes between two runs of the kernel.
+
+The kernel advances citizens independently within an epoch. Everything that reads other
+citizens, or that is decided once per epoch, happens here, in DESIGN.md's order:
+
+- at an epoch's start: who each scheme reaches (rollout, coverage, scope), who the points
+  scheme applies to, list memberships and composite bands as the measures will read them, and
+  the monthly cost of the hukou rights each citizen lacks;
+- at an epoch's end: moves and hukou conversions update residence and registration; black
+  lists, then red lists, take in whoever qualifies; the composite score is recomputed (with the
+  friends' scores of the last epoch) and users drop ties to low scorers; metrics are tallied.
+
+All of it is whole-array numpy or numba over citizens, keyed by counter-based draws, so results
+do not depend on threads or shards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from scsim.engine.errors import SimulationError
+from scsim.engine.layout import ELIGIBLE, GROUP_LABELS, LISTED, N_GROUPS, STAGE
+from scsim.engine.metrics import GROUPS
+from scsim.mechanisms import composite, hukou, jurisdiction, lists
+from scsim.mechanisms.attributes import BOOL, CITIZEN, CitizenArrays, cell_codes
+from scsim.population.census import N_PROVINCES
+from scsim.rules import compile_expr
+from scsim.scenario.schema import ScenarioSpec
+
+QUANTILES = {"composite_q10": 0.10, "composite_q25": 0.25, "composite_median": 0.5,
+             "composite_q75": 0.75, "composite_q90": 0.90}  # fmt: skip
+MARGINALS = [g for g in GROUPS if g not in GROUP_LABELS]  # all, hukou=..., migrant=...
+
+
+def stage_metrics(spec: ScenarioSpec | None = None) -> dict[str, tuple[list[str], str]]:
+    """The time-series metrics the stages write: (groups, what the category holds or "")."""
+    groups = list(MARGINALS)
+    return {
+        "list_members": (groups, "list"),
+        "list_joined": (groups, "list"),
+        "composite_users": (groups, ""),
+        "composite_mean": (groups, ""),
+        **{name: (groups, "") for name in QUANTILES},
+        "composite_band": (groups, "band"),
+        "ties_dropped": (groups, ""),
+        "friends_mean": (groups, ""),
+        "score_assortativity": (["all"], ""),
+        "rights_lacking": (groups, "right"),
+        "hukou_conversions": (groups, ""),
+        "migrants": (groups, ""),
+    }
+
+
+class Stages:
+    """Epoch-boundary state and updates for the schemes beyond the kernel's."""
+
+    def __init__(self, spec: ScenarioSpec, params, pop, sf, si, n_rec, kinds, seed: int,
+                 start: dt.date, province, cell, group, pts_spec, graph) -> None:  # fmt: skip
+        n = len(pop)
+        self.spec, self.pop, self.sf, self.si, self.n_rec = spec, pop, sf, si, n_rec
+        self.kinds, self.seed, self.start = kinds, seed, start
+        self.province, self.cell, self.group = province, cell, group
+        self.graph = graph
+        self.weight = pop.weight
+        citizens = np.arange(n, dtype=np.int64)
+        self.pts_spec = pts_spec
+        if pts_spec is not None:
+            self.pts_reach = jurisdiction.prepare(pts_spec.jurisdiction, start)
+            self.pts_draw = jurisdiction.draws(seed, 0, citizens)
+            self.pts_enrolled = np.zeros(n, dtype=bool)
+            self.pts_applies = compile_expr(
+                pts_spec.applies_to, variables=CITIZEN, params=params, expect=BOOL
+            )
+        self.lists = lists.prepare(spec.lists(), kinds, params, seed, start, n, first_index=1)
+        comp = spec.composite()
+        self.composite = (
+            None if comp is None
+            else composite.prepare(comp[0], comp[1], params, seed, start, n, scheme_index=9)
+        )  # fmt: skip
+        if self.composite is not None and graph is not None:
+            self.composite.ties_dropped = np.zeros(n, dtype=np.int32)
+        self.friends_initial = graph.degree() if graph is not None else None
+        self.hukou = hukou.prepare(spec.hukou, params)
+        self.lacking = np.zeros(n, dtype=np.uint8)
+        self.converted = np.zeros(n, dtype=bool)
+        self.status = np.zeros(n, dtype=np.int64)  # the measures' status index
+        self.citizen_cost = np.zeros(n, dtype=np.float32)
+        self.province_before = province.copy()
+        self.red_share = np.zeros(N_PROVINCES, dtype=np.float32)
+        self.rows: list[tuple] = []
+        self._degree = self.friends_initial
+
+    # -- what expressions read ---------------------------------------------------------------
+
+    def variables(self) -> dict:
+        """The state variables of ``CITIZEN``, for CitizenArrays."""
+        n = len(self.pop)
+        blacklists = [s for s in self.lists if not s.red]
+        redlists = [s for s in self.lists if s.red]
+
+        def member_of(states):
+            out = np.zeros(n, dtype=bool)
+            for state in states:
+                out |= state.enforced
+            return out
+
+        comp = self.composite
+        return {
+            "listed": lambda: self.si[:, STAGE] == LISTED,
+            "blacklisted": lambda: member_of(blacklists),
+            "red_listed": lambda: member_of(redlists),
+            "red_share": lambda: self.red_share[self.province],
+            "user": (lambda: comp.user) if comp else (lambda: np.zeros(n, dtype=bool)),
+            "score": (lambda: comp.score.astype(np.float32))
+            if comp
+            else (lambda: np.zeros(n, dtype=np.float32)),
+            "friends": (lambda: self._degree.astype(np.float32))
+            if self._degree is not None
+            else (lambda: np.zeros(n, dtype=np.float32)),
+        }
+
+    def arrays(self, year: int) -> CitizenArrays:
+        return CitizenArrays(self.pop, self.sf, self.province, year, state=self)
+
+    def change_dates(self) -> list[dt.date]:
+        dates = self.hukou.change_dates()
+        if self.pts_spec is not None:
+            dates += self.pts_reach.change_dates()
+        for state in self.lists:
+            dates += state.change_dates()
+        if self.composite is not None:
+            dates += self.composite.change_dates()
+        return dates
+
+    # -- epoch start -------------------------------------------------------------------------
+
+    def begin_epoch(self, day0: int, date: dt.date) -> None:
+        arrays = self.arrays(date.year)
+        n = len(self.pop)
+        if self.pts_spec is not None:
+            reach = self.pts_reach.enforced(
+                day0, date, self.province, self.pts_draw, self.pts_enrolled
+            )
+            applies = np.broadcast_to(self.pts_applies.evaluate(arrays), (n,))
+            self.si[:, ELIGIBLE] = applies & reach
+        status = np.zeros(n, dtype=np.int64)
+        for j, state in enumerate(self.lists):
+            status |= lists.enforce(state, day0, date, self.province).astype(np.int64) << j
+        if self.composite is not None:
+            status |= self.composite.band_codes() << len(self.lists)
+        self.status = status
+        if self.hukou.right_names:
+            self.lacking = hukou.lacking(self.hukou, arrays, n)
+            self.citizen_cost = hukou.monthly_cost(self.hukou, self.lacking, date)
+        self.province_before[:] = self.province
+
+    def first_scores(self, day0: int, date: dt.date) -> None:
+        """Score the users at the run's start (before the first epoch's measures)."""
+        if self.composite is not None:
+            self._score(day0, date, days_run=0)
+
+    # -- epoch end ---------------------------------------------------------------------------
+
+    def end_epoch(
+        self, day0: int, day1: int, date0: dt.date, date1: dt.date, last_epoch: bool = False
+    ) -> None:
+        """Everything decided at the end of the epoch [day0, day1); ``date1`` is day1's date."""
+        pop, days = self.pop, day1 - day0
+        last = date1 - dt.timedelta(days=1)
+        moved = self.province != self.province_before
+        if moved.any():  # residence restarts; registration stays where it was
+            pop.moved_in[moved] = last.year
+            pop.migrant[moved] = self.province[moved] != pop.hukou_province[moved]
+        converted = np.zeros(len(pop), dtype=bool)
+        if self.hukou.rule_names:
+            arrays = self.arrays(last.year)
+            converted = hukou.conversions(
+                self.hukou, arrays, self.province, pop.migrant, self.seed, day0, date0, days
+            )
+            pop.hukou_province[converted] = self.province[converted]
+            pop.hukou_urban[converted] = True
+            pop.migrant[converted] = False
+            self.converted |= converted
+        if moved.any() or converted.any():
+            changed = moved | converted
+            self.cell[changed] = cell_codes(pop)[changed]
+            self.group[changed] = (pop.hukou_urban[changed].astype(np.uint8) << 1) | pop.migrant[
+                changed
+            ]
+
+        joined = {}
+        if self.lists:
+            arrays = self.arrays(last.year)
+            court_listed = self.si[:, STAGE] == LISTED
+            for state in sorted(self.lists, key=lambda s: s.red):  # black lists first
+                excluded = np.zeros(len(pop), dtype=bool)
+                for name in state.spec.excludes:
+                    if name in {s.name for s in self.lists}:
+                        other = next(s for s in self.lists if s.name == name)
+                        excluded |= other.members(day1)
+                    else:  # the court list
+                        excluded |= court_listed
+                eligible = np.broadcast_to(state.applies_to.evaluate(arrays), (len(pop),))
+                joined[state.name] = lists.update(
+                    state, day1, date1, self.n_rec, eligible, excluded, self.province
+                )
+                if date1.month == 1 and date1.day == 1:
+                    lists.new_year(state, self.n_rec)
+            self._red_share(day1, arrays)
+
+        dropped = None
+        if self.composite is not None:
+            dropped = self._score(day1, date1, days_run=day1, epoch_days=days)
+        self._tally(
+            last,
+            joined,
+            converted,
+            dropped,
+            year_end=last_epoch or (date1.month, date1.day) == (1, 1),
+        )
+
+    def _score(self, day: int, date: dt.date, days_run: int, epoch_days: int = 0):
+        comp, graph = self.composite, self.graph
+        friends = None
+        if graph is not None:
+            from scsim.population.graph import neighbour_mean
+
+            mean, count = neighbour_mean(graph, composite.normalised(comp), comp.user)
+            friends = (np.where(count > 0, mean, 0.5), self._degree)
+        arrays = self.arrays((date - dt.timedelta(days=1)).year if days_run else date.year)
+        composite.update(comp, day, date, arrays, self.n_rec, self.kinds, days_run / 365.25,
+                         self.province, friends)  # fmt: skip
+        if graph is None or epoch_days == 0:
+            return None
+        p = composite.tie_drop_probability(comp, date, epoch_days)
+        if p <= 0.0:
+            return np.zeros(len(self.pop), dtype=np.int32)
+        from scsim.population.graph import drop_ties
+
+        score = np.where(comp.user, comp.score, np.inf)
+        dropped = drop_ties(
+            graph, score, comp.user, comp.spec.ties.below, p, self.seed, day
+        )  # fmt: skip
+        comp.ties_dropped += dropped
+        self._degree = graph.degree()
+        return dropped
+
+    def _red_share(self, day: int, arrays) -> None:
+        adult = np.asarray(arrays["age"]) >= 18
+        red = np.zeros(len(self.pop), dtype=bool)
+        for state in self.lists:
+            if state.red:
+                red |= state.members(day)
+        adults = np.bincount(self.province[adult], minlength=N_PROVINCES)
+        reds = np.bincount(self.province[adult & red], minlength=N_PROVINCES)
+        self.red_share = (reds / np.maximum(adults, 1)).astype(np.float32)
+
+    # -- metrics -----------------------------------------------------------------------------
+
+    def _counts(self, mask: np.ndarray | None = None, weights=None) -> np.ndarray:
+        """Sums per base group (hukou × migrant) of ``weights`` (default 1) where ``mask``."""
+        g = self.group if mask is None else self.group[mask]
+        w = None if weights is None else (weights if mask is None else weights[mask])
+        return np.bincount(g, weights=w, minlength=N_GROUPS).astype(np.float64)
+
+    def _emit(self, date, metric, per_group: np.ndarray, category: str = "",
+              denominator: np.ndarray | None = None) -> None:  # fmt: skip
+        for name in MARGINALS:
+            cells = list(GROUPS[name])
+            value = per_group[cells].sum()
+            if denominator is None:
+                value *= self.weight
+            else:
+                den = denominator[cells].sum()
+                value = value / den if den else 0.0
+            self.rows.append((date, metric, name, category, float(value)))
+
+    def _tally(self, date, joined, converted, dropped, year_end: bool) -> None:
+        for state in self.lists:
+            self._emit(date, "list_members", self._counts(state.until > self._day(date)),
+                       state.name)  # fmt: skip
+            self._emit(date, "list_joined", self._counts(joined[state.name]), state.name)
+        comp = self.composite
+        if comp is not None:
+            users = self._counts(comp.user)
+            self._emit(date, "composite_users", users)
+            self._emit(date, "composite_mean",
+                       self._counts(comp.user, comp.score.astype(np.float64)), "", users)  # fmt: skip
+            self._quantiles(date, comp)
+            codes = comp.band_codes()
+            for b, band in enumerate(comp.spec.bands):
+                self._emit(date, "composite_band", self._counts(codes == b + 1), band)
+            if dropped is not None:
+                self._emit(date, "ties_dropped", self._counts(None, dropped.astype(np.float64)))
+        if self._degree is not None:
+            everyone = self._counts()
+            self._emit(date, "friends_mean",
+                       self._counts(None, self._degree.astype(np.float64)), "", everyone)  # fmt: skip
+            if comp is not None and year_end:
+                from scsim.population.graph import assortativity
+
+                value = assortativity(self.graph, comp.score.astype(np.float64), comp.user)
+                if np.isfinite(value):  # (no ties between users yet: nothing to correlate)
+                    self.rows.append((date, "score_assortativity", "all", "", float(value)))
+        for r, right in enumerate(self.hukou.right_names):
+            self._emit(date, "rights_lacking", self._counts((self.lacking >> r) & 1 == 1), right)
+        if self.hukou.rule_names:
+            self._emit(date, "hukou_conversions", self._counts(converted))
+        if self.hukou.active:
+            self._emit(date, "migrants", self._counts(self.pop.migrant))
+
+    def _day(self, date: dt.date) -> int:
+        return (date - self.start).days + 1
+
+    def _quantiles(self, date, comp) -> None:
+        low, high = int(comp.low), int(comp.high)
+        bins = high - low + 1
+        users = np.flatnonzero(comp.user)
+        score = np.clip(comp.score[users].astype(np.int64) - low, 0, bins - 1)
+        flat = np.bincount(self.group[users].astype(np.int64) * bins + score,
+                           minlength=N_GROUPS * bins)  # fmt: skip
+        hist = flat.reshape(N_GROUPS, bins)
+        for name in MARGINALS:
+            h = hist[list(GROUPS[name])].sum(axis=0)
+            total = h.sum()
+            cum = np.cumsum(h)
+            for metric, q in QUANTILES.items():
+                value = low + int(np.searchsorted(cum, q * total)) if total else 0.0
+                self.rows.append((date, metric, name, "", float(value)))
+
+    # -- outputs -----------------------------------------------------------------------------
+
+    def citizen_columns(self, end_day: int) -> dict:
+        cols: dict = {}
+        for state in self.lists:
+            cols[f"on_{state.name}"] = state.until > end_day
+            cols[f"listings_{state.name}"] = state.n_listings
+        comp = self.composite
+        if comp is not None:
+            cols["composite_user"] = comp.user
+            cols["composite_score"] = np.where(comp.user, comp.score, -1).astype(np.int16)
+            band = np.where(comp.user, comp.band_codes() - 1, len(comp.spec.bands))
+            cols["composite_band"] = (band.astype(np.uint8), [*comp.spec.bands, "not a user"])
+            for name, value in comp.dimensions.items():
+                cols[f"dimension_{name}"] = value
+            if comp.ties_dropped is not None:
+                cols["ties_dropped"] = comp.ties_dropped
+        if self.graph is not None:
+            cols["friends_initial"] = self.friends_initial
+            cols["friends"] = self._degree
+        for r, right in enumerate(self.hukou.right_names):
+            cols[f"lacks_{right}"] = (self.lacking >> r) & 1 == 1
+        if self.hukou.rule_names:
+            cols["hukou_converted"] = self.converted
+        return cols
+
+
+def check_graph_fits(spec: ScenarioSpec, n: int, free: int) -> None:
+    """Stop before building a friendship graph that will not fit in memory."""
+    graph = spec.world.population.graph
+    if graph is None:
+        return
+    from scsim.population.graph import estimate_bytes
+
+    need = estimate_bytes(n, graph.mean_degree)
+    if need > 0.5 * free:
+        raise SimulationError(
+            f"world.population.graph: a friendship graph of {n:,} agents with mean_degree "
+            f"{graph.mean_degree:g} needs about {need / 2**30:.1f} GiB to build, more than half "
+            f"of the {free / 2**30:.1f} GiB free — lower mean_degree or use a smaller --population"
+        )

@@ -1,0 +1,129 @@
+"""Hukou rights: public services tied to the place of registration, and conversion.
+
+Pensions, public schooling for children and health insurance are tied to the hukou place
+(REFERENCE.md §5): a migrant living away from it loses access unless a rule grants it (years of
+residence, formal employment, a local points total). Each right names who ``needs`` it and who
+has ``access``; those who need it and lack access pay its ``monthly_cost`` from their wealth
+(private schools, out-of-pocket care), applied by the kernel with the other monthly costs.
+
+Conversion rules let migrants obtain a local urban hukou where they live: easily in small and
+medium cities, restrictively and by points in the largest. Each epoch, a migrant for whom a rule's
+``requires`` holds converts with the rule's annual probability scaled to the epoch's length
+(a counter-based draw keyed by the epoch's first day). Rules name provinces; a rule without
+provinces covers every province that no other rule names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.engine import rng
+from scsim.population.census import PROVINCE_NAMES
+from scsim.rules import Expr, compile_expr
+from scsim.scenario.schema import Hukou
+
+from .attributes import BOOL, CITIZEN
+
+MAX_RIGHTS = 8  # lacking rights are bits of a uint8
+
+
+@dataclass(frozen=True)
+class HukouPlan:
+    spec: Hukou
+    right_names: tuple[str, ...]
+    needs: tuple[Expr, ...]
+    access: tuple[Expr, ...]
+    rule_names: tuple[str, ...]
+    requires: tuple[Expr, ...]
+    rule_provinces: np.ndarray  # bool [rule, province]: where each conversion rule applies
+
+    @property
+    def active(self) -> bool:
+        return bool(self.right_names or self.rule_names)
+
+    def change_dates(self) -> list[dt.date]:
+        dates = [d for r in self.spec.rights.values() for d in r.monthly_cost.change_dates()]
+        dates += [
+            d for c in self.spec.conversion.values() for d in c.annual_probability.change_dates()
+        ]
+        return dates
+
+
+def prepare(spec: Hukou, params) -> HukouPlan:
+    def compiled(text: str) -> Expr:
+        return compile_expr(text, variables=CITIZEN, params=params, expect=BOOL)
+
+    n_prov = len(PROVINCE_NAMES)
+    named = np.zeros(n_prov, dtype=bool)
+    for rule in spec.conversion.values():
+        for name in rule.provinces or ():
+            named[PROVINCE_NAMES.index(name)] = True
+    where = np.zeros((len(spec.conversion), n_prov), dtype=bool)
+    for r, rule in enumerate(spec.conversion.values()):
+        if rule.provinces is None:
+            where[r] = ~named
+        else:
+            where[r, [PROVINCE_NAMES.index(p) for p in rule.provinces]] = True
+    return HukouPlan(
+        spec=spec,
+        right_names=tuple(spec.rights),
+        needs=tuple(compiled(r.needs) for r in spec.rights.values()),
+        access=tuple(compiled(r.access) for r in spec.rights.values()),
+        rule_names=tuple(spec.conversion),
+        requires=tuple(compiled(c.requires) for c in spec.conversion.values()),
+        rule_provinces=where,
+    )
+
+
+def lacking(plan: HukouPlan, arrays, n: int) -> np.ndarray:
+    """Bit r set (uint8 per citizen) where a citizen needs right r and has no access to it."""
+    bits = np.zeros(n, dtype=np.uint8)
+    for r, (needs, access) in enumerate(zip(plan.needs, plan.access, strict=True)):
+        lack = np.broadcast_to(needs.evaluate(arrays), (n,)) & ~np.broadcast_to(
+            access.evaluate(arrays), (n,)
+        )
+        bits |= lack.astype(np.uint8) << r
+    return bits
+
+
+def monthly_cost(plan: HukouPlan, bits: np.ndarray, date: dt.date) -> np.ndarray:
+    """What each citizen pays per month for the rights they lack (float32)."""
+    costs = np.array(
+        [r.monthly_cost.at(date) or 0.0 for r in plan.spec.rights.values()], dtype=np.float32
+    )
+    out = np.zeros(bits.shape, dtype=np.float32)
+    for r, cost in enumerate(costs):
+        if cost:
+            out += ((bits >> r) & 1) * cost
+    return out
+
+
+def conversions(
+    plan: HukouPlan,
+    arrays,
+    province: np.ndarray,
+    migrant: np.ndarray,
+    seed: int,
+    day0: int,
+    date: dt.date,
+    days: int,
+) -> np.ndarray:
+    """Who obtains a local urban hukou over the epoch starting on ``day0`` (bool per citizen)."""
+    n = province.size
+    convert = np.zeros(n, dtype=bool)
+    candidates = np.flatnonzero(migrant)
+    if candidates.size == 0:
+        return convert
+    u = rng.uniform_np(seed, rng.Stream.HUKOU, candidates, day0)
+    for r, rule in enumerate(plan.spec.conversion.values()):
+        annual = rule.annual_probability.at(date) or 0.0
+        if annual <= 0.0:
+            continue
+        p = 1.0 - (1.0 - annual) ** (days / 365.25)
+        ok = plan.rule_provinces[r][province[candidates]]
+        ok &= np.broadcast_to(plan.requires[r].evaluate(arrays), (n,))[candidates]
+        convert[candidates[ok & (u < p)]] = True
+    return convert

@@ -1,0 +1,123 @@
+"""Sectoral black lists and red lists of model citizens, kept from records.
+
+Besides the courts' list, dozens of agencies keep lists of their own: serious tax violators,
+rail passengers who misbehave, and "red lists" of model citizens (volunteers, donors, award
+winners) who get discounts, priority and public showcasing. Each is checked at every epoch end:
+an eligible citizen with at least ``threshold`` records of the listed kinds in the current
+calendar year (not counting those behind an earlier listing) joins for ``term_days``, unless on a list it ``excludes`` (red lists exclude the
+blacklisted). Membership is enforced (reaches the measures) where the list's scope reaches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from scsim.engine.layout import NEVER
+from scsim.rules import Expr, compile_expr
+from scsim.scenario.schema import ListScheme
+
+from . import jurisdiction
+from .attributes import BOOL, CITIZEN
+
+MAX_LISTS = 4  # membership bits index the measures' lookup table
+
+
+@dataclass
+class ListState:
+    """One list's rules and its members."""
+
+    name: str
+    spec: ListScheme
+    kinds: np.ndarray  # event kind indices whose records count
+    applies_to: Expr
+    reach: jurisdiction.Reach
+    place_draw: np.ndarray  # float64 per citizen (see jurisdiction)
+    until: np.ndarray  # int16 per citizen: first day off the list (0: never listed)
+    year_base: np.ndarray  # int32 per citizen: records counted before this calendar year
+    n_listings: np.ndarray  # int16 per citizen
+    enforced: np.ndarray  # bool per citizen, for the epoch under way
+
+    @property
+    def red(self) -> bool:
+        return self.spec.kind == "redlist"
+
+    def members(self, day: int) -> np.ndarray:
+        return self.until > day
+
+    def change_dates(self) -> list[dt.date]:
+        return self.reach.change_dates() + self.spec.term_days.change_dates()
+
+
+def prepare(
+    lists: dict[str, ListScheme],
+    kinds: tuple[str, ...],
+    params,
+    seed: int,
+    start: dt.date,
+    n: int,
+    first_index: int,
+) -> list[ListState]:
+    citizens = np.arange(n, dtype=np.int64)
+    out = []
+    for j, (name, spec) in enumerate(lists.items()):
+        out.append(
+            ListState(
+                name=name,
+                spec=spec,
+                kinds=np.array([kinds.index(k) for k in spec.records], dtype=np.int64),
+                applies_to=compile_expr(
+                    spec.applies_to, variables=CITIZEN, params=params, expect=BOOL
+                ),  # fmt: skip
+                reach=jurisdiction.prepare(spec.jurisdiction, start),
+                place_draw=jurisdiction.draws(seed, first_index + j, citizens),
+                until=np.zeros(n, dtype=np.int16),
+                year_base=np.zeros(n, dtype=np.int32),
+                n_listings=np.zeros(n, dtype=np.int16),
+                enforced=np.zeros(n, dtype=bool),
+            )
+        )
+    return out
+
+
+def records(state: ListState, n_rec: np.ndarray) -> np.ndarray:
+    """Records of the list's kinds so far (int32 per citizen)."""
+    return n_rec[:, state.kinds].sum(axis=1, dtype=np.int32)
+
+
+def new_year(state: ListState, n_rec: np.ndarray) -> None:
+    """A calendar year starts: records are counted afresh."""
+    state.year_base[:] = records(state, n_rec)
+
+
+def update(
+    state: ListState,
+    day: int,
+    date: dt.date,
+    n_rec: np.ndarray,
+    eligible: np.ndarray,
+    excluded: np.ndarray,
+    province: np.ndarray,
+) -> np.ndarray:
+    """List whoever qualifies at the end of the epoch before ``day``; returns who joined."""
+    count = records(state, n_rec) - state.year_base
+    covered = state.reach.covered(day, date, province, state.place_draw)
+    join = ~state.members(day) & (count >= state.spec.threshold) & eligible & ~excluded & covered
+    term = int(state.spec.term_days.at(date) or 0)
+    state.until[join] = min(day + term, NEVER)
+    state.n_listings[join] += 1
+    state.year_base[join] += count[join]  # the records behind a listing do not count again
+    return join
+
+
+def enforce(state: ListState, day: int, date: dt.date, province: np.ndarray) -> np.ndarray:
+    """Members the list reaches in the epoch starting on ``day`` (stored in ``enforced``)."""
+    if state.reach.scope == "national":  # members are reached wherever they live
+        state.enforced = state.members(day) & (day < state.reach.until_day)
+    else:
+        state.enforced = state.members(day) & state.reach.covered(
+            day, date, province, state.place_draw
+        )
+    return state.enforced
