@@ -223,9 +223,9 @@ def test_a_listing_in_one_province_is_enforced_in_another_only_when_national(
     shandong, beijing = PROVINCE_INDEX["Shandong"], PROVINCE_INDEX["Beijing"]
     province = np.array([shandong, shandong, beijing, beijing], dtype=np.uint8)
     n_rec = np.array([[1], [0], [1], [0]], dtype=np.uint16)
-    everyone = np.ones(4, dtype=bool)
+    adults = {"age": np.array([30, 40, 50, 60])}
     date = dt.date(2020, 2, 1)
-    joined = lists.update(state, 31, date, n_rec, everyone, ~everyone, province)
+    joined = lists.update(state, 31, date, n_rec, adults, np.zeros(4, dtype=bool), province)
     # only Shandong lists (the scheme runs there), whatever the scope
     assert joined.tolist() == [True, False, False, False]
     province[0] = beijing  # the listed citizen moves away

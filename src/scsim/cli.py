@@ -273,5 +273,14 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _register() -> None:
+    """Commands defined beside the code they drive (imported lazily: they load on use)."""
+    from scsim.audit.commands import audit
+
+    main.add_command(audit)
+
+
+_register()
+
 if __name__ == "__main__":
     main()

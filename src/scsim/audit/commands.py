@@ -1,8 +1,9 @@
 """``scsim audit RUN``: the audit metrics of a run as tables, CSV or JSON.
 
-Register with ``main.add_command(audit)`` in scsim.cli. The command borrows the CLI's consoles
-and error handling when it runs (importing them here at module level would make a cycle once
-cli.py imports this module).
+Register with ``main.add_command(audit)`` in scsim.cli. This module stays light to import (the
+metrics, numba and pyarrow load when the command runs, so ``scsim --help`` stays fast), and it
+borrows the CLI's consoles and error handling when it runs (importing them at module level would
+make a cycle once cli.py imports this module).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich import box
@@ -18,32 +19,30 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scsim.audit.metrics import (
-    ALL,
-    DEFAULT_AMONG,
-    DEFAULT_BY,
-    DEFAULT_FAVOURABLE,
-    AuditTable,
-)
+if TYPE_CHECKING:
+    from scsim.audit.metrics import AuditTable
+
+# The defaults of scsim.audit.metrics.audit, repeated so that importing this module stays cheap
+# (a test checks that they agree).
+ALL = "all"
+DEFAULT_BY = ("hukou", "migrant")
+DEFAULT_FAVOURABLE = "not listed"
+DEFAULT_AMONG = "age >= 18"
 
 MAX_WIDE_GROUPS = 8  # more groups than this: one row per group with the headline metrics
 
-# How each metric's value reads: share (percent), points (percentage points), ratio, number,
-# flag (four-fifths), check (calibration).
-SHARES = {
-    "listing_rate", "ever_listed_rate", "sanction_share", "reward_share", "scored_share",
-    "grade_share", "favourable_rate", "wrongful_listing_rate", "wrongful_listing_share",
-    "wrongful_record_rate", "wrongful_sanction_share", "offenders_never_recorded",
-    "poverty_trap_share", "listed_year_or_more_share",
-}  # fmt: skip
+# Metrics read as percentages besides every *_share and *_rate.
+PERCENT = {"offenders_never_recorded"}
+# The columns of a grouping with many groups, most important first (the last ones are left out
+# when the terminal is too narrow).
 HEADLINE = (
     ("listing_rate", "", "listed"),
     ("disparate_impact_ratio", None, "DI"),
-    ("statistical_parity_difference", None, "SPD"),
     ("four_fifths", None, "4/5"),
     ("wrongful_listing_share", "", "wrongful"),
     ("poverty_trap_share", "", "trapped"),
     ("offenders_never_recorded", "any", "unrecorded"),
+    ("statistical_parity_difference", None, "SPD"),
     ("gini", "wealth", "Gini wealth"),
 )
 
@@ -146,9 +145,12 @@ def render(result: AuditTable, console: Console) -> None:
         mine = [r for r in rows if r["group_by"] in (ALL, grouping)]
         groups = list(dict.fromkeys(r["group"] for r in mine if r["group_by"] == grouping))
         if grouping == ALL or len(groups) <= MAX_WIDE_GROUPS:
-            console.print(_wide(grouping, mine, groups, reference))
+            table = _wide(grouping, mine, groups, reference)
+            if _width(console, table) > console.width:
+                table = _long(grouping, mine, reference)
         else:
-            console.print(_headline(grouping, mine, groups, reference))
+            table = _headline(grouping, mine, groups, reference, console)
+        console.print(table)
     if result.calibration:
         console.print(_calibration(result.calibration))
     for note in result.notes:
@@ -164,8 +166,7 @@ def _wide(
     table.add_column("metric", no_wrap=True)
     columns = [ALL] + ([] if grouping == ALL else groups)
     for group in columns:
-        label = escape(group) + (" [dim](ref)[/]" if group == reference else "")
-        table.add_column(label, justify="right")
+        table.add_column(_group_label(group, reference), justify="right", no_wrap=True)
     cells: dict[tuple[str, str], dict[str, str]] = {}
     for r in rows:
         key = (r["metric"], r["category"])
@@ -184,10 +185,67 @@ def _wide(
 _FAIRNESS_ONLY = {"disparate_impact_ratio", "statistical_parity_difference", "four_fifths"}
 
 
+def _long(grouping: str, rows: list[dict[str, Any]], reference: str | None) -> Table:
+    """One row per metric and group, with its interval (when the wide table does not fit)."""
+    table = Table(title=f"By {grouping}", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)  # fmt: skip
+    table.add_column("metric", overflow="fold")
+    table.add_column("group", overflow="fold")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("95% interval", justify="right", no_wrap=True)
+    previous = None
+    for r in rows:
+        if r["group_by"] == ALL and r["metric"] in _FAIRNESS_ONLY:
+            continue
+        key = (r["metric"], r["category"])
+        label = r["metric"] + (f" · {r['category']}" if r["category"] else "")
+        low, high = r["ci_low"], r["ci_high"]
+        interval = "" if _missing(low) else f"{_fmt(r['metric'], low)} – {_fmt(r['metric'], high)}"
+        table.add_row(
+            escape(label) if key != previous else "",
+            _group_label(r["group"], reference),
+            _fmt(r["metric"], r["value"]),
+            interval,
+        )
+        previous = key
+    return table
+
+
+def _group_label(group: str, reference: str | None) -> str:
+    return escape(group) + (" [dim](ref)[/]" if group == reference else "")
+
+
+def _width(console: Console, table: Table) -> int:
+    """The width the table needs to show every cell whole."""
+    return console.measure(table, options=console.options.update(max_width=1 << 16)).maximum
+
+
 def _headline(
-    grouping: str, rows: list[dict[str, Any]], groups: list[str], reference: str | None
+    grouping: str,
+    rows: list[dict[str, Any]],
+    groups: list[str],
+    reference: str | None,
+    console: Console,
 ) -> Table:
-    """One row per group with the headline metrics (for groupings with many groups)."""
+    """One row per group with the headline metrics that fit (for groupings with many groups)."""
+    present = [
+        h for h in HEADLINE if any(r["metric"] == h[0] and (h[1] is None or r["category"] == h[1])
+                                   for r in rows)
+    ]  # fmt: skip
+    while True:
+        table = _headline_table(grouping, rows, groups, reference, present)
+        if len(present) <= 3 or _width(console, table) <= console.width:
+            return table
+        present = present[:-1]
+
+
+def _headline_table(
+    grouping: str,
+    rows: list[dict[str, Any]],
+    groups: list[str],
+    reference: str | None,
+    present: list[tuple[str, str | None, str]],
+) -> Table:
     table = Table(
         title=f"By {grouping} (headline metrics; all metrics: --csv or --json)",
         title_justify="left",
@@ -195,21 +253,16 @@ def _headline(
         pad_edge=False,
     )
     table.add_column(grouping, no_wrap=True)
-    table.add_column("adults", justify="right")
-    present = [
-        h for h in HEADLINE if any(r["metric"] == h[0] and (h[1] is None or r["category"] == h[1])
-                                   for r in rows)
-    ]  # fmt: skip
+    table.add_column("adults", justify="right", no_wrap=True)
     for _, _, label in present:
-        table.add_column(label, justify="right")
+        table.add_column(label, justify="right", no_wrap=True)
     by_key: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         if r["group_by"] == grouping:
             by_key.setdefault((r["metric"], r["group"]), {})[r["category"]] = r
     for group in groups:
         listing = by_key.get(("listing_rate", group), {}).get("")
-        name = escape(group) + (" [dim](ref)[/]" if group == reference else "")
-        cells = [name, _num(listing["n"]) if listing else ""]
+        cells = [_group_label(group, reference), _num(listing["n"]) if listing else ""]
         for metric, category, _ in present:
             found = by_key.get((metric, group), {})
             r = next(iter(found.values()), None) if category is None else found.get(category)
@@ -235,16 +288,20 @@ def _calibration(entries: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _fmt(metric: str, value: float | None) -> str:
     """A value as it reads in a table."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "–"
-    if metric in SHARES:
+    if metric.endswith(("_share", "_rate")) or metric in PERCENT:
         return _pct(value)
     if metric == "statistical_parity_difference":
         return f"{value * 100:+.3g} pp"
     if metric == "four_fifths":
-        return "[red]below 4/5[/]" if value else "ok"
+        return "[red]fails[/]" if value else "ok"
     if metric in ("disparate_impact_ratio", "gini"):
         return f"{value:.3f}"
     return _plain(value)
@@ -255,7 +312,7 @@ def _pct(value: float) -> str:
 
 
 def _plain(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "–"
     value = float(value)
     return f"{value:,.0f}" if abs(value) >= 1000 or value == round(value) else f"{value:.3g}"

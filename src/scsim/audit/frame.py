@@ -59,7 +59,7 @@ class Grouping:
 
 
 def _small_codes(codes: np.ndarray, n_labels: int) -> np.ndarray:
-    """Codes in the smallest signed dtype that holds -1..n_labels-1 (fast radix sorts)."""
+    """Codes in the smallest signed dtype that holds -1..n_labels-1."""
     for dtype in (np.int8, np.int16, np.int32):
         if n_labels <= np.iinfo(dtype).max:
             return codes if codes.dtype == dtype else codes.astype(dtype)
@@ -173,12 +173,13 @@ class GroupIndex:
         out = []
         for groupings, cell, shape in self._blocks:
             c, w = cell, weights
+            size = math.prod(shape) * (category[1] if category else 1)
             if category is not None:
-                c = c * category[1] + category[0]
+                wide = cell.astype(np.int64) if size >= 1 << 31 else cell
+                c = wide * category[1] + category[0]
             if where is not None:
                 c = c[where]
                 w = w[where] if w is not None else None
-            size = math.prod(shape) * (category[1] if category else 1)
             sums = np.bincount(c, weights=w, minlength=size)
             extra = (category[1],) if category else ()
             out.append((groupings, sums.reshape(shape + extra)))
@@ -281,49 +282,79 @@ def _shifted(codes: np.ndarray | None, n: int) -> np.ndarray:
     return codes.astype(wide) + 1
 
 
-def ascending_order(values: np.ndarray) -> np.ndarray:
-    """Row indices that sort ``values`` ascending (NaN last), by the fastest exact route.
-
-    Small integers take numpy's radix sort; float32 is sorted as one 64-bit key per row (the
-    value's order-preserving bits above the row index), which beats ``argsort`` by about 2×.
-    """
-    values = np.asarray(values)
-    if values.dtype.kind in "iub" and values.dtype.itemsize <= 2:
-        return np.argsort(values, kind="stable")
-    if values.dtype == np.float32 and values.shape[0] < 1 << 32:
+def _sortable_bits(values: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """Unsigned 32-bit images of the values in the same order, and what undoes them (the
+    integer offset, or -1 for float32); None when the values need more than 32 bits."""
+    if values.dtype == np.float32:
         bits = values.view(np.uint32)
         # IEEE order: flip every bit of a negative float, only the sign bit of a positive one.
         flip = np.where(bits >> 31 == 1, np.uint32(0xFFFFFFFF), np.uint32(0x80000000))
-        key = (bits ^ flip).astype(np.uint64) << np.uint64(32)
-        key |= np.arange(values.shape[0], dtype=np.uint64)
-        key.sort()
-        return (key & np.uint64(0xFFFFFFFF)).astype(np.intp)
-    return np.argsort(values)
+        return bits ^ flip, -1
+    if values.dtype.kind in "iub" and values.dtype.itemsize <= 4 and values.size:
+        low, high = int(values.min()), int(values.max())
+        if high - low < 1 << 32:
+            return (values.astype(np.int64) - low).astype(np.uint32), low
+    return None
+
+
+def _from_sortable_bits(bits: np.ndarray, offset: int) -> np.ndarray:
+    """The values back from :func:`_sortable_bits`."""
+    if offset == -1:
+        flip = np.where(bits >> 31 == 1, np.uint32(0x80000000), np.uint32(0xFFFFFFFF))
+        return (bits ^ flip).view(np.float32)
+    return bits.astype(np.int64) + offset
+
+
+def ascending_order(values: np.ndarray) -> np.ndarray:
+    """Row indices that sort ``values`` ascending: a radix sort for small integers, a sort of
+    64-bit (value, row) keys for other 32-bit values (about twice as fast as ``argsort``)."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iub" and values.dtype.itemsize <= 2:
+        return np.argsort(values, kind="stable")
+    sortable = _sortable_bits(values) if values.shape[0] < 1 << 32 else None
+    if sortable is None:
+        return np.argsort(values)
+    key = sortable[0].astype(np.uint64) << np.uint64(32)
+    key |= np.arange(values.shape[0], dtype=np.uint64)
+    key.sort()
+    return (key & np.uint64(0xFFFFFFFF)).astype(np.intp)
 
 
 @nb.njit(cache=True)
-def _rank_sums(xs, codes, width):  # pragma: no cover - compiled
-    """Per grouping j and group g (bin 0: no group): count, Σx and Σ rank·x, where xs is sorted
-    ascending, codes[j, p] the group of xs[p] and the rank the position within the group."""
-    k = codes.shape[0]
-    count = np.zeros((k, width), np.int64)
-    total = np.zeros((k, width))
-    ranked = np.zeros((k, width))
-    negative = np.zeros((k, width), np.bool_)
+def _rank_sums(xs, cells, sizes):  # pragma: no cover - compiled
+    """Count, Σx and Σ rank·x of sorted values per group of each grouping, in one pass.
+
+    ``xs`` is sorted ascending, ``cells[p]`` the joint cell of xs[p] (mixed radix over
+    ``sizes``, see GroupIndex) and the rank the position of xs[p] within its group. Row 0 of the
+    results is everyone; row j + 1 grouping j, whose column 0 collects the rows in no group.
+    """
+    k = sizes.shape[0]
+    width = 1
     for j in range(k):
-        for p in range(xs.shape[0]):
-            g = codes[j, p] + 1
-            c = count[j, g] + 1
-            count[j, g] = c
-            x = float(xs[p])
+        width = max(width, sizes[j])
+    strides = np.ones(k, np.int64)
+    for j in range(k - 2, -1, -1):
+        strides[j] = strides[j + 1] * sizes[j + 1]
+    count = np.zeros((k + 1, width), np.int64)
+    total = np.zeros((k + 1, width))
+    ranked = np.zeros((k + 1, width))
+    negative = np.zeros((k + 1, width), np.bool_)
+    for p in range(xs.shape[0]):
+        x = float(xs[p])
+        c = cells[p]
+        for j in range(k + 1):
+            g = 0 if j == 0 else (c // strides[j - 1]) % sizes[j - 1]
+            r = count[j, g] + 1
+            count[j, g] = r
             total[j, g] += x
-            ranked[j, g] += c * x
+            ranked[j, g] += r * x
             if x < 0:
                 negative[j, g] = True
     return count, total, ranked, negative
 
 
 def _gini_from_sums(n, total, ranked, negative) -> np.ndarray:
+    n = np.asarray(n, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         g = 2 * ranked / (n * total) - (n + 1) / n
     return np.where((n > 0) & (total > 0) & ~negative, g, np.nan)
@@ -331,7 +362,7 @@ def _gini_from_sums(n, total, ranked, negative) -> np.ndarray:
 
 def gini_by(
     values: np.ndarray,
-    groupings: Sequence[Grouping],
+    groupings: Sequence[Grouping] | GroupIndex,
     rows: np.ndarray | None = None,
 ) -> tuple[tuple[float, int], list[tuple[np.ndarray, np.ndarray]]]:
     """Gini coefficients of ``values`` overall and per group of each grouping.
@@ -339,33 +370,37 @@ def gini_by(
     Gini = 2·Σ i·x_(i) / (n·Σ x) − (n+1)/n with ranks i = 1..n of the sorted values within the
     group: 0 when all hold the same, → 1 when one holds everything. NaN for an empty group, a
     zero total, or negative values (where it is not defined). ``rows`` restricts to a subset
-    (e.g. adults). The values are sorted once; one pass then ranks them within every group of
-    every grouping. Returns ``((gini, n) overall, [(gini, n) per group] per grouping)``.
+    (e.g. adults). The values are sorted once, together with their joint cell (one 64-bit key
+    per row, so no random gathers), and one pass ranks them within every group of every
+    grouping. Returns ``((gini, n) overall, [(gini, n) per group] for each grouping)``.
     """
+    index = groupings if isinstance(groupings, GroupIndex) else GroupIndex(list(groupings))
+    values = np.asarray(values)
     subset = values if rows is None else values[rows]
-    order = ascending_order(subset)
-    xs = subset[order]
-    positions = order if rows is None else rows[order]
-    n_all = xs.shape[0]
-    xf = xs.astype(np.float64)
-    total = float(xf.sum())
-    ranked = float(np.dot(np.arange(1, n_all + 1, dtype=np.float64), xf))
-    has_negative = bool(n_all) and xf[0] < 0
-    overall = _gini_from_sums(np.float64(n_all), total, ranked, has_negative)
     out: list[tuple[np.ndarray, np.ndarray]] = []
-    if groupings:
-        width = max(g.n_groups for g in groupings) + 1
-        dtype = np.int16 if width < 1 << 15 else np.int32
-        codes = np.empty((len(groupings), n_all), dtype=dtype)
-        for j, g in enumerate(groupings):
-            codes[j] = g.codes[positions]  # in sorted order
-        n, sums, rank_sums, negative = _rank_sums(xs, codes, width)
-        for j, g in enumerate(groupings):
+    blocks = index._blocks or [([], np.zeros(len(values), dtype=np.int32), ())]
+    for block, cell, shape in blocks:
+        cells = cell if rows is None else cell[rows]
+        sortable = _sortable_bits(subset) if math.prod(shape) < 1 << 32 else None
+        if sortable is not None:
+            key = sortable[0].astype(np.uint64) << np.uint64(32)
+            key |= cells.astype(np.uint64)
+            key.sort()
+            xs = _from_sortable_bits((key >> np.uint64(32)).astype(np.uint32), sortable[1])
+            cells = (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        else:
+            order = np.argsort(subset)
+            xs, cells = subset[order], cells[order]
+        sizes = np.array(shape, dtype=np.int64)
+        n, sums, rank_sums, negative = _rank_sums(xs, cells, sizes)
+        overall = (float(_gini_from_sums(n[0, 0], sums[0, 0], rank_sums[0, 0], negative[0, 0])),
+                   int(n[0, 0]))  # fmt: skip
+        for j, g in enumerate(block):
             m = slice(1, g.n_groups + 1)
-            gini = _gini_from_sums(n[j, m].astype(np.float64), sums[j, m], rank_sums[j, m],
-                                   negative[j, m])  # fmt: skip
-            out.append((gini, n[j, m]))
-    return (float(overall), n_all), out
+            gini = _gini_from_sums(n[j + 1, m], sums[j + 1, m], rank_sums[j + 1, m],
+                                   negative[j + 1, m])  # fmt: skip
+            out.append((gini, n[j + 1, m]))
+    return overall, out
 
 
 def grouped_gini(values: np.ndarray, codes: np.ndarray | None, n_groups: int) -> np.ndarray:

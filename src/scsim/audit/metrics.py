@@ -6,6 +6,17 @@ the agents in the metric's denominator and ``weight`` the real people they repre
 (``n`` × the run's persons per agent). ``category`` names the sub-item of a metric (a measure,
 a grade, an event kind, a quantile) and is empty otherwise.
 
+Metrics (each family's docstring below gives the definitions): ``listing_rate``,
+``ever_listed_rate``, ``sanction_share`` / ``reward_share``, ``days_listed_per_adult``,
+``scored_share``, ``grade_share``, ``composite_user_share``, ``composite_band_share``,
+``list_share``, ``rights_lacking_share``,
+``favourable_rate``, ``disparate_impact_ratio``, ``statistical_parity_difference``,
+``four_fifths``, ``wrongful_listing_rate``, ``wrongful_listing_share``,
+``wrongful_record_rate``, ``offenders_never_recorded``, ``poverty_trap_share``,
+``listed_year_or_more_share``, ``days_listed_quantile``, ``gini``, ``calibration``,
+``calibration_within``. Network effects, deterrence and grade mobility are hooks
+(``NETWORK_HOOK`` …) that add only a note until runs carry the data they need.
+
 Intervals are 95%: Wilson score intervals for rates and shares, the normal approximation for
 means, Katz's log interval for ratios of rates, Newcombe's hybrid score interval for differences
 of rates, and NaN where no interval is meaningful (Gini coefficients, quantiles, flags). They
@@ -183,9 +194,9 @@ class _Columns:
         self._levels: dict[str, list[str]] = {}
         if isinstance(source, Run):
             self._path = source.file(CITIZENS)
-            file = pq.ParquetFile(self._path)
-            self.kinds = {f.name: _arrow_kind(f.type) for f in file.schema_arrow}
-            self.num_rows = file.metadata.num_rows
+            meta = pq.read_metadata(self._path)
+            self.kinds = {f.name: _arrow_kind(f.type) for f in meta.schema.to_arrow_schema()}
+            self.num_rows = meta.num_rows
         else:
             self._path = None
             if isinstance(source, pa.Table):
@@ -230,8 +241,8 @@ class _Columns:
         if name in self._levels:
             return self._levels[name]
         if name not in self._loaded:
-            file = pq.ParquetFile(self._path)
-            batch = next(file.iter_batches(batch_size=1, columns=[name]), None)
+            with pq.ParquetFile(self._path) as file:
+                batch = next(file.iter_batches(batch_size=1, columns=[name]), None)
             self._levels[name] = [] if batch is None else dictionary_codes(batch.column(0))[1]
             return self._levels[name]
         return self._categorical(name)[1]
@@ -983,7 +994,8 @@ class Inequality(_Family):
             else:
                 among = a.cols.array(population) if a.cols.has(population) else None
             rows = None if among is None else np.flatnonzero(among)
-            (overall, n_all), per_grouping = gini_by(a.cols.array(column), a.groupings, rows)
+            cells = a.index if a.groupings else []
+            (overall, n_all), per_grouping = gini_by(a.cols.array(column), cells, rows)
             a.rows.add("gini", column, ALL, [ALL], overall, n=n_all)
             for g, (gini, n) in zip(a.groupings, per_grouping, strict=True):
                 a.rows.add("gini", column, g.name, list(g.labels), gini, n=n)
@@ -1017,17 +1029,19 @@ class Calibration(_Family):
 
 
 class PendingHook(_Family):
-    """A metric family that needs data runs do not carry yet; it only adds a note until then."""
+    """A metric family not computed yet: it adds a note saying what it will measure and what
+    it needs, and no values."""
 
-    def __init__(self, name: str, columns: Sequence[str], reason: str) -> None:
+    def __init__(self, name: str, what: str, needs: str, columns: Sequence[str] = ()) -> None:
         self.name = name
+        self.what = what
+        self.needs_text = needs
         self.columns = tuple(columns)
-        self.reason = reason
 
     def needs(self, a):
-        if self.columns and a.cols.has(*self.columns):
-            return f"{self.reason} (columns present, but this scsim does not compute it yet)"
-        return self.reason
+        present = [c for c in self.columns if a.cols.has(c)]
+        have = f"; the run has {', '.join(present)}" if present else ""
+        return f"not computed yet ({self.what}): needs {self.needs_text}{have}"
 
     def compute(self, a):  # pragma: no cover - never runs while needs() skips
         pass
@@ -1037,18 +1051,19 @@ class PendingHook(_Family):
 # family that computes it when the data lands. Until then they report nothing but a note.
 NETWORK_HOOK = PendingHook(
     "network",
-    ("friends", "ties_dropped"),
-    "needs the friendship graph's edges (score assortativity among friends, ties dropped)",
+    "score assortativity among friends, ties dropped",
+    "the friendship graph's edges in the run",
+    columns=("friends", "ties_dropped"),
 )
 DETERRENCE_HOOK = PendingHook(
     "deterrence",
-    (),
-    "needs a no-system counterfactual run (change in offences and critical posts)",
+    "change in offences and in critical posts",
+    "a paired no-system counterfactual run",
 )
 GRADE_MOBILITY_HOOK = PendingHook(
     "grade_mobility",
-    (),
-    "needs each citizen's grade history (transition matrix)",
+    "grade transition matrix",
+    "each citizen's grade history",
 )
 
 

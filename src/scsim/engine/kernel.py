@@ -41,7 +41,6 @@ from scsim.engine.layout import (
     WRONGFUL_RECORDS,
 )
 from scsim.mechanisms import court_list, economy, points
-from scsim.mechanisms.measures import applicable
 
 # Consequence codes (mechanisms.behaviour.CONSEQUENCES).
 FINE = 1
@@ -106,7 +105,7 @@ def run_epoch(
     pts_in_force, deltas, grade_bounds, pts_base, pts_floor, pts_cap,
     rdays, rpoints,
     cp, court_active,
-    m_table, m_status, m_income, m_cost, m_pressure, m_interest, citizen_cost,
+    m_flags, m_status, m_income, m_cost, m_pressure, m_interest, citizen_cost,
     ep,
     v_citizen, v_day, v_kind, v_lo, v_hi, mis_day,
     month_days, ms_lo, ms_hi,
@@ -147,7 +146,7 @@ def run_epoch(
                 start_grade[c, grade] += 1
                 start_points[c] += si[i, POINTS]
             listed = 1 if si[i, STAGE] == LISTED else 0
-            flags = applicable(m_table, listed, scored, grade, cc, m_status[i])
+            flags = m_flags[listed, scored, grade, cc, m_status[i]]
             si[i, MEASURE_FLAGS] = flags
             income_factor = 1.0
             cost = citizen_cost[i]  # rights lacked under the hukou rules

@@ -291,7 +291,7 @@ def simulate_arrays(
             float(max(pts.base(day0_date), 1)), pts.floor,
             pts.cap(day0_date), pts.recovery_days, pts.recovery_points,
             cp, court.active,
-            meas.table, stage.status, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
+            meas.flags, stage.status, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
             meas.interest_add, stage.citizen_cost,
             economy.vector(spec.economy, day0_date, day1 - day0),
             victims[0], victims[1], victims[2], v_lo, v_hi, mis_day,

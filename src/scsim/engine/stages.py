@@ -24,7 +24,7 @@ from scsim.engine.errors import SimulationError
 from scsim.engine.layout import ELIGIBLE, GROUP_LABELS, LISTED, N_GROUPS, STAGE
 from scsim.engine.metrics import GROUPS
 from scsim.mechanisms import composite, hukou, jurisdiction, lists
-from scsim.mechanisms.attributes import BOOL, CITIZEN, CitizenArrays, cell_codes
+from scsim.mechanisms.attributes import BOOL, CITIZEN, CitizenArrays, cell_codes, holds
 from scsim.population.census import N_PROVINCES
 from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec
@@ -143,8 +143,7 @@ class Stages:
             reach = self.pts_reach.enforced(
                 day0, date, self.province, self.pts_draw, self.pts_enrolled
             )
-            applies = np.broadcast_to(self.pts_applies.evaluate(arrays), (n,))
-            self.si[:, ELIGIBLE] = applies & reach
+            self.si[:, ELIGIBLE] = holds(self.pts_applies, arrays, reach)
         status = np.zeros(n, dtype=np.int64)
         for j, state in enumerate(self.lists):
             status |= lists.enforce(state, day0, date, self.province).astype(np.int64) << j
@@ -202,9 +201,8 @@ class Stages:
                         excluded |= other.members(day1)
                     else:  # the court list
                         excluded |= court_listed
-                eligible = np.broadcast_to(state.applies_to.evaluate(arrays), (len(pop),))
                 joined[state.name] = lists.update(
-                    state, day1, date1, self.n_rec, eligible, excluded, self.province
+                    state, day1, date1, self.n_rec, arrays, excluded, self.province
                 )
                 if date1.month == 1 and date1.day == 1:
                     lists.new_year(state, self.n_rec)
@@ -223,15 +221,18 @@ class Stages:
 
     def _score(self, day: int, date: dt.date, days_run: int, epoch_days: int = 0):
         comp, graph = self.composite, self.graph
+        arrays = self.arrays((date - dt.timedelta(days=1)).year if days_run else date.year)
+        scored = comp.user.copy()  # who holds a score from the last epoch
+        composite.choose_users(comp, day, date, arrays, self.province)
         friends = None
         if graph is not None:
             from scsim.population.graph import neighbour_mean
 
-            mean, count = neighbour_mean(graph, composite.normalised(comp), comp.user)
+            mean, count = neighbour_mean(
+                graph, composite.normalised(comp), scored & comp.user, rows=comp.user
+            )
             friends = (np.where(count > 0, mean, 0.5), self._degree)
-        arrays = self.arrays((date - dt.timedelta(days=1)).year if days_run else date.year)
-        composite.update(comp, day, date, arrays, self.n_rec, self.kinds, days_run / 365.25,
-                         self.province, friends)  # fmt: skip
+        composite.score_users(comp, arrays, self.n_rec, self.kinds, days_run / 365.25, friends)
         if graph is None or epoch_days == 0:
             return None
         p = composite.tie_drop_probability(comp, date, epoch_days)
@@ -343,7 +344,7 @@ class Stages:
             cols["composite_score"] = np.where(comp.user, comp.score, -1).astype(np.int16)
             band = np.where(comp.user, comp.band_codes() - 1, len(comp.spec.bands))
             cols["composite_band"] = (band.astype(np.uint8), [*comp.spec.bands, "not a user"])
-            for name, value in comp.dimensions.items():
+            for name, value in comp.dimension_columns().items():
                 cols[f"dimension_{name}"] = value
             if comp.ties_dropped is not None:
                 cols["ties_dropped"] = comp.ties_dropped

@@ -119,3 +119,32 @@ class CitizenArrays(Mapping):
 
     def __len__(self) -> int:
         return len(self._make)
+
+
+class Subset(Mapping):
+    """The same variables for the citizens ``idx`` only: rules that concern few citizens (the
+    candidates for a list, the migrants who might convert) are evaluated on those alone."""
+
+    def __init__(self, arrays: Mapping, idx: np.ndarray, n: int) -> None:
+        self._arrays, self._idx, self._n = arrays, idx, n
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = np.broadcast_to(self._arrays[name], (self._n,))[self._idx]
+        return self._cache[name]
+
+    def __iter__(self):
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+
+def holds(expr, arrays: Mapping, where: np.ndarray) -> np.ndarray:
+    """``where`` narrowed to the citizens for whom the condition ``expr`` holds (bool [n])."""
+    idx = np.flatnonzero(where)
+    out = np.zeros(where.shape, dtype=bool)
+    if idx.size:
+        out[idx] = np.broadcast_to(expr.evaluate(Subset(arrays, idx, where.size)), (idx.size,))
+    return out

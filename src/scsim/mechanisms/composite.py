@@ -31,7 +31,7 @@ from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import CompositeScore
 
 from . import jurisdiction
-from .attributes import BOOL, CITIZEN
+from .attributes import BOOL, CITIZEN, holds
 
 RECORDS = "records."
 FRIENDS = ("friends.score", "friends.count")
@@ -65,7 +65,8 @@ class CompositeState:
     band_bounds: np.ndarray  # lower bound of each band
     score: np.ndarray  # int16 per citizen (0: not a user)
     user: np.ndarray  # bool per citizen
-    dimensions: dict[str, np.ndarray] = field(default_factory=dict)  # float32, last computed
+    dimensions: dict[str, np.ndarray] = field(default_factory=dict)  # users' values, float32
+    bands: np.ndarray | None = None  # band codes of the last scores (see band_codes)
     ties_dropped: np.ndarray | None = None  # int32 per citizen (with a graph)
 
     @property
@@ -78,8 +79,20 @@ class CompositeState:
 
     def band_codes(self) -> np.ndarray:
         """Per citizen: 0 for non-users, else 1 + the band index of their score."""
-        band = np.searchsorted(self.band_bounds, self.score, side="right")  # 1-based
-        return np.where(self.user, np.maximum(band, 1), 0).astype(np.int64)
+        if self.bands is None:
+            band = np.searchsorted(self.band_bounds, self.score, side="right")  # 1-based
+            self.bands = np.where(self.user, np.maximum(band, 1), 0).astype(np.int64)
+        return self.bands
+
+    def dimension_columns(self) -> dict[str, np.ndarray]:
+        """Each dimension per citizen (float32; NaN for non-users), for the citizens table."""
+        users = np.flatnonzero(self.user)
+        out = {}
+        for name, value in self.dimensions.items():
+            full = np.full(self.user.shape, np.nan, dtype=np.float32)
+            full[users] = value
+            out[name] = full
+        return out
 
     def change_dates(self) -> list[dt.date]:
         dates = self.reach.change_dates() + self.spec.adoption.share.change_dates()
@@ -110,8 +123,9 @@ def prepare(name: str, spec: CompositeScore, params, seed: int, start: dt.date, 
 def dimension_values(spec: CompositeScore, inputs) -> dict[str, np.ndarray]:
     """Each dimension's sub-score in [0, 1] (float32 per citizen) from ``inputs[name]``."""
     out = {}
+    shape = np.shape(next(iter(inputs.values()))) if inputs else ()
     for name, dim in spec.dimensions.items():
-        value = np.full(np.shape(next(iter(inputs.values()))) if inputs else (), dim.baseline)
+        value = np.full(shape, dim.baseline)
         for term in dim.terms:
             x = np.maximum(np.asarray(inputs[term.input], dtype=np.float64), 0.0) / term.scale
             value = value + term.effect * transform(term.transform, x)
@@ -127,44 +141,48 @@ def combine(spec: CompositeScore, dims: dict[str, np.ndarray]) -> np.ndarray:
     return low + (high - low) * total / spec.weights_sum
 
 
-def update(
+def choose_users(
+    state: CompositeState, day: int, date: dt.date, arrays, province: np.ndarray
+) -> None:
+    """Who uses the score on ``day``: eligible, opted in, and reached by the scheme."""
+    share = state.spec.adoption.share.at(date) or 0.0
+    reach = state.reach.enforced(day, date, province, state.place_draw, state.enrolled)
+    state.user = holds(state.eligible, arrays, reach & (state.adopt_draw < share))
+    state.bands = None
+
+
+def score_users(
     state: CompositeState,
-    day: int,
-    date: dt.date,
     arrays,
     n_rec: np.ndarray,
     kinds: tuple[str, ...],
     years: float,
-    province: np.ndarray,
     friends: tuple[np.ndarray, np.ndarray] | None,
 ) -> None:
-    """Decide who uses the score on ``day`` and recompute their scores.
+    """Recompute the users' scores (non-users hold 0).
 
     ``friends`` is (friends' mean of the normalised score, number of friends), or None without
     a graph; ``years`` is the time run so far, for records per year.
     """
     spec = state.spec
-    share = spec.adoption.share.at(date) or 0.0
-    reach = state.reach.enforced(day, date, province, state.place_draw, state.enrolled)
-    state.user = reach & (state.adopt_draw < share) & np.asarray(state.eligible.evaluate(arrays))
+    users = np.flatnonzero(state.user)
     reads = {t.input for d in spec.dimensions.values() for t in d.terms}
-    inputs: dict[str, np.ndarray] = {}
+    inputs: dict[str, np.ndarray] = {"_": np.zeros(users.size)}
     for name in reads:
         if name.startswith(RECORDS):
             k = kinds.index(name[len(RECORDS) :])
-            inputs[name] = n_rec[:, k] / max(years, 1.0)
+            inputs[name] = n_rec[users, k] / max(years, 1.0)
         elif name == "friends.score":
-            inputs[name] = friends[0] if friends is not None else np.full(len(province), 0.5)
+            inputs[name] = friends[0][users] if friends is not None else np.full(users.size, 0.5)
         elif name == "friends.count":
-            inputs[name] = friends[1] if friends is not None else np.zeros(len(province))
+            inputs[name] = friends[1][users] if friends is not None else np.zeros(users.size)
         else:
-            inputs[name] = np.broadcast_to(arrays[name], province.shape)
-    if not inputs:
-        inputs["_"] = np.zeros(province.shape)
+            inputs[name] = np.broadcast_to(arrays[name], state.user.shape)[users]
     dims = dimension_values(spec, inputs)
-    score = np.rint(combine(spec, dims))
-    state.score = np.where(state.user, score, 0).astype(np.int16)
+    state.score = np.zeros(state.user.shape, dtype=np.int16)
+    state.score[users] = np.rint(combine(spec, dims))
     state.dimensions = dims
+    state.bands = None
 
 
 def normalised(state: CompositeState) -> np.ndarray:

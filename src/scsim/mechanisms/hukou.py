@@ -25,7 +25,7 @@ from scsim.population.census import PROVINCE_NAMES
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import Hukou
 
-from .attributes import BOOL, CITIZEN
+from .attributes import BOOL, CITIZEN, holds
 
 MAX_RIGHTS = 8  # lacking rights are bits of a uint8
 
@@ -82,9 +82,8 @@ def lacking(plan: HukouPlan, arrays, n: int) -> np.ndarray:
     """Bit r set (uint8 per citizen) where a citizen needs right r and has no access to it."""
     bits = np.zeros(n, dtype=np.uint8)
     for r, (needs, access) in enumerate(zip(plan.needs, plan.access, strict=True)):
-        lack = np.broadcast_to(needs.evaluate(arrays), (n,)) & ~np.broadcast_to(
-            access.evaluate(arrays), (n,)
-        )
+        need = np.broadcast_to(needs.evaluate(arrays), (n,))
+        lack = need & ~holds(access, arrays, need)  # access is asked of those in need only
         bits |= lack.astype(np.uint8) << r
     return bits
 
@@ -123,7 +122,7 @@ def conversions(
         if annual <= 0.0:
             continue
         p = 1.0 - (1.0 - annual) ** (days / 365.25)
-        ok = plan.rule_provinces[r][province[candidates]]
-        ok &= np.broadcast_to(plan.requires[r].evaluate(arrays), (n,))[candidates]
-        convert[candidates[ok & (u < p)]] = True
+        drawn = np.zeros(n, dtype=bool)  # the rule is asked of the few the draw picks
+        drawn[candidates[plan.rule_provinces[r][province[candidates]] & (u < p)]] = True
+        convert |= holds(plan.requires[r], arrays, drawn)
     return convert

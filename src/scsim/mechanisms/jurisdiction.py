@@ -52,7 +52,7 @@ class Reach:
         if day >= self.until_day:
             return np.zeros(province.shape, dtype=bool)
         runs = self.start_day <= day
-        here = runs[province]
+        here = np.ones(province.shape, dtype=bool) if runs.all() else runs[province]
         coverage = self.spec.coverage
         share = 1.0 if coverage is None else coverage.at(date) or 0.0
         if self.scope == "provincial" or share >= 1.0:

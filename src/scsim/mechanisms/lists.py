@@ -20,7 +20,7 @@ from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import ListScheme
 
 from . import jurisdiction
-from .attributes import BOOL, CITIZEN
+from .attributes import BOOL, CITIZEN, holds
 
 MAX_LISTS = 4  # membership bits index the measures' lookup table
 
@@ -84,6 +84,8 @@ def prepare(
 
 def records(state: ListState, n_rec: np.ndarray) -> np.ndarray:
     """Records of the list's kinds so far (int32 per citizen)."""
+    if state.kinds.size == 1:
+        return n_rec[:, state.kinds[0]].astype(np.int32)
     return n_rec[:, state.kinds].sum(axis=1, dtype=np.int32)
 
 
@@ -97,14 +99,19 @@ def update(
     day: int,
     date: dt.date,
     n_rec: np.ndarray,
-    eligible: np.ndarray,
+    arrays,
     excluded: np.ndarray,
     province: np.ndarray,
 ) -> np.ndarray:
-    """List whoever qualifies at the end of the epoch before ``day``; returns who joined."""
+    """List whoever qualifies at the end of the epoch before ``day``; returns who joined.
+
+    The rule ``applies_to`` is evaluated for the candidates only (enough records, not a member,
+    not excluded, in a place the list covers): they are few.
+    """
     count = records(state, n_rec) - state.year_base
-    covered = state.reach.covered(day, date, province, state.place_draw)
-    join = ~state.members(day) & (count >= state.spec.threshold) & eligible & ~excluded & covered
+    candidates = (count >= state.spec.threshold) & ~state.members(day) & ~excluded
+    candidates &= state.reach.covered(day, date, province, state.place_draw)
+    join = holds(state.applies_to, arrays, candidates)
     term = int(state.spec.term_days.at(date) or 0)
     state.until[join] = min(day + term, NEVER)
     state.n_listings[join] += 1

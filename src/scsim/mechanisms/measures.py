@@ -3,7 +3,7 @@
 A measure's ``when`` condition reads only finite status (listed, scored, grade and the cell
 attributes), so it is evaluated once, on every combination, into a lookup table holding the
 1-based index of the clause that fired (0: the measure does not apply). The kernel looks a
-citizen up at each epoch start; the measure's effects then hold for the epoch:
+citizen up at each epoch start (in ``flags``, every measure at once); the measure's effects then hold for the epoch:
 
 - ``income_factor`` multiplies income (job bans, lost promotions);
 - ``monthly_cost`` is spent from wealth each month (slow trains instead of flights; negative
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
 from scsim.rules import Expr, Ordinal, compile_expr
@@ -67,6 +66,7 @@ class MeasurePlan:
     names: tuple[str, ...]
     conditions: tuple[Expr, ...]
     table: np.ndarray  # uint8 [measure, listed, scored, grade, cell, status]: clause + 1, or 0
+    flags: np.ndarray  # int16 [listed, scored, grade, cell, status]: bit m set if measure m applies
     income_factor: np.ndarray
     monthly_cost: np.ndarray
     pay_pressure: np.ndarray
@@ -114,22 +114,16 @@ def prepare(spec: ScenarioSpec, grade_names: tuple[str, ...], params) -> Measure
             fired = np.where(band_code > 0, fired, 0)
         table[m] = fired
     effects = [m.effects for m in measures]
+    flags = np.zeros(shape, dtype=np.int16)
+    for m in range(len(measures)):
+        flags |= (table[m] > 0).astype(np.int16) << m
     return MeasurePlan(
         names=names,
         conditions=conditions,
         table=table,
+        flags=flags,
         income_factor=np.array([e.income_factor for e in effects]),
         monthly_cost=np.array([e.monthly_cost for e in effects]),
         pay_pressure=np.array([e.pay_pressure for e in effects]),
         interest_add=np.array([e.interest_add for e in effects]),
     )
-
-
-@nb.njit(inline="always", cache=True)
-def applicable(table, listed, scored, grade, cell, status):
-    """Bit m set when measure m applies to this status."""
-    flags = 0
-    for m in range(table.shape[0]):
-        if table[m, listed, scored, grade, cell, status] > 0:
-            flags |= 1 << m
-    return flags

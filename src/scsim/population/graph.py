@@ -50,11 +50,11 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine.rng import uniform, uniform_open
+from scsim.engine.rng import Stream, uniform, uniform_open
 
 # Streams of the counter-based RNG; to move into ``scsim.engine.rng.Stream`` (same numbers).
-GRAPH_STREAM = 15  # degrees and partner picks at synthesis
-TIES_STREAM = 16  # tie-dropping decisions during a run
+GRAPH_STREAM = int(Stream.GRAPH)  # degrees and partner picks at synthesis
+TIES_STREAM = int(Stream.TIES)  # tie-dropping decisions during a run
 
 INCOME_BANDS = 5  # income quintile bands
 CELLS_PER_PROVINCE = 2 * INCOME_BANDS  # rural / urban hukou × income band
@@ -419,18 +419,21 @@ def _compact_rows(row_ptr, rows, unique):
 
 
 def neighbour_mean(
-    graph: Graph, values: np.ndarray, include: np.ndarray
+    graph: Graph, values: np.ndarray, include: np.ndarray, rows: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean of ``values[j]`` over each citizen's active neighbours ``j`` with ``include[j]``.
 
-    Returns ``(mean, count)``: float32 [n] (NaN where the count is 0) and int32 [n].
+    Returns ``(mean, count)``: float32 [n] (NaN where the count is 0) and int32 [n]. With
+    ``rows`` (bool [n]) only those citizens' means are computed (NaN and 0 elsewhere): each
+    neighbour read is a random memory access, so skipping rows that are not needed pays.
     """
     n = len(graph)
     values = _per_citizen(values, n, "values")
     include = _per_citizen(include, n, "include", bool)
+    rows = np.ones(n, dtype=bool) if rows is None else _per_citizen(rows, n, "rows", bool)
     mean = np.empty(n, dtype=np.float32)
     count = np.empty(n, dtype=np.int32)
-    _neighbour_mean(graph.indptr, graph.indices, graph.active, values, include, mean, count)
+    _neighbour_mean(graph.indptr, graph.indices, graph.active, values, include, rows, mean, count)
     return mean, count
 
 
@@ -521,10 +524,14 @@ def _active_degree(indptr, active, out):
 
 
 @nb.njit(cache=True, parallel=True)
-def _neighbour_mean(indptr, indices, active, values, include, mean, count):
+def _neighbour_mean(indptr, indices, active, values, include, rows, mean, count):
     for i in nb.prange(indptr.shape[0] - 1):
         total = 0.0
         seen = 0
+        if not rows[i]:
+            count[i] = 0
+            mean[i] = np.nan
+            continue
         for k in range(indptr[i], indptr[i + 1]):
             j = indices[k]
             if active[k] and include[j]:
@@ -552,6 +559,9 @@ def _drop_ties(indptr, indices, active, flags, probability, seed, key, out):
     for i in nb.prange(indptr.shape[0] - 1):
         i_flags = flags[i]
         dropped = 0
+        if i_flags == 0:  # neither drops nor can be dropped: skip the row's random reads
+            out[i] = 0
+            continue
         for k in range(indptr[i], indptr[i + 1]):
             if not active[k]:
                 continue
