@@ -17,7 +17,7 @@ $(VENV)/.dev: $(BIN)/scsim
 	touch $@
 
 run: $(BIN)/scsim
-	$(BIN)/scsim run court-blacklist --population $(POPULATION)
+	$(BIN)/scsim run national-documented --population $(POPULATION)
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks

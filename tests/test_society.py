@@ -35,7 +35,7 @@ behaviour:
     offence: {annual_rate: 0.6, consequence: fine, amount: {median: 2000, sigma: 0.5},
               deterrence: {points_exponent: 2, habituation: {half_life_days: 180, floor: 0.25}}}
     tax_evasion: {annual_rate: 0.05}
-    volunteering: {annual_rate: 1.5, modifier: "1 + 2 * red_share"}
+    volunteering: {annual_rate: 1.5, modifier: "1 + p.parameters.showcasing * red_share"}
     gaming: {annual_rate: 4.0, eligible: "age < 40"}
     critical_post: {annual_rate: 0.5}
     move: {annual_rate: 0.05, consequence: move}
@@ -55,6 +55,7 @@ schemes:
     base: 1000
     cap: 1100
     deltas: {offence: -20, volunteering: 5}
+    local_deltas: {Jiangsu: {offence: -50}}
     grades: {D: 0, C: 900, B: 970, A: 1030}
     jurisdiction: {rollout: {Shandong: 2015-03-01, Jiangsu: 2015-09-01}, coverage: 0.5,
                    scope: local}
@@ -85,6 +86,15 @@ measures:
   red_discount: {when: model_citizens, effects: {monthly_cost: -20}}
   tax_sanction: {when: tax_blacklist, effects: {income_factor: 0.9}}
   points_sanction: {when: "grade == 'D'", effects: {monthly_cost: 100}}
+parameters:
+  showcasing: {values: {2015-01-01: 2.0}, reference: [{title: test, verified: false}]}
+calibration:
+  upper_bands:
+    metric: composite_band_share
+    categories: [good, excellent]
+    period: [2016-01-01, 2016-12-31]
+    low: 0.0
+    high: 1.0
 hukou:
   rights:
     schooling:
@@ -243,6 +253,19 @@ def test_a_red_list_excludes_the_blacklisted(society_run):
     assert not (red.members(end) & black.members(end) & (red.until > black.until)).any()
 
 
+def test_each_province_may_set_its_own_deltas(society):
+    from scsim.mechanisms import points
+
+    name, spec = society.spec.points_scheme()
+    plan = points.prepare(name, spec, society.spec.world.start)
+    kinds = list(society.spec.behaviour.events)
+    deltas = plan.deltas(kinds, dt.date(2016, 1, 1))
+    offence = kinds.index("offence")
+    assert deltas[PROVINCE_INDEX["Jiangsu"], offence] == -50
+    assert deltas[PROVINCE_INDEX["Shandong"], offence] == -20
+    assert (deltas[:, kinds.index("volunteering")] == 5).all()
+
+
 def test_points_scope_follows_rollout_and_coverage():
     spec = Jurisdiction.model_validate(
         {"rollout": {"Shandong": dt.date(2020, 3, 1)}, "coverage": 0.5, "scope": "national"}
@@ -376,6 +399,12 @@ def test_fear_of_losing_points_fades_by_habituation(society):
             "horizon",
         ),
         (
+            "local_deltas: {Jiangsu:",
+            "local_deltas: {Jiangsuu:",
+            "schemes.city_points.local_deltas.Jiangsuu: unknown province 'Jiangsuu' — did you "
+            "mean 'Jiangsu'?",
+        ),
+        (
             "offence: [cameras]",
             "offence: [camera]",
             "observation.detection.offence.0: unknown source 'camera' — did you mean 'cameras'?",
@@ -451,6 +480,14 @@ def test_a_society_run_writes_the_new_columns_and_metrics(society, runs_root, as
         "tax_blacklist",
         "model_citizens",
     }
+    (target,) = run.manifest["calibration"]
+    shares = (ts["metric"] == "composite_band_share") & (ts["group"] == "all")
+    shares &= np.isin(ts["category"], ["good", "excellent"])
+    shares &= ts["date"] >= np.datetime64("2016-01-01")
+    dates = np.unique(ts["date"][shares])
+    per_date = [ts["value"][shares & (ts["date"] == d)].sum() for d in dates]
+    assert target["simulated"] == pytest.approx(np.mean(per_date))
+    assert 0 < target["simulated"] < 1 and target["within"] is True
 
 
 def test_society_results_are_byte_identical_for_any_thread_count(society, tmp_path):
@@ -479,3 +516,24 @@ def test_rules_read_the_new_state_variables():
     for name in variables:
         compile_expr(f"{name} == {name}", variables=CITIZEN, params={})
     assert len(PROVINCE_NAMES) == 31
+
+
+def test_a_list_counts_only_records_made_once_it_runs():
+    spec = ListScheme.model_validate(
+        {"kind": "blacklist", "records": ["tax"], "term_days": 100,
+         "jurisdiction": {"from": dt.date(2020, 3, 1)}}  # fmt: skip
+    )
+    (state,) = lists.prepare({"tax": spec}, ("tax",), {}, 1, dt.date(2020, 1, 1), 2, 1)
+    province = np.zeros(2, dtype=np.uint8)
+    adults = {"age": np.array([30, 40])}
+    none = np.zeros(2, dtype=bool)
+    n_rec = np.array([[1], [0]], dtype=np.uint16)  # a record in January
+    feb, mar = (dt.date(2020, 2, 1) - dt.date(2020, 1, 1)).days, 60
+    assert not lists.update(state, feb, dt.date(2020, 2, 1), n_rec, adults, none, province).any()
+    lists.begin(state, mar, n_rec, province)  # the list starts on 1 March
+    apr = 91
+    assert not lists.update(state, apr, dt.date(2020, 4, 1), n_rec, adults, none, province).any()
+    n_rec[1] = 1  # a record in April
+    joined = lists.update(state, apr + 30, dt.date(2020, 5, 1), n_rec, adults, none, province)
+    assert joined.tolist() == [False, True]
+

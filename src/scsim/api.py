@@ -10,8 +10,9 @@ import datetime as dt
 import platform
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pyarrow as pa
@@ -70,6 +71,40 @@ EXIT_NAMES = {EXIT_PAID: "paid", EXIT_EXPIRY: "expiry", EXIT_NO_ASSETS: "no_asse
               EXIT_ESCAPED: "escaped"}  # fmt: skip
 
 
+@overload
+def simulate(
+    scenario: Scenario | str | Path,
+    *,
+    population: int | None = ...,
+    seed: int | None = ...,
+    days: int | None = ...,
+    until: dt.date | str | None = ...,
+    out: str | Path = ...,
+    events: bool = ...,
+    progress: Callable[[int, int, dt.date], None] | None = ...,
+    on_phase: Callable[[str], None] | None = ...,
+    replicates: None = ...,
+) -> Run: ...
+
+
+@overload
+def simulate(
+    scenario: Scenario | str | Path,
+    *,
+    population: int | None = ...,
+    seed: int | None = ...,
+    days: int | None = ...,
+    until: dt.date | str | None = ...,
+    out: str | Path = ...,
+    events: bool = ...,
+    progress: Callable[[int, int, dt.date], None] | None = ...,
+    on_phase: Callable[[str], None] | None = ...,
+    replicates: int,
+    workers: int = ...,
+    executor: Executor | None = ...,
+) -> list[Run]: ...
+
+
 def simulate(
     scenario: Scenario | str | Path,
     *,
@@ -81,12 +116,28 @@ def simulate(
     events: bool = False,
     progress: Callable[[int, int, dt.date], None] | None = None,
     on_phase: Callable[[str], None] | None = None,
-) -> Run:
+    replicates: int | None = None,
+    workers: int = 1,
+    executor: Executor | None = None,
+) -> Run | list[Run]:
     """Run a scenario and write its run directory under ``out``; returns the opened Run.
 
     ``progress(done, total, date)`` is called after every epoch, ``on_phase(name)`` as each phase
     begins: synthesizing, preparing (the first run compiles the kernels), simulating, writing.
+
+    With ``replicates=R`` it runs the seeds ``seed, seed + 1, …, seed + R - 1`` (``seed``: the
+    scenario's unless given), one run directory each, through ``executor`` (default: serially,
+    or a process pool of ``workers``), and returns the list of Runs in seed order; the runs are
+    the same whatever the executor (see :func:`scsim.audit.compare.replicate`).
     """
+    if replicates is not None:
+        from scsim.audit.compare import replicate
+
+        return replicate(scenario, replicates, seed=seed, population=population, days=days,
+                         until=until, out=out, events=events, workers=workers,
+                         executor=executor, progress=progress, on_phase=on_phase)  # fmt: skip
+    if workers != 1 or executor is not None:
+        raise SimulationError("workers and executor run replicates: give replicates=R too")
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     if isinstance(until, str):

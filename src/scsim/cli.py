@@ -152,7 +152,15 @@ def _progress_printer(mode: str) -> tuple[Callable, Callable[[str], None], Calla
 @click.option("--progress", type=click.Choice(["auto", "bar", "json", "none"]), default="auto",
               show_default=True, help="Progress display; json writes one line per epoch to stderr.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run directory.")
-def run(scenario, population, seed, until, days, out, events, reform, progress, quiet) -> None:
+@click.option("--replicates", "-r", type=click.IntRange(min=1),
+              help="Run this many seeds, --seed, --seed + 1, … (each its own run directory), "
+                   "and summarise the key metrics across them.")  # fmt: skip
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes running --replicates (the runs are the same for any number).")  # fmt: skip
+def run(
+    scenario, population, seed, until, days, out, events, reform, progress, quiet, replicates,
+    workers,
+) -> None:  # fmt: skip
     """Run SCENARIO (a bundled name or a YAML file) and write a run directory."""
     # Ctrl-C while importing is an interrupt like any other.
     with _user_errors("interrupted — no run directory was completed") as outcome:
@@ -162,6 +170,18 @@ def run(scenario, population, seed, until, days, out, events, reform, progress, 
         sc = load(scenario)
         if reform:
             sc = sc.reform(reform)
+        if replicates is not None:
+            from scsim.audit.compare import run_replicates
+
+            outcome.interrupted = "interrupted — the replicates already complete are kept"
+            run_replicates(
+                sc, replicates, seed=seed, population=population, days=days,
+                until=until.date() if until else None, out=Path(out), events=events,
+                workers=workers, progress=progress, quiet=quiet, console=console,
+            )  # fmt: skip
+            return
+        if workers > 1:
+            _fail("--workers runs replicates side by side: give --replicates R too")
         callback, phase, stop = _progress_printer(progress)
         clock = time.perf_counter()
         try:
@@ -276,8 +296,10 @@ def _cell(value: object) -> str:
 def _register() -> None:
     """Commands defined beside the code they drive (imported lazily: they load on use)."""
     from scsim.audit.commands import audit
+    from scsim.audit.explain_command import explain
 
     main.add_command(audit)
+    main.add_command(explain)
 
 
 _register()

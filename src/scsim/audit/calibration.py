@@ -27,7 +27,16 @@ def calibrate(
             pc.and_(pc.greater_equal(dates, pa.scalar(target.period[0])),
                     pc.less_equal(dates, pa.scalar(target.period[1]))),
         )  # fmt: skip
-        values = timeseries.filter(mask)["value"].to_numpy()
+        if target.categories:
+            mask = pc.and_(mask, pc.is_in(timeseries["category"], pa.array(target.categories)))
+        rows = timeseries.filter(mask)
+        if target.categories:  # the sum over the categories on each date
+            rows = (
+                rows.group_by("date")
+                .aggregate([("value", "sum")])
+                .rename_columns(["date", "value"])
+            )
+        values = rows["value"].to_numpy()
         simulated = float(np.mean(values)) if values.size else None
         covered = start <= target.period[0] and target.period[1] <= end
         out.append(
@@ -36,6 +45,7 @@ def calibrate(
                 "label": target.label,
                 "metric": target.metric,
                 "group": target.group,
+                "categories": list(target.categories),
                 "period": [target.period[0].isoformat(), target.period[1].isoformat()],
                 "low": target.low,
                 "high": target.high,

@@ -203,7 +203,8 @@ def run_epoch(
                     a[g, off_wrong + kind] += 1.0
                     si[i, WRONGFUL_RECORDS] += 1
                     _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_WRONGFUL_RECORD, kind, 1.0)
-                    _record(i, kind, t, 1, scored, c, g, a, si, sf, n_rec, off_rec, deltas,
+                    _record(i, kind, t, 1, scored, c, g, a, si, sf, n_rec, off_rec,
+                            deltas[province[i]],
                             pts_floor, pts_cap, grade_bounds, day0, pd, gd, consequence,
                             amount_median, amount_sigma, pay_within, court_active, seed,
                             log, logbuf, log_fill, log_cap)  # fmt: skip
@@ -244,7 +245,8 @@ def run_epoch(
                         outcome = 1.0
                 _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_EVENT, k, outcome)
                 if outcome == 1.0:
-                    _record(i, k, t, 0, scored, c, g, a, si, sf, n_rec, off_rec, deltas,
+                    _record(i, k, t, 0, scored, c, g, a, si, sf, n_rec, off_rec,
+                            deltas[province[i]],
                             pts_floor, pts_cap, grade_bounds, day0, pd, gd, consequence,
                             amount_median, amount_sigma, pay_within, court_active, seed,
                             log, logbuf, log_fill, log_cap)  # fmt: skip

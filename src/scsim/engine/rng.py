@@ -112,11 +112,28 @@ def hash4_np(seed: int, stream: int, citizens: np.ndarray, counter: int | np.nda
         return _splitmix64_np(h ^ np.asarray(counter, dtype=np.uint64))
 
 
+PARALLEL_DRAWS = 1 << 16  # from this many draws on, the numba kernel fills them on all threads
+
+
 def uniform_np(
     seed: int, stream: int, citizens: np.ndarray, counter: int | np.ndarray = 0
 ) -> np.ndarray:
     """Uniform [0, 1) draws, one per citizen index, identical to the numba ``uniform``."""
+    citizens = np.asarray(citizens)
+    if citizens.ndim == 1 and np.ndim(counter) == 0 and citizens.size >= PARALLEL_DRAWS:
+        out = np.empty(citizens.size, dtype=np.float64)
+        _uniform_fill(
+            np.uint64(seed), np.uint64(stream), citizens.astype(np.uint64, copy=False),
+            np.uint64(counter), out,
+        )  # fmt: skip
+        return out
     return (hash4_np(seed, stream, citizens, counter) >> _S11).astype(np.float64) * _TO_UNIT
+
+
+@nb.njit(cache=True, parallel=True)
+def _uniform_fill(seed, stream, citizens, counter, out):
+    for j in nb.prange(citizens.size):
+        out[j] = uniform(seed, stream, citizens[j], counter)
 
 
 def normal_np(seed: int, stream: int, citizens: np.ndarray, counter: int = 0) -> np.ndarray:

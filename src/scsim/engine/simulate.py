@@ -386,7 +386,10 @@ def _points_dates(spec) -> list[dt.date]:
     dates += spec.consent.share.change_dates()
     if spec.cap is not None:
         dates += spec.cap.change_dates()
-    for delta in spec.deltas.values():
+    for delta in [
+        *spec.deltas.values(),
+        *(d for v in spec.local_deltas.values() for d in v.values()),
+    ]:
         dates += delta.change_dates()
     return [d for d in dates if d is not None]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numba as nb
 import numpy as np
 
 from scsim.engine.errors import SimulationError
@@ -44,6 +45,7 @@ def stage_metrics(spec: ScenarioSpec | None = None) -> dict[str, tuple[list[str]
         "composite_mean": (groups, ""),
         **{name: (groups, "") for name in QUANTILES},
         "composite_band": (groups, "band"),
+        "composite_band_share": (groups, "band"),
         "ties_dropped": (groups, ""),
         "friends_mean": (groups, ""),
         "score_assortativity": (["all"], ""),
@@ -137,19 +139,20 @@ class Stages:
     # -- epoch start -------------------------------------------------------------------------
 
     def begin_epoch(self, day0: int, date: dt.date) -> None:
-        arrays = self.arrays(date.year)
         n = len(self.pop)
+        status = np.zeros(n, dtype=np.int64)
+        for j, state in enumerate(self.lists):  # first: the rules below may read memberships
+            lists.begin(state, day0, self.n_rec, self.province)
+            status |= lists.enforce(state, day0, date, self.province).astype(np.int64) << j
+        if self.composite is not None:
+            status |= self.composite.band_codes() << len(self.lists)
+        self.status = status
+        arrays = self.arrays(date.year)
         if self.pts_spec is not None:
             reach = self.pts_reach.enforced(
                 day0, date, self.province, self.pts_draw, self.pts_enrolled
             )
             self.si[:, ELIGIBLE] = holds(self.pts_applies, arrays, reach)
-        status = np.zeros(n, dtype=np.int64)
-        for j, state in enumerate(self.lists):
-            status |= lists.enforce(state, day0, date, self.province).astype(np.int64) << j
-        if self.composite is not None:
-            status |= self.composite.band_codes() << len(self.lists)
-        self.status = status
         if self.hukou.right_names:
             self.lacking = hukou.lacking(self.hukou, arrays, n)
             self.citizen_cost = hukou.monthly_cost(self.hukou, self.lacking, date)
@@ -210,7 +213,7 @@ class Stages:
 
         dropped = None
         if self.composite is not None:
-            dropped = self._score(day1, date1, days_run=day1, epoch_days=days)
+            dropped = self._score(day1, date1, days_run=day1, epoch_days=days, epoch_date=date0)
         self._tally(
             last,
             joined,
@@ -219,7 +222,10 @@ class Stages:
             year_end=last_epoch or (date1.month, date1.day) == (1, 1),
         )
 
-    def _score(self, day: int, date: dt.date, days_run: int, epoch_days: int = 0):
+    def _score(self, day: int, date: dt.date, days_run: int, epoch_days: int = 0,
+               epoch_date: dt.date | None = None):  # fmt: skip
+        """Choose the users on ``day`` and score them; then, for the epoch that ended (from
+        ``epoch_date``, ``epoch_days`` long), users drop ties to low scorers."""
         comp, graph = self.composite, self.graph
         arrays = self.arrays((date - dt.timedelta(days=1)).year if days_run else date.year)
         scored = comp.user.copy()  # who holds a score from the last epoch
@@ -235,7 +241,7 @@ class Stages:
         composite.score_users(comp, arrays, self.n_rec, self.kinds, days_run / 365.25, friends)
         if graph is None or epoch_days == 0:
             return None
-        p = composite.tie_drop_probability(comp, date, epoch_days)
+        p = composite.tie_drop_probability(comp, epoch_date or date, epoch_days)
         if p <= 0.0:
             return np.zeros(len(self.pop), dtype=np.int32)
         from scsim.population.graph import drop_ties
@@ -279,20 +285,23 @@ class Stages:
             self.rows.append((date, metric, name, category, float(value)))
 
     def _tally(self, date, joined, converted, dropped, year_end: bool) -> None:
-        for state in self.lists:
-            self._emit(date, "list_members", self._counts(state.until > self._day(date)),
-                       state.name)  # fmt: skip
-            self._emit(date, "list_joined", self._counts(joined[state.name]), state.name)
+        """The stages' metrics, each family from one histogram pass per [group, code]."""
+        day = self._day(date)
+        if self.lists:
+            members = np.zeros(len(self.pop), dtype=np.int64)
+            joins = np.zeros(len(self.pop), dtype=np.int64)
+            for j, state in enumerate(self.lists):
+                members |= (state.until > day).astype(np.int64) << j
+                joins |= joined[state.name].astype(np.int64) << j
+            held = histogram(self.group, members, 1 << len(self.lists))
+            new = histogram(self.group, joins, 1 << len(self.lists))
+            for j, state in enumerate(self.lists):
+                bit = (np.arange(held.shape[1]) >> j) & 1 == 1
+                self._emit(date, "list_members", held[:, bit].sum(axis=1), state.name)
+                self._emit(date, "list_joined", new[:, bit].sum(axis=1), state.name)
         comp = self.composite
         if comp is not None:
-            users = self._counts(comp.user)
-            self._emit(date, "composite_users", users)
-            self._emit(date, "composite_mean",
-                       self._counts(comp.user, comp.score.astype(np.float64)), "", users)  # fmt: skip
-            self._quantiles(date, comp)
-            codes = comp.band_codes()
-            for b, band in enumerate(comp.spec.bands):
-                self._emit(date, "composite_band", self._counts(codes == b + 1), band)
+            self._composite_metrics(date, comp)
             if dropped is not None:
                 self._emit(date, "ties_dropped", self._counts(None, dropped.astype(np.float64)))
         if self._degree is not None:
@@ -305,24 +314,31 @@ class Stages:
                 value = assortativity(self.graph, comp.score.astype(np.float64), comp.user)
                 if np.isfinite(value):  # (no ties between users yet: nothing to correlate)
                     self.rows.append((date, "score_assortativity", "all", "", float(value)))
-        for r, right in enumerate(self.hukou.right_names):
-            self._emit(date, "rights_lacking", self._counts((self.lacking >> r) & 1 == 1), right)
-        if self.hukou.rule_names:
-            self._emit(date, "hukou_conversions", self._counts(converted))
+        if self.hukou.right_names:
+            lacking = histogram(self.group, self.lacking, 1 << len(self.hukou.right_names))
+            for r, right in enumerate(self.hukou.right_names):
+                bit = (np.arange(lacking.shape[1]) >> r) & 1 == 1
+                self._emit(date, "rights_lacking", lacking[:, bit].sum(axis=1), right)
         if self.hukou.active:
-            self._emit(date, "migrants", self._counts(self.pop.migrant))
+            code = self.pop.migrant.view(np.uint8) | (converted.view(np.uint8) << 1)
+            counts = histogram(self.group, code, 4)
+            if self.hukou.rule_names:
+                self._emit(date, "hukou_conversions", counts[:, 2:].sum(axis=1))
+            self._emit(date, "migrants", counts[:, 1::2].sum(axis=1))
 
     def _day(self, date: dt.date) -> int:
         return (date - self.start).days + 1
 
-    def _quantiles(self, date, comp) -> None:
+    def _composite_metrics(self, date, comp) -> None:
+        """Users, mean, quantiles and bands, all from one histogram of the users' scores."""
         low, high = int(comp.low), int(comp.high)
-        bins = high - low + 1
-        users = np.flatnonzero(comp.user)
-        score = np.clip(comp.score[users].astype(np.int64) - low, 0, bins - 1)
-        flat = np.bincount(self.group[users].astype(np.int64) * bins + score,
-                           minlength=N_GROUPS * bins)  # fmt: skip
-        hist = flat.reshape(N_GROUPS, bins)
+        bins = high - low + 2  # code 0: not a user; code 1 + s - low: score s
+        code = np.where(comp.user, np.clip(comp.score.astype(np.int64) - low, 0, bins - 2) + 1, 0)
+        hist = histogram(self.group, code, bins)[:, 1:]
+        scores = np.arange(low, high + 1, dtype=np.float64)
+        users = hist.sum(axis=1).astype(np.float64)
+        self._emit(date, "composite_users", users)
+        self._emit(date, "composite_mean", hist @ scores, "", users)
         for name in MARGINALS:
             h = hist[list(GROUPS[name])].sum(axis=0)
             total = h.sum()
@@ -330,6 +346,13 @@ class Stages:
             for metric, q in QUANTILES.items():
                 value = low + int(np.searchsorted(cum, q * total)) if total else 0.0
                 self.rows.append((date, metric, name, "", float(value)))
+        edges = [*(int(round(b)) - low for b in comp.band_bounds[1:]), hist.shape[1]]
+        first = 0
+        for band, stop in zip(comp.spec.bands, edges, strict=True):
+            in_band = hist[:, first:stop].sum(axis=1)
+            self._emit(date, "composite_band", in_band, band)
+            self._emit(date, "composite_band_share", in_band, band, users)
+            first = stop
 
     # -- outputs -----------------------------------------------------------------------------
 
@@ -372,3 +395,22 @@ def check_graph_fits(spec: ScenarioSpec, n: int, free: int) -> None:
             f"{graph.mean_degree:g} needs about {need / 2**30:.1f} GiB to build, more than half "
             f"of the {free / 2**30:.1f} GiB free — lower mean_degree or use a smaller --population"
         )
+
+
+HISTOGRAM_CHUNKS = 64
+
+
+def histogram(group: np.ndarray, code: np.ndarray, n_codes: int) -> np.ndarray:
+    """Citizens per [base group, code] (float64), in one parallel pass over both arrays."""
+    chunks = np.zeros((HISTOGRAM_CHUNKS, N_GROUPS, n_codes), dtype=np.int64)
+    _histogram(group, code, chunks)
+    return chunks.sum(axis=0).astype(np.float64)
+
+
+@nb.njit(cache=True, parallel=True)
+def _histogram(group, code, chunks):
+    n = group.size
+    for c in nb.prange(chunks.shape[0]):
+        out = chunks[c]
+        for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
+            out[group[i], code[i]] += 1

@@ -38,7 +38,7 @@ CITIZEN = {
     "employment": NUM,
     "education": NUM,
     "province": PROVINCE,
-    # state kept by the mechanisms (engine.state.Extra), as at the last epoch's end
+    # state kept by the mechanisms (engine.stages.Stages.variables), as at the last epoch's end
     "residence_years": NUM,
     "local_hukou": BOOL,
     "listed": BOOL,

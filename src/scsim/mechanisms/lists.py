@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from scsim.engine.layout import NEVER
@@ -94,6 +95,14 @@ def new_year(state: ListState, n_rec: np.ndarray) -> None:
     state.year_base[:] = records(state, n_rec)
 
 
+def begin(state: ListState, day: int, n_rec: np.ndarray, province: np.ndarray) -> None:
+    """Where the list starts on ``day``, records made before do not count."""
+    starting = state.reach.start_day == day
+    if starting.any():
+        here = starting[province]
+        state.year_base[here] = records(state, n_rec)[here]
+
+
 def update(
     state: ListState,
     day: int,
@@ -108,11 +117,16 @@ def update(
     The rule ``applies_to`` is evaluated for the candidates only (enough records, not a member,
     not excluded, in a place the list covers): they are few.
     """
-    count = records(state, n_rec) - state.year_base
-    candidates = (count >= state.spec.threshold) & ~state.members(day) & ~excluded
-    candidates &= state.reach.covered(day, date, province, state.place_draw)
+    last = date - dt.timedelta(days=1)  # the epoch's last day
+    covered = state.reach.covered(day - 1, last, province, state.place_draw)
+    count = np.empty(province.size, dtype=np.int32)
+    candidates = np.empty(province.size, dtype=bool)
+    _candidates(n_rec, state.kinds, state.year_base, state.until, day, state.spec.threshold,
+                excluded, covered, count, candidates)  # fmt: skip
+    term = int(state.spec.term_days.at(last) or 0)
+    if term <= 0:  # a repealed term lists nobody
+        return np.zeros(province.size, dtype=bool)
     join = holds(state.applies_to, arrays, candidates)
-    term = int(state.spec.term_days.at(date) or 0)
     state.until[join] = min(day + term, NEVER)
     state.n_listings[join] += 1
     state.year_base[join] += count[join]  # the records behind a listing do not count again
@@ -128,3 +142,14 @@ def enforce(state: ListState, day: int, date: dt.date, province: np.ndarray) -> 
             day, date, province, state.place_draw
         )
     return state.enforced
+
+
+@nb.njit(cache=True, parallel=True)
+def _candidates(n_rec, kinds, year_base, until, day, threshold, excluded, covered, count, out):
+    """Records this year (``count``) and who may join (``out``), in one pass over citizens."""
+    for i in nb.prange(n_rec.shape[0]):
+        total = 0
+        for k in kinds:
+            total += n_rec[i, k]
+        count[i] = total - year_base[i]
+        out[i] = count[i] >= threshold and until[i] <= day and not excluded[i] and covered[i]

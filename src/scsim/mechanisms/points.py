@@ -1,5 +1,5 @@
 """A municipal points scheme (Rongcheng-style): base points, per-event deltas, recovery for clean
-time, a cap and a floor, grade bands, consent and jurisdiction.
+time, a cap and a floor, grade bands and consent (where and whom it reaches: mechanisms/jurisdiction).
 
 The kernel functions act on one citizen; :func:`prepare` turns the scenario section into arrays.
 """
@@ -27,9 +27,6 @@ class PointsPlan:
     name: str
     grade_names: tuple[str, ...]
     grade_bounds: np.ndarray  # float64, lower bound of each band, ascending
-    jurisdiction: np.ndarray  # bool per province
-    start_day: int
-    until_day: int
     recovery_days: int
     recovery_points: int
     floor: int
@@ -46,12 +43,17 @@ class PointsPlan:
         return NO_CAP if value is None else int(round(value))
 
     def deltas(self, kinds: list[str], day: dt.date) -> np.ndarray:
-        """Points change per recorded event of each kind, in force on ``day``."""
-        out = np.zeros(len(kinds), dtype=np.int32)
+        """Points change per recorded event, per [province, kind], in force on ``day``: the
+        scheme's deltas, where a province's ``local_deltas`` override them."""
+        out = np.zeros((len(PROVINCE_NAMES), len(kinds)), dtype=np.int32)
         if self.spec is not None:
             for k, kind in enumerate(kinds):
                 if kind in self.spec.deltas:
-                    out[k] = int(round(self.spec.deltas[kind].at(day) or 0))
+                    out[:, k] = int(round(self.spec.deltas[kind].at(day) or 0))
+            for province, local in self.spec.local_deltas.items():
+                row = PROVINCE_NAMES.index(province)
+                for kind, delta in local.items():
+                    out[row, kinds.index(kind)] = int(round(delta.at(day) or 0))
         return out
 
     def consent_share(self, day: dt.date) -> float:
@@ -76,26 +78,14 @@ def prepare(name: str | None, spec: PointsScheme | None, start: dt.date) -> Poin
     """Compile a points scheme (or its absence) into a plan."""
     if spec is None:
         return PointsPlan(
-            False, "", ("none",), np.zeros(1), np.zeros(len(PROVINCE_NAMES), bool),
-            0, 0, 1, 0, 0, False, None,
+            False, "", ("none",), np.zeros(1), 1, 0, 0, False, None,
         )  # fmt: skip
-    jurisdiction = np.ones(len(PROVINCE_NAMES), dtype=bool)
-    if spec.jurisdiction.provinces is not None:
-        jurisdiction[:] = False
-        jurisdiction[[PROVINCE_NAMES.index(p) for p in spec.jurisdiction.provinces]] = True
-    start_day = 0 if spec.jurisdiction.start is None else (spec.jurisdiction.start - start).days
-    until_day = (
-        1 << 30 if spec.jurisdiction.until is None else (spec.jurisdiction.until - start).days
-    )
     recovery = spec.recovery
     return PointsPlan(
         active=True,
         name=name or "",
         grade_names=tuple(spec.grades),
         grade_bounds=np.array(list(spec.grades.values()), dtype=np.float64),
-        jurisdiction=jurisdiction,
-        start_day=max(start_day, 0),
-        until_day=until_day,
         recovery_days=recovery.clean_days if recovery else 1,
         recovery_points=recovery.points if recovery else 0,
         floor=int(round(spec.floor)),

@@ -132,6 +132,13 @@ def check_cross_references(
         if scheme.kind == "points":
             for event in scheme.deltas:
                 unknown_event(("schemes", name, "deltas", event), event)
+            for province, local in scheme.local_deltas.items():
+                at = ("schemes", name, "local_deltas", province)
+                if province not in PROVINCE_NAMES:
+                    hint = did_you_mean(province, PROVINCE_NAMES)
+                    errors.append(PathError(at, f"unknown province '{province}'{hint}"))
+                for event in local:
+                    unknown_event((*at, event), event)
             uncapped = scheme.cap is None or None in scheme.cap.values.values()
             if uncapped and events is not None:
                 # Deterrence scales a rate by (points / base) ** exponent; the engine samples
@@ -181,12 +188,23 @@ def check_cross_references(
             errors.append(PathError((*at, "metric"), f"unknown metric '{target.metric}'{hint}"))
             continue
         groups, category = metrics[target.metric]
-        if category:
+        if target.categories and not category:
+            errors.append(
+                PathError((*at, "categories"), f"'{target.metric}' is not split by category")
+            )
+        if target.metric.startswith("composite_band") and spec.composite():
+            bands = spec.composite()[1].bands
+            for i, name in enumerate(target.categories):
+                if name not in bands:
+                    errors.append(PathError((*at, "categories", i),
+                                            f"unknown band '{name}'{did_you_mean(name, bands)}"))  # fmt: skip
+        if category and not target.categories:
             errors.append(
                 PathError(
                     (*at, "metric"),
-                    f"'{target.metric}' is split by {category}; a target needs a metric with one "
-                    "value per date, such as 'listed_share_adults'",
+                    f"'{target.metric}' is split by {category}; name the {category}s to add up "
+                    "with `categories:`, or use a metric with one value per date, such as "
+                    "'listed_share_adults'",
                 )
             )
         if target.group not in groups:

@@ -234,6 +234,11 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
         "score by these names."
     ),
     (s.ScenarioSpec, "measures"): "Sanctions and rewards by name; at most 15.",
+    (s.ScenarioSpec, "parameters"): (
+        "Free parameters by name, each a dated parameter with its references: a number that "
+        "rules use (`p.parameters.<name>` in any expression, at its value on the start date) "
+        "and reforms can set, such as the strength of a red list's showcasing effect."
+    ),
     (s.ScenarioSpec, "economy"): "Saving, income growth and debt.",
     (s.ScenarioSpec, "hukou"): (
         "Public services tied to the hukou place, and hukou conversion; not set means neither."
@@ -400,6 +405,11 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
     (s.PointsScheme, "deltas"): (
         "Points change per recorded event of each kind; a negative delta also restarts the "
         "clean-day count. Names must be events of `behaviour.events`."
+    ),
+    (s.PointsScheme, "local_deltas"): (
+        "Per province, deltas that replace the scheme's own for citizens living there when the "
+        "record lands (the central framework leaves the catalogue of rewards and penalties to "
+        "each place): province → event → points. Names must be provinces and events."
     ),
     (s.PointsScheme, "recovery"): "Points for clean time; not set means none.",
     (s.PointsScheme, "grades"): (
@@ -622,10 +632,7 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
         "Share of effective monthly income repaid on debt, as far as wealth allows."
     ),
     # Hukou
-    (s.Hukou, "rights"): (
-        f"Rights by name; at most {MAX_RIGHTS} (not yet checked when loading: later ones are "
-        "ignored)."
-    ),
+    (s.Hukou, "rights"): (f"Rights by name; at most {MAX_RIGHTS}."),
     (s.Hukou, "conversion"): "Conversion rules by name.",
     (s.Right, "label"): "Human-readable description.",
     (s.Right, "needs"): (
@@ -662,6 +669,10 @@ FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
         "loading."
     ),
     (s.Target, "group"): "A time-series group the metric is written for (see [Metrics](#metrics)).",
+    (s.Target, "categories"): (
+        "For a metric split by category (a band, a list, a right): the categories whose values "
+        "are added up on each date, e.g. the share of users in the bands `good` and above."
+    ),
     (s.Target, "period"): "[first, last] date, both inside the horizon.",
     (s.Target, "low"): "Lowest acceptable value.",
     (s.Target, "high"): "Highest acceptable value; not below `low`.",
@@ -887,6 +898,10 @@ METRIC_DOCS: dict[str, str] = {
     "composite_q75": "75th percentile of the users' composite scores (0 without users).",
     "composite_q90": "90th percentile of the users' composite scores (0 without users).",
     "composite_band": "Users whose composite score is in the band at the epoch end, by band.",
+    "composite_band_share": (
+        "Share of users whose composite score is in the band at the epoch end, by band (a "
+        "calibration target adds bands up with `categories:`)."
+    ),
     "ties_dropped": (
         "Friendship ties dropped by users during the epoch (a tie that both ends drop counts "
         "twice)."
@@ -894,8 +909,8 @@ METRIC_DOCS: dict[str, str] = {
     "friends_mean": "Mean number of friends per person at the epoch end.",
     "score_assortativity": (
         "Correlation of the composite scores at the two ends of the ties between users "
-        "(Newman's assortativity), at the end of each year and of the run; NaN without such "
-        "ties."
+        "(Newman's assortativity), at the end of each year and of the run; no row while "
+        "there are no such ties."
     ),
     "rights_lacking": (
         "People who need the hukou right and lack access to it during the epoch, by right."
@@ -935,7 +950,7 @@ def _key(name: str, info: FieldInfo) -> str:
 
 
 # What a mapping's keys stand for, by the field that holds it.
-KEY_NAMES: dict[tuple[type[BaseModel], str], str] = {
+KEY_NAMES: dict[tuple[type[BaseModel], str], str | tuple[str, ...]] = {
     (s.ScenarioSpec, "schemes"): "scheme",
     (s.ScenarioSpec, "measures"): "measure",
     (s.ScenarioSpec, "calibration"): "target",
@@ -950,12 +965,16 @@ KEY_NAMES: dict[tuple[type[BaseModel], str], str] = {
     (s.Hukou, "rights"): "right",
     (s.Hukou, "conversion"): "rule",
     (s.PointsScheme, "deltas"): "event",
+    (s.PointsScheme, "local_deltas"): ("province", "event"),
+    (s.ScenarioSpec, "parameters"): "name",
     (s.PointsScheme, "grades"): "grade",
     (s.Param, "values"): "date",
 }
 
 
-def _children(tp: Any, path: str, owner: tuple[type[BaseModel], str]) -> Iterator[tuple[str, Any]]:
+def _children(
+    tp: Any, path: str, owner: tuple[type[BaseModel], str], depth: int = 0
+) -> Iterator[tuple[str, Any]]:
     """(path, model) for every model reachable inside a field's type."""
     tp, _ = _unwrap(tp)
     origin = get_origin(tp)
@@ -963,12 +982,14 @@ def _children(tp: Any, path: str, owner: tuple[type[BaseModel], str]) -> Iterato
         yield path, tp
     elif origin in (Union, types.UnionType):
         for member in get_args(tp):
-            yield from _children(member, path, owner)
+            yield from _children(member, path, owner, depth)
     elif origin is dict:
-        placeholder = f"<{KEY_NAMES.get(owner, 'name')}>"
-        yield from _children(get_args(tp)[1], f"{path}.{placeholder}", owner)
+        names = KEY_NAMES.get(owner, "name")
+        names = (names,) if isinstance(names, str) else names
+        placeholder = f"<{names[min(depth, len(names) - 1)]}>"
+        yield from _children(get_args(tp)[1], f"{path}.{placeholder}", owner, depth + 1)
     elif origin is list:
-        yield from _children(get_args(tp)[0], f"{path}[]", owner)
+        yield from _children(get_args(tp)[0], f"{path}[]", owner, depth)
 
 
 def model_paths() -> dict[type[BaseModel], list[str]]:

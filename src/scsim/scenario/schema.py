@@ -297,7 +297,7 @@ class Amount(Strict):
 
 class Habituation(Strict):
     """Fear fades: the deterrence exponent falls from its full value towards ``floor`` × it, by
-    half every ``half_life_days`` after the points scheme starts where the citizen lives."""
+    half every ``half_life_days`` after the points scheme first runs anywhere."""
 
     half_life_days: Annotated[int, Field(gt=0, le=MAX_DAYS)]
     floor: Probability = 0.0
@@ -413,6 +413,7 @@ class PointsScheme(Strict):
     cap: PointsParam | None = None
     floor: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)] = 0.0
     deltas: dict[str, PointsParam]
+    local_deltas: dict[str, dict[str, PointsParam]] = {}
     recovery: Recovery | None = None
     grades: dict[str, float]
     applies_to: Expression = "age >= 18"
@@ -652,6 +653,7 @@ class Target(Strict):
     label: str = ""
     metric: str
     group: str = "all"
+    categories: list[str] = []  # for a metric split by category: the sum over these
     period: Annotated[list[dt.date], Field(min_length=2, max_length=2)]
     low: float
     high: float
@@ -691,6 +693,7 @@ class ScenarioSpec(Strict):
     observation: Observation = Observation()
     schemes: dict[str, Scheme] = {}
     measures: dict[str, Measure] = {}
+    parameters: dict[str, Annotated[Param, Bounds()]] = {}  # free, any finite value
     economy: Economy = Economy()
     hukou: Hukou = Hukou()
     calibration: dict[str, Target] = {}

@@ -1,0 +1,928 @@
+"""Explain one synthetic citizen of a run: who they are, what happened to them, which rule did it.
+
+``explain(run, citizen)`` reads one row of citizens.parquet and that citizen's rows of
+events.parquet (DuckDB filters on the id, so a 10^7-agent run costs one row group of each) and
+returns an :class:`Explanation`: attributes, a timeline in which every points change names the
+scenario rule behind it and every court case its reason and end, and the end-of-run snapshot
+(scores, lists, the sanctions and rewards in force with their ``when`` conditions, rights lacked).
+``pick(run, "listed and wrongful")`` finds a citizen worth explaining: the condition is written in
+the scenario rule language over the citizens table's columns, plus :data:`CONVENIENCES`.
+
+Every citizen here is an agent of a simulated population; nothing describes a real person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scsim.results.store import CITIZENS, EVENTS, Run, RunError
+from scsim.rules import Bool, Expr, ExprError, Number, Ordinal, Type, compile_expr
+
+# Conveniences of --pick: names for conditions people ask for, defined in the rule language over
+# the citizens table (a column of the same name wins). ``moved``, ``sanctioned`` and ``rewarded``
+# are built from the run's scenario (see pick_vocabulary).
+CONVENIENCES: dict[str, tuple[str, str]] = {
+    "wrongful": ("wrongful_listings > 0", "ever listed because of someone else's record"),
+    "misrecorded": ("wrongful_records > 0", "received at least one record of someone else's act"),
+    "trapped": ("ever_trapped", "listed a year or more without the means to pay"),
+    "ever_listed": ("n_listings > 0", "on the court list at some time in the run"),
+}
+MOVED = "moved"  # committed an act whose consequence is a move (n_<kind> > 0)
+SANCTIONED = "sanctioned"  # any measure that is not a reward in force in the last epoch
+REWARDED = "rewarded"  # any reward in force in the last epoch
+
+# The employment tiers of scsim.population.census (a test checks that they agree; importing
+# the census here would load numba for one tuple).
+EMPLOYMENT_TIERS = ("none", "informal", "formal private", "public sector")
+
+# Attribute groups, as the explanation shows them.
+WHO = ("age", "sex", "minority", "education", "employment", "has_child")
+WHERE = (
+    "province",
+    "urban",
+    "residence_years",
+    "migrant",
+    "hukou",
+    "hukou_province",
+    "hukou_converted",
+)
+MONEY = ("income", "wealth", "debt")
+POINTS_COLUMNS = ("scored", "consent", "points", "grade")
+COURT_COLUMNS = (
+    "listed",
+    "case_stage",
+    "case_amount",
+    "listed_since",
+    "days_listed",
+    "n_cases",
+    "n_listings",
+    "cases_paid",
+    "exits_expiry",
+    "exits_no_assets",
+    "escapes",
+    "wrongful_records",
+    "wrongful_listings",
+    "ever_trapped",
+)
+COMPOSITE_COLUMNS = ("composite_user", "composite_score", "composite_band")
+NETWORK_COLUMNS = ("friends_initial", "friends", "ties_dropped")
+
+RECORD_STATUS = {0: "undetected", 1: "recorded", 2: "misattributed"}
+EXIT_TEXT = {
+    "paid": "paid",
+    "expiry": "the listing term ended",
+    "no_assets": "closed by a no-assets finding (no executable property found)",
+    "escaped": "enforcement lapsed: moved to another province before the list was national",
+}
+
+
+class ExplainError(ValueError):
+    """A citizen or a --pick condition that cannot be explained (the message says why)."""
+
+
+class NoMatch(ExplainError):
+    """No citizen satisfies the --pick condition (or fewer than --nth do)."""
+
+
+# --------------------------------------------------------------------------------------------
+# The result
+
+
+@dataclass
+class Explanation:
+    """One citizen of a run: attributes, timeline (None without an event log) and snapshot."""
+
+    run: dict[str, Any]
+    citizen: int
+    attributes: dict[str, dict[str, Any]]
+    snapshot: dict[str, Any]
+    timeline: list[dict[str, Any]] | None
+    notes: list[str] = field(default_factory=list)
+    picked: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready document (dates as ISO text)."""
+        return {
+            "citizen": self.citizen,
+            "synthetic": True,
+            "run": self.run,
+            "picked": self.picked,
+            "attributes": self.attributes,
+            "timeline": self.timeline,
+            "snapshot": self.snapshot,
+            "notes": self.notes,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=_json_default)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The citizen a --pick condition chose: the ``nth`` of ``matches`` (by citizen id)."""
+
+    citizen: int
+    expression: str
+    nth: int
+    matches: int
+    population: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "expression": self.expression,
+            "nth": self.nth,
+            "matches": self.matches,
+            "population": self.population,
+        }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+# --------------------------------------------------------------------------------------------
+# Explaining one citizen
+
+
+def explain(run: Run | str, citizen: int) -> Explanation:
+    """Explain ``citizen`` (an id, 0-based) of ``run``; raises ExplainError or RunError."""
+    run = run if isinstance(run, Run) else Run(run)
+    n = population_size(run)
+    check_citizen(citizen, n)
+    scenario = run.manifest.get("scenario") or {}
+    start = _date(run.manifest.get("horizon", {}).get("start"))
+    # The filters on the id let DuckDB skip every row group but the citizen's (both files are
+    # written in id order); the event log's file order is the order of events within a day.
+    con = duckdb.connect(":memory:")
+    try:
+        row = _fetch(
+            con, "SELECT * FROM read_parquet(?) WHERE id = ?", [str(run.file(CITIZENS)), citizen]
+        )
+        events = None
+        if run.has_events:
+            events = _fetch(
+                con,
+                "SELECT date, event, kind, value FROM read_parquet(?, file_row_number = true) "
+                "WHERE citizen = ? ORDER BY file_row_number",
+                [str(run.file(EVENTS)), citizen],
+            )
+    finally:
+        con.close()
+    if row.num_rows == 0:
+        raise ExplainError(f"citizen {citizen} is not in {run.path / CITIZENS}")
+    values = {name: row.column(name)[0].as_py() for name in row.column_names}
+    notes: list[str] = []
+    context = _Context(scenario, start, values, _province_names(run))
+    timeline = None
+    if events is None:
+        notes.append(
+            "no timeline: this run has no event log — run the scenario again with --events "
+            f"(scsim run {run.name} --events ...) to see what happened day by day"
+        )
+    else:
+        timeline = _timeline(events, context, notes)
+    return Explanation(
+        run=_run_info(run, n),
+        citizen=citizen,
+        attributes=_attributes(values),
+        snapshot=_snapshot(values, context),
+        timeline=timeline,
+        notes=notes,
+    )
+
+
+def population_size(run: Run) -> int:
+    """The number of agents (rows of citizens.parquet)."""
+    return pq.read_metadata(run.file(CITIZENS)).num_rows
+
+
+def check_citizen(citizen: int, n: int) -> None:
+    """Raise ExplainError unless ``0 <= citizen < n``, naming the valid range."""
+    if n == 0:
+        raise ExplainError("this run has no citizens")
+    if not 0 <= citizen < n:
+        raise ExplainError(
+            f"citizen {citizen} is out of range: this run has {n:,} agents, ids 0 to {n - 1}"
+        )
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:
+    """One query, with a DuckDB error as a RunError."""
+    try:
+        relation = con.sql(sql, params=params)
+        to_table = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+        return to_table()
+    except duckdb.Error as exc:
+        raise RunError(f"cannot read the run: {exc}") from None
+
+
+def _run_info(run: Run, n: int) -> dict[str, Any]:
+    horizon = run.manifest.get("horizon") or {}
+    return {
+        "path": str(run.path),
+        "scenario": run.name,
+        "title": run.manifest.get("title") or "",
+        "reforms_applied": list(run.manifest.get("reforms_applied") or []),
+        "scenario_hash": run.hash8,
+        "seed": run.seed,
+        "start": horizon.get("start"),
+        "end": horizon.get("end"),
+        "n_agents": n,
+        "persons_per_agent": run.weight,
+        "has_events": run.has_events,
+    }
+
+
+def _province_names(run: Run) -> list[str]:
+    """The province labels in code order (the whole dictionary of the province column)."""
+    path = run.file(CITIZENS)
+    if "province" not in pq.read_schema(path).names:
+        return []
+    return _levels(path, ["province"]).get("province", [])
+
+
+# --------------------------------------------------------------------------------------------
+# The scenario, as the manifest holds it
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def value_at(param: Any, day: dt.date) -> float | None:
+    """The value of a resolved parameter in force on ``day`` (a plain number is always in force;
+    None before its first date or after a repeal)."""
+    if param is None or isinstance(param, bool):
+        return None
+    if isinstance(param, int | float):
+        return float(param)
+    values = param.get("values") if isinstance(param, Mapping) else None
+    if not values:
+        return None
+    current = None
+    for start, value in sorted(((_date(k), v) for k, v in values.items()), key=lambda kv: kv[0]):
+        if start > day:
+            break
+        current = value
+    return current
+
+
+def _schemes(scenario: Mapping[str, Any], *kinds: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, s)
+        for name, s in (scenario.get("schemes") or {}).items()
+        if isinstance(s, Mapping) and s.get("kind") in kinds
+    ]
+
+
+def is_reward(measure: Mapping[str, Any]) -> bool:
+    """Whether every effect of a measure favours the citizen (the rule of the audit's
+    ``reward_share``: a discount, more income or less interest, and nothing against them)."""
+    e = measure.get("effects") or {}
+    factor, cost = e.get("income_factor", 1.0), e.get("monthly_cost", 0.0)
+    interest, pressure = e.get("interest_add", 0.0), e.get("pay_pressure", 0.0)
+    harmless = factor >= 1 and cost <= 0 and interest <= 0 and pressure <= 0
+    return harmless and (factor > 1 or cost < 0 or interest < 0)
+
+
+def effects_text(effects: Mapping[str, Any]) -> str:
+    """A measure's effects as a reader takes them in: income ×0.9 · costs ¥60/month · …"""
+    parts = []
+    factor = effects.get("income_factor", 1.0)
+    if factor != 1.0:
+        parts.append(f"income ×{factor:g}")
+    cost = effects.get("monthly_cost", 0.0)
+    if cost > 0:
+        parts.append(f"costs {yuan(cost)}/month")
+    elif cost < 0:
+        parts.append(f"saves {yuan(-cost)}/month")
+    pressure = effects.get("pay_pressure", 0.0)
+    if pressure:
+        parts.append(f"pressure to pay a court debt +{pressure:g}/month")
+    interest = effects.get("interest_add", 0.0)
+    if interest:
+        parts.append(f"interest on debt {interest * 100:+g} pp/year")
+    return " · ".join(parts) or "no economic effect"
+
+
+def yuan(value: float | None) -> str:
+    """An amount of money: ¥1,234 (¥12.50 under a hundred)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value >= 100 or value == round(value):
+        return f"{sign}¥{value:,.0f}"
+    return f"{sign}¥{value:,.2f}"
+
+
+class _Context:
+    """What the timeline and the snapshot read from the scenario, for one citizen."""
+
+    def __init__(
+        self,
+        scenario: Mapping[str, Any],
+        start: dt.date | None,
+        values: Mapping[str, Any],
+        provinces: list[str],
+    ) -> None:
+        self.scenario = scenario
+        self.start = start
+        self.values = values
+        self.provinces = provinces
+        self.events = (scenario.get("behaviour") or {}).get("events") or {}
+        points = _schemes(scenario, "points")
+        self.points_name, self.points = points[0] if points else (None, None)
+        court = _schemes(scenario, "court_list")
+        self.court_name, self.court = court[0] if court else (None, None)
+
+    def label(self, kind: str) -> str:
+        """The scenario's label of an event kind (the kind itself when it has none)."""
+        return (self.events.get(kind) or {}).get("label") or kind.replace("_", " ")
+
+    def base_points(self) -> int | None:
+        if self.points is None or self.start is None:
+            return None
+        return int(round(value_at(self.points.get("base"), self.start) or 0))
+
+    def grade(self, points: int) -> str | None:
+        """The grade band of ``points`` (the lowest band below its bound, as the engine does)."""
+        bands = sorted(((self.points or {}).get("grades") or {}).items(), key=lambda kv: kv[1])
+        current = bands[0][0] if bands else None
+        for name, bound in bands:
+            if points >= bound:
+                current = name
+        return current
+
+    def delta_rule(
+        self, kind: str, day: dt.date, province: str | None, change: float
+    ) -> dict[str, Any]:
+        """The points rule behind a change for a record of ``kind``: the scheme's delta, or the
+        local delta of the citizen's province (matched by value when the province is unknown)."""
+        scheme = self.points or {}
+        path = f"schemes.{self.points_name}.deltas.{kind}"
+        param = (scheme.get("deltas") or {}).get(kind)
+        candidates = [(path, param, None)]
+        for where, local in (scheme.get("local_deltas") or {}).items():
+            if kind in (local or {}):
+                candidates.append(
+                    (f"schemes.{self.points_name}.local_deltas.{where}.{kind}", local[kind], where)
+                )
+        chosen = candidates[0]
+        local = [c for c in candidates[1:] if c[2] == province]
+        if local:
+            chosen = local[0]
+        elif province is None and len(candidates) > 1:
+            matching = [c for c in candidates if _round(value_at(c[1], day)) == change]
+            chosen = matching[0] if matching else chosen
+        path, param, where = chosen
+        label = param.get("label", "") if isinstance(param, Mapping) else ""
+        rule = {
+            "type": "delta",
+            "scheme": self.points_name,
+            "kind": kind,
+            "delta": _round(value_at(param, day)),
+            "path": path,
+            "label": label,
+        }
+        if where is not None:
+            rule["province"] = where
+        return rule
+
+    def recovery(self) -> dict[str, Any]:
+        rec = (self.points or {}).get("recovery") or {}
+        return {
+            "type": "recovery",
+            "scheme": self.points_name,
+            "points": rec.get("points"),
+            "clean_days": rec.get("clean_days"),
+        }
+
+    def cap(self, day: dt.date) -> float | None:
+        return value_at((self.points or {}).get("cap"), day)
+
+    def court_param(self, name: str, day: dt.date) -> float | None:
+        return value_at((self.court or {}).get(name), day)
+
+
+def _round(value: float | None) -> int | None:
+    return None if value is None else int(round(value))
+
+
+# --------------------------------------------------------------------------------------------
+# The timeline
+
+
+@dataclass
+class _Case:
+    opened: dt.date
+    kind: str
+    amount: float
+    due: dt.date | None
+    wrongful: bool
+    listed_on: dt.date | None = None
+
+
+def _timeline(events: pa.Table, ctx: _Context, notes: list[str]) -> list[dict[str, Any]]:
+    """The citizen's event-log rows in order, each with the rule or reason behind it."""
+    rows = zip(
+        *(events.column(c).to_pylist() for c in ("date", "event", "kind", "value")), strict=True
+    )
+    rows = list(rows)
+    moves = [r for r in rows if r[1] == "moved"]
+    # The province is logged on each move; before the first one it is the snapshot's only when
+    # there was no move at all.
+    province = None if moves else ctx.values.get("province")
+    points = ctx.base_points()
+    records: dict[tuple[dt.date, str], bool] = {}  # (day, kind) -> record misattributed to them
+    case: _Case | None = None
+    n_listings = 0
+    out: list[dict[str, Any]] = []
+    for day, what, kind, value in rows:
+        # ``event``, ``kind`` and ``value`` are the log's row; ``what`` is how it reads.
+        entry: dict[str, Any] = {
+            "date": day,
+            "what": what,
+            "event": what,
+            "kind": kind,
+            "value": value,
+        }
+        if what == "event":
+            status = RECORD_STATUS.get(int(value), str(value))
+            entry["record"] = status
+            if status == "recorded":
+                records[(day, kind)] = False
+            text = {
+                "undetected": "committed; not detected, no record",
+                "recorded": "committed; recorded on them",
+                "misattributed": "committed; detected but recorded on someone else",
+            }.get(status, f"committed (record status {value})")
+            entry["text"] = f"{kind}: {text}"
+        elif what == "wrongful_record":
+            records[(day, kind)] = True
+            entry["text"] = (
+                f"{kind}: a record of an act they did not commit landed on them "
+                "(someone else's, misattributed)"
+            )
+        elif what == "points":
+            change = int(round(value))
+            entry["change"] = change
+            if points is not None:
+                points += change
+                entry["points_after"] = points
+                entry["grade_after"] = ctx.grade(points)
+            entry.update(_points_rule(ctx, day, kind, change, province, records))
+            if points is not None:
+                grade = entry["grade_after"]
+                entry["text"] += f" → {points}" + (f" ({grade})" if grade else "")
+        elif what == "case_opened":
+            entry["amount"] = value
+            wrongful = records.get((day, kind), False)
+            entry["wrongful"] = wrongful
+            consequence = (ctx.events.get(kind) or {}).get("consequence") or "case"
+            source = " (from someone else's record)" if wrongful else ""
+            if case is None:
+                within = (ctx.events.get(kind) or {}).get("pay_within_days")
+                due = day + dt.timedelta(days=int(within)) if within is not None else None
+                case = _Case(day, kind, value, due, wrongful)
+                entry["due"] = due
+                entry["text"] = (
+                    f"court case opened: {consequence} of {yuan(value)} for {kind}"
+                    f"{source}" + (f", to pay within {int(within)} days (by {due})" if due else "")
+                )
+            else:
+                entry["what"] = "case_amount_added"
+                case.amount += value
+                case.wrongful = case.wrongful and wrongful
+                entry["text"] = (
+                    f"{consequence} of {yuan(value)} for {kind}{source} added to the "
+                    f"open case (now {yuan(case.amount)})"
+                )
+        elif what == "listed":
+            n_listings += 1
+            entry.update(_listing(ctx, day, kind, value, case, n_listings))
+            if case is not None:
+                case.listed_on = day
+        elif what == "case_closed":
+            reason = kind
+            entry["reason"] = reason
+            entry["amount"] = value
+            ended = EXIT_TEXT.get(reason, reason)
+            if case is not None and case.listed_on is not None:
+                days = (day - case.listed_on).days
+                entry["days_listed"] = days
+                entry["text"] = f"case closed, off the list after {days} days: {ended}"
+            else:
+                entry["text"] = f"case closed before any listing: {ended}"
+            if reason == "paid":
+                entry["text"] += f" {yuan(value)}"
+            case = None
+        elif what == "moved":
+            name = _province_name(ctx.provinces, value)
+            entry["province"] = name
+            province = name
+            entry["text"] = f"moved to {name}"
+        else:
+            entry["text"] = f"{what} {kind} {value}"
+        out.append(entry)
+    final = ctx.values.get("points")
+    if points is not None and final is not None and points != final:
+        notes.append(
+            f"the timeline's points changes add up to {points}, the snapshot says {final} — "
+            "the event log may be sampled or incomplete"
+        )
+    return out
+
+
+def _province_name(names: Sequence[str], code: float) -> str:
+    index = int(code)
+    return names[index] if 0 <= index < len(names) else f"province #{index}"
+
+
+def _points_rule(
+    ctx: _Context,
+    day: dt.date,
+    kind: str,
+    change: int,
+    province: str | None,
+    records: Mapping[tuple[dt.date, str], bool],
+) -> dict[str, Any]:
+    """The rule of one points row, and its sentence."""
+    if kind == "recovery":
+        rule = ctx.recovery()
+        per, days = rule.get("points") or 0, rule.get("clean_days")
+        periods = change // per if per else 0
+        if periods > 1:
+            why = f"{periods} × {days} clean days, {per:+d} each"
+        else:
+            why = f"{per:+d} per {days} clean days"
+        return {"rule": rule, "text": f"{_points(change)}: clean-time recovery ({why})"}
+    if kind == "cap_lowered":
+        cap = ctx.cap(day)
+        rule = {"type": "cap_lowered", "scheme": ctx.points_name, "cap": _round(cap)}
+        return {"rule": rule, "text": f"{_points(change)}: the cap was lowered to {_round(cap)}"}
+    rule = ctx.delta_rule(kind, day, province, change)
+    wrongful = records.get((day, kind), False)
+    rule["wrongful"] = wrongful
+    delta = rule["delta"]
+    # The text names the rule as the scenario file does, under ``schemes:``.
+    where = rule["path"].removeprefix("schemes.")
+    rule_text = f"{where} = {delta:+d}" if delta is not None else f"{where}, not in force"
+    text = f"{_points(change)}: {kind} (rule {rule_text}"
+    if delta is not None and delta != change:
+        text += f"; limited to {change:+d} by the floor or cap"
+    text += ")"
+    if wrongful:
+        text += " — for someone else's act"
+    return {"rule": rule, "text": text}
+
+
+def _points(change: int) -> str:
+    return f"{change:+d} point{'' if abs(change) == 1 else 's'}"
+
+
+def _listing(
+    ctx: _Context, day: dt.date, kind: str, amount: float, case: _Case | None, n_listings: int
+) -> dict[str, Any]:
+    """A listing: the record behind it, the amount, the grace period and the term."""
+    out: dict[str, Any] = {"amount": amount, "listing": n_listings}
+    due = case.due if case is not None else None
+    grace = ctx.court_param("grace_days", due) if due is not None else None
+    term = ctx.court_param("term_days", day)
+    extension = ctx.court_param("repeat_extension_days", day) or 0.0
+    wrongful = bool(case and case.wrongful)
+    out.update({"wrongful": wrongful, "grace_days": _round(grace)})
+    if case is not None:
+        out.update({"case_opened": case.opened, "due": due})
+    if term is None:
+        out["term_days"], out["until"] = None, None
+        term_text = "no fixed term"
+    else:
+        days = int(round(term + extension * (n_listings - 1)))
+        out["term_days"], out["until"] = days, day + dt.timedelta(days=days)
+        term_text = f"term {days} days (to {out['until']})"
+    label = (ctx.court or {}).get("label") or ctx.court_name or "the court list"
+    reason = f"unpaid {yuan(amount)} from {kind}"
+    if case is not None:
+        reason += f" (case opened {case.opened}"
+        reason += f", due {due}" if due else ""
+        reason += f", then {_round(grace)} days' grace" if grace is not None else ""
+        reason += ")"
+    text = f"listed on {label}: {reason}; {term_text}"
+    if n_listings > 1:
+        text += f"; listing no. {n_listings}"
+    if wrongful:
+        text += " — wrongful: the case came from someone else's record"
+    out["text"] = text
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Attributes and the end-of-run snapshot
+
+
+def _attributes(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    def group(names: Iterable[str]) -> dict[str, Any]:
+        return {n: _attribute(n, values[n]) for n in names if n in values}
+
+    return {"who": group(WHO), "where": group(WHERE), "money": group(MONEY)}
+
+
+def _attribute(name: str, value: Any) -> Any:
+    if name == "employment" and isinstance(value, int) and 0 <= value < len(EMPLOYMENT_TIERS):
+        return EMPLOYMENT_TIERS[value]
+    return value
+
+
+def _snapshot(values: Mapping[str, Any], ctx: _Context) -> dict[str, Any]:
+    """The end-of-run state, section by section; columns no section knows go to ``other``."""
+    used = {"id", *WHO, *WHERE, *MONEY}
+    snap: dict[str, Any] = {}
+    scenario = ctx.scenario
+
+    if "points" in values:
+        used.update(POINTS_COLUMNS)
+        snap["points"] = {
+            "scheme": ctx.points_name,
+            "label": (ctx.points or {}).get("label", ""),
+            **{c: values[c] for c in POINTS_COLUMNS if c in values},
+        }
+
+    if "composite_user" in values:
+        used.update(COMPOSITE_COLUMNS)
+        name, spec = (_schemes(scenario, "composite") or [(None, {})])[0]
+        dims = spec.get("dimensions") or {}
+        dimensions = {}
+        for column in [c for c in values if c.startswith("dimension_")]:
+            used.add(column)
+            dim = column.removeprefix("dimension_")
+            d = dims.get(dim) or {}
+            dimensions[dim] = {
+                "value": values[column],
+                "weight": d.get("weight"),
+                "label": d.get("label", ""),
+            }
+        snap["composite"] = {
+            "scheme": name,
+            "label": spec.get("label", ""),
+            "user": values.get("composite_user"),
+            "score": values.get("composite_score") if values.get("composite_user") else None,
+            "band": values.get("composite_band"),
+            "range": spec.get("range"),
+            "dimensions": dimensions,
+        }
+
+    if "listed" in values:
+        used.update(COURT_COLUMNS)
+        court = {c: values[c] for c in COURT_COLUMNS if c in values}
+        since = court.get("listed_since")
+        if since is not None and since >= 0 and ctx.start is not None:
+            court["listed_since"] = ctx.start + dt.timedelta(days=int(since))
+        else:
+            court["listed_since"] = None
+        snap["court"] = {
+            "scheme": ctx.court_name,
+            "label": (ctx.court or {}).get("label", ""),
+            **court,
+        }
+
+    lists = []
+    for name, spec in _schemes(scenario, "blacklist", "redlist"):
+        column = f"on_{name}"
+        if column not in values:
+            continue
+        used.update({column, f"listings_{name}"})
+        lists.append(
+            {
+                "name": name,
+                "kind": spec.get("kind"),
+                "label": spec.get("label", ""),
+                "member": values[column],
+                "listings": values.get(f"listings_{name}"),
+            }
+        )
+    snap["lists"] = lists
+
+    measures = scenario.get("measures") or {}
+    applied: dict[str, list[dict[str, Any]]] = {"sanctions": [], "rewards": []}
+    for column in [c for c in values if c.startswith("sanction_")]:
+        used.add(column)
+        if not values[column]:
+            continue
+        name = column.removeprefix("sanction_")
+        m = measures.get(name) or {}
+        item = {
+            "name": name,
+            "label": m.get("label", ""),
+            "when": m.get("when", ""),
+            "effects": m.get("effects") or {},
+            "effects_text": effects_text(m.get("effects") or {}),
+        }
+        applied["rewards" if is_reward(m) else "sanctions"].append(item)
+    snap.update(applied)
+
+    rights = (scenario.get("hukou") or {}).get("rights") or {}
+    end = _date((ctx.scenario.get("world") or {}).get("end"))
+    lacked = []
+    for column in [c for c in values if c.startswith("lacks_")]:
+        used.add(column)
+        if values[column]:
+            name = column.removeprefix("lacks_")
+            r = rights.get(name) or {}
+            cost = value_at(r.get("monthly_cost"), end) if end else None
+            lacked.append(
+                {
+                    "name": name,
+                    "label": r.get("label", ""),
+                    "access": r.get("access"),
+                    "monthly_cost": cost,
+                }
+            )
+    snap["rights_lacked"] = lacked
+
+    if any(c in values for c in NETWORK_COLUMNS):
+        used.update(NETWORK_COLUMNS)
+        snap["network"] = {c: values[c] for c in NETWORK_COLUMNS if c in values}
+
+    counts = []
+    for column in [c for c in values if c.startswith("n_")]:
+        kind = column.removeprefix("n_")
+        if f"rec_{kind}" not in values:
+            continue
+        used.update({column, f"rec_{kind}"})
+        committed, recorded = values[column], values[f"rec_{kind}"]
+        if committed or recorded:
+            counts.append(
+                {
+                    "kind": kind,
+                    "label": ctx.label(kind),
+                    "committed": committed,
+                    "recorded_on_them": recorded,
+                }
+            )
+    snap["events"] = counts
+    snap["other"] = {c: v for c, v in values.items() if c not in used}
+    return snap
+
+
+# --------------------------------------------------------------------------------------------
+# Picking a citizen worth reading
+
+
+def pick(run: Run | str, expression: str, nth: int = 1) -> Pick:
+    """The ``nth`` citizen (1-based, by id) for whom ``expression`` holds.
+
+    The expression is in the scenario rule language over the citizens table: true/false columns
+    are conditions, numeric columns numbers, categorical columns ordered levels (``grade <= 'C'``,
+    ``hukou == 'rural'``), plus the conveniences of :func:`pick_vocabulary`. Only the columns it
+    reads are loaded. Raises ExplainError (with the column of a mistake) or NoMatch.
+    """
+    run = run if isinstance(run, Run) else Run(run)
+    if nth < 1:
+        raise ExplainError(f"--nth counts from 1, got {nth}")
+    path = run.file(CITIZENS)
+    with pq.ParquetFile(path) as file:
+        schema = file.schema_arrow
+        n = file.metadata.num_rows
+    kinds = {f.name: _kind(f.type) for f in schema}
+    levels = _levels(path, [name for name, k in kinds.items() if k == "category"])
+    variables: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        if kind == "bool":
+            variables[name] = Bool()
+        elif kind == "number":
+            variables[name] = Number()
+        elif kind == "category" and levels.get(name):
+            variables[name] = Ordinal(tuple(levels[name]))
+    conveniences = pick_vocabulary(variables, run.manifest.get("scenario") or {})
+    all_variables = {**variables, **{name: Bool() for name in conveniences}}
+    try:
+        expr = compile_expr(expression, variables=all_variables, expect=Bool())
+    except ExprError as err:
+        raise ExplainError(positioned(err, "--pick")) from None
+    used = {name: conveniences[name][0] for name in expr.reads if name in conveniences}
+    columns = {name for name in expr.reads if name in variables}
+    for convenience in used.values():
+        columns |= convenience.reads
+    table = pq.read_table(path, columns=sorted(columns | {"id"}))
+    arrays = {name: _numpy(table.column(name), kinds[name]) for name in columns}
+    for name, convenience in used.items():
+        arrays[name] = convenience.evaluate(arrays)
+    hit = np.broadcast_to(np.asarray(expr.evaluate(arrays), dtype=bool), (n,))
+    matches = np.flatnonzero(hit)
+    if matches.size == 0:
+        raise NoMatch(f"no citizen of this run matches {expression!r} (0 of {n:,})")
+    if nth > matches.size:
+        raise NoMatch(
+            f"only {matches.size:,} citizen{'s' if matches.size > 1 else ''} match "
+            f"{expression!r}; --nth {nth} is past the last"
+        )
+    ids = table.column("id").to_numpy()
+    return Pick(int(ids[matches[nth - 1]]), expression, nth, int(matches.size), n)
+
+
+def pick_vocabulary(
+    variables: Mapping[str, Type], scenario: Mapping[str, Any]
+) -> dict[str, tuple[Expr, str]]:
+    """The conveniences this run offers, compiled: name -> (expression, meaning). A convenience
+    needs the columns it reads, and a column of the same name takes precedence."""
+    measures = scenario.get("measures") or {}
+    flags = [c for c in variables if c.startswith("sanction_") and variables[c] == Bool()]
+    rewards = [c for c in flags if is_reward(measures.get(c.removeprefix("sanction_")) or {})]
+    events = (scenario.get("behaviour") or {}).get("events") or {}
+    moves = [f"n_{k} > 0" for k, e in events.items() if (e or {}).get("consequence") == "move"]
+    definitions = dict(CONVENIENCES)
+    for name, terms, meaning in (
+        (MOVED, moves, "moved to another province during the run"),
+        (SANCTIONED, [c for c in flags if c not in rewards], "under a sanction in the last epoch"),
+        (REWARDED, rewards, "enjoying a reward in the last epoch"),
+    ):
+        if terms:
+            definitions[name] = (" or ".join(terms), meaning)
+    out = {}
+    for name, (source, meaning) in definitions.items():
+        if name in variables:
+            continue
+        try:
+            out[name] = (compile_expr(source, variables=variables, expect=Bool()), meaning)
+        except ExprError:  # the run lacks a column it reads
+            continue
+    return out
+
+
+def positioned(err: ExprError, what: str) -> str:
+    """An expression error with the text and a caret under the offending column."""
+    text = err.source.replace("\n", " ")
+    return f"{what} {text!r}: {err}\n  {text}\n  {' ' * err.column}^"
+
+
+def _kind(type_: pa.DataType) -> str:
+    if pa.types.is_boolean(type_):
+        return "bool"
+    if pa.types.is_integer(type_) or pa.types.is_floating(type_):
+        return "number"
+    if pa.types.is_dictionary(type_) or pa.types.is_string(type_):
+        return "category"
+    return "other"
+
+
+def _levels(path: Any, names: list[str]) -> dict[str, list[str]]:
+    """The labels of categorical columns, in code order (from the first row)."""
+    if not names:
+        return {}
+    with pq.ParquetFile(path) as file:
+        batch = next(file.iter_batches(batch_size=1, columns=names), None)
+    out = {}
+    for name in names:
+        column = None if batch is None else batch.column(name)
+        if column is not None and pa.types.is_dictionary(column.type):
+            out[name] = [str(v) for v in column.dictionary.to_pylist()]
+    return out
+
+
+def _numpy(column: pa.ChunkedArray, kind: str) -> np.ndarray:
+    """A column as numpy: a categorical as its codes (-1 for null)."""
+    if kind == "category":
+        import pyarrow.compute as pc
+
+        if not pa.types.is_dictionary(column.type):
+            column = pc.dictionary_encode(column)
+        column = column.unify_dictionaries()
+        parts = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in column.chunks]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
+    return column.to_numpy()
+
+
+__all__ = [
+    "CONVENIENCES",
+    "Explanation",
+    "ExplainError",
+    "NoMatch",
+    "Pick",
+    "check_citizen",
+    "effects_text",
+    "explain",
+    "is_reward",
+    "pick",
+    "pick_vocabulary",
+    "population_size",
+    "positioned",
+    "value_at",
+    "yuan",
+]
