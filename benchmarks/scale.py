@@ -37,6 +37,8 @@ TARGET_CITIZENS = 10_000_000
 TARGET_DAYS = 365
 TARGET_SIMULATE_S = 10.0
 TARGET_PEAK_GB = 3.0
+# Scenarios with their own targets (issue 3: the documented ecosystem, graph and score included).
+SCENARIO_TARGETS = {"national-documented": (30.0, 6.0)}
 GB = 1e9  # decimal gigabytes: ru_maxrss (KiB on Linux) * 1024 / 1e9
 
 
@@ -54,8 +56,11 @@ def child(spec: dict[str, Any]) -> int:
     cache_dir = _numba_cache_dir()
     cached_before = _count_files(cache_dir)
     clock = time.perf_counter()
+    scenario = scsim.load(spec["scenario"])
+    if spec.get("start"):  # a later start: every dated value as in force on that day
+        scenario = scenario.configured(start=dt.date.fromisoformat(spec["start"]))
     run = scsim.simulate(
-        spec["scenario"],
+        scenario,
         population=spec["citizens"],
         days=spec["days"],
         seed=spec["seed"],
@@ -105,7 +110,13 @@ class ChildFailed(Exception):
 
 
 def run_child(
-    citizens: int, days: int, scenario: str, seed: int | None, out: Path, what: str = ""
+    citizens: int,
+    days: int,
+    scenario: str,
+    seed: int | None,
+    out: Path,
+    what: str = "",
+    start: str | None = None,
 ) -> dict[str, Any]:
     """Run one size in a fresh subprocess; return its measurements."""
     with tempfile.TemporaryDirectory(prefix="scsim-scale-result-") as tmp:
@@ -114,6 +125,7 @@ def run_child(
             "citizens": citizens,
             "days": days,
             "scenario": scenario,
+            "start": start,
             "seed": seed,
             "out": str(out),
             "result": str(result_file),
@@ -242,13 +254,16 @@ def linearity(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def targets(results: list[dict[str, Any]], days: int) -> dict[str, Any]:
+def targets(
+    results: list[dict[str, Any]], days: int, scenario: str = "court-blacklist"
+) -> dict[str, Any]:
     """Compare with the targets: measured at 10^7, else projected from the measured sizes.
 
     Time is projected from the largest size's seconds per citizen (linear, and proportional to
     days); memory from a straight line through the two largest sizes (or proportionally from
     the largest). Projections are labelled as such and are no substitute for running 10^7.
     """
+    target_s, target_gb = SCENARIO_TARGETS.get(scenario, (TARGET_SIMULATE_S, TARGET_PEAK_GB))
     at = {r["citizens"]: r for r in results}
     scale_days = TARGET_DAYS / days if days else float("nan")
     if TARGET_CITIZENS in at and days == TARGET_DAYS:
@@ -268,11 +283,11 @@ def targets(results: list[dict[str, Any]], days: int) -> dict[str, Any]:
     return {
         "basis": basis,
         "simulate_s": sim,
-        "simulate_target_s": TARGET_SIMULATE_S,
-        "simulate_ok": sim <= TARGET_SIMULATE_S,
+        "simulate_target_s": target_s,
+        "simulate_ok": sim <= target_s,
         "peak_rss_gb": mem,
-        "peak_target_gb": TARGET_PEAK_GB,
-        "peak_ok": mem <= TARGET_PEAK_GB,
+        "peak_target_gb": target_gb,
+        "peak_ok": mem <= target_gb,
     }
 
 
@@ -342,13 +357,13 @@ def print_report(console, results: list[dict], lin: dict, tgt: dict) -> None:
     tt.add_row(
         "simulate_s",
         f"{tgt['simulate_s']:.2f} s",
-        f"<= {TARGET_SIMULATE_S:g} s",
+        f"<= {tgt['simulate_target_s']:g} s",
         status(tgt["simulate_ok"]),
     )
     tt.add_row(
         "peak RSS",
         f"{tgt['peak_rss_gb']:.2f} GB",
-        f"<= {TARGET_PEAK_GB:g} GB",
+        f"<= {tgt['peak_target_gb']:g} GB",
         status(tgt["peak_ok"]),
     )
     console.print(tt)
@@ -375,6 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
     parser.add_argument("--scenario", default="court-blacklist", help="bundled name or YAML path")
     parser.add_argument("--seed", type=int, default=None, help="default: the scenario's seed")
+    parser.add_argument(
+        "--start",
+        default=None,
+        help="start the scenario later (YYYY-MM-DD), e.g. when all its schemes run; default: "
+        "its own start",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -438,14 +459,14 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for n in args.sizes:
             console.print(f"{n:,} citizens x {args.days} days (fresh subprocess) ...")
-            r = run_child(n, args.days, args.scenario, args.seed, out)
+            r = run_child(n, args.days, args.scenario, args.seed, out, start=args.start)
             if r["compiled"]:  # kernel sources changed since the warm-up: run it again
                 console.print(
                     f"  [yellow]compiled kernels (simulate_s {r['simulate_s']:.2f} s): the "
                     "engine's sources changed since the warm-up; running this size again"
                     "[/yellow]"
                 )
-                r = run_child(n, args.days, args.scenario, args.seed, out)
+                r = run_child(n, args.days, args.scenario, args.seed, out, start=args.start)
                 if r["compiled"]:
                     console.print(
                         "  [red]compiled again: this size's figures include compilation[/red]"
@@ -470,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
     lin = linearity(results)
-    tgt = targets(results, args.days)
+    tgt = targets(results, args.days, args.scenario)
     print_report(console, results, lin, tgt)
 
     if args.json is not None:

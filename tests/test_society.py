@@ -193,7 +193,7 @@ def test_ties_are_dropped_only_by_users_and_only_under_the_rule(session_scenario
     text = SOCIETY.replace("monthly_probability: 0.2", "monthly_probability: 0")
     still = simulate_arrays(session_scenario(text), population=3000)
     assert still.stages.composite.ties_dropped.sum() == 0
-    assert np.array_equal(still.stages.friends_initial, still.stages.graph.degree())
+    assert np.array_equal(still.stages.friends_initial, still.stages.degree)
 
     nobody_low = session_scenario(SOCIETY.replace("below: 560", "below: 350"))
     run = simulate_arrays(nobody_low, population=3000)
@@ -203,7 +203,7 @@ def test_ties_are_dropped_only_by_users_and_only_under_the_rule(session_scenario
     dropped = run.stages.composite.ties_dropped
     assert dropped.sum() > 0
     assert not (dropped[~run.stages.composite.user] > 0).any()  # only users choose
-    lost = run.stages.friends_initial - run.stages.graph.degree()
+    lost = run.stages.friends_initial - run.stages.degree
     # each dropped tie leaves both friends; two users may drop the same tie at once
     assert lost.sum() % 2 == 0 and dropped.sum() <= lost.sum() <= 2 * dropped.sum()
     assert (lost >= 0).all()

@@ -103,9 +103,18 @@ class Outcome:
     stages: stages.Stages | None = None
 
 
-def estimate_bytes(n: int, n_kinds: int) -> int:
-    """Peak memory of a run of ``n`` agents without the event log."""
-    return BASELINE_BYTES + n * (BYTES_PER_CITIZEN + n_kinds * BYTES_PER_CITIZEN_PER_KIND)
+def estimate_bytes(n: int, n_kinds: int, spec=None) -> int:
+    """Peak memory of a run of ``n`` agents without the event log (with ``spec``: its stages'
+    state and its friendship graph included)."""
+    per_citizen = BYTES_PER_CITIZEN + n_kinds * BYTES_PER_CITIZEN_PER_KIND
+    extra = 0
+    if spec is not None:
+        per_citizen += stages.bytes_per_citizen(spec)
+        if spec.world.population.graph is not None:
+            from scsim.population.graph import estimate_bytes as graph_bytes
+
+            extra = graph_bytes(n, spec.world.population.graph.mean_degree)
+    return BASELINE_BYTES + n * per_citizen + extra
 
 
 def available_bytes() -> int:
@@ -159,7 +168,7 @@ def simulate_arrays(
         raise SimulationError(f"the population must be at least 1 agent, got {n}")
     if not 0 <= seed <= SEED_MAX:
         raise SimulationError(f"a seed is a whole number from 0 to 2**63 - 1, got {seed}")
-    need = estimate_bytes(n, n_kinds)
+    need = estimate_bytes(n, n_kinds, spec)
     free = available_bytes()
     stages.check_graph_fits(spec, n, free)
     if need > 0.8 * free:
@@ -210,7 +219,11 @@ def simulate_arrays(
     sf[:, WEALTH] = pop.wealth
     sf[:, DEBT] = pop.debt
     # Willingness to consent is drawn once; the dated share in force decides who consents.
-    consent_draw = rng.uniform_np(seed, rng.Stream.CONSENT, citizens) if pts.active else None
+    consent_draw = (
+        rng.uniform_np(seed, rng.Stream.CONSENT, citizens).astype(np.float32)
+        if pts.active
+        else None
+    )
 
     het = behaviour.heterogeneity(plan, seed, citizens)
     # np.full, not np.zeros: the pages are written (and zeroed by the OS) here, while preparing.
@@ -355,6 +368,7 @@ def simulate_arrays(
             pending.add(observation.draw_victims(seed, counts, day0, delivery, pop.age(year) >= 18))
         progress(e + 1, n_epochs, day1_date - dt.timedelta(days=1))
     timings["simulate_s"] = time.perf_counter() - clock
+    stage.release()
 
     return Outcome(
         scenario=scenario,

@@ -70,7 +70,7 @@ class Stages:
         self.pts_spec = pts_spec
         if pts_spec is not None:
             self.pts_reach = jurisdiction.prepare(pts_spec.jurisdiction, start)
-            self.pts_draw = jurisdiction.draws(seed, 0, citizens)
+            self.pts_draw = jurisdiction.draws(seed, 0, citizens, pts_spec.jurisdiction)
             self.pts_enrolled = np.zeros(n, dtype=bool)
             self.pts_applies = compile_expr(
                 pts_spec.applies_to, variables=CITIZEN, params=params, expect=BOOL
@@ -87,12 +87,12 @@ class Stages:
         self.hukou = hukou.prepare(spec.hukou, params)
         self.lacking = np.zeros(n, dtype=np.uint8)
         self.converted = np.zeros(n, dtype=bool)
-        self.status = np.zeros(n, dtype=np.int64)  # the measures' status index
+        self.status = np.zeros(n, dtype=np.uint8)  # the measures' status index
         self.citizen_cost = np.zeros(n, dtype=np.float32)
         self.province_before = province.copy()
         self.red_share = np.zeros(N_PROVINCES, dtype=np.float32)
         self.rows: list[tuple] = []
-        self._degree = self.friends_initial
+        self.degree = self.friends_initial
 
     # -- what expressions read ---------------------------------------------------------------
 
@@ -118,8 +118,8 @@ class Stages:
             "score": (lambda: comp.score.astype(np.float32))
             if comp
             else (lambda: np.zeros(n, dtype=np.float32)),
-            "friends": (lambda: self._degree.astype(np.float32))
-            if self._degree is not None
+            "friends": (lambda: self.degree.astype(np.float32))
+            if self.degree is not None
             else (lambda: np.zeros(n, dtype=np.float32)),
         }
 
@@ -140,12 +140,12 @@ class Stages:
 
     def begin_epoch(self, day0: int, date: dt.date) -> None:
         n = len(self.pop)
-        status = np.zeros(n, dtype=np.int64)
+        status = np.zeros(n, dtype=np.uint8)  # < 2**4 lists x 8 band codes
         for j, state in enumerate(self.lists):  # first: the rules below may read memberships
             lists.begin(state, day0, self.n_rec, self.province)
-            status |= lists.enforce(state, day0, date, self.province).astype(np.int64) << j
+            status |= lists.enforce(state, day0, date, self.province).view(np.uint8) << j
         if self.composite is not None:
-            status |= self.composite.band_codes() << len(self.lists)
+            status |= self.composite.band_codes() << np.uint8(len(self.lists))
         self.status = status
         arrays = self.arrays(date.year)
         if self.pts_spec is not None:
@@ -237,7 +237,7 @@ class Stages:
             mean, count = neighbour_mean(
                 graph, composite.normalised(comp), scored & comp.user, rows=comp.user
             )
-            friends = (np.where(count > 0, mean, 0.5), self._degree)
+            friends = (np.where(count > 0, mean, 0.5), self.degree)
         composite.score_users(comp, arrays, self.n_rec, self.kinds, days_run / 365.25, friends)
         if graph is None or epoch_days == 0:
             return None
@@ -251,7 +251,7 @@ class Stages:
             graph, score, comp.user, comp.spec.ties.below, p, self.seed, day
         )  # fmt: skip
         comp.ties_dropped += dropped
-        self._degree = graph.degree()
+        self.degree = graph.degree()
         return dropped
 
     def _red_share(self, day: int, arrays) -> None:
@@ -288,11 +288,11 @@ class Stages:
         """The stages' metrics, each family from one histogram pass per [group, code]."""
         day = self._day(date)
         if self.lists:
-            members = np.zeros(len(self.pop), dtype=np.int64)
-            joins = np.zeros(len(self.pop), dtype=np.int64)
+            members = np.zeros(len(self.pop), dtype=np.uint8)
+            joins = np.zeros(len(self.pop), dtype=np.uint8)
             for j, state in enumerate(self.lists):
-                members |= (state.until > day).astype(np.int64) << j
-                joins |= joined[state.name].astype(np.int64) << j
+                members |= (state.until > day).view(np.uint8) << j
+                joins |= joined[state.name].view(np.uint8) << j
             held = histogram(self.group, members, 1 << len(self.lists))
             new = histogram(self.group, joins, 1 << len(self.lists))
             for j, state in enumerate(self.lists):
@@ -304,10 +304,10 @@ class Stages:
             self._composite_metrics(date, comp)
             if dropped is not None:
                 self._emit(date, "ties_dropped", self._counts(None, dropped.astype(np.float64)))
-        if self._degree is not None:
+        if self.degree is not None:
             everyone = self._counts()
             self._emit(date, "friends_mean",
-                       self._counts(None, self._degree.astype(np.float64)), "", everyone)  # fmt: skip
+                       self._counts(None, self.degree.astype(np.float64)), "", everyone)  # fmt: skip
             if comp is not None and year_end:
                 from scsim.population.graph import assortativity
 
@@ -333,7 +333,8 @@ class Stages:
         """Users, mean, quantiles and bands, all from one histogram of the users' scores."""
         low, high = int(comp.low), int(comp.high)
         bins = high - low + 2  # code 0: not a user; code 1 + s - low: score s
-        code = np.where(comp.user, np.clip(comp.score.astype(np.int64) - low, 0, bins - 2) + 1, 0)
+        code = np.clip(comp.score.astype(np.int32) - (low - 1), 1, bins - 1)
+        code[~comp.user] = 0
         hist = histogram(self.group, code, bins)[:, 1:]
         scores = np.arange(low, high + 1, dtype=np.float64)
         users = hist.sum(axis=1).astype(np.float64)
@@ -354,6 +355,15 @@ class Stages:
             self._emit(date, "composite_band_share", in_band, band, users)
             first = stop
 
+    def release(self) -> None:
+        """Drop what only the simulation needed (the graph, the draws) before writing."""
+        self.graph = None
+        self.pts_draw = None
+        for state in self.lists:
+            state.place_draw = None
+        if self.composite is not None:
+            self.composite.place_draw = self.composite.adopt_draw = None
+
     # -- outputs -----------------------------------------------------------------------------
 
     def citizen_columns(self, end_day: int) -> dict:
@@ -365,20 +375,32 @@ class Stages:
         if comp is not None:
             cols["composite_user"] = comp.user
             cols["composite_score"] = np.where(comp.user, comp.score, -1).astype(np.int16)
-            band = np.where(comp.user, comp.band_codes() - 1, len(comp.spec.bands))
+            band = np.where(comp.user, comp.band_codes().astype(np.int64) - 1, len(comp.spec.bands))
             cols["composite_band"] = (band.astype(np.uint8), [*comp.spec.bands, "not a user"])
             for name, value in comp.dimension_columns().items():
                 cols[f"dimension_{name}"] = value
             if comp.ties_dropped is not None:
                 cols["ties_dropped"] = comp.ties_dropped
-        if self.graph is not None:
+        if self.degree is not None:
             cols["friends_initial"] = self.friends_initial
-            cols["friends"] = self._degree
+            cols["friends"] = self.degree
         for r, right in enumerate(self.hukou.right_names):
             cols[f"lacks_{right}"] = (self.lacking >> r) & 1 == 1
         if self.hukou.rule_names:
             cols["hukou_converted"] = self.converted
         return cols
+
+
+def bytes_per_citizen(spec: ScenarioSpec) -> int:
+    """What the stages keep per citizen during a run (the graph aside: see graph.estimate_bytes):
+    per list its term end, year base, listings and place draw; the composite's draws, score,
+    dimensions and ties; the status index, rights and costs."""
+    size = 16 + 15 * len(spec.lists())
+    if spec.composite() is not None:
+        size += 40 + 4 * len(spec.composite()[1].dimensions)
+    if spec.world.population.graph is not None:
+        size += 12  # degrees before and now
+    return size
 
 
 def check_graph_fits(spec: ScenarioSpec, n: int, free: int) -> None:

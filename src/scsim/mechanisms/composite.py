@@ -59,7 +59,7 @@ class CompositeState:
     spec: CompositeScore
     eligible: Expr
     reach: jurisdiction.Reach
-    place_draw: np.ndarray
+    place_draw: np.ndarray | None  # see jurisdiction.draws
     adopt_draw: np.ndarray
     enrolled: np.ndarray
     band_bounds: np.ndarray  # lower bound of each band
@@ -81,7 +81,7 @@ class CompositeState:
         """Per citizen: 0 for non-users, else 1 + the band index of their score."""
         if self.bands is None:
             band = np.searchsorted(self.band_bounds, self.score, side="right")  # 1-based
-            self.bands = np.where(self.user, np.maximum(band, 1), 0).astype(np.int64)
+            self.bands = np.where(self.user, np.maximum(band, 1), 0).astype(np.uint8)
         return self.bands
 
     def dimension_columns(self) -> dict[str, np.ndarray]:
@@ -111,8 +111,10 @@ def prepare(name: str, spec: CompositeScore, params, seed: int, start: dt.date, 
             spec.adoption.eligible, variables=CITIZEN, params=params, expect=BOOL
         ),  # fmt: skip
         reach=jurisdiction.prepare(spec.jurisdiction, start),
-        place_draw=jurisdiction.draws(seed, scheme_index, citizens),
-        adopt_draw=rng.uniform_np(seed, rng.Stream.ADOPTION, citizens, scheme_index),
+        place_draw=jurisdiction.draws(seed, scheme_index, citizens, spec.jurisdiction),
+        adopt_draw=rng.uniform_np(seed, rng.Stream.ADOPTION, citizens, scheme_index).astype(
+            np.float32
+        ),
         enrolled=np.zeros(n, dtype=bool),
         band_bounds=np.array(list(spec.bands.values()), dtype=np.float64),
         score=np.zeros(n, dtype=np.int16),

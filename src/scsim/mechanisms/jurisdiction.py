@@ -95,6 +95,9 @@ def prepare(spec: Jurisdiction, start: dt.date) -> Reach:
     return Reach(spec, start_day, until)
 
 
-def draws(seed: int, scheme_index: int, citizens: np.ndarray) -> np.ndarray:
-    """Each citizen's fixed place draw for a scheme (compared with its coverage)."""
-    return rng.uniform_np(seed, rng.Stream.COVERAGE, citizens, scheme_index)
+def draws(seed: int, scheme_index: int, citizens: np.ndarray, spec: Jurisdiction):
+    """Each citizen's fixed place draw for a scheme (float32, compared with its coverage), or
+    None when the scheme covers every resident (no draw is needed)."""
+    if spec.coverage is None:
+        return None
+    return rng.uniform_np(seed, rng.Stream.COVERAGE, citizens, scheme_index).astype(np.float32)

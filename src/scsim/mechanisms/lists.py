@@ -35,7 +35,7 @@ class ListState:
     kinds: np.ndarray  # event kind indices whose records count
     applies_to: Expr
     reach: jurisdiction.Reach
-    place_draw: np.ndarray  # float64 per citizen (see jurisdiction)
+    place_draw: np.ndarray | None  # see jurisdiction.draws
     until: np.ndarray  # int16 per citizen: first day off the list (0: never listed)
     year_base: np.ndarray  # int32 per citizen: records counted before this calendar year
     n_listings: np.ndarray  # int16 per citizen
@@ -73,7 +73,9 @@ def prepare(
                     spec.applies_to, variables=CITIZEN, params=params, expect=BOOL
                 ),  # fmt: skip
                 reach=jurisdiction.prepare(spec.jurisdiction, start),
-                place_draw=jurisdiction.draws(seed, first_index + j, citizens),
+                place_draw=jurisdiction.draws(
+                    seed, first_index + j, citizens, spec.jurisdiction
+                ),  # fmt: skip
                 until=np.zeros(n, dtype=np.int16),
                 year_base=np.zeros(n, dtype=np.int32),
                 n_listings=np.zeros(n, dtype=np.int16),

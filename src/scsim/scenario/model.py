@@ -96,15 +96,24 @@ class Scenario:
         population: int | None = None,
         end: dt.date | None = None,
         seed: int | None = None,
+        start: dt.date | None = None,
     ) -> Scenario:
-        """The same scenario with a run's agent count, end date and seed written into its world."""
+        """The same scenario with a run's agent count, dates and seed written into its world.
+
+        A later ``start`` begins the run with every dated value as in force on that day (the
+        benchmarks use it to time a year in which every scheme runs).
+        """
         world = self.spec.world
         pop = world.population
         if population is not None:
             pop = pop.model_copy(update={"agents": population})
+        start = start or world.start
+        if not world.start <= start < world.end:
+            raise ValueError(f"start {start} is outside the horizon {world.start} to {world.end}")
         world = world.model_copy(
             update={
                 "population": pop,
+                "start": start,
                 "end": end or world.end,
                 "seed": world.seed if seed is None else seed,
             }
