@@ -296,9 +296,11 @@ def _cell(value: object) -> str:
 def _register() -> None:
     """Commands defined beside the code they drive (imported lazily: they load on use)."""
     from scsim.audit.commands import audit
+    from scsim.audit.compare import compare_command
     from scsim.audit.explain_command import explain
 
     main.add_command(audit)
+    main.add_command(compare_command)
     main.add_command(explain)
 
 
