@@ -400,13 +400,9 @@ class Comparison:
         category: str | None = None,
     ) -> list[dict[str, Any]]:
         """The rows as dicts, optionally only one metric, grouping and/or category."""
-        return [
-            r
-            for r in self.table.to_pylist()
-            if (metric is None or r["metric"] == metric)
-            and (group_by is None or r["group_by"] == group_by)
-            and (category is None or r["category"] == category)
-        ]
+        from scsim.audit.metrics import tidy_rows
+
+        return tidy_rows(self.table, metric, group_by, category)
 
     def row(
         self, metric: str, group: str = ALL, *, group_by: str | None = None, category: str = ""

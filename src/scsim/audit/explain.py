@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scsim.results.store import CITIZENS, EVENTS, Run, RunError
+from scsim.results.store import CITIZENS, EVENTS, Run, RunError, arrow_kind
 from scsim.rules import Bool, Expr, ExprError, Number, Ordinal, Type, compile_expr
 
 # Conveniences of --pick: names for conditions people ask for, defined in the rule language over
@@ -800,7 +800,7 @@ def pick(run: Run | str, expression: str, nth: int = 1) -> Pick:
     with pq.ParquetFile(path) as file:
         schema = file.schema_arrow
         n = file.metadata.num_rows
-    kinds = {f.name: _kind(f.type) for f in schema}
+    kinds = {f.name: arrow_kind(f.type) for f in schema}
     levels = _levels(path, [name for name, k in kinds.items() if k == "category"])
     variables: dict[str, Any] = {}
     for name, kind in kinds.items():
@@ -870,16 +870,6 @@ def positioned(err: ExprError, what: str) -> str:
     """An expression error with the text and a caret under the offending column."""
     text = err.source.replace("\n", " ")
     return f"{what} {text!r}: {err}\n  {text}\n  {' ' * err.column}^"
-
-
-def _kind(type_: pa.DataType) -> str:
-    if pa.types.is_boolean(type_):
-        return "bool"
-    if pa.types.is_integer(type_) or pa.types.is_floating(type_):
-        return "number"
-    if pa.types.is_dictionary(type_) or pa.types.is_string(type_):
-        return "category"
-    return "other"
 
 
 def _levels(path: Any, names: list[str]) -> dict[str, list[str]]:

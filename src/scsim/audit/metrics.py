@@ -61,7 +61,7 @@ from scsim.audit.frame import (
     wilson,
 )
 from scsim.population.census import ADULT_AGE, EMPLOYMENT_TIERS
-from scsim.results.store import CITIZENS, Run
+from scsim.results.store import CITIZENS, Run, arrow_kind
 from scsim.rules import Bool, ExprError, Number, Ordinal, compile_expr
 
 COLUMNS = ("metric", "category", "group_by", "group", "value", "ci_low", "ci_high", "n", "weight")
@@ -115,6 +115,19 @@ class AuditError(ValueError):
 # The result
 
 
+def tidy_rows(
+    table: pa.Table, metric: str | None, group_by: str | None, category: str | None
+) -> list[dict[str, Any]]:
+    """The rows of a tidy metric table as dicts, filtered by metric, grouping and category."""
+    return [
+        r
+        for r in table.to_pylist()
+        if (metric is None or r["metric"] == metric)
+        and (group_by is None or r["group_by"] == group_by)
+        and (category is None or r["category"] == category)
+    ]
+
+
 @dataclass
 class AuditTable:
     """The tidy metric table of one audit, its notes (skipped metrics, reference groups) and
@@ -136,14 +149,7 @@ class AuditTable:
         category: str | None = None,
     ) -> list[dict[str, Any]]:
         """The rows as dicts, optionally only one metric, grouping and/or category."""
-        out = self.table.to_pylist()
-        return [
-            r
-            for r in out
-            if (metric is None or r["metric"] == metric)
-            and (group_by is None or r["group_by"] == group_by)
-            and (category is None or r["category"] == category)
-        ]
+        return tidy_rows(self.table, metric, group_by, category)
 
     def value(
         self, metric: str, group: str = ALL, *, group_by: str | None = None, category: str = ""
@@ -195,7 +201,7 @@ class _Columns:
         if isinstance(source, Run):
             self._path = source.file(CITIZENS)
             meta = pq.read_metadata(self._path)
-            self.kinds = {f.name: _arrow_kind(f.type) for f in meta.schema.to_arrow_schema()}
+            self.kinds = {f.name: arrow_kind(f.type) for f in meta.schema.to_arrow_schema()}
             self.num_rows = meta.num_rows
         else:
             self._path = None
@@ -268,21 +274,11 @@ def _value_length(value: Any) -> int:
     return len(value)
 
 
-def _arrow_kind(type_: pa.DataType) -> str:
-    if pa.types.is_boolean(type_):
-        return "bool"
-    if pa.types.is_integer(type_) or pa.types.is_floating(type_):
-        return "number"
-    if pa.types.is_dictionary(type_) or pa.types.is_string(type_):
-        return "category"
-    return "other"
-
-
 def _value_kind(value: Any) -> str:
     if isinstance(value, tuple):
         return "category"
     if isinstance(value, pa.ChunkedArray | pa.Array):
-        return _arrow_kind(value.type)
+        return arrow_kind(value.type)
     array = np.asarray(value)
     if array.dtype == np.bool_:
         return "bool"

@@ -575,3 +575,14 @@ class Run:
             raise RunError(f"query failed: {exc}") from None
         finally:
             con.close()
+
+
+def arrow_kind(type_: pa.DataType) -> str:
+    """How a column of a run's tables reads in rules: "bool", "number", "category" or "other"."""
+    if pa.types.is_boolean(type_):
+        return "bool"
+    if pa.types.is_integer(type_) or pa.types.is_floating(type_):
+        return "number"
+    if pa.types.is_dictionary(type_) or pa.types.is_string(type_):
+        return "category"
+    return "other"
