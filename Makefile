@@ -16,8 +16,10 @@ $(VENV)/.dev: $(BIN)/scsim
 	$(BIN)/pip install -q -e '.[dev,mesa]'
 	touch $@
 
+# make run: simulate the default scenario (progress on stderr), summarise it, write its report.
 run: $(BIN)/scsim
-	$(BIN)/scsim run national-documented --population $(POPULATION)
+	@dir=$$($(BIN)/scsim run national-documented --population $(POPULATION) --quiet --progress bar) && \
+	  $(BIN)/scsim show "$$dir" && $(BIN)/scsim report "$$dir"
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check src tests benchmarks

@@ -298,10 +298,12 @@ def _register() -> None:
     from scsim.audit.commands import audit
     from scsim.audit.compare import compare_command
     from scsim.audit.explain_command import explain
+    from scsim.report.command import report
 
     main.add_command(audit)
     main.add_command(compare_command)
     main.add_command(explain)
+    main.add_command(report)
 
 
 _register()

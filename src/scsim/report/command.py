@@ -1,0 +1,37 @@
+"""``scsim report RUN [--compare RUN2] [--out FILE]``: write the run's HTML report.
+
+Register with ``main.add_command(report)`` in scsim.cli. Like ``scsim audit``, this module stays
+light to import (the report's modules load when the command runs) and borrows the CLI's console
+and error handling when it runs.
+"""
+
+from __future__ import annotations
+
+import click
+from rich.markup import escape
+
+
+@click.command()
+@click.argument("run_dir", metavar="RUN")
+@click.option("--compare", "compare_dir", metavar="RUN2",
+              help="A second run of the same population: adds a panel of differences.")  # fmt: skip
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Write the report here (default: RUN/report.html).")  # fmt: skip
+def report(run_dir: str, compare_dir: str | None, out: str | None) -> None:
+    """Write RUN's report: one self-contained HTML file (findings, charts, sources) that opens
+    offline, and print its path."""
+    from scsim.cli import _user_errors, console
+
+    with _user_errors("interrupted — no report was written"):
+        from scsim.report import write_report
+
+        path = write_report(run_dir, out=out, compare=compare_dir)
+        size = path.stat().st_size / 1e6
+        console.print(
+            f"report written to [bold]{escape(str(path))}[/] ({size:.1f} MB)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+__all__ = ["report"]
