@@ -520,8 +520,12 @@ def test_rules_read_the_new_state_variables():
 
 def test_a_list_counts_only_records_made_once_it_runs():
     spec = ListScheme.model_validate(
-        {"kind": "blacklist", "records": ["tax"], "term_days": 100,
-         "jurisdiction": {"from": dt.date(2020, 3, 1)}}  # fmt: skip
+        {
+            "kind": "blacklist",
+            "records": ["tax"],
+            "term_days": 100,
+            "jurisdiction": {"from": dt.date(2020, 3, 1)},
+        }  # fmt: skip
     )
     (state,) = lists.prepare({"tax": spec}, ("tax",), {}, 1, dt.date(2020, 1, 1), 2, 1)
     province = np.zeros(2, dtype=np.uint8)
@@ -536,4 +540,3 @@ def test_a_list_counts_only_records_made_once_it_runs():
     n_rec[1] = 1  # a record in April
     joined = lists.update(state, apr + 30, dt.date(2020, 5, 1), n_rec, adults, none, province)
     assert joined.tolist() == [False, True]
-

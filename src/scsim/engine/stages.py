@@ -97,31 +97,30 @@ class Stages:
     # -- what expressions read ---------------------------------------------------------------
 
     def variables(self) -> dict:
-        """The state variables of ``CITIZEN``, for CitizenArrays."""
-        n = len(self.pop)
+        """The state variables of ``CITIZEN``, for CitizenArrays: functions of the citizens
+        asked for (all, or an index array)."""
         blacklists = [s for s in self.lists if not s.red]
         redlists = [s for s in self.lists if s.red]
+        comp = self.composite
 
-        def member_of(states):
-            out = np.zeros(n, dtype=bool)
+        def member_of(states, ix):
+            out = np.zeros(self.province[ix].shape, dtype=bool)
             for state in states:
-                out |= state.enforced
+                out |= state.enforced[ix]
             return out
 
-        comp = self.composite
-        return {
-            "listed": lambda: self.si[:, STAGE] == LISTED,
-            "blacklisted": lambda: member_of(blacklists),
-            "red_listed": lambda: member_of(redlists),
-            "red_share": lambda: self.red_share[self.province],
-            "user": (lambda: comp.user) if comp else (lambda: np.zeros(n, dtype=bool)),
-            "score": (lambda: comp.score.astype(np.float32))
-            if comp
-            else (lambda: np.zeros(n, dtype=np.float32)),
-            "friends": (lambda: self.degree.astype(np.float32))
-            if self.degree is not None
-            else (lambda: np.zeros(n, dtype=np.float32)),
+        variables = {
+            "listed": lambda ix: self.si[ix, STAGE] == LISTED,
+            "blacklisted": lambda ix: member_of(blacklists, ix),
+            "red_listed": lambda ix: member_of(redlists, ix),
+            "red_share": lambda ix: self.red_share[self.province[ix]],
         }
+        if comp is not None:
+            variables["user"] = lambda ix: comp.user[ix]
+            variables["score"] = lambda ix: comp.score[ix].astype(np.float32)
+        if self.degree is not None:
+            variables["friends"] = lambda ix: self.degree[ix].astype(np.float32)
+        return variables
 
     def arrays(self, year: int) -> CitizenArrays:
         return CitizenArrays(self.pop, self.sf, self.province, year, state=self)
@@ -234,10 +233,8 @@ class Stages:
         if graph is not None:
             from scsim.population.graph import neighbour_mean
 
-            mean, count = neighbour_mean(
-                graph, composite.normalised(comp), scored & comp.user, rows=comp.user
-            )
-            friends = (np.where(count > 0, mean, 0.5), self.degree)
+            mean, count = neighbour_mean(graph, comp.score, scored & comp.user, rows=comp.user)
+            friends = (mean, count, self.degree)
         composite.score_users(comp, arrays, self.n_rec, self.kinds, days_run / 365.25, friends)
         if graph is None or epoch_days == 0:
             return None
@@ -246,12 +243,13 @@ class Stages:
             return np.zeros(len(self.pop), dtype=np.int32)
         from scsim.population.graph import drop_ties
 
-        score = np.where(comp.user, comp.score, np.inf)
+        score = np.where(comp.user, comp.score.astype(np.float32), np.float32(np.inf))
         dropped = drop_ties(
             graph, score, comp.user, comp.spec.ties.below, p, self.seed, day
         )  # fmt: skip
         comp.ties_dropped += dropped
-        self.degree = graph.degree()
+        if dropped.any():
+            self.degree = graph.degree()
         return dropped
 
     def _red_share(self, day: int, arrays) -> None:

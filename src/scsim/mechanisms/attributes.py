@@ -75,43 +75,54 @@ def cell_domains() -> dict[str, np.ndarray]:
     return {name: ((codes >> bit) & 1).astype(bool) for bit, name in enumerate(CELL_FLAGS)}
 
 
+ALL = slice(None)
+
+
 class CitizenArrays(Mapping):
     """The arrays behind ``CITIZEN``, each computed on first use (most rules read few).
 
     ``state`` supplies the mechanisms' state variables (residence_years, listed, score, ...);
-    without it (a population alone) they read as nobody listed, nobody scored.
+    without it (a population alone) they read as nobody listed, nobody scored. Each variable is
+    a function of the citizens it is asked for (``ix``: all, or an index array), so that
+    :meth:`subset` reads a few citizens' values without computing everyone's.
     """
 
-    def __init__(self, pop, sf, province: np.ndarray, year: int, state=None) -> None:
+    def __init__(self, pop, sf, province: np.ndarray, year: int, state=None, ix=ALL) -> None:
+        self._args = (pop, sf, province, year, state)
+        self._ix = ix
+        self._n = len(pop) if isinstance(ix, slice) else len(ix)
         self._cache: dict[str, np.ndarray] = {}
-        n = len(pop)
         self._make = {
-            "age": lambda: pop.age(year),
-            "male": lambda: pop.sex == 1,
-            "urban": lambda: pop.urban,
-            "hukou_urban": lambda: pop.hukou_urban,
-            "migrant": lambda: pop.migrant,
-            "interprovincial": lambda: province != pop.hukou_province,
-            "minority": lambda: pop.minority,
-            "has_child": lambda: pop.has_child,
-            "income": lambda: sf[:, INCOME],
-            "wealth": lambda: sf[:, WEALTH],
-            "debt": lambda: sf[:, DEBT],
-            "employment": lambda: pop.employment,
-            "education": lambda: pop.education,
-            "province": lambda: province,
-            "residence_years": lambda: np.maximum(year - pop.moved_in, 0).astype(np.float32),
-            "local_hukou": lambda: ~pop.migrant,
+            "age": lambda ix: (np.int16(year) - pop.birth_year[ix]).astype(np.int16),
+            "male": lambda ix: pop.sex[ix] == 1,
+            "urban": lambda ix: pop.urban[ix],
+            "hukou_urban": lambda ix: pop.hukou_urban[ix],
+            "migrant": lambda ix: pop.migrant[ix],
+            "interprovincial": lambda ix: province[ix] != pop.hukou_province[ix],
+            "minority": lambda ix: pop.minority[ix],
+            "has_child": lambda ix: pop.has_child[ix],
+            "income": lambda ix: sf[ix, INCOME],
+            "wealth": lambda ix: sf[ix, WEALTH],
+            "debt": lambda ix: sf[ix, DEBT],
+            "employment": lambda ix: pop.employment[ix],
+            "education": lambda ix: pop.education[ix],
+            "province": lambda ix: province[ix],
+            "residence_years": lambda ix: np.maximum(year - pop.moved_in[ix], 0).astype(np.float32),
+            "local_hukou": lambda ix: ~pop.migrant[ix],
         }
         if state is not None:
             self._make.update(state.variables())
         for name, type_ in CITIZEN.items():  # nobody listed, scored or befriended
             dtype = bool if isinstance(type_, Bool) else np.float32
-            self._make.setdefault(name, lambda dtype=dtype: np.zeros(n, dtype=dtype))
+            self._make.setdefault(name, lambda ix, dtype=dtype: np.zeros(self._n, dtype=dtype))
+
+    def subset(self, idx: np.ndarray) -> CitizenArrays:
+        """The same variables for the citizens ``idx`` only."""
+        return CitizenArrays(*self._args, ix=idx)
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._cache:
-            self._cache[name] = self._make[name]()
+            self._cache[name] = self._make[name](self._ix)
         return self._cache[name]
 
     def __iter__(self):
@@ -142,9 +153,23 @@ class Subset(Mapping):
 
 
 def holds(expr, arrays: Mapping, where: np.ndarray) -> np.ndarray:
-    """``where`` narrowed to the citizens for whom the condition ``expr`` holds (bool [n])."""
-    idx = np.flatnonzero(where)
+    """``where`` narrowed to the citizens for whom the condition ``expr`` holds (bool [n]).
+
+    When ``where`` picks a few citizens, the rule is evaluated on those alone; when it picks
+    most of them, gathering would cost more than evaluating everyone.
+    """
+    count = int(np.count_nonzero(where))
+    if count > where.size // 4:
+        return where & np.broadcast_to(expr.evaluate(arrays), where.shape)
     out = np.zeros(where.shape, dtype=bool)
-    if idx.size:
-        out[idx] = np.broadcast_to(expr.evaluate(Subset(arrays, idx, where.size)), (idx.size,))
+    if count:
+        idx = np.flatnonzero(where)
+        out[idx] = np.broadcast_to(expr.evaluate(subset(arrays, idx, where.size)), (idx.size,))
     return out
+
+
+def subset(arrays: Mapping, idx: np.ndarray, n: int) -> Mapping:
+    """``arrays`` for the citizens ``idx``: computed for those alone where the mapping can."""
+    if isinstance(arrays, CitizenArrays):
+        return arrays.subset(idx)
+    return Subset(arrays, idx, n)

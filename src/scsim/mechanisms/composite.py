@@ -24,14 +24,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
 
 from scsim.engine import rng
 from scsim.rules import Expr, compile_expr
-from scsim.scenario.schema import CompositeScore
+from scsim.scenario.schema import CompositeScore, Term
 
 from . import jurisdiction
-from .attributes import BOOL, CITIZEN, holds
+from .attributes import BOOL, CITIZEN, holds, subset
 
 RECORDS = "records."
 FRIENDS = ("friends.score", "friends.count")
@@ -42,15 +43,6 @@ def input_names(kinds: tuple[str, ...]) -> list[str]:
     """Every name a composite term may read."""
     own = {"province", "score", "user"}  # a score does not feed on itself
     return [*(v for v in CITIZEN if v not in own), *(RECORDS + k for k in kinds), *FRIENDS]
-
-
-def transform(kind: str, x: np.ndarray) -> np.ndarray:
-    """The term's increasing transform of a non-negative input."""
-    if kind == "log":
-        return np.log1p(x)
-    if kind == "saturating":
-        return x / (1.0 + x)
-    return x
 
 
 @dataclass
@@ -122,25 +114,92 @@ def prepare(name: str, spec: CompositeScore, params, seed: int, start: dt.date, 
     )
 
 
+TRANSFORMS = ("linear", "log", "saturating")
+
+
 def dimension_values(spec: CompositeScore, inputs) -> dict[str, np.ndarray]:
-    """Each dimension's sub-score in [0, 1] (float32 per citizen) from ``inputs[name]``."""
-    out = {}
+    """Each dimension's sub-score in [0, 1] (float32 per citizen) from ``inputs[name]``.
+
+    One pass over the citizens (numba) with every term's input gathered into a matrix, rather
+    than a numpy temporary per operation: at 10^7 citizens that is several times faster.
+    """
     shape = np.shape(next(iter(inputs.values()))) if inputs else ()
-    for name, dim in spec.dimensions.items():
-        value = np.full(shape, dim.baseline)
-        for term in dim.terms:
-            x = np.maximum(np.asarray(inputs[term.input], dtype=np.float64), 0.0) / term.scale
-            value = value + term.effect * transform(term.transform, x)
-        out[name] = np.clip(value, 0.0, 1.0).astype(np.float32)
+    out = dimension_matrix(spec, inputs, shape)
+    return {name: out[d].reshape(shape) for d, name in enumerate(spec.dimensions)}
+
+
+def terms(spec: CompositeScore) -> list[tuple[int, Term]]:
+    """(dimension index, term) of every term, in the order of the input matrix's rows."""
+    return [(d, t) for d, dim in enumerate(spec.dimensions.values()) for t in dim.terms]
+
+
+def dimension_matrix(spec: CompositeScore, inputs, shape) -> np.ndarray:
+    """The dimensions as a float32 matrix [dimension, citizen] (see dimension_values)."""
+    n = int(np.prod(shape))
+    x = np.empty((len(terms(spec)), n), dtype=np.float32)
+    for row, (_, term) in enumerate(terms(spec)):
+        x[row] = np.broadcast_to(inputs[term.input], shape).ravel()
+    return dimensions_of(spec, x)
+
+
+def dimensions_of(spec: CompositeScore, x: np.ndarray) -> np.ndarray:
+    """The dimensions [dimension, citizen] from the terms' inputs [term, citizen] (float32)."""
+    terms_ = terms(spec)
+    out = np.empty((len(spec.dimensions), x.shape[1]), dtype=np.float32)
+    _dimensions(
+        x,
+        np.array([d for d, _ in terms_], dtype=np.int64),
+        np.array([TRANSFORMS.index(t.transform) for _, t in terms_], dtype=np.int64),
+        np.array([t.effect for _, t in terms_], dtype=np.float64),
+        np.array([t.scale for _, t in terms_], dtype=np.float64),
+        np.array([dim.baseline for dim in spec.dimensions.values()], dtype=np.float64),
+        out,
+    )
     return out
+
+
+@nb.njit(cache=True, parallel=True)
+def _dimensions(x, term_dim, term_transform, effect, scale, baseline, out):
+    n_dims = baseline.size
+    n = x.shape[1]
+    block = 4096
+    for b in nb.prange((n + block - 1) // block):
+        value = np.empty(n_dims)
+        for i in range(b * block, min(n, (b + 1) * block)):
+            value[:] = baseline
+            for t in range(x.shape[0]):
+                v = max(np.float64(x[t, i]), 0.0) / scale[t]
+                if term_transform[t] == 1:
+                    v = np.log1p(v)
+                elif term_transform[t] == 2:
+                    v = v / (1.0 + v)
+                value[term_dim[t]] += effect[t] * v
+            for d in range(n_dims):
+                out[d, i] = min(max(value[d], 0.0), 1.0)
 
 
 def combine(spec: CompositeScore, dims: dict[str, np.ndarray]) -> np.ndarray:
     """The score on the scheme's range (float64) from the dimensions."""
+    values = np.stack([dims[name].ravel() for name in spec.dimensions])
+    return combine_matrix(spec, values).reshape(np.shape(next(iter(dims.values()))))
+
+
+def combine_matrix(spec: CompositeScore, values: np.ndarray) -> np.ndarray:
+    """The score (float64 per citizen) from a [dimension, citizen] matrix, in one pass."""
     low, high = spec.range
-    total = sum(spec.dimensions[name].weight * value.astype(np.float64)
-                for name, value in dims.items())  # fmt: skip
-    return low + (high - low) * total / spec.weights_sum
+    weights = np.array([d.weight for d in spec.dimensions.values()], dtype=np.float64)
+    out = np.empty(values.shape[1])
+    _combine(values, weights * (high - low) / spec.weights_sum, float(low), out)
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def _combine(values, factor, low, out):
+    for i in nb.prange(values.shape[1]):
+        total = low
+        for d in range(values.shape[0]):
+            total += factor[d] * np.float64(values[d, i])
+        out[i] = total
 
 
 def choose_users(
@@ -159,37 +218,42 @@ def score_users(
     n_rec: np.ndarray,
     kinds: tuple[str, ...],
     years: float,
-    friends: tuple[np.ndarray, np.ndarray] | None,
+    friends: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
 ) -> None:
     """Recompute the users' scores (non-users hold 0).
 
-    ``friends`` is (friends' mean of the normalised score, number of friends), or None without
-    a graph; ``years`` is the time run so far, for records per year.
+    ``friends`` is (scored friends' mean score, their number, number of friends), or None
+    without a graph; ``years`` is the time run so far, for records per year.
     """
     spec = state.spec
     users = np.flatnonzero(state.user)
-    reads = {t.input for d in spec.dimensions.values() for t in d.terms}
-    inputs: dict[str, np.ndarray] = {"_": np.zeros(users.size)}
-    for name in reads:
+    mine = subset(arrays, users, state.user.size)  # the users' own attributes
+    x = np.empty((len(terms(spec)), users.size), dtype=np.float32)  # each term's input
+    for row, (_, term) in enumerate(terms(spec)):
+        name = term.input
         if name.startswith(RECORDS):
             k = kinds.index(name[len(RECORDS) :])
-            inputs[name] = n_rec[users, k] / max(years, 1.0)
+            np.multiply(n_rec[users, k], 1.0 / max(years, 1.0), out=x[row], casting="unsafe")
         elif name == "friends.score":
-            inputs[name] = friends[0][users] if friends is not None else np.full(users.size, 0.5)
+            x[row] = friends_score(state, friends, users)
         elif name == "friends.count":
-            inputs[name] = friends[1][users] if friends is not None else np.zeros(users.size)
+            x[row] = friends[2][users] if friends is not None else 0.0
         else:
-            inputs[name] = np.broadcast_to(arrays[name], state.user.shape)[users]
-    dims = dimension_values(spec, inputs)
+            x[row] = mine[name]
+    matrix = dimensions_of(spec, x)
     state.score = np.zeros(state.user.shape, dtype=np.int16)
-    state.score[users] = np.rint(combine(spec, dims))
-    state.dimensions = dims
+    state.score[users] = np.rint(combine_matrix(spec, matrix))
+    state.dimensions = {name: matrix[d] for d, name in enumerate(spec.dimensions)}
     state.bands = None
 
 
-def normalised(state: CompositeState) -> np.ndarray:
-    """Users' scores mapped to [0, 1] (float32), for their friends' relationship dimension."""
-    return ((state.score - state.low) / (state.high - state.low)).astype(np.float32)
+def friends_score(state: CompositeState, friends, users: np.ndarray) -> np.ndarray:
+    """The users' scored friends' mean score mapped to [0, 1]; 0.5 (neutral) with none."""
+    if friends is None:
+        return np.full(users.size, 0.5)
+    mean, count = friends[0][users], friends[1][users]
+    scaled = (mean.astype(np.float64) - state.low) / (state.high - state.low)
+    return np.where(count > 0, scaled, 0.5)
 
 
 def tie_drop_probability(state: CompositeState, date: dt.date, days: int) -> float:

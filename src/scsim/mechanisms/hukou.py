@@ -90,14 +90,10 @@ def lacking(plan: HukouPlan, arrays, n: int) -> np.ndarray:
 
 def monthly_cost(plan: HukouPlan, bits: np.ndarray, date: dt.date) -> np.ndarray:
     """What each citizen pays per month for the rights they lack (float32)."""
-    costs = np.array(
-        [r.monthly_cost.at(date) or 0.0 for r in plan.spec.rights.values()], dtype=np.float32
-    )
-    out = np.zeros(bits.shape, dtype=np.float32)
-    for r, cost in enumerate(costs):
-        if cost:
-            out += ((bits >> r) & 1) * cost
-    return out
+    costs = np.array([r.monthly_cost.at(date) or 0.0 for r in plan.spec.rights.values()])
+    codes = np.arange(1 << len(costs))
+    by_code = sum(((codes >> r) & 1) * cost for r, cost in enumerate(costs))  # every bit pattern
+    return np.asarray(by_code, dtype=np.float32)[bits]
 
 
 def conversions(
