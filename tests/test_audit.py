@@ -204,7 +204,44 @@ def test_metrics_whose_columns_are_absent_are_skipped_with_a_note():
     notes = " ".join(result.notes)
     assert "grade_share skipped: needs column(s) grade" in notes
     assert "listing_rate skipped: needs column(s) listed" in notes
-    assert "network skipped" in notes and "deterrence skipped" in notes
+    assert "network skipped" in notes and "grade_transition skipped" in notes
+
+
+def test_events_per_adult_counts_true_acts_of_adults(hand):
+    # adults 2..9 committed 2, 1, 0, 1, 3, 0, 0, 1 traffic violations: 8 in 8 adults
+    assert row(hand, "events_per_adult", category="traffic_violation")["value"] == 1.0
+    rural = row(hand, "events_per_adult", "rural", "traffic_violation", "hukou")
+    assert rural["value"] == pytest.approx(4 / 4) and rural["n"] == 4
+
+
+def test_network_effects_from_friends_before_and_after():
+    users = np.array([0, 0, 1, 1, 1, 1, 0, 0, 1, 1], dtype=bool)
+    columns = tiny() | {
+        "friends_initial": np.array([2, 3, 4, 5, 6, 1, 2, 3, 4, 5], dtype=np.int32),
+        "friends": np.array([2, 3, 3, 5, 4, 1, 2, 3, 4, 5], dtype=np.int32),
+        "ties_dropped": np.array([0, 0, 1, 0, 2, 0, 0, 0, 0, 0], dtype=np.int32),
+        "composite_user": users,
+    }
+    result = audit(columns, by="hukou")
+    assert row(result, "friends_mean")["value"] == pytest.approx(32 / 10)
+    assert row(result, "friends_lost_mean")["value"] == pytest.approx(3 / 10)
+    assert row(result, "ties_lost_share")["value"] == pytest.approx(2 / 10)
+    assert row(result, "ties_dropped_per_user")["value"] == pytest.approx(3 / 6)
+
+
+def test_grade_transitions_are_rows_of_the_matrix():
+    columns = tiny() | {
+        # at the last 1 January: 2 and 3 were A (now C), 4 and 5 were C (now A), the rest as now
+        "grade_year_start": (
+            np.array([2, 2, 1, 1, 0, 0, 1, 1, 2, 1], dtype=np.int8),
+            GRADES,
+        ),
+    }
+    result = audit(columns, by="hukou")
+    assert row(result, "grade_transition", category="A→C")["value"] == pytest.approx(2 / 5)
+    assert row(result, "grade_transition", category="A→A")["value"] == pytest.approx(3 / 5)
+    assert row(result, "grade_transition", category="C→A")["value"] == 1.0
+    assert row(result, "grade_transition", category="unscored→unscored")["value"] == 1.0
 
 
 def test_lists_rights_and_a_composite_score_when_the_run_has_them():

@@ -262,6 +262,11 @@ def citizen_columns(o: Outcome) -> dict[str, Any]:
         cols["scored"] = scored
         cols["points"] = si[:, POINTS]
         cols["grade"] = (grade.astype(np.uint8), [*o.grade_names, "unscored"])
+        if o.year_start is not None:  # the grade the last calendar year started from
+            before, was_scored = o.year_start
+            start = np.searchsorted(o.grade_bounds[1:], before, side="right")
+            start = np.where(was_scored, start, len(o.grade_names))
+            cols["grade_year_start"] = (start.astype(np.uint8), [*o.grade_names, "unscored"])
     cols.update(
         {
             "listed": listed,

@@ -57,7 +57,7 @@ WHERE = (
     "hukou_converted",
 )
 MONEY = ("income", "wealth", "debt")
-POINTS_COLUMNS = ("scored", "consent", "points", "grade")
+POINTS_COLUMNS = ("scored", "consent", "points", "grade", "grade_year_start")
 COURT_COLUMNS = (
     "listed",
     "case_stage",

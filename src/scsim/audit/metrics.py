@@ -14,8 +14,10 @@ Metrics (each family's docstring below gives the definitions): ``listing_rate``,
 ``four_fifths``, ``wrongful_listing_rate``, ``wrongful_listing_share``,
 ``wrongful_record_rate``, ``offenders_never_recorded``, ``poverty_trap_share``,
 ``listed_year_or_more_share``, ``days_listed_quantile``, ``gini``, ``calibration``,
-``calibration_within``. Network effects, deterrence and grade mobility are hooks
-(``NETWORK_HOOK`` …) that add only a note until runs carry the data they need.
+``calibration_within``, ``events_per_adult`` (deterrence and chilling are its paired change
+against a no-system run, with ``scsim compare``), ``grade_transition`` (grade mobility),
+``friends_mean``, ``friends_lost_mean``, ``ties_lost_share``, ``ties_dropped_per_user`` and
+``score_assortativity`` (network effects).
 
 Intervals are 95%: Wilson score intervals for rates and shares, the normal approximation for
 means, Katz's log interval for ratios of rates, Newcombe's hybrid score interval for differences
@@ -1024,43 +1026,84 @@ class Calibration(_Family):
                        math.nan if within is None else float(within))  # fmt: skip
 
 
-class PendingHook(_Family):
-    """A metric family not computed yet: it adds a note saying what it will measure and what
-    it needs, and no values."""
+class Network(_Family):
+    """Network effects, where the run has a friendship graph:
 
-    def __init__(self, name: str, what: str, needs: str, columns: Sequence[str] = ()) -> None:
-        self.name = name
-        self.what = what
-        self.needs_text = needs
-        self.columns = tuple(columns)
+    - ``friends_mean``: mean number of friends at the end; ``friends_lost_mean``: mean ties lost
+      over the run (dropped by either end); ``ties_lost_share``: share who lost at least one;
+    - ``ties_dropped_per_user``: mean ties a composite-score user dropped to low scorers;
+    - ``score_assortativity`` (overall only): correlation of friends' composite scores at the
+      run's end (Newman's assortativity), as the run recorded it in its time series.
+    """
+
+    name = "network"
+
+    def __init__(self, assortativity: float | None = None) -> None:
+        self.assortativity = assortativity
 
     def needs(self, a):
-        present = [c for c in self.columns if a.cols.has(c)]
-        have = f"; the run has {', '.join(present)}" if present else ""
-        return f"not computed yet ({self.what}): needs {self.needs_text}{have}"
+        if not (a.cols.has("friends") and a.cols.has("friends_initial")):
+            return "needs a friendship graph (columns friends, friends_initial)"
+        extra = [c for c in ("ties_dropped", "composite_user") if a.cols.has(c)]
+        return ["friends", "friends_initial", *extra]
 
-    def compute(self, a):  # pragma: no cover - never runs while needs() skips
-        pass
+    def compute(self, a):
+        friends = a.cols.array("friends").astype(np.float64)
+        lost = a.cols.array("friends_initial") - friends
+        a.mean("friends_mean", "", friends, None)
+        a.mean("friends_lost_mean", "", lost, None)
+        a.share("ties_lost_share", "", lost > 0, None)
+        if a.cols.has("ties_dropped") and a.cols.has("composite_user"):
+            users = a.cols.array("composite_user").astype(bool)
+            a.mean("ties_dropped_per_user", "", a.cols.array("ties_dropped"), users)
+        if self.assortativity is not None:
+            a.rows.add("score_assortativity", "", ALL, [ALL], self.assortativity)
 
 
-# Hooks for metrics of issue 4 that need data the runs do not store yet: replace each with a
-# family that computes it when the data lands. Until then they report nothing but a note.
-NETWORK_HOOK = PendingHook(
-    "network",
-    "score assortativity among friends, ties dropped",
-    "the friendship graph's edges in the run",
-    columns=("friends", "ties_dropped"),
-)
-DETERRENCE_HOOK = PendingHook(
-    "deterrence",
-    "change in offences and in critical posts",
-    "a paired no-system counterfactual run",
-)
-GRADE_MOBILITY_HOOK = PendingHook(
-    "grade_mobility",
-    "grade transition matrix",
-    "each citizen's grade history",
-)
+class Behaviour(_Family):
+    """``events_per_adult`` (category: the event kind): acts per adult over the run, true (not
+    as recorded). Deterrence and chilling are its paired change against a no-system
+    counterfactual on the same random numbers: ``scsim compare hukou-only RUN_SCENARIO``
+    (offences, and critical posts where the catalogue has them)."""
+
+    name = "events_per_adult"
+
+    def needs(self, a):
+        kinds = [c for c in a.cols.kinds if c.startswith("n_") and c not in ("n_cases",
+                 "n_listings")]  # fmt: skip
+        if not kinds or not a.cols.has("age"):
+            return "needs per-kind event counts (n_<kind>) and age"
+        self.kinds = kinds
+        return ["age", *kinds]
+
+    def compute(self, a):
+        adult = a.cols.array("age") >= ADULT_AGE
+        for column in self.kinds:
+            a.mean("events_per_adult", column[2:], a.cols.array(column), adult)
+
+
+class GradeMobility(_Family):
+    """``grade_transition`` (category "from→to"): among citizens in grade *from* when the last
+    calendar year of the run began (or unscored), the share in each grade at the end — one row
+    of the transition matrix per *from* grade."""
+
+    name = "grade_transition"
+
+    def needs(self, a):
+        if not (a.cols.has("grade") and a.cols.has("grade_year_start")):
+            return "needs a points scheme (columns grade, grade_year_start)"
+        return ["grade", "grade_year_start"]
+
+    def compute(self, a):
+        start_codes, labels = a.cols._categorical("grade_year_start")
+        end_codes, end_labels = a.cols._categorical("grade")
+        for f, name in enumerate(labels):
+            among = start_codes == f
+            if not among.any():
+                continue
+            pairs = [f"{name}→{to}" for to in end_labels]
+            a.categorical_share("grade_transition", end_codes, pairs, among,
+                                range(len(end_labels)))  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -1111,9 +1154,9 @@ def audit(
         PovertyTrap(),
         Inequality(),
         Calibration(None if manifest is None else list(manifest.get("calibration") or [])),
-        NETWORK_HOOK,
-        DETERRENCE_HOOK,
-        GRADE_MOBILITY_HOOK,
+        Network(_last_value(run, "score_assortativity")),
+        Behaviour(),
+        GradeMobility(),
     ]
     needed = ["age"] if cols.has("age") else []
     for g in a.by:
@@ -1148,6 +1191,19 @@ def audit(
     }
     calibration = list((manifest or {}).get("calibration") or [])
     return AuditTable(a.rows.table(weight), a.notes, calibration, info)
+
+
+def _last_value(run: Any, metric: str) -> float | None:
+    """The last value of a whole-population time-series metric of a run (None if absent)."""
+    if not isinstance(run, Run):
+        return None
+    table = run.query(
+        "select value from timeseries where metric = ? and \"group\" = 'all' "
+        "order by date desc limit 1",
+        [metric],
+    )
+    values = table.column("value").to_pylist()
+    return float(values[0]) if values else None
 
 
 def write(result: AuditTable, path: str | os.PathLike[str], fmt: str | None = None) -> Path:

@@ -34,6 +34,7 @@ from scsim.engine.layout import (
     N_INT_FIELDS,
     NEVER,
     POINTS,
+    SCORED,
     WEALTH,
     MetricLayout,
 )
@@ -101,6 +102,7 @@ class Outcome:
     events: dict[str, np.ndarray] | None
     timings: dict[str, float]
     stages: stages.Stages | None = None
+    year_start: tuple[np.ndarray, np.ndarray] | None = None  # points, scored on the last 1 Jan
 
 
 def estimate_bytes(n: int, n_kinds: int, spec=None) -> int:
@@ -329,6 +331,7 @@ def simulate_arrays(
     progress.phase("simulating")
     last_rate_year = start.year
     yearly = behaviour.yearly_kinds(plan)
+    year_start = (si[:, POINTS].copy(), np.zeros(n, dtype=bool)) if pts.active else None
     sources_change = bool(observation.source_dates(spec))
     for e in range(n_epochs):
         day0_date, day1_date = bounds[e], bounds[e + 1]
@@ -340,6 +343,8 @@ def simulate_arrays(
         if year != last_rate_year:  # rates change at each year start
             last_rate_year = year
             update_rates(year, yearly, day0)
+            if pts.active:  # the standing a year starts from, for grade mobility
+                year_start = (si[:, POINTS].copy(), si[:, SCORED] == 1)
         stage.begin_epoch(day0, day0_date)
 
         if consent_draw is not None:
@@ -390,6 +395,7 @@ def simulate_arrays(
             kinds, pts.grade_names if pts.active else (), meas.names, stage.rows
         ),
         stages=stage,
+        year_start=year_start,
         events=log.table() if events else None,
         timings=timings,
     )
