@@ -21,6 +21,7 @@ from scsim import __version__
 from scsim.engine import kernel
 from scsim.engine.layout import (
     CASE_AMOUNT,
+    CASE_WRONGFUL,
     CASES_PAID,
     CONSENT,
     DAYS_LISTED,
@@ -272,6 +273,8 @@ def citizen_columns(o: Outcome) -> dict[str, Any]:
             "listed": listed,
             "case_stage": (si[:, STAGE].astype(np.uint8), CASE_STAGES),
             "case_amount": sf[:, CASE_AMOUNT],
+            # every record behind the open case was someone else's (a wrongful case)
+            "case_wrongful": (si[:, STAGE] != 0) & (si[:, CASE_WRONGFUL] == 1),
             "listed_since": np.where(listed, si[:, LISTED_SINCE], -1),
             "days_listed": si[:, DAYS_LISTED] + np.where(listed, end_day - si[:, LISTED_SINCE], 0),
             "n_cases": si[:, N_CASES],

@@ -62,6 +62,7 @@ COURT_COLUMNS = (
     "listed",
     "case_stage",
     "case_amount",
+    "case_wrongful",
     "listed_since",
     "days_listed",
     "n_cases",

@@ -380,7 +380,10 @@ def _court_text(court: dict[str, Any]) -> str:
         parts.append("not listed")
     stage = court.get("case_stage")
     if stage and stage != "none":
-        parts.append(f"open case: {stage.replace('_', ' ')}, {yuan(court.get('case_amount'))}")
+        wrongful = " — wrongful: from someone else's records" if court.get("case_wrongful") else ""
+        parts.append(
+            f"open case: {stage.replace('_', ' ')}, {yuan(court.get('case_amount'))}{wrongful}"
+        )
     parts.append(
         f"{court.get('n_cases', 0)} case(s), {court.get('n_listings', 0)} listing(s), "
         f"{court.get('days_listed', 0)} days listed"
