@@ -19,39 +19,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from children import machine, rss_gb, run_child, simulate_child
+
 DEFAULT_BY = "hukou,province,income_quintile,age_band"
 TARGET_CITIZENS = 10_000_000
 TARGET_S = 20.0
-GB = 1e9  # decimal gigabytes; ru_maxrss is KiB on Linux
-
-
-def _rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
-
-
-# --------------------------------------------------------------------------------------------
-# Children: one simulation, or one audit, in a fresh interpreter.
-
-
-def simulate_child(spec: dict[str, Any]) -> int:
-    import scsim
-
-    run = scsim.simulate(
-        spec["scenario"], population=spec["population"], days=spec["days"], out=spec["out"]
-    )
-    Path(spec["result"]).write_text(json.dumps({"run_dir": str(run.path)}), encoding="utf-8")
-    return 0
 
 
 def audit_child(spec: dict[str, Any]) -> int:
@@ -61,7 +40,7 @@ def audit_child(spec: dict[str, Any]) -> int:
 
     import_s = time.perf_counter() - clock
     run = Run(spec["run"])
-    rss_before = _rss_gb()
+    rss_before = rss_gb()
     clock = time.perf_counter()
     result = audit(run, by=spec["by"])
     audit_s = time.perf_counter() - clock
@@ -73,25 +52,10 @@ def audit_child(spec: dict[str, Any]) -> int:
         "columns_read": len(result.info["columns_read"]),
         "n_agents": result.info["n_agents"],
         "rss_after_imports_gb": rss_before,
-        "peak_rss_gb": _rss_gb(),
+        "peak_rss_gb": rss_gb(),
     }
     Path(spec["result"]).write_text(json.dumps(out), encoding="utf-8")
     return 0
-
-
-def run_child(mode: str, spec: dict[str, Any]) -> tuple[dict[str, Any], float]:
-    """Run a child; returns its result and the wall time of the whole subprocess."""
-    with tempfile.TemporaryDirectory(prefix="scsim-audit-bench-") as tmp:
-        result = Path(tmp) / "result.json"
-        spec = {**spec, "result": str(result)}
-        cmd = [sys.executable, str(Path(__file__).resolve()), f"--{mode}-child", json.dumps(spec)]
-        clock = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        wall_s = time.perf_counter() - clock
-        if proc.returncode != 0 or not result.is_file():
-            sys.stderr.write(proc.stderr or proc.stdout)
-            raise SystemExit(f"the {mode} subprocess failed (exit code {proc.returncode})")
-        return json.loads(result.read_text(encoding="utf-8")), wall_s
 
 
 # --------------------------------------------------------------------------------------------
@@ -115,15 +79,6 @@ def warm_up(by: list[str]) -> None:
         "listed": rng.random(n) < 0.1,
     }
     audit(tiny, by=[b for b in by if b in ("hukou", "province", "income_quintile", "age_band")])
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(),
-        "numba_threads": os.environ.get("NUMBA_NUM_THREADS"),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"simulating {args.scenario}: {args.population:,} agents x {args.days} days …",
                   file=report, flush=True)  # fmt: skip
             res, wall = run_child(
+                __file__,
                 "simulate",
                 {"scenario": args.scenario, "population": args.population, "days": args.days,
                  "out": out},
@@ -172,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         warm_up(by)
         results = []
         for i in range(args.repeat):
-            res, wall = run_child("audit", {"run": run_dir, "by": by})
+            res, wall = run_child(__file__, "audit", {"run": run_dir, "by": by})
             res["child_wall_s"] = wall
             results.append(res)
             print(
