@@ -540,3 +540,26 @@ def test_a_list_counts_only_records_made_once_it_runs():
     n_rec[1] = 1  # a record in April
     joined = lists.update(state, apr + 30, dt.date(2020, 5, 1), n_rec, adults, none, province)
     assert joined.tolist() == [False, True]
+
+
+def test_conversions_are_counted_in_the_group_they_leave(society, runs_root, as_arrays):
+    run = scsim.simulate(society, population=4000, out=runs_root / "society-flows")
+    ts = as_arrays(run.timeseries())
+    conv = ts["metric"] == "hukou_conversions"
+    groups = ("all", "migrant=yes", "hukou=rural")
+    by = {g: ts["value"][conv & (ts["group"] == g)].sum() for g in groups}
+    assert by["all"] > 0
+    # counted where they were at the epoch's start: migrants (some moved in during the epoch),
+    # mostly of rural hukou — never in the group a conversion puts them in
+    assert by["migrant=yes"] > 0.9 * by["all"]
+    assert by["hukou=rural"] > 0.5 * by["all"]
+
+
+def test_a_run_within_one_year_knows_the_grade_it_started_from():
+    from scsim.api import citizen_columns
+
+    out = simulate_arrays(scsim.load("rongcheng"), population=3000, days=100)
+    codes, labels = citizen_columns(out)["grade_year_start"]
+    start = np.array(labels)[codes]
+    scored = out.si[:, 4] == 1  # SCORED
+    assert (start[scored] != "unscored").mean() > 0.9

@@ -25,6 +25,7 @@ from scsim.engine.layout import (
     CLEAN_ANCHOR,
     CONSENT,
     DEBT,
+    ELIGIBLE,
     INCOME,
     INCOME_EFFECTIVE,
     INT_STATE,
@@ -332,14 +333,18 @@ def simulate_arrays(
     last_rate_year = start.year
     yearly = behaviour.yearly_kinds(plan)
     year_start = (si[:, POINTS].copy(), np.zeros(n, dtype=bool)) if pts.active else None
-    sources_change = bool(observation.source_dates(spec))
+    source_dates = set(observation.source_dates(spec))
+    sources_change = bool(source_dates)
+    sensitive = [k for k in range(n_kinds) if plan.detection_sensitivity[k] > 0]
     for e in range(n_epochs):
         day0_date, day1_date = bounds[e], bounds[e + 1]
         day0, day1 = (day0_date - start).days, (day1_date - start).days
         year = day0_date.year
 
-        if sources_change:
+        if sources_change and day0_date in source_dates:
             det_table = observation.detection_table(spec, kinds, params, day0_date)
+            if sensitive:  # who fears detection responds to the new coverage at once
+                update_rates(year, sensitive, day0)
         if year != last_rate_year:  # rates change at each year start
             last_rate_year = year
             update_rates(year, yearly, day0)
@@ -349,6 +354,8 @@ def simulate_arrays(
 
         if consent_draw is not None:
             si[:, CONSENT] = consent_draw < pts.consent_share(day0_date)
+        if e == 0 and pts.active:  # the standing the run starts from, for grade mobility
+            year_start = (si[:, POINTS].copy(), (si[:, ELIGIBLE] == 1) & (si[:, CONSENT] == 1))
         victims = pending.take(day1)
         ms_lo, ms_hi = np.searchsorted(month_days, [day0, day1])
         mis_day[...] = 0

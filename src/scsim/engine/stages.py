@@ -92,6 +92,7 @@ class Stages:
         self.province_before = province.copy()
         self.red_share = np.zeros(N_PROVINCES, dtype=np.float32)
         self.rows: list[tuple] = []
+        self.flow_group = group
         self.degree = self.friends_initial
 
     # -- what expressions read ---------------------------------------------------------------
@@ -170,6 +171,7 @@ class Stages:
         """Everything decided at the end of the epoch [day0, day1); ``date1`` is day1's date."""
         pop, days = self.pop, day1 - day0
         last = date1 - dt.timedelta(days=1)
+        self.flow_group = self.group.copy()  # flows are counted where the citizen came from
         moved = self.province != self.province_before
         if moved.any():  # residence restarts; registration stays where it was
             pop.moved_in[moved] = last.year
@@ -292,7 +294,7 @@ class Stages:
                 members |= (state.until > day).view(np.uint8) << j
                 joins |= joined[state.name].view(np.uint8) << j
             held = histogram(self.group, members, 1 << len(self.lists))
-            new = histogram(self.group, joins, 1 << len(self.lists))
+            new = histogram(self.flow_group, joins, 1 << len(self.lists))
             for j, state in enumerate(self.lists):
                 bit = (np.arange(held.shape[1]) >> j) & 1 == 1
                 self._emit(date, "list_members", held[:, bit].sum(axis=1), state.name)
@@ -301,7 +303,10 @@ class Stages:
         if comp is not None:
             self._composite_metrics(date, comp)
             if dropped is not None:
-                self._emit(date, "ties_dropped", self._counts(None, dropped.astype(np.float64)))
+                dropped_by = np.bincount(
+                    self.flow_group, weights=dropped.astype(np.float64), minlength=N_GROUPS
+                )
+                self._emit(date, "ties_dropped", dropped_by)
         if self.degree is not None:
             everyone = self._counts()
             self._emit(date, "friends_mean",
@@ -318,11 +323,11 @@ class Stages:
                 bit = (np.arange(lacking.shape[1]) >> r) & 1 == 1
                 self._emit(date, "rights_lacking", lacking[:, bit].sum(axis=1), right)
         if self.hukou.active:
-            code = self.pop.migrant.view(np.uint8) | (converted.view(np.uint8) << 1)
-            counts = histogram(self.group, code, 4)
-            if self.hukou.rule_names:
-                self._emit(date, "hukou_conversions", counts[:, 2:].sum(axis=1))
-            self._emit(date, "migrants", counts[:, 1::2].sum(axis=1))
+            if self.hukou.rule_names:  # a flow: by the group converted from
+                conversions = np.bincount(self.flow_group[converted], minlength=N_GROUPS)
+                self._emit(date, "hukou_conversions", conversions.astype(np.float64))
+            migrants = histogram(self.group, self.pop.migrant.view(np.uint8), 2)
+            self._emit(date, "migrants", migrants[:, 1])
 
     def _day(self, date: dt.date) -> int:
         return (date - self.start).days + 1
@@ -345,7 +350,7 @@ class Stages:
             for metric, q in QUANTILES.items():
                 value = low + int(np.searchsorted(cum, q * total)) if total else 0.0
                 self.rows.append((date, metric, name, "", float(value)))
-        edges = [*(int(round(b)) - low for b in comp.band_bounds[1:]), hist.shape[1]]
+        edges = [*(int(np.ceil(b)) - low for b in comp.band_bounds[1:]), hist.shape[1]]
         first = 0
         for band, stop in zip(comp.spec.bands, edges, strict=True):
             in_band = hist[:, first:stop].sum(axis=1)

@@ -120,6 +120,8 @@ def update(
     not excluded, in a place the list covers): they are few.
     """
     last = date - dt.timedelta(days=1)  # the epoch's last day
+    if day >= state.reach.until_day:  # the list has ended: nobody joins
+        return np.zeros(province.size, dtype=bool)
     covered = state.reach.covered(day - 1, last, province, state.place_draw)
     count = np.empty(province.size, dtype=np.int32)
     candidates = np.empty(province.size, dtype=bool)

@@ -11,11 +11,14 @@ citizen up at each epoch start (in ``flags``, every measure at once); the measur
 - ``pay_pressure`` adds to the monthly probability of paying an unpaid judgment;
 - ``interest_add`` adds to the annual interest rate on debt (loans refused, informal credit).
 
-A condition that reads ``grade`` never applies to a citizen who is not scored.
+A condition that reads ``grade`` never applies to a citizen who is not scored: the whole
+condition, not only the comparison (``listed or grade <= 'C'`` does not apply to an unscored
+listed debtor — write two measures for that).
 
 Beyond the court list and the points scheme, a condition may read each black or red list by
 its scheme name (true while on it and reached by it) and the composite score by its scheme name,
-as an ordinal over its bands (never true for a non-user). Those are packed per citizen into one
+as an ordinal over its bands (a condition that reads it never applies to a non-user, as
+with ``grade``). Those are packed per citizen into one
 status index: list l is bit l, and the composite band code (0: not a user, else 1 + band) sits
 above the list bits.
 """
