@@ -19,12 +19,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scsim.audit.tidy import ALL
+
 if TYPE_CHECKING:
     from scsim.audit.metrics import AuditTable
 
 # The defaults of scsim.audit.metrics.audit, repeated so that importing this module stays cheap
 # (a test checks that they agree).
-ALL = "all"
 DEFAULT_BY = ("hukou", "migrant")
 DEFAULT_FAVOURABLE = "not listed"
 DEFAULT_AMONG = "age >= 18"

@@ -43,7 +43,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scsim.audit.commands import ALL, DEFAULT_BY, PERCENT, _fmt, _missing, _num
+from scsim.audit.commands import DEFAULT_BY, PERCENT, _fmt, _missing, _num
+from scsim.audit.tidy import ALL, TidyTable
 from scsim.scenario.schema import SEED_MAX
 
 if TYPE_CHECKING:
@@ -374,7 +375,7 @@ def paired_bootstrap(
 
 
 @dataclass
-class Comparison:
+class Comparison(TidyTable):
     """Paired differences B − A of every audit metric row, with bootstrap intervals.
 
     ``table`` has the columns :data:`COLUMNS`; ``a`` and ``b`` are means over the replicates,
@@ -382,36 +383,11 @@ class Comparison:
     replicate). ``identical`` says, per row, whether every pair gave exactly the same value.
     """
 
-    table: pa.Table
     runs_a: list[Run]
     runs_b: list[Run]
     identical: list[bool] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return self.table.num_rows
-
-    def rows(
-        self,
-        metric: str | None = None,
-        *,
-        group_by: str | None = None,
-        category: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """The rows as dicts, optionally only one metric, grouping and/or category."""
-        from scsim.audit.metrics import tidy_rows
-
-        return tidy_rows(self.table, metric, group_by, category)
-
-    def row(
-        self, metric: str, group: str = ALL, *, group_by: str | None = None, category: str = ""
-    ) -> dict[str, Any]:
-        """One row; KeyError if there is no such row."""
-        for r in self.rows(metric, group_by=group_by, category=category):
-            if r["group"] == group:
-                return r
-        raise KeyError((metric, category, group_by, group))
 
     @property
     def overall(self) -> pa.Table:

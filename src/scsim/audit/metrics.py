@@ -62,6 +62,7 @@ from scsim.audit.frame import (
     ratio_interval,
     wilson,
 )
+from scsim.audit.tidy import ALL, TidyTable
 from scsim.population.census import ADULT_AGE, EMPLOYMENT_TIERS
 from scsim.results.store import CITIZENS, Run, arrow_kind
 from scsim.rules import Bool, ExprError, Number, Ordinal, compile_expr
@@ -106,8 +107,6 @@ STANDINGS = (
 )
 OUTSIDE_LABELS = {"unscored", "not a user"}  # the level of those without a standing
 
-ALL = "all"
-
 
 class AuditError(ValueError):
     """An audit cannot be computed as asked (unknown grouping, bad favourable outcome, …)."""
@@ -117,50 +116,20 @@ class AuditError(ValueError):
 # The result
 
 
-def tidy_rows(
-    table: pa.Table, metric: str | None, group_by: str | None, category: str | None
-) -> list[dict[str, Any]]:
-    """The rows of a tidy metric table as dicts, filtered by metric, grouping and category."""
-    return [
-        r
-        for r in table.to_pylist()
-        if (metric is None or r["metric"] == metric)
-        and (group_by is None or r["group_by"] == group_by)
-        and (category is None or r["category"] == category)
-    ]
-
-
 @dataclass
-class AuditTable:
+class AuditTable(TidyTable):
     """The tidy metric table of one audit, its notes (skipped metrics, reference groups) and
     the run's calibration entries."""
 
-    table: pa.Table
     notes: list[str] = field(default_factory=list)
     calibration: list[dict[str, Any]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return self.table.num_rows
-
-    def rows(
-        self,
-        metric: str | None = None,
-        *,
-        group_by: str | None = None,
-        category: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """The rows as dicts, optionally only one metric, grouping and/or category."""
-        return tidy_rows(self.table, metric, group_by, category)
 
     def value(
         self, metric: str, group: str = ALL, *, group_by: str | None = None, category: str = ""
     ) -> float:
         """One value; KeyError if the table has no such row."""
-        for r in self.rows(metric, group_by=group_by, category=category):
-            if r["group"] == group:
-                return r["value"]
-        raise KeyError((metric, category, group_by, group))
+        return self.row(metric, group, group_by=group_by, category=category)["value"]
 
     def to_csv(self, file: str | os.PathLike[str] | io.IOBase | None = None) -> str | None:
         """The table as CSV (to ``file``, or returned as text)."""
