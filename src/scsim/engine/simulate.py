@@ -332,16 +332,15 @@ def simulate_arrays(
     progress.phase("simulating")
     last_rate_year = start.year
     yearly = behaviour.yearly_kinds(plan)
-    year_start = (si[:, POINTS].copy(), np.zeros(n, dtype=bool)) if pts.active else None
+    year_start = None  # (points, scored) when the run, then each calendar year, began
     source_dates = set(observation.source_dates(spec))
-    sources_change = bool(source_dates)
     sensitive = [k for k in range(n_kinds) if plan.detection_sensitivity[k] > 0]
     for e in range(n_epochs):
         day0_date, day1_date = bounds[e], bounds[e + 1]
         day0, day1 = (day0_date - start).days, (day1_date - start).days
         year = day0_date.year
 
-        if sources_change and day0_date in source_dates:
+        if day0_date in source_dates:
             det_table = observation.detection_table(spec, kinds, params, day0_date)
             if sensitive:  # who fears detection responds to the new coverage at once
                 update_rates(year, sensitive, day0)

@@ -266,11 +266,10 @@ class Stages:
 
     # -- metrics -----------------------------------------------------------------------------
 
-    def _counts(self, mask: np.ndarray | None = None, weights=None) -> np.ndarray:
-        """Sums per base group (hukou × migrant) of ``weights`` (default 1) where ``mask``."""
-        g = self.group if mask is None else self.group[mask]
-        w = None if weights is None else (weights if mask is None else weights[mask])
-        return np.bincount(g, weights=w, minlength=N_GROUPS).astype(np.float64)
+    @staticmethod
+    def _sums(group: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Sums per base group (hukou × migrant) of ``weights`` (default: citizens)."""
+        return np.bincount(group, weights=weights, minlength=N_GROUPS).astype(np.float64)
 
     def _emit(self, date, metric, per_group: np.ndarray, category: str = "",
               denominator: np.ndarray | None = None) -> None:  # fmt: skip
@@ -303,14 +302,11 @@ class Stages:
         if comp is not None:
             self._composite_metrics(date, comp)
             if dropped is not None:
-                dropped_by = np.bincount(
-                    self.flow_group, weights=dropped.astype(np.float64), minlength=N_GROUPS
-                )
-                self._emit(date, "ties_dropped", dropped_by)
+                self._emit(date, "ties_dropped", self._sums(self.flow_group, dropped))
         if self.degree is not None:
-            everyone = self._counts()
+            everyone = self._sums(self.group)
             self._emit(date, "friends_mean",
-                       self._counts(None, self.degree.astype(np.float64)), "", everyone)  # fmt: skip
+                       self._sums(self.group, self.degree), "", everyone)  # fmt: skip
             if comp is not None and year_end:
                 from scsim.population.graph import assortativity
 
@@ -324,8 +320,7 @@ class Stages:
                 self._emit(date, "rights_lacking", lacking[:, bit].sum(axis=1), right)
         if self.hukou.active:
             if self.hukou.rule_names:  # a flow: by the group converted from
-                conversions = np.bincount(self.flow_group[converted], minlength=N_GROUPS)
-                self._emit(date, "hukou_conversions", conversions.astype(np.float64))
+                self._emit(date, "hukou_conversions", self._sums(self.flow_group[converted]))
             migrants = histogram(self.group, self.pop.migrant.view(np.uint8), 2)
             self._emit(date, "migrants", migrants[:, 1])
 
