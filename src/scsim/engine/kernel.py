@@ -28,6 +28,7 @@ from scsim.engine.layout import (
     DEBT,
     ELIGIBLE,
     EVER_TRAPPED,
+    IN_GRACE,
     INCOME_EFFECTIVE,
     LISTED,
     LISTED_SINCE,
@@ -99,7 +100,7 @@ def _emit(log, logbuf, fill, c, cap, day, citizen, code, kind, value):
 def run_epoch(
     day0, day1, year, seed, chunk_lo, chunk_hi,
     cell, group, birth_year, province, prov_cdf,
-    si, sf, rates, next_due, n_true, n_rec,
+    si, sf, rates, next_due, next_any, n_true, n_rec,
     base_p, bound_p, det_factor_max, points_exp, consequence, amount_median, amount_sigma,
     pay_within, det_table, misattribution,
     pts_in_force, deltas, grade_bounds, pts_base, pts_floor, pts_cap,
@@ -165,20 +166,35 @@ def run_epoch(
             while vp < v_hi[c] and v_citizen[vp] < i:
                 vp += 1
             mp = ms_lo if court_active else ms_hi
+            now = day0 - 1  # the day of the item processed last
+            # next_any[i] is at most the citizen's earliest candidate day: when it falls after
+            # the epoch (most citizens, most months) the row of next_due is not even read.
+            t_event = np.int64(next_any[i])
+            k = -1
+            scan = t_event < day1
             while True:
-                t_event = day1
-                k = -1
-                for kk in range(n_kinds):
-                    d = next_due[i, kk]
-                    if d < t_event:
-                        t_event = d
-                        k = kk
+                if scan:
+                    t_event = NEVER
+                    for kk in range(n_kinds):
+                        d = next_due[i, kk]
+                        if d < t_event:
+                            t_event = d
+                            k = kk
+                    scan = False
                 t_timer = court_list.next_timer(si, i) if court_active else NEVER
                 t_victim = v_day[vp] if vp < v_hi[c] and v_citizen[vp] == i else NEVER
-                t_month = month_days[mp] if mp < ms_hi else NEVER
+                # The monthly round does nothing without an unpaid case (stage >= IN_GRACE):
+                # months that pass before the citizen has one are skipped, not visited.
+                t_month = NEVER
+                if mp < ms_hi and si[i, STAGE] >= IN_GRACE:
+                    while mp < ms_hi and month_days[mp] <= now:
+                        mp += 1
+                    if mp < ms_hi:
+                        t_month = month_days[mp]
                 t = min(t_event, t_timer, t_victim, t_month)
                 if t >= day1:
                     break
+                now = t
                 if scored and rpoints > 0:
                     _recover(si, i, t, rdays, rpoints, pts_floor, pts_cap, grade_bounds, day0,
                              pd, gd, log, logbuf, log_fill, c, log_cap)  # fmt: skip
@@ -218,6 +234,7 @@ def run_epoch(
                     p *= _power(max(si[i, POINTS], 0) / pts_base, points_exp[k])
                 wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, t * 4 + 1))
                 next_due[i, k] = min(t + wait, NEVER)
+                scan = True
                 if rng.uniform(seed, stream, i, t * 4) * bound >= p:
                     continue
                 if n_true[i, k] < 65535:
@@ -250,6 +267,8 @@ def run_epoch(
                             pts_floor, pts_cap, grade_bounds, day0, pd, gd, consequence,
                             amount_median, amount_sigma, pay_within, court_active, seed,
                             log, logbuf, log_fill, log_cap)  # fmt: skip
+
+            next_any[i] = t_event  # (exact if the row was scanned, else still a lower bound)
 
             # --- epoch end: recovery, economy, tallies ------------------------------------------
             if scored and rpoints > 0:

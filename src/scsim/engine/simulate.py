@@ -59,7 +59,7 @@ N_CHUNKS = 256  # fixed, so that results never depend on the thread count
 BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
 # State, population (about 40) and the output columns built while writing (about 50): with the
 # per-kind arrays, 10^7 agents of the 11-kind court-blacklist peaked at 2.63 GB (benchmarks/).
-BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40 + 50
+BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40 + 52
 BASELINE_BYTES = 400 << 20  # the interpreter, numpy, numba, pyarrow and duckdb themselves
 
 
@@ -232,6 +232,7 @@ def simulate_arrays(
     # np.full, not np.zeros: the pages are written (and zeroed by the OS) here, while preparing.
     rates = np.full((n, n_kinds), 0.0, dtype=np.float32)
     next_due = np.full((n, n_kinds), NEVER, dtype=np.int16)
+    next_any = np.full(n, NEVER, dtype=np.int16)  # at most the earliest of a citizen's next_due
     n_true = np.full((n, n_kinds), 0, dtype=np.uint16)
     n_rec = np.full((n, n_kinds), 0, dtype=np.uint16)
     stage = stages.Stages(spec, params, pop, sf, si, n_rec, kinds, seed, start, province, cell,
@@ -278,7 +279,7 @@ def simulate_arrays(
 
     def update_rates(year: int, kinds_due: list[int], day0: int) -> None:
         behaviour.citizen_rates(
-            plan, stage.arrays(year), het, (det_table, province, cell), rates, next_due,
+            plan, stage.arrays(year), het, (det_table, province, cell), rates, next_due, next_any,
             kinds_due, bound_p * det_factor_max, seed, day0,
         )  # fmt: skip
 
@@ -297,7 +298,7 @@ def simulate_arrays(
         run_epoch(
             day0, day1, year, seed, lo, hi,
             cell, group, pop.birth_year, province, prov_cdf,
-            si, sf, rates, next_due, n_true, n_rec,
+            si, sf, rates, next_due, next_any, n_true, n_rec,
             plan.base_probability(day0_date), bound_p, det_factor_max,
             plan.points_exponent * habituation(day0), plan.consequence,
             plan.amount_median(day0_date),

@@ -25,7 +25,7 @@ from scsim.engine.errors import SimulationError
 from scsim.engine.layout import ELIGIBLE, GROUP_LABELS, LISTED, N_GROUPS, STAGE
 from scsim.engine.metrics import GROUPS
 from scsim.mechanisms import composite, hukou, jurisdiction, lists
-from scsim.mechanisms.attributes import BOOL, CITIZEN, CitizenArrays, cell_codes, holds
+from scsim.mechanisms.attributes import BOOL, CITIZEN, CitizenArrays, cell_codes, holds, take
 from scsim.population.census import N_PROVINCES
 from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec
@@ -93,7 +93,7 @@ class Stages:
         self.red_share = np.zeros(N_PROVINCES, dtype=np.float32)
         self.rows: list[tuple] = []
         self.flow_group = group
-        self.degree = self.friends_initial
+        self.degree = None if graph is None else self.friends_initial.copy()  # kept up to date
 
     # -- what expressions read ---------------------------------------------------------------
 
@@ -107,20 +107,20 @@ class Stages:
         def member_of(states, ix):
             out = np.zeros(self.province[ix].shape, dtype=bool)
             for state in states:
-                out |= state.enforced[ix]
+                out |= take(state.enforced, ix)
             return out
 
         variables = {
-            "listed": lambda ix: self.si[ix, STAGE] == LISTED,
+            "listed": lambda ix: take(self.si[:, STAGE], ix) == LISTED,
             "blacklisted": lambda ix: member_of(blacklists, ix),
             "red_listed": lambda ix: member_of(redlists, ix),
-            "red_share": lambda ix: self.red_share[self.province[ix]],
+            "red_share": lambda ix: self.red_share[take(self.province, ix)],
         }
         if comp is not None:
-            variables["user"] = lambda ix: comp.user[ix]
-            variables["score"] = lambda ix: comp.score[ix].astype(np.float32)
+            variables["user"] = lambda ix: take(comp.user, ix)
+            variables["score"] = lambda ix: take(comp.score, ix).astype(np.float32)
         if self.degree is not None:
-            variables["friends"] = lambda ix: self.degree[ix].astype(np.float32)
+            variables["friends"] = lambda ix: take(self.degree, ix).astype(np.float32)
         return variables
 
     def arrays(self, year: int) -> CitizenArrays:
@@ -186,9 +186,9 @@ class Stages:
             pop.hukou_urban[converted] = True
             pop.migrant[converted] = False
             self.converted |= converted
-        if moved.any() or converted.any():
-            changed = moved | converted
-            self.cell[changed] = cell_codes(pop)[changed]
+        changed = np.flatnonzero(moved | converted)
+        if changed.size:
+            self.cell[changed] = cell_codes(pop, changed)
             self.group[changed] = (pop.hukou_urban[changed].astype(np.uint8) << 1) | pop.migrant[
                 changed
             ]
@@ -210,7 +210,7 @@ class Stages:
                 )
                 if date1.month == 1 and date1.day == 1:
                     lists.new_year(state, self.n_rec)
-            self._red_share(day1, arrays)
+            self._red_share(day1, last.year)
 
         dropped = None
         if self.composite is not None:
@@ -233,9 +233,10 @@ class Stages:
         composite.choose_users(comp, day, date, arrays, self.province)
         friends = None
         if graph is not None:
-            from scsim.population.graph import neighbour_mean
+            from scsim.population.graph import neighbour_mean_at
 
-            mean, count = neighbour_mean(graph, comp.score, scored & comp.user, rows=comp.user)
+            users = np.flatnonzero(comp.user)
+            mean, count = neighbour_mean_at(graph, comp.score, scored & comp.user, users)
             friends = (mean, count, self.degree)
         composite.score_users(comp, arrays, self.n_rec, self.kinds, days_run / 365.25, friends)
         if graph is None or epoch_days == 0:
@@ -247,21 +248,20 @@ class Stages:
 
         score = np.where(comp.user, comp.score.astype(np.float32), np.float32(np.inf))
         dropped = drop_ties(
-            graph, score, comp.user, comp.spec.ties.below, p, self.seed, day
+            graph, score, comp.user, comp.spec.ties.below, p, self.seed, day, degree=self.degree
         )  # fmt: skip
         comp.ties_dropped += dropped
-        if dropped.any():
-            self.degree = graph.degree()
         return dropped
 
-    def _red_share(self, day: int, arrays) -> None:
-        adult = np.asarray(arrays["age"]) >= 18
+    def _red_share(self, day: int, year: int) -> None:
+        """Each province's share of adults on a red list (what showcasing shows them)."""
         red = np.zeros(len(self.pop), dtype=bool)
         for state in self.lists:
             if state.red:
                 red |= state.members(day)
-        adults = np.bincount(self.province[adult], minlength=N_PROVINCES)
-        reds = np.bincount(self.province[adult & red], minlength=N_PROVINCES)
+        chunks = np.zeros((HISTOGRAM_CHUNKS, 2, N_PROVINCES), dtype=np.int64)
+        _adults_by_province(self.province, self.pop.birth_year, year - 18, red, chunks)
+        adults, reds = chunks.sum(axis=0)
         self.red_share = (reds / np.maximum(adults, 1)).astype(np.float32)
 
     # -- metrics -----------------------------------------------------------------------------
@@ -269,7 +269,9 @@ class Stages:
     @staticmethod
     def _sums(group: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Sums per base group (hukou × migrant) of ``weights`` (default: citizens)."""
-        return np.bincount(group, weights=weights, minlength=N_GROUPS).astype(np.float64)
+        chunks = np.zeros((HISTOGRAM_CHUNKS, N_GROUPS), dtype=np.float64)
+        _group_sums(group, np.ones(1) if weights is None else weights, chunks)
+        return chunks.sum(axis=0)
 
     def _emit(self, date, metric, per_group: np.ndarray, category: str = "",
               denominator: np.ndarray | None = None) -> None:  # fmt: skip
@@ -320,7 +322,7 @@ class Stages:
                 self._emit(date, "rights_lacking", lacking[:, bit].sum(axis=1), right)
         if self.hukou.active:
             if self.hukou.rule_names:  # a flow: by the group converted from
-                self._emit(date, "hukou_conversions", self._sums(self.flow_group[converted]))
+                self._emit(date, "hukou_conversions", self._sums(self.flow_group, converted))
             migrants = histogram(self.group, self.pop.migrant.view(np.uint8), 2)
             self._emit(date, "migrants", migrants[:, 1])
 
@@ -330,10 +332,10 @@ class Stages:
     def _composite_metrics(self, date, comp) -> None:
         """Users, mean, quantiles and bands, all from one histogram of the users' scores."""
         low, high = int(comp.low), int(comp.high)
-        bins = high - low + 2  # code 0: not a user; code 1 + s - low: score s
-        code = np.clip(comp.score.astype(np.int32) - (low - 1), 1, bins - 1)
-        code[~comp.user] = 0
-        hist = histogram(self.group, code, bins)[:, 1:]
+        bins = high - low + 1  # bin s - low: score s
+        chunks = np.zeros((HISTOGRAM_CHUNKS, N_GROUPS, bins), dtype=np.int64)
+        _score_histogram(self.group, comp.score, comp.user, low, chunks)
+        hist = chunks.sum(axis=0).astype(np.float64)
         scores = np.arange(low, high + 1, dtype=np.float64)
         users = hist.sum(axis=1).astype(np.float64)
         self._emit(date, "composite_users", users)
@@ -434,3 +436,38 @@ def _histogram(group, code, chunks):
         out = chunks[c]
         for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
             out[group[i], code[i]] += 1
+
+
+@nb.njit(cache=True, parallel=True)
+def _group_sums(group, weights, chunks):
+    """Sums of ``weights`` per group, in fixed chunks of citizens (1 each if one weight)."""
+    n = group.size
+    each = weights.size == 1
+    for c in nb.prange(chunks.shape[0]):
+        out = chunks[c]
+        for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
+            out[group[i]] += weights[0] if each else weights[i]
+
+
+@nb.njit(cache=True, parallel=True)
+def _adults_by_province(province, birth_year, born_by, red, chunks):
+    """Adults (born in ``born_by`` or before) per province, and those of them with ``red``."""
+    n = province.size
+    for c in nb.prange(chunks.shape[0]):
+        out = chunks[c]
+        for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
+            if birth_year[i] <= born_by:
+                out[0, province[i]] += 1
+                out[1, province[i]] += red[i]
+
+
+@nb.njit(cache=True, parallel=True)
+def _score_histogram(group, score, user, low, chunks):
+    """Users per [group, score - low] (scores clipped to the range)."""
+    n = group.size
+    top = chunks.shape[2] - 1
+    for c in nb.prange(chunks.shape[0]):
+        out = chunks[c]
+        for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
+            if user[i]:
+                out[group[i], min(max(np.int64(score[i]) - low, 0), top)] += 1

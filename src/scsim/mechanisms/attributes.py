@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numba as nb
 import numpy as np
 
 from scsim.engine.layout import DEBT, INCOME, WEALTH
@@ -61,11 +62,11 @@ DYNAMIC = frozenset(
 )  # fmt: skip
 
 
-def cell_codes(pop) -> np.ndarray:
-    """Each citizen's cell code (uint8) from the five boolean attributes."""
-    code = np.zeros(len(pop), dtype=np.uint8)
+def cell_codes(pop, ix=slice(None)) -> np.ndarray:
+    """Each citizen's cell code (uint8) from the five boolean attributes (of citizens ``ix``)."""
+    code = np.zeros(len(pop) if isinstance(ix, slice) else len(ix), dtype=np.uint8)
     for bit, name in enumerate(CELL_FLAGS):
-        code |= getattr(pop, name).astype(np.uint8) << bit
+        code |= getattr(pop, name)[ix].astype(np.uint8) << bit
     return code
 
 
@@ -93,22 +94,24 @@ class CitizenArrays(Mapping):
         self._n = len(pop) if isinstance(ix, slice) else len(ix)
         self._cache: dict[str, np.ndarray] = {}
         self._make = {
-            "age": lambda ix: (np.int16(year) - pop.birth_year[ix]).astype(np.int16),
-            "male": lambda ix: pop.sex[ix] == 1,
-            "urban": lambda ix: pop.urban[ix],
-            "hukou_urban": lambda ix: pop.hukou_urban[ix],
-            "migrant": lambda ix: pop.migrant[ix],
-            "interprovincial": lambda ix: province[ix] != pop.hukou_province[ix],
-            "minority": lambda ix: pop.minority[ix],
-            "has_child": lambda ix: pop.has_child[ix],
-            "income": lambda ix: sf[ix, INCOME],
-            "wealth": lambda ix: sf[ix, WEALTH],
-            "debt": lambda ix: sf[ix, DEBT],
-            "employment": lambda ix: pop.employment[ix],
-            "education": lambda ix: pop.education[ix],
-            "province": lambda ix: province[ix],
-            "residence_years": lambda ix: np.maximum(year - pop.moved_in[ix], 0).astype(np.float32),
-            "local_hukou": lambda ix: ~pop.migrant[ix],
+            "age": lambda ix: (np.int16(year) - take(pop.birth_year, ix)).astype(np.int16),
+            "male": lambda ix: take(pop.sex, ix) == 1,
+            "urban": lambda ix: take(pop.urban, ix),
+            "hukou_urban": lambda ix: take(pop.hukou_urban, ix),
+            "migrant": lambda ix: take(pop.migrant, ix),
+            "interprovincial": lambda ix: take(province, ix) != take(pop.hukou_province, ix),
+            "minority": lambda ix: take(pop.minority, ix),
+            "has_child": lambda ix: take(pop.has_child, ix),
+            "income": lambda ix: take(sf[:, INCOME], ix),
+            "wealth": lambda ix: take(sf[:, WEALTH], ix),
+            "debt": lambda ix: take(sf[:, DEBT], ix),
+            "employment": lambda ix: take(pop.employment, ix),
+            "education": lambda ix: take(pop.education, ix),
+            "province": lambda ix: take(province, ix),
+            "residence_years": lambda ix: np.maximum(year - take(pop.moved_in, ix), 0).astype(
+                np.float32
+            ),
+            "local_hukou": lambda ix: ~take(pop.migrant, ix),
         }
         if state is not None:
             self._make.update(state.variables())
@@ -130,6 +133,32 @@ class CitizenArrays(Mapping):
 
     def __len__(self) -> int:
         return len(self._make)
+
+
+PARALLEL_TAKE = 1 << 16  # below this many citizens numpy's own gather is as quick
+
+
+def take(values: np.ndarray, ix, out: np.ndarray | None = None) -> np.ndarray:
+    """``values[ix]`` for ``ix`` a slice or an index array (into ``out`` if given).
+
+    Large index arrays are gathered by a parallel numba loop: numpy's fancy indexing runs on
+    one core, and a rule or a score reads a dozen attributes of millions of citizens per epoch.
+    """
+    if isinstance(ix, slice) or (out is None and ix.size < PARALLEL_TAKE):
+        if out is None:
+            return values[ix]
+        out[...] = values[ix]
+        return out
+    if out is None:
+        out = np.empty(ix.size, dtype=values.dtype)
+    _take(values, ix, out)
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def _take(values, ix, out):
+    for j in nb.prange(ix.size):
+        out[j] = values[ix[j]]
 
 
 class Subset(Mapping):

@@ -140,6 +140,7 @@ def citizen_rates(
     detection: tuple[np.ndarray, np.ndarray, np.ndarray],
     rates: np.ndarray,
     next_due: np.ndarray,
+    next_any: np.ndarray,
     kinds: list[int],
     bound_base: np.ndarray,
     seed: int,
@@ -147,7 +148,8 @@ def citizen_rates(
 ) -> None:
     """Recompute ``rates[:, k]`` (the static rate factor) for each kind in ``kinds`` and, where
     it changed, draw a fresh next-candidate day from ``day0`` (valid: waiting times are
-    memoryless). ``detection`` is (table [kind, province, cell], province, cell).
+    memoryless), lowering ``next_any`` (a lower bound of each citizen's earliest day) with it.
+    ``detection`` is (table [kind, province, cell], province, cell).
 
     Block by block of citizens: the expressions of every kind are evaluated on the block while it
     is in cache, then one pass writes each citizen's row of rates for all those kinds.
@@ -172,7 +174,7 @@ def citizen_rates(
             if bad.any():  # (an ineligible citizen's rate is 0 whatever the modifier says)
                 _not_finite(plan, k, part, factor[j, : hi - lo], bad)
         _update_rates(
-            rates, next_due, lo, hi, kinds_arr, factor, eligible, het.rows, het.row_of,
+            rates, next_due, next_any, lo, hi, kinds_arr, factor, eligible, het.rows, het.row_of,
             plan.detection_sensitivity, table, province, cell, bound_base, seed, day0,
         )  # fmt: skip
 
@@ -194,8 +196,8 @@ def _not_finite(
 
 
 @nb.njit(cache=True, parallel=True)
-def _update_rates(rates, next_due, lo, hi, kinds, factor, eligible, het, het_row, sensitivity,
-                  detection, province, cell, bound_base, seed, day0):  # fmt: skip
+def _update_rates(rates, next_due, next_any, lo, hi, kinds, factor, eligible, het, het_row,
+                  sensitivity, detection, province, cell, bound_base, seed, day0):  # fmt: skip
     for i in nb.prange(lo, hi):
         b = i - lo
         for j in range(kinds.size):
@@ -212,6 +214,7 @@ def _update_rates(rates, next_due, lo, hi, kinds, factor, eligible, het, het_row
                 stream = rng.KIND_STREAM_BASE * rng.Stream.REDRAW + k
                 wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, day0))
                 next_due[i, k] = min(day0 - 1 + wait, NEVER)
+                next_any[i] = min(next_any[i], next_due[i, k])
 
 
 def yearly_kinds(plan: EventPlan) -> list[int]:

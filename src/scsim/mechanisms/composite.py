@@ -32,7 +32,7 @@ from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import CompositeScore, Term
 
 from . import jurisdiction
-from .attributes import BOOL, CITIZEN, holds, subset
+from .attributes import BOOL, CITIZEN, holds, subset, take
 
 RECORDS = "records."
 FRIENDS = ("friends.score", "friends.count")
@@ -72,8 +72,8 @@ class CompositeState:
     def band_codes(self) -> np.ndarray:
         """Per citizen: 0 for non-users, else 1 + the band index of their score."""
         if self.bands is None:
-            band = np.searchsorted(self.band_bounds, self.score, side="right")  # 1-based
-            self.bands = np.where(self.user, np.maximum(band, 1), 0).astype(np.uint8)
+            self.bands = np.empty(self.score.shape, dtype=np.uint8)
+            _band_codes(self.score, self.user, self.band_bounds, self.bands)
         return self.bands
 
     def dimension_columns(self) -> dict[str, np.ndarray]:
@@ -91,6 +91,18 @@ class CompositeState:
         if self.spec.ties is not None:
             dates += self.spec.ties.monthly_probability.change_dates()
         return dates
+
+
+@nb.njit(cache=True, parallel=True)
+def _band_codes(score, user, bounds, out):
+    for i in nb.prange(score.size):
+        if not user[i]:
+            out[i] = 0
+            continue
+        band = 1  # below the first bound: the first band still
+        while band < bounds.size and score[i] >= bounds[band]:
+            band += 1
+        out[i] = band
 
 
 def prepare(name: str, spec: CompositeScore, params, seed: int, start: dt.date, n: int,
@@ -142,10 +154,11 @@ def dimension_matrix(spec: CompositeScore, inputs, shape) -> np.ndarray:
     return dimensions_of(spec, x)
 
 
-def dimensions_of(spec: CompositeScore, x: np.ndarray) -> np.ndarray:
+def dimensions_of(spec: CompositeScore, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """The dimensions [dimension, citizen] from the terms' inputs [term, citizen] (float32)."""
     terms_ = terms(spec)
-    out = np.empty((len(spec.dimensions), x.shape[1]), dtype=np.float32)
+    if out is None:
+        out = np.empty((len(spec.dimensions), x.shape[1]), dtype=np.float32)
     _dimensions(
         x,
         np.array([d for d, _ in terms_], dtype=np.int64),
@@ -212,6 +225,9 @@ def choose_users(
     state.bands = None
 
 
+SCORE_BLOCK = 1 << 17  # users whose inputs are gathered at once (a few MB: they stay in cache)
+
+
 def score_users(
     state: CompositeState,
     arrays,
@@ -222,36 +238,62 @@ def score_users(
 ) -> None:
     """Recompute the users' scores (non-users hold 0).
 
-    ``friends`` is (scored friends' mean score, their number, number of friends), or None
-    without a graph; ``years`` is the time run so far, for records per year.
+    ``friends`` is None without a graph, else (the users' scored friends' mean score and their
+    number, both in the order of ``np.flatnonzero(state.user)``, and every citizen's number of
+    friends); ``years`` is the time run so far, for records per year.
+
+    Block by block of users: each term's input is gathered for the block, then one pass turns
+    the block's inputs into its dimensions, so the inputs of millions of users never coexist.
     """
     spec = state.spec
     users = np.flatnonzero(state.user)
-    mine = subset(arrays, users, state.user.size)  # the users' own attributes
-    x = np.empty((len(terms(spec)), users.size), dtype=np.float32)  # each term's input
-    for row, (_, term) in enumerate(terms(spec)):
-        name = term.input
-        if name.startswith(RECORDS):
-            k = kinds.index(name[len(RECORDS) :])
-            np.multiply(n_rec[users, k], 1.0 / max(years, 1.0), out=x[row], casting="unsafe")
-        elif name == "friends.score":
-            x[row] = friends_score(state, friends, users)
-        elif name == "friends.count":
-            x[row] = friends[2][users] if friends is not None else 0.0
-        else:
-            x[row] = mine[name]
-    matrix = dimensions_of(spec, x)
+    record_rows = [r for r, (_, t) in enumerate(terms(spec)) if t.input.startswith(RECORDS)]
+    record_kinds = [kinds.index(terms(spec)[r][1].input[len(RECORDS) :]) for r in record_rows]
+    matrix = np.empty((len(spec.dimensions), users.size), dtype=np.float32)
+    x_block = np.empty((len(terms(spec)), min(SCORE_BLOCK, users.size)), dtype=np.float32)
+    for lo in range(0, users.size, SCORE_BLOCK):
+        hi = min(lo + SCORE_BLOCK, users.size)
+        block, x = users[lo:hi], x_block[:, : hi - lo]
+        mine = subset(arrays, block, state.user.size)  # the block's own attributes
+        for row, (_, term) in enumerate(terms(spec)):
+            name = term.input
+            if name.startswith(RECORDS):
+                continue  # below, all record kinds in one pass
+            if name == "friends.score":
+                x[row] = friends_score(state, friends, lo, hi)
+            elif name == "friends.count":
+                x[row] = 0.0 if friends is None else take(friends[2], block)
+            else:
+                x[row] = mine[name]
+        if record_rows:
+            _records_per_year(n_rec, block, np.array(record_kinds), np.array(record_rows),
+                              1.0 / max(years, 1.0), x)  # fmt: skip
+        dimensions_of(spec, x, out=matrix[:, lo:hi])
     state.score = np.zeros(state.user.shape, dtype=np.int16)
-    state.score[users] = np.rint(combine_matrix(spec, matrix))
+    _place_scores(combine_matrix(spec, matrix), users, state.score)
     state.dimensions = {name: matrix[d] for d, name in enumerate(spec.dimensions)}
     state.bands = None
 
 
-def friends_score(state: CompositeState, friends, users: np.ndarray) -> np.ndarray:
-    """The users' scored friends' mean score mapped to [0, 1]; 0.5 (neutral) with none."""
+@nb.njit(cache=True, parallel=True)
+def _records_per_year(n_rec, users, kinds, rows, factor, x):
+    for j in nb.prange(users.size):
+        i = users[j]
+        for t in range(kinds.size):
+            x[rows[t], j] = n_rec[i, kinds[t]] * factor
+
+
+@nb.njit(cache=True, parallel=True)
+def _place_scores(values, users, score):
+    for j in nb.prange(users.size):
+        score[users[j]] = np.int16(np.rint(values[j]))
+
+
+def friends_score(state: CompositeState, friends, lo: int, hi: int) -> np.ndarray:
+    """Users lo..hi-1's scored friends' mean score mapped to [0, 1]; 0.5 (neutral) with none."""
     if friends is None:
-        return np.full(users.size, 0.5)
-    mean, count = friends[0][users], friends[1][users]
+        return np.full(hi - lo, 0.5)
+    mean, count = friends[0][lo:hi], friends[1][lo:hi]
     scaled = (mean.astype(np.float64) - state.low) / (state.high - state.low)
     return np.where(count > 0, scaled, 0.5)
 

@@ -428,12 +428,31 @@ def neighbour_mean(
     neighbour read is a random memory access, so skipping rows that are not needed pays.
     """
     n = len(graph)
+    at = np.arange(n) if rows is None else np.flatnonzero(_per_citizen(rows, n, "rows", bool))
+    mean_at, count_at = neighbour_mean_at(graph, values, include, at)
+    if rows is None:
+        return mean_at, count_at
+    mean = np.full(n, np.nan, dtype=np.float32)
+    count = np.zeros(n, dtype=np.int32)
+    mean[at], count[at] = mean_at, count_at
+    return mean, count
+
+
+def neighbour_mean_at(
+    graph: Graph, values: np.ndarray, include: np.ndarray, at: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``neighbour_mean`` of the citizens ``at`` (an index array) only, in that order."""
+    n = len(graph)
     values = _per_citizen(values, n, "values")
     include = _per_citizen(include, n, "include", bool)
-    rows = np.ones(n, dtype=bool) if rows is None else _per_citizen(rows, n, "rows", bool)
-    mean = np.empty(n, dtype=np.float32)
-    count = np.empty(n, dtype=np.int32)
-    _neighbour_mean(graph.indptr, graph.indices, graph.active, values, include, rows, mean, count)
+    at = np.asarray(at, dtype=np.int64)
+    if at.size and (at.min() < 0 or at.max() >= n):
+        raise ValueError(f"at must index citizens in [0, {n - 1}]")
+    mean = np.empty(at.size, dtype=np.float32)
+    count = np.empty(at.size, dtype=np.int32)
+    _neighbour_mean(
+        graph.indptr, graph.indices, graph.active, values, bitmap(include), at, mean, count
+    )  # fmt: skip
     return mean, count
 
 
@@ -445,9 +464,11 @@ def drop_ties(
     probability: float,
     seed: int,
     key: int,
+    degree: np.ndarray | None = None,
 ) -> np.ndarray:
     """Citizens with ``chooser`` set drop each active tie to a neighbour whose ``score`` is below
-    ``threshold`` with ``probability``; in place, in both rows of the tie.
+    ``threshold`` with ``probability``; in place, in both rows of the tie (and in ``degree``, the
+    active degrees as ``Graph.degree`` gives them, when given).
 
     The decision that ``i`` drops ``j`` draws on stream ``TIES_STREAM`` and is a pure function of
     (seed, key, min(i, j), max(i, j), which end decides): use a fresh ``key`` (e.g. the epoch
@@ -466,13 +487,16 @@ def drop_ties(
     if not 0 <= key <= MAX_TIE_KEY:
         raise ValueError(f"key must lie in [0, {MAX_TIE_KEY}], got {key}")
     dropped = np.zeros(n, dtype=np.int32)
+    if degree is None:
+        degree = np.zeros(0, dtype=np.int32)  # (nothing to keep up to date)
+    elif degree.shape != (n,) or degree.dtype != np.int32:
+        raise ValueError(f"degree must be int32 with one entry per citizen ({n})")
     if probability > 0.0:
         # One byte per citizen, so each tie costs one random read of the neighbour.
-        flags = chooser.astype(np.uint8) * np.uint8(_CHOOSES)
-        flags |= np.less(score, threshold).astype(np.uint8) * np.uint8(_BELOW)
+        chooses, below = bitmap(chooser), bitmap(np.less(score, threshold))
         _drop_ties(
-            graph.indptr, graph.indices, graph.active, flags, float(probability),
-            np.uint64(seed), np.uint64(key), dropped,
+            graph.indptr, graph.indices, graph.active, chooses, below, float(probability),
+            np.uint64(seed), np.uint64(key), dropped, degree,
         )  # fmt: skip
     return dropped
 
@@ -524,25 +548,35 @@ def _active_degree(indptr, active, out):
 
 
 @nb.njit(cache=True, parallel=True)
-def _neighbour_mean(indptr, indices, active, values, include, rows, mean, count):
-    for i in nb.prange(indptr.shape[0] - 1):
+def _neighbour_mean(indptr, indices, active, values, include, at, mean, count):
+    for r in nb.prange(at.size):
+        i = at[r]
         total = 0.0
         seen = 0
-        if not rows[i]:
-            count[i] = 0
-            mean[i] = np.nan
-            continue
         for k in range(indptr[i], indptr[i + 1]):
             j = indices[k]
-            if active[k] and include[j]:
+            if active[k] and _bit(include, j):
                 total += values[j]
                 seen += 1
-        count[i] = seen
-        mean[i] = total / seen if seen > 0 else np.nan
+        count[r] = seen
+        mean[r] = total / seen if seen > 0 else np.nan
 
 
-_CHOOSES = 1  # drop_ties flag: this citizen drops ties
-_BELOW = 2  # drop_ties flag: this citizen's score is below the threshold
+def bitmap(mask: np.ndarray) -> np.ndarray:
+    """A bool array packed into uint64 words (citizen j: bit j % 64 of word j // 64).
+
+    Kernels that read a flag of each neighbour — a random access per tie — read it from here:
+    at 10^7 citizens it takes 1.25 MB, which stays in cache, where a bool array would not.
+    """
+    packed = np.packbits(mask, bitorder="little")
+    words = np.zeros(-(-packed.size // 8) * 8, dtype=np.uint8)
+    words[: packed.size] = packed
+    return words.view(np.uint64)
+
+
+@nb.njit(inline="always", cache=True)
+def _bit(words, j):
+    return (words[j >> 6] >> np.uint64(j & 63)) & np.uint64(1) != 0
 
 
 @nb.njit(inline="always", cache=True)
@@ -553,22 +587,23 @@ def _drops(seed, key, probability, lo, hi, direction):
 
 
 @nb.njit(cache=True, parallel=True)
-def _drop_ties(indptr, indices, active, flags, probability, seed, key, out):
+def _drop_ties(indptr, indices, active, chooses, below, probability, seed, key, out, degree):
     # Row i decides both directions of each of its ties; row j reaches the same decisions, so
     # both entries of a tie clear together and every thread writes only its own rows.
     for i in nb.prange(indptr.shape[0] - 1):
-        i_flags = flags[i]
+        i_chooses = _bit(chooses, i)
+        i_below = _bit(below, i)
         dropped = 0
-        if i_flags == 0:  # neither drops nor can be dropped: skip the row's random reads
+        cleared = 0
+        if not (i_chooses or i_below):  # neither drops nor can be dropped: skip the row
             out[i] = 0
             continue
         for k in range(indptr[i], indptr[i + 1]):
             if not active[k]:
                 continue
             j = np.int64(indices[k])
-            j_flags = flags[j]
-            i_may = (i_flags & _CHOOSES) != 0 and (j_flags & _BELOW) != 0
-            j_may = (j_flags & _CHOOSES) != 0 and (i_flags & _BELOW) != 0
+            i_may = i_chooses and _bit(below, j)
+            j_may = i_below and _bit(chooses, j)
             if not (i_may or j_may):
                 continue
             lo, hi = min(i, j), max(i, j)
@@ -577,9 +612,12 @@ def _drop_ties(indptr, indices, active, flags, probability, seed, key, out):
             j_drops = j_may and _drops(seed, key, probability, lo, hi, 1 - i_side)
             if i_drops or j_drops:
                 active[k] = False
+                cleared += 1
             if i_drops:
                 dropped += 1
         out[i] = dropped
+        if degree.size:
+            degree[i] -= cleared
 
 
 @nb.njit(cache=True, parallel=True)
