@@ -25,7 +25,15 @@ from scsim.engine.errors import SimulationError
 from scsim.engine.layout import ELIGIBLE, GROUP_LABELS, LISTED, N_GROUPS, STAGE
 from scsim.engine.metrics import GROUPS
 from scsim.mechanisms import composite, hukou, jurisdiction, lists
-from scsim.mechanisms.attributes import BOOL, CITIZEN, CitizenArrays, cell_codes, holds, take
+from scsim.mechanisms.attributes import (
+    BOOL,
+    CITIZEN,
+    CitizenArrays,
+    cell_codes,
+    follows_residence,
+    holds,
+    take,
+)
 from scsim.population.census import N_PROVINCES
 from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec
@@ -86,6 +94,8 @@ class Stages:
         self.friends_initial = graph.degree() if graph is not None else None
         self.hukou = hukou.prepare(spec.hukou, params)
         self.lacking = np.zeros(n, dtype=np.uint8)
+        self.lacking_year = None  # the year the rights were last asked of everyone
+        self.relocated = np.zeros(0, dtype=np.int64)  # moved or converted in the last epoch
         self.converted = np.zeros(n, dtype=bool)
         self.status = np.zeros(n, dtype=np.uint8)  # the measures' status index
         self.citizen_cost = np.zeros(n, dtype=np.float32)
@@ -154,9 +164,20 @@ class Stages:
             )
             self.si[:, ELIGIBLE] = holds(self.pts_applies, arrays, reach)
         if self.hukou.right_names:
-            self.lacking = hukou.lacking(self.hukou, arrays, n)
+            self._update_lacking(date.year, arrays)
             self.citizen_cost = hukou.monthly_cost(self.hukou, self.lacking, date)
         self.province_before[:] = self.province
+
+    def _update_lacking(self, year: int, arrays: CitizenArrays) -> None:
+        """The rights each citizen lacks. Rules that read only residence and fixed attributes
+        are asked of everyone once a year, and in between of those who moved or converted."""
+        plan = self.hukou
+        if year != self.lacking_year or not follows_residence(*plan.needs, *plan.access):
+            self.lacking = hukou.lacking(plan, arrays, len(self.pop))
+            self.lacking_year = year
+        elif self.relocated.size:
+            who = self.relocated
+            self.lacking[who] = hukou.lacking(plan, arrays.subset(who), who.size)
 
     def first_scores(self, day0: int, date: dt.date) -> None:
         """Score the users at the run's start (before the first epoch's measures)."""
@@ -186,7 +207,7 @@ class Stages:
             pop.hukou_urban[converted] = True
             pop.migrant[converted] = False
             self.converted |= converted
-        changed = np.flatnonzero(moved | converted)
+        changed = self.relocated = np.flatnonzero(moved | converted)
         if changed.size:
             self.cell[changed] = cell_codes(pop, changed)
             self.group[changed] = (pop.hukou_urban[changed].astype(np.uint8) << 1) | pop.migrant[

@@ -62,6 +62,21 @@ DYNAMIC = frozenset(
 )  # fmt: skip
 
 
+# Attributes that never change during a run, and those that change only at a year's start (age,
+# residence years) or for a citizen who moves or obtains a local hukou: a rule reading only these
+# need not be asked again of anyone else within a year (see ``follows_residence``).
+STATIC = frozenset(CITIZEN) - DYNAMIC
+RESIDENCE = frozenset(
+    {"age", "residence_years", "local_hukou", "migrant", "interprovincial", "hukou_urban",
+     "province"}
+)  # fmt: skip
+
+
+def follows_residence(*exprs) -> bool:
+    """Whether the rules read nothing beyond ``STATIC`` and ``RESIDENCE``."""
+    return all(expr.reads <= STATIC | RESIDENCE for expr in exprs)
+
+
 def cell_codes(pop, ix=slice(None)) -> np.ndarray:
     """Each citizen's cell code (uint8) from the five boolean attributes (of citizens ``ix``)."""
     code = np.zeros(len(pop) if isinstance(ix, slice) else len(ix), dtype=np.uint8)
@@ -120,8 +135,8 @@ class CitizenArrays(Mapping):
             self._make.setdefault(name, lambda ix, dtype=dtype: np.zeros(self._n, dtype=dtype))
 
     def subset(self, idx: np.ndarray) -> CitizenArrays:
-        """The same variables for the citizens ``idx`` only."""
-        return CitizenArrays(*self._args, ix=idx)
+        """The same variables for the citizens ``idx`` (of these) only."""
+        return CitizenArrays(*self._args, ix=idx if isinstance(self._ix, slice) else self._ix[idx])
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._cache:
@@ -143,6 +158,8 @@ def take(values: np.ndarray, ix, out: np.ndarray | None = None) -> np.ndarray:
 
     Large index arrays are gathered by a parallel numba loop: numpy's fancy indexing runs on
     one core, and a rule or a score reads a dozen attributes of millions of citizens per epoch.
+    ``ix`` must hold valid indices: the parallel path does not check bounds (the callers pass
+    ``np.flatnonzero`` results).
     """
     if isinstance(ix, slice) or (out is None and ix.size < PARALLEL_TAKE):
         if out is None:
