@@ -253,13 +253,15 @@ class Stages:
         scored = comp.user.copy()  # who holds a score from the last epoch
         composite.choose_users(comp, day, date, arrays, self.province)
         friends = None
+        users = np.flatnonzero(comp.user)
         if graph is not None:
             from scsim.population.graph import neighbour_mean_at
 
-            users = np.flatnonzero(comp.user)
             mean, count = neighbour_mean_at(graph, comp.score, scored & comp.user, users)
             friends = (mean, count, self.degree)
-        composite.score_users(comp, arrays, self.n_rec, self.kinds, days_run / 365.25, friends)
+        composite.score_users(
+            comp, arrays, self.n_rec, self.kinds, days_run / 365.25, friends, users
+        )  # fmt: skip
         if graph is None or epoch_days == 0:
             return None
         p = composite.tie_drop_probability(comp, epoch_date or date, epoch_days)
@@ -267,7 +269,7 @@ class Stages:
             return np.zeros(len(self.pop), dtype=np.int32)
         from scsim.population.graph import drop_ties
 
-        score = np.where(comp.user, comp.score.astype(np.float32), np.float32(np.inf))
+        score = np.where(comp.user, comp.score, np.iinfo(np.int16).max)  # non-users: never below
         dropped = drop_ties(
             graph, score, comp.user, comp.spec.ties.below, p, self.seed, day, degree=self.degree
         )  # fmt: skip

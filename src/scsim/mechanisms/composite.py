@@ -235,8 +235,10 @@ def score_users(
     kinds: tuple[str, ...],
     years: float,
     friends: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    users: np.ndarray | None = None,
 ) -> None:
-    """Recompute the users' scores (non-users hold 0).
+    """Recompute the users' scores (non-users hold 0); ``users`` is ``np.flatnonzero(state.user)``
+    when the caller has it.
 
     ``friends`` is None without a graph, else (the users' scored friends' mean score and their
     number, both in the order of ``np.flatnonzero(state.user)``, and every citizen's number of
@@ -246,7 +248,7 @@ def score_users(
     the block's inputs into its dimensions, so the inputs of millions of users never coexist.
     """
     spec = state.spec
-    users = np.flatnonzero(state.user)
+    users = np.flatnonzero(state.user) if users is None else users
     record_rows = [r for r, (_, t) in enumerate(terms(spec)) if t.input.startswith(RECORDS)]
     record_kinds = [kinds.index(terms(spec)[r][1].input[len(RECORDS) :]) for r in record_rows]
     matrix = np.empty((len(spec.dimensions), users.size), dtype=np.float32)

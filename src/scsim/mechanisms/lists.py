@@ -131,9 +131,10 @@ def update(
     if term <= 0:  # a repealed term lists nobody
         return np.zeros(province.size, dtype=bool)
     join = holds(state.applies_to, arrays, candidates)
-    state.until[join] = min(day + term, NEVER)
-    state.n_listings[join] += 1
-    state.year_base[join] += count[join]  # the records behind a listing do not count again
+    who = np.flatnonzero(join)  # few: index them rather than mask the whole population
+    state.until[who] = min(day + term, NEVER)
+    state.n_listings[who] += 1
+    state.year_base[who] += count[who]  # the records behind a listing do not count again
     return join
 
 
