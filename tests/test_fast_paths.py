@@ -473,3 +473,34 @@ def test_rights_asked_of_movers_only_equal_rights_asked_of_everyone(monkeypatch)
     assert lacking.any() and np.array_equal(lacking, lacking_all)
     for name in series:
         assert np.array_equal(series[name], series_all[name]), name
+
+
+def test_qualifiers_of_several_lists_in_one_pass() -> None:
+    """lists.qualifiers: per list, records of its kinds this year (above its year base) reach its
+    threshold, and the citizen is not a member — checked against numpy for three lists."""
+    import datetime as dt
+
+    from scsim.mechanisms import lists
+    from scsim.scenario.schema import ListScheme
+
+    kinds = ("a", "b", "c", "d")
+    specs = {
+        "one": {"kind": "blacklist", "records": ["a"], "threshold": 1, "term_days": 100},
+        "two": {"kind": "blacklist", "records": ["b", "c"], "threshold": 3, "term_days": 100},
+        "red": {"kind": "redlist", "records": ["d", "a", "c"], "threshold": 2, "term_days": 50},
+    }
+    states = lists.prepare(
+        {name: ListScheme.model_validate(spec) for name, spec in specs.items()},
+        kinds, {}, 1, dt.date(2020, 1, 1), 5000, 1,
+    )  # fmt: skip
+    rng = np.random.default_rng(11)
+    n_rec = rng.integers(0, 4, size=(5000, 4)).astype(np.uint16)
+    day = 40
+    for state in states:
+        state.year_base[:] = rng.integers(0, 3, 5000)
+        state.until[:] = rng.choice([0, day, day + 1, 500], 5000)
+    found = lists.qualifiers(states, n_rec, day)
+    for state, got in zip(states, found, strict=True):
+        count = n_rec[:, state.kinds].sum(axis=1).astype(np.int64) - state.year_base
+        expected = np.flatnonzero((count >= state.spec.threshold) & (state.until <= day))
+        assert expected.size and np.array_equal(got, expected), state.name

@@ -217,18 +217,23 @@ class Stages:
         joined = {}
         if self.lists:
             arrays = self.arrays(last.year)
-            court_listed = self.si[:, STAGE] == LISTED
+            court_listed = self.si[:, STAGE] == LISTED  # as the epoch ended
+            by_name = {s.name: s for s in self.lists}
+            qualifying = dict(zip(by_name, lists.qualifiers(self.lists, self.n_rec, day1),
+                                  strict=True))  # fmt: skip
+
+            def excluded(who, names):
+                out = np.zeros(who.size, dtype=bool)
+                for name in names:  # another list (as updated so far), or the court list
+                    out |= by_name[name].until[who] > day1 if name in by_name else court_listed[who]
+                return out
+
             for state in sorted(self.lists, key=lambda s: s.red):  # black lists first
-                excluded = np.zeros(len(pop), dtype=bool)
-                for name in state.spec.excludes:
-                    if name in {s.name for s in self.lists}:
-                        other = next(s for s in self.lists if s.name == name)
-                        excluded |= other.members(day1)
-                    else:  # the court list
-                        excluded |= court_listed
                 joined[state.name] = lists.update(
-                    state, day1, date1, self.n_rec, arrays, excluded, self.province
-                )
+                    state, day1, date1, self.n_rec, arrays,
+                    lambda who, names=state.spec.excludes: excluded(who, names),
+                    self.province, qualifying[state.name],
+                )  # fmt: skip
                 if date1.month == 1 and date1.day == 1:
                     lists.new_year(state, self.n_rec)
             self._red_share(day1, last.year)
@@ -335,7 +340,7 @@ class Stages:
             if comp is not None and year_end:
                 from scsim.population.graph import assortativity
 
-                value = assortativity(self.graph, comp.score.astype(np.float64), comp.user)
+                value = assortativity(self.graph, comp.score, comp.user)
                 if np.isfinite(value):  # (no ties between users yet: nothing to correlate)
                     self.rows.append((date, "score_assortativity", "all", "", float(value)))
         if self.hukou.right_names:

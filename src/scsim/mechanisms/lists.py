@@ -11,6 +11,7 @@ blacklisted). Membership is enforced (reaches the measures) where the list's sco
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba as nb
@@ -21,7 +22,7 @@ from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import ListScheme
 
 from . import jurisdiction
-from .attributes import BOOL, CITIZEN, holds
+from .attributes import BOOL, CITIZEN, subset
 
 MAX_LISTS = 4  # membership bits index the measures' lookup table
 
@@ -111,31 +112,46 @@ def update(
     date: dt.date,
     n_rec: np.ndarray,
     arrays,
-    excluded: np.ndarray,
+    excluded: np.ndarray | Callable[[np.ndarray], np.ndarray],
     province: np.ndarray,
+    qualifying: np.ndarray | None = None,
 ) -> np.ndarray:
     """List whoever qualifies at the end of the epoch before ``day``; returns who joined.
 
-    The rule ``applies_to`` is evaluated for the candidates only (enough records, not a member,
-    not excluded, in a place the list covers): they are few.
+    ``excluded`` is bool per citizen, or a function giving it for an index array of citizens;
+    ``qualifying`` the citizens whose records reach the threshold and who are not members (see
+    ``qualifiers``), when the caller has them. Coverage, exclusion and the rule ``applies_to``
+    are asked of those alone: they are few.
     """
     last = date - dt.timedelta(days=1)  # the epoch's last day
-    if day >= state.reach.until_day:  # the list has ended: nobody joins
-        return np.zeros(province.size, dtype=bool)
-    covered = state.reach.covered(day - 1, last, province, state.place_draw)
-    count = np.empty(province.size, dtype=np.int32)
-    candidates = np.empty(province.size, dtype=bool)
-    _candidates(n_rec, state.kinds, state.year_base, state.until, day, state.spec.threshold,
-                excluded, covered, count, candidates)  # fmt: skip
+    joined = np.zeros(province.size, dtype=bool)
     term = int(state.spec.term_days.at(last) or 0)
-    if term <= 0:  # a repealed term lists nobody
-        return np.zeros(province.size, dtype=bool)
-    join = holds(state.applies_to, arrays, candidates)
-    who = np.flatnonzero(join)  # few: index them rather than mask the whole population
+    if day >= state.reach.until_day or term <= 0:  # ended, or a repealed term: nobody joins
+        return joined
+    who = qualifiers([state], n_rec, day)[0] if qualifying is None else qualifying
+    draw = None if state.place_draw is None else state.place_draw[who]
+    who = who[state.reach.covered(day - 1, last, province[who], draw)]
+    who = who[~(excluded(who) if callable(excluded) else excluded[who])]
+    who = who[np.broadcast_to(state.applies_to.evaluate(subset(arrays, who, province.size)),
+                              who.shape)]  # fmt: skip
     state.until[who] = min(day + term, NEVER)
     state.n_listings[who] += 1
-    state.year_base[who] += count[who]  # the records behind a listing do not count again
-    return join
+    state.year_base[who] = records(state, n_rec[who])  # those records do not count again
+    joined[who] = True
+    return joined
+
+
+def qualifiers(states: list[ListState], n_rec: np.ndarray, day: int) -> list[np.ndarray]:
+    """Per list, the citizens (indices) whose records of its kinds this calendar year reach its
+    threshold and who are not on it on ``day``: one pass over the records for all the lists."""
+    kinds = np.full((len(states), max(s.kinds.size for s in states)), -1, dtype=np.int64)
+    for j, state in enumerate(states):
+        kinds[j, : state.kinds.size] = state.kinds
+    thresholds = np.array([s.spec.threshold for s in states], dtype=np.int64)
+    bits = np.empty(n_rec.shape[0], dtype=np.uint8)
+    _qualifying(n_rec, kinds, thresholds, tuple(s.year_base for s in states),
+                tuple(s.until for s in states), day, bits)  # fmt: skip
+    return [np.flatnonzero(bits & np.uint8(1 << j)) for j in range(len(states))]
 
 
 def enforce(state: ListState, day: int, date: dt.date, province: np.ndarray) -> np.ndarray:
@@ -150,11 +166,17 @@ def enforce(state: ListState, day: int, date: dt.date, province: np.ndarray) -> 
 
 
 @nb.njit(cache=True, parallel=True)
-def _candidates(n_rec, kinds, year_base, until, day, threshold, excluded, covered, count, out):
-    """Records this year (``count``) and who may join (``out``), in one pass over citizens."""
+def _qualifying(n_rec, kinds, thresholds, year_base, until, day, out):
+    """Bit j of ``out``: list j's records this year reach its threshold, and not a member."""
     for i in nb.prange(n_rec.shape[0]):
-        total = 0
-        for k in kinds:
-            total += n_rec[i, k]
-        count[i] = total - year_base[i]
-        out[i] = count[i] >= threshold and until[i] <= day and not excluded[i] and covered[i]
+        bits = 0
+        for j in range(kinds.shape[0]):
+            if until[j][i] > day:
+                continue
+            total = 0
+            for k in kinds[j]:
+                if k >= 0:
+                    total += n_rec[i, k]
+            if total - year_base[j][i] >= thresholds[j]:
+                bits |= 1 << j
+        out[i] = bits
