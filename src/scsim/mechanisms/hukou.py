@@ -118,7 +118,9 @@ def conversions(
         if annual <= 0.0:
             continue
         p = 1.0 - (1.0 - annual) ** (days / 365.25)
-        drawn = np.zeros(n, dtype=bool)  # the rule is asked of the few the draw picks
-        drawn[candidates[plan.rule_provinces[r][province[candidates]] & (u < p)]] = True
-        convert |= holds(plan.requires[r], arrays, drawn)
+        drawn = candidates[u < p]  # the few the draw picks; then where the rule applies
+        drawn = drawn[plan.rule_provinces[r][province[drawn]]]
+        where = np.zeros(n, dtype=bool)
+        where[drawn] = True
+        convert |= holds(plan.requires[r], arrays, where)  # (asked of those alone)
     return convert
