@@ -99,6 +99,7 @@ class Stages:
         self.converted = np.zeros(n, dtype=bool)
         self.status = np.zeros(n, dtype=np.uint8)  # the measures' status index
         self.citizen_cost = np.zeros(n, dtype=np.float32)
+        self.prices = None  # the monthly cost of each pattern of rights lacked, as last applied
         self.province_before = province.copy()
         self.red_share = np.zeros(N_PROVINCES, dtype=np.float32)
         self.rows: list[tuple] = []
@@ -164,20 +165,28 @@ class Stages:
             )
             self.si[:, ELIGIBLE] = holds(self.pts_applies, arrays, reach)
         if self.hukou.right_names:
-            self._update_lacking(date.year, arrays)
-            self.citizen_cost = hukou.monthly_cost(self.hukou, self.lacking, date)
+            self._update_lacking(date, arrays)
         self.province_before[:] = self.province
 
-    def _update_lacking(self, year: int, arrays: CitizenArrays) -> None:
-        """The rights each citizen lacks. Rules that read only residence and fixed attributes
-        are asked of everyone once a year, and in between of those who moved or converted."""
+    def _update_lacking(self, date: dt.date, arrays: CitizenArrays) -> None:
+        """The rights each citizen lacks, and what that costs them a month. Rules that read only
+        residence and fixed attributes are asked of everyone once a year, and in between of
+        those who moved or converted (whose costs alone change, unless the prices do)."""
         plan = self.hukou
-        if year != self.lacking_year or not follows_residence(*plan.needs, *plan.access):
+        prices = hukou.cost_table(plan, date)
+        if date.year != self.lacking_year or not follows_residence(*plan.needs, *plan.access):
             self.lacking = hukou.lacking(plan, arrays, len(self.pop))
-            self.lacking_year = year
-        elif self.relocated.size:
+            self.lacking_year = date.year
+            self.citizen_cost = prices[self.lacking]
+        else:
             who = self.relocated
-            self.lacking[who] = hukou.lacking(plan, arrays.subset(who), who.size)
+            if who.size:
+                self.lacking[who] = hukou.lacking(plan, arrays.subset(who), who.size)
+            if np.array_equal(prices, self.prices):
+                self.citizen_cost[who] = prices[self.lacking[who]]
+            else:
+                self.citizen_cost = prices[self.lacking]
+        self.prices = prices
 
     def first_scores(self, day0: int, date: dt.date) -> None:
         """Score the users at the run's start (before the first epoch's measures)."""

@@ -90,10 +90,15 @@ def lacking(plan: HukouPlan, arrays, n: int) -> np.ndarray:
 
 def monthly_cost(plan: HukouPlan, bits: np.ndarray, date: dt.date) -> np.ndarray:
     """What each citizen pays per month for the rights they lack (float32)."""
+    return cost_table(plan, date)[bits]
+
+
+def cost_table(plan: HukouPlan, date: dt.date) -> np.ndarray:
+    """The monthly cost (float32) of each pattern of rights lacked (bit r: right r)."""
     costs = np.array([r.monthly_cost.at(date) or 0.0 for r in plan.spec.rights.values()])
     codes = np.arange(1 << len(costs))
     by_code = sum(((codes >> r) & 1) * cost for r, cost in enumerate(costs))  # every bit pattern
-    return np.asarray(by_code, dtype=np.float32)[bits]
+    return np.asarray(by_code, dtype=np.float32)
 
 
 def conversions(
