@@ -115,7 +115,6 @@ def run_epoch(
     log, log_cap, log_fill, logbuf, resume,
 ):  # fmt: skip
     n_kinds = base_p.size
-    n_measures = m_income.size
     days = day1 - day0
     per_citizen = days * n_kinds * LOG_SLOTS_PER_DAY + 64
     for c in nb.prange(chunk_lo.size):
@@ -153,14 +152,18 @@ def run_epoch(
             cost = citizen_cost[i]  # rights lacked under the hukou rules
             pressure = 0.0
             interest = 0.0
-            for m in range(n_measures):
-                if (flags >> m) & 1:
+            m = 0
+            rest = np.int64(flags)
+            while rest:  # the measures that apply (most citizens: none)
+                if rest & 1:
                     income_factor *= m_income[m]
                     cost += m_cost[m]
                     pressure += m_pressure[m]
                     interest += m_interest[m]
                     a[g, off_sanc + m] += 1.0
                     a[g, off_sdays + m] += days
+                rest >>= 1
+                m += 1
 
             # --- due items, in day order -----------------------------------------------------
             while vp < v_hi[c] and v_citizen[vp] < i:
@@ -275,9 +278,9 @@ def run_epoch(
                 _recover(si, i, day1, rdays, rpoints, pts_floor, pts_cap, grade_bounds, day0,
                          pd, gd, log, logbuf, log_fill, c, log_cap)  # fmt: skip
             elif rpoints > 0:  # unscored under a scheme: clean time does not accrue
-                runs = (day1 - 1 - si[i, CLEAN_ANCHOR]) // rdays
-                if runs > 0:
-                    si[i, CLEAN_ANCHOR] += runs * rdays
+                clean = day1 - 1 - si[i, CLEAN_ANCHOR]
+                if clean >= rdays:  # (a division only when a run completed)
+                    si[i, CLEAN_ANCHOR] += clean // rdays * rdays
             economy.update(sf, i, ep, income_factor, cost, interest)
 
             stage = si[i, STAGE]
