@@ -226,7 +226,6 @@ class Stages:
         joined = {}
         if self.lists:
             arrays = self.arrays(last.year)
-            court_listed = self.si[:, STAGE] == LISTED  # as the epoch ended
             by_name = {s.name: s for s in self.lists}
             qualifying = dict(zip(by_name, lists.qualifiers(self.lists, self.n_rec, day1),
                                   strict=True))  # fmt: skip
@@ -234,7 +233,10 @@ class Stages:
             def excluded(who, names):
                 out = np.zeros(who.size, dtype=bool)
                 for name in names:  # another list (as updated so far), or the court list
-                    out |= by_name[name].until[who] > day1 if name in by_name else court_listed[who]
+                    if name in by_name:
+                        out |= by_name[name].until[who] > day1
+                    else:  # (the court list's listings do not change in end_epoch)
+                        out |= self.si[who, STAGE] == LISTED
                 return out
 
             for state in sorted(self.lists, key=lambda s: s.red):  # black lists first

@@ -173,22 +173,32 @@ def dimensions_of(spec: CompositeScore, x: np.ndarray, out: np.ndarray | None = 
 
 @nb.njit(cache=True, parallel=True)
 def _dimensions(x, term_dim, term_transform, effect, scale, baseline, out):
+    # Block by block of citizens, term by term: each inner loop has one transform (no branch per
+    # citizen); every citizen's sum still adds its terms in order, so the bits do not change.
     n_dims = baseline.size
     n = x.shape[1]
-    block = 4096
+    block = 1024
     for b in nb.prange((n + block - 1) // block):
-        value = np.empty(n_dims)
-        for i in range(b * block, min(n, (b + 1) * block)):
-            value[:] = baseline
-            for t in range(x.shape[0]):
-                v = max(np.float64(x[t, i]), 0.0) / scale[t]
-                if term_transform[t] == 1:
-                    v = np.log1p(v)
-                elif term_transform[t] == 2:
-                    v = v / (1.0 + v)
-                value[term_dim[t]] += effect[t] * v
-            for d in range(n_dims):
-                out[d, i] = min(max(value[d], 0.0), 1.0)
+        lo = b * block
+        hi = min(n, lo + block)
+        value = np.empty((n_dims, hi - lo))
+        for d in range(n_dims):
+            value[d, :] = baseline[d]
+        for t in range(x.shape[0]):
+            e, s, row = effect[t], scale[t], value[term_dim[t]]
+            if term_transform[t] == 0:
+                for i in range(hi - lo):
+                    row[i] += e * (max(np.float64(x[t, lo + i]), 0.0) / s)
+            elif term_transform[t] == 1:
+                for i in range(hi - lo):
+                    row[i] += e * np.log1p(max(np.float64(x[t, lo + i]), 0.0) / s)
+            else:
+                for i in range(hi - lo):
+                    v = max(np.float64(x[t, lo + i]), 0.0) / s
+                    row[i] += e * (v / (1.0 + v))
+        for d in range(n_dims):
+            for i in range(hi - lo):
+                out[d, lo + i] = min(max(value[d, i], 0.0), 1.0)
 
 
 def combine(spec: CompositeScore, dims: dict[str, np.ndarray]) -> np.ndarray:
