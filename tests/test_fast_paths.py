@@ -148,13 +148,13 @@ def test_bitmap_bits_read_back(n: int) -> None:
     rng = np.random.default_rng(n)
     for mask in (rng.random(n) < 0.5, np.ones(n, dtype=bool), np.zeros(n, dtype=bool)):
         words = bitmap(mask)
-        assert words.dtype == np.uint64 and words.shape == (-(-n // 64),)
+        assert words.dtype == np.uint8 and words.shape == (-(-n // 8),)
         assert np.array_equal(read_bits(words, n), mask)
         # Every bit past the end is clear; and numpy's own reading of the layout agrees.
-        everything = read_bits(words, 64 * words.size)
+        everything = read_bits(words, 8 * words.size)
         assert not everything[n:].any()
-        j = np.arange(64 * words.size, dtype=np.uint64)
-        by_numpy = (words[j >> np.uint64(6)] >> (j & np.uint64(63))) & np.uint64(1) == 1
+        j = np.arange(8 * words.size)
+        by_numpy = (words[j >> 3] >> (j & 7)) & 1 == 1
         assert np.array_equal(by_numpy[:n], mask) and not by_numpy[n:].any()
         # Indices of the types the kernels pass (int32 graph indices, int64 rows).
         if n:
@@ -504,3 +504,15 @@ def test_qualifiers_of_several_lists_in_one_pass() -> None:
         count = n_rec[:, state.kinds].sum(axis=1).astype(np.int64) - state.year_base
         expected = np.flatnonzero((count >= state.spec.threshold) & (state.until <= day))
         assert expected.size and np.array_equal(got, expected), state.name
+
+
+def test_every_citizen_variable_is_either_static_or_dynamic() -> None:
+    """The rights shortcut trusts STATIC: a variable that changes during a run must be DYNAMIC."""
+    from scsim.mechanisms.attributes import CITIZEN, DYNAMIC, STATIC
+
+    assert set(CITIZEN) == STATIC | DYNAMIC and not STATIC & DYNAMIC
+
+
+def test_take_refuses_a_mask() -> None:
+    with pytest.raises(TypeError, match="integer index"):
+        take(np.arange(5), np.array([True, False, True, False, True]))

@@ -2,8 +2,9 @@
 
 For each citizen, in the order of DESIGN.md's data flow: the measures in force are looked up
 from their status at the epoch start (the epoch-boundary stages in engine/stages.py have set
-who each scheme reaches, list memberships, composite bands and the costs of missing rights), then the citizen's due items are processed in day order —
-the court's enforcement round on each month's first day, behaviour candidates (thinned against
+who each scheme reaches, list memberships, composite bands and the costs of missing rights), then
+the citizen's due items are processed in day order — the court's enforcement round on each
+month's first day while an unpaid case is open, behaviour candidates (thinned against
 their bound), observation, scheme updates, court timers and misattributed records delivered to
 them — and at the end the economy advances one epoch and the citizen's state is tallied into the
 metrics. Nothing in a citizen's history depends on where the epoch boundaries fall, except the
@@ -173,7 +174,7 @@ def run_epoch(
             # next_any[i] is at most the citizen's earliest candidate day: when it falls after
             # the epoch (most citizens, most months) the row of next_due is not even read.
             t_event = np.int64(next_any[i])
-            k = -1
+            k = -1  # (read only once a scan has found the kind due at t_event < day1)
             scan = t_event < day1
             while True:
                 if scan:

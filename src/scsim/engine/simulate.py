@@ -57,9 +57,9 @@ from scsim.scenario.schema import SEED_MAX
 
 N_CHUNKS = 256  # fixed, so that results never depend on the thread count
 BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
-# State, population (about 40) and the output columns built while writing (about 50): with the
-# per-kind arrays, 10^7 agents of the 11-kind court-blacklist peaked at 2.63 GB (benchmarks/).
-BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 40 + 52
+# State, next_any (2), population (about 40) and the output columns built while writing (about
+# 50): with the per-kind arrays, 10^7 agents of the 11-kind court-blacklist peaked at 2.63 GB.
+BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 2 + 40 + 50
 BASELINE_BYTES = 400 << 20  # the interpreter, numpy, numba, pyarrow and duckdb themselves
 
 

@@ -17,6 +17,7 @@ do not depend on threads or shards.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numba as nb
 import numpy as np
@@ -116,7 +117,7 @@ class Stages:
         comp = self.composite
 
         def member_of(states, ix):
-            out = np.zeros(self.province[ix].shape, dtype=bool)
+            out = np.zeros(len(self.pop) if isinstance(ix, slice) else len(ix), dtype=bool)
             for state in states:
                 out |= take(state.enforced, ix)
             return out
@@ -242,7 +243,7 @@ class Stages:
             for state in sorted(self.lists, key=lambda s: s.red):  # black lists first
                 joined[state.name] = lists.update(
                     state, day1, date1, self.n_rec, arrays,
-                    lambda who, names=state.spec.excludes: excluded(who, names),
+                    functools.partial(excluded, names=state.spec.excludes),
                     self.province, qualifying[state.name],
                 )  # fmt: skip
                 if date1.month == 1 and date1.day == 1:
@@ -286,9 +287,8 @@ class Stages:
         from scsim.population.graph import drop_ties
 
         score = np.where(comp.user, comp.score, np.iinfo(np.int16).max)  # non-users: never below
-        dropped = drop_ties(
-            graph, score, comp.user, comp.spec.ties.below, p, self.seed, day, degree=self.degree
-        )  # fmt: skip
+        below = np.float32(comp.spec.ties.below)  # (compared as ever: in float32)
+        dropped = drop_ties(graph, score, comp.user, below, p, self.seed, day, degree=self.degree)
         comp.ties_dropped += dropped
         return dropped
 
@@ -309,7 +309,7 @@ class Stages:
     def _sums(group: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Sums per base group (hukou × migrant) of ``weights`` (default: citizens)."""
         chunks = np.zeros((HISTOGRAM_CHUNKS, N_GROUPS), dtype=np.float64)
-        _group_sums(group, np.ones(1) if weights is None else weights, chunks)
+        _group_sums(group, np.zeros(0) if weights is None else weights, chunks)
         return chunks.sum(axis=0)
 
     def _emit(self, date, metric, per_group: np.ndarray, category: str = "",
@@ -374,9 +374,9 @@ class Stages:
         bins = high - low + 1  # bin s - low: score s
         chunks = np.zeros((HISTOGRAM_CHUNKS, N_GROUPS, bins), dtype=np.int64)
         _score_histogram(self.group, comp.score, comp.user, low, chunks)
-        hist = chunks.sum(axis=0).astype(np.float64)
+        hist = chunks.sum(axis=0).astype(np.float64)  # (users per [group, score - low])
         scores = np.arange(low, high + 1, dtype=np.float64)
-        users = hist.sum(axis=1).astype(np.float64)
+        users = hist.sum(axis=1)
         self._emit(date, "composite_users", users)
         self._emit(date, "composite_mean", hist @ scores, "", users)
         for name in MARGINALS:
@@ -479,13 +479,14 @@ def _histogram(group, code, chunks):
 
 @nb.njit(cache=True, parallel=True)
 def _group_sums(group, weights, chunks):
-    """Sums of ``weights`` per group, in fixed chunks of citizens (1 each if one weight)."""
+    """Sums of ``weights`` per group, in fixed chunks of citizens (counts if ``weights`` is
+    empty)."""
     n = group.size
-    each = weights.size == 1
+    count = weights.size == 0
     for c in nb.prange(chunks.shape[0]):
         out = chunks[c]
         for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
-            out[group[i]] += weights[0] if each else weights[i]
+            out[group[i]] += 1.0 if count else weights[i]
 
 
 @nb.njit(cache=True, parallel=True)

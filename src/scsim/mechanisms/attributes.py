@@ -65,7 +65,7 @@ DYNAMIC = frozenset(
 # Attributes that never change during a run, and those that change only at a year's start (age,
 # residence years) or for a citizen who moves or obtains a local hukou: a rule reading only these
 # need not be asked again of anyone else within a year (see ``follows_residence``).
-STATIC = frozenset(CITIZEN) - DYNAMIC
+STATIC = frozenset({"male", "urban", "minority", "has_child", "employment", "education"})
 RESIDENCE = frozenset(
     {"age", "residence_years", "local_hukou", "migrant", "interprovincial", "hukou_urban",
      "province"}
@@ -158,9 +158,11 @@ def take(values: np.ndarray, ix, out: np.ndarray | None = None) -> np.ndarray:
 
     Large index arrays are gathered by a parallel numba loop: numpy's fancy indexing runs on
     one core, and a rule or a score reads a dozen attributes of millions of citizens per epoch.
-    ``ix`` must hold valid indices: the parallel path does not check bounds (the callers pass
-    ``np.flatnonzero`` results).
+    ``ix`` must hold valid, non-negative indices: the parallel path does not check them (the
+    callers pass ``np.flatnonzero`` results).
     """
+    if not isinstance(ix, slice) and ix.dtype.kind not in "iu":
+        raise TypeError(f"take needs a slice or an integer index array, not {ix.dtype}")
     if isinstance(ix, slice) or (out is None and ix.size < PARALLEL_TAKE):
         if out is None:
             return values[ix]

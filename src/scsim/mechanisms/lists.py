@@ -130,6 +130,8 @@ def update(
         return joined
     who = qualifiers([state], n_rec, day)[0] if qualifying is None else qualifying
     draw = None if state.place_draw is None else state.place_draw[who]
+    if who.size == 0:
+        return joined
     who = who[state.reach.covered(day - 1, last, province[who], draw)]
     who = who[~(excluded(who) if callable(excluded) else excluded[who])]
     who = who[np.broadcast_to(state.applies_to.evaluate(subset(arrays, who, province.size)),

@@ -492,7 +492,7 @@ def drop_ties(
     elif degree.shape != (n,) or degree.dtype != np.int32:
         raise ValueError(f"degree must be int32 with one entry per citizen ({n})")
     if probability > 0.0:
-        # One byte per citizen, so each tie costs one random read of the neighbour.
+        # One bit per citizen (see bitmap): each tie's random reads of the neighbour hit cache.
         chooses, below = bitmap(chooser), bitmap(np.less(score, threshold))
         _drop_ties(
             graph.indptr, graph.indices, graph.active, chooses, below, float(probability),
@@ -563,20 +563,17 @@ def _neighbour_mean(indptr, indices, active, values, include, at, mean, count):
 
 
 def bitmap(mask: np.ndarray) -> np.ndarray:
-    """A bool array packed into uint64 words (citizen j: bit j % 64 of word j // 64).
+    """A bool array packed into bytes (citizen j: bit j % 8 of byte j // 8; see ``_bit``).
 
     Kernels that read a flag of each neighbour — a random access per tie — read it from here:
     at 10^7 citizens it takes 1.25 MB, which stays in cache, where a bool array would not.
     """
-    packed = np.packbits(mask, bitorder="little")
-    words = np.zeros(-(-packed.size // 8) * 8, dtype=np.uint8)
-    words[: packed.size] = packed
-    return words.view(np.uint64)
+    return np.packbits(mask, bitorder="little")
 
 
 @nb.njit(inline="always", cache=True)
-def _bit(words, j):
-    return (words[j >> 6] >> np.uint64(j & 63)) & np.uint64(1) != 0
+def _bit(bits, j):
+    return (bits[j >> 3] >> (j & 7)) & 1 != 0
 
 
 @nb.njit(inline="always", cache=True)
