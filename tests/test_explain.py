@@ -394,3 +394,27 @@ def test_runs_of_clean_time_recovery_fold_into_one_line():
     folded = lines[0][1]
     assert folded["change"] == 3
     assert "3 times in a row to 2015-01-03 → 1003 (A)" in folded["text"]
+
+
+def test_list_joins_are_logged_and_explained(tmp_path):
+    """A black or red list's joins are event-log rows (written at the epoch's end), one per
+    listing counted in citizens.parquet, and the timeline names the list, its rule and term."""
+    scenario = scsim.load("national-documented").configured(start=dt.date(2018, 1, 1))
+    run = scsim.simulate(scenario, population=20_000, days=200, out=tmp_path, events=True)
+    events = pq.read_table(run.path / "events.parquet").to_pandas()
+    joins = events[events["event"] == "list_joined"]
+    people = pq.read_table(run.path / "citizens.parquet").to_pandas()
+    lists = [c.removeprefix("listings_") for c in people.columns if c.startswith("listings_")]
+    assert len(joins) and set(joins["kind"]) <= set(lists)
+    for name in lists:  # one row per listing, on the listed citizens
+        logged = joins[joins["kind"] == name]["citizen"].value_counts()
+        listed = people[f"listings_{name}"]
+        assert logged.sum() == listed.sum()
+        assert (listed[logged.index] == logged).all()
+    row = joins.iloc[0]
+    entry = next(e for e in explain(run, int(row["citizen"])).timeline
+                 if e["event"] == "list_joined")  # fmt: skip
+    spec = scenario.spec.schemes[row["kind"]]
+    assert entry["list"] == row["kind"] and entry["red"] == (spec.kind == "redlist")
+    assert entry["until"] == dt.date(2018, 1, 1) + dt.timedelta(days=int(row["value"]))
+    assert f"at least {spec.threshold} record" in entry["text"]

@@ -67,6 +67,7 @@ LOG_CODES = {
     kernel.LOG_LISTED: "listed",
     kernel.LOG_CASE_CLOSED: "case_closed",
     kernel.LOG_MOVED: "moved",
+    kernel.LOG_LIST_JOINED: "list_joined",
 }
 EXIT_NAMES = {EXIT_PAID: "paid", EXIT_EXPIRY: "expiry", EXIT_NO_ASSETS: "no_assets",
               EXIT_ESCAPED: "escaped"}  # fmt: skip
@@ -302,10 +303,12 @@ def event_table(o: Outcome) -> pa.Table:
     ev = o.events
     codes = ev["code"]
     kind = ev["kind"].astype(np.int64)
-    # Labels: the event kinds, then the causes of points rows no event caused, then exit reasons.
+    # Labels: the event kinds, then the causes of points rows no event caused, then exit reasons,
+    # then the black and red lists.
     causes = {kernel.POINTS_RECOVERY: "recovery", kernel.POINTS_CAP: "cap_lowered"}
     exits = sorted(EXIT_NAMES)
-    labels = [*o.kinds, *causes.values(), *(EXIT_NAMES[r] for r in exits), ""]
+    list_names = [s.name for s in o.stages.lists] if o.stages is not None else []
+    labels = [*o.kinds, *causes.values(), *(EXIT_NAMES[r] for r in exits), *list_names, ""]
     n_k, n_c = len(o.kinds), len(causes)
     cause_idx = np.full(kind.shape, len(labels) - 1)
     for j, cause in enumerate(causes):
@@ -313,6 +316,8 @@ def event_table(o: Outcome) -> pa.Table:
     label_idx = np.where(kind >= 0, kind, cause_idx)
     closed = codes == kernel.LOG_CASE_CLOSED
     label_idx = np.where(closed, n_k + n_c + kind - exits[0], label_idx)
+    joined = codes == kernel.LOG_LIST_JOINED
+    label_idx = np.where(joined, n_k + n_c + len(exits) + kind, label_idx)
     start = np.datetime64(o.start.isoformat(), "D")
     code_names = [LOG_CODES.get(c, "") for c in range(max(LOG_CODES) + 1)]
     return pa.table(

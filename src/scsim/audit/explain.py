@@ -534,6 +534,8 @@ def _timeline(events: pa.Table, ctx: _Context, notes: list[str]) -> list[dict[st
             if reason == "paid":
                 entry["text"] += f" {yuan(value)}"
             case = None
+        elif what == "list_joined":
+            entry.update(_list_joined(ctx, kind, value))
         elif what == "moved":
             name = _province_name(ctx.provinces, value)
             entry["province"] = name
@@ -549,6 +551,24 @@ def _timeline(events: pa.Table, ctx: _Context, notes: list[str]) -> list[dict[st
             "the event log may be sampled or incomplete"
         )
     return out
+
+
+def _list_joined(ctx: _Context, name: str, until: float) -> dict[str, Any]:
+    """A black or red list's join: the list, its rule, and ``until``, the first day off it."""
+    spec = dict(_schemes(ctx.scenario, "blacklist", "redlist")).get(name) or {}
+    ends = ctx.start + dt.timedelta(days=int(until)) if ctx.start is not None else None
+    red = spec.get("kind") == "redlist"
+    records = ", ".join(spec.get("records") or []) or "its kinds"
+    threshold = spec.get("threshold", 1)
+    rule = f"at least {threshold} record{'s' if threshold != 1 else ''} of {records} this year"
+    label = f" ({spec['label']})" if spec.get("label") else ""
+    return {
+        "list": name,
+        "red": red,
+        "until": ends,
+        "text": f"put on the {'red' if red else 'black'} list {name}{label}: {rule}"
+        + (f"; off it on {ends} unless the term changes" if ends is not None else ""),
+    }
 
 
 def _province_name(names: Sequence[str], code: float) -> str:

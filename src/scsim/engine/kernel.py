@@ -77,6 +77,7 @@ LOG_CASE_OPENED = 4  # value: amount
 LOG_LISTED = 5
 LOG_CASE_CLOSED = 6  # kind: exit reason (mechanisms.court_list.EXIT_*)
 LOG_MOVED = 7  # value: new province
+LOG_LIST_JOINED = 8  # written by the stages: kind: the list (its index); value: term's end day
 LOG_SLOTS_PER_DAY = 12  # an upper bound of log rows per citizen-day and event kind
 
 # Kinds of points rows that no event caused.

@@ -375,6 +375,7 @@ def simulate_arrays(
         recorder.end_epoch(day1_date)
         stage.end_epoch(day0, day1, day0_date, day1_date, last_epoch=e == n_epochs - 1)
         if events:
+            log.add(stage.list_joins(day1 - 1))
             _check_log_fits(log, day1, n_days)
         counts = mis_day.sum(axis=0)[: day1 - day0]
         if counts.any():
@@ -522,6 +523,13 @@ class _EventLog:
             if self.cap < need:
                 self.cap = max(need, 1 << 16)
                 self.buffers = self._alloc(self.cap)
+
+    def add(self, rows: tuple[np.ndarray, ...]) -> None:
+        """Rows written outside the kernel (day, citizen, code, kind, value), e.g. list joins."""
+        if self.on and rows[0].size:
+            self.parts.append(
+                tuple(r.astype(b.dtype) for r, b in zip(rows, self.buffers, strict=True))
+            )
 
     @property
     def nbytes(self) -> int:

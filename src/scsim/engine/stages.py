@@ -104,6 +104,7 @@ class Stages:
         self.province_before = province.copy()
         self.red_share = np.zeros(N_PROVINCES, dtype=np.float32)
         self.rows: list[tuple] = []
+        self.joined: dict[str, np.ndarray] = {}  # who joined each list at the last epoch end
         self.flow_group = group
         self.degree = None if graph is None else self.friends_initial.copy()  # kept up to date
 
@@ -249,6 +250,7 @@ class Stages:
                 if date1.month == 1 and date1.day == 1:
                     lists.new_year(state, self.n_rec)
             self._red_share(day1, last.year)
+        self.joined = joined
 
         dropped = None
         if self.composite is not None:
@@ -259,6 +261,23 @@ class Stages:
             converted,
             dropped,
             year_end=last_epoch or (date1.month, date1.day) == (1, 1),
+        )
+
+    def list_joins(self, day: int) -> tuple[np.ndarray, ...]:
+        """Event-log rows (day, citizen, code, kind, value) of the last epoch end's list joins,
+        dated ``day`` (its last day): kind is the list's index, value the day its term ends."""
+        from scsim.engine.kernel import LOG_LIST_JOINED
+
+        who = [np.flatnonzero(self.joined.get(s.name, ())) for s in self.lists]
+        citizens = np.concatenate([np.zeros(0, dtype=np.int64), *who])
+        return (
+            np.full(citizens.size, day, dtype=np.int32),
+            citizens,
+            np.full(citizens.size, LOG_LIST_JOINED, dtype=np.int8),
+            np.repeat(np.arange(len(who), dtype=np.int16), [w.size for w in who]),
+            np.concatenate(
+                [np.zeros(0), *(s.until[w] for s, w in zip(self.lists, who, strict=True))]
+            ).astype(np.float64),
         )
 
     def _score(self, day: int, date: dt.date, days_run: int, epoch_days: int = 0,
