@@ -258,6 +258,7 @@ def score_users(
     the block's inputs into its dimensions, so the inputs of millions of users never coexist.
     """
     spec = state.spec
+    state.dimensions = {}  # (the last epoch's: freed before the new ones are allocated)
     users = np.flatnonzero(state.user) if users is None else users
     record_rows = [r for r, (_, t) in enumerate(terms(spec)) if t.input.startswith(RECORDS)]
     record_kinds = [kinds.index(terms(spec)[r][1].input[len(RECORDS) :]) for r in record_rows]
