@@ -23,6 +23,7 @@ import numba as nb
 import numpy as np
 
 from scsim.engine.errors import SimulationError
+from scsim.engine.kernel import LOG_LIST_JOINED
 from scsim.engine.layout import ELIGIBLE, GROUP_LABELS, LISTED, N_GROUPS, STAGE
 from scsim.engine.metrics import GROUPS
 from scsim.mechanisms import composite, hukou, jurisdiction, lists
@@ -96,6 +97,8 @@ class Stages:
         self.hukou = hukou.prepare(spec.hukou, params)
         self.lacking = np.zeros(n, dtype=np.uint8)
         self.lacking_year = None  # the year the rights were last asked of everyone
+        # (whether, within a year, only movers and converters need asking again)
+        self.rights_follow_residence = follows_residence(*self.hukou.needs, *self.hukou.access)
         self.relocated = np.zeros(0, dtype=np.int64)  # moved or converted in the last epoch
         self.converted = np.zeros(n, dtype=bool)
         self.status = np.zeros(n, dtype=np.uint8)  # the measures' status index
@@ -176,7 +179,7 @@ class Stages:
         those who moved or converted (whose costs alone change, unless the prices do)."""
         plan = self.hukou
         prices = hukou.cost_table(plan, date)
-        if date.year != self.lacking_year or not follows_residence(*plan.needs, *plan.access):
+        if date.year != self.lacking_year or not self.rights_follow_residence:
             self.lacking = hukou.lacking(plan, arrays, len(self.pop))
             self.lacking_year = date.year
             self.citizen_cost = prices[self.lacking]
@@ -236,7 +239,7 @@ class Stages:
                 out = np.zeros(who.size, dtype=bool)
                 for name in names:  # another list (as updated so far), or the court list
                     if name in by_name:
-                        out |= by_name[name].until[who] > day1
+                        out |= by_name[name].members(day1, who)
                     else:  # (the court list's listings do not change in end_epoch)
                         out |= self.si[who, STAGE] == LISTED
                 return out
@@ -266,8 +269,6 @@ class Stages:
     def list_joins(self, day: int) -> tuple[np.ndarray, ...]:
         """Event-log rows (day, citizen, code, kind, value) of the last epoch end's list joins,
         dated ``day`` (its last day): kind is the list's index, value the day its term ends."""
-        from scsim.engine.kernel import LOG_LIST_JOINED
-
         who = [np.flatnonzero(self.joined.get(s.name, ())) for s in self.lists]
         citizens = np.concatenate([np.zeros(0, dtype=np.int64), *who])
         return (

@@ -46,8 +46,9 @@ class ListState:
     def red(self) -> bool:
         return self.spec.kind == "redlist"
 
-    def members(self, day: int) -> np.ndarray:
-        return self.until > day
+    def members(self, day: int, who=slice(None)) -> np.ndarray:
+        """Whether each citizen (of ``who``, an index array, if given) is on the list on ``day``."""
+        return self.until[who] > day
 
     def change_dates(self) -> list[dt.date]:
         return self.reach.change_dates() + self.spec.term_days.change_dates()
@@ -129,9 +130,9 @@ def update(
     if day >= state.reach.until_day or term <= 0:  # ended, or a repealed term: nobody joins
         return joined
     who = qualifiers([state], n_rec, day)[0] if qualifying is None else qualifying
-    draw = None if state.place_draw is None else state.place_draw[who]
     if who.size == 0:
         return joined
+    draw = None if state.place_draw is None else state.place_draw[who]
     who = who[state.reach.covered(day - 1, last, province[who], draw)]
     who = who[~(excluded(who) if callable(excluded) else excluded[who])]
     who = who[np.broadcast_to(state.applies_to.evaluate(subset(arrays, who, province.size)),
