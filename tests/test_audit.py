@@ -20,7 +20,6 @@ from click.testing import CliRunner
 
 import scsim
 from scsim.audit import frame
-from scsim.audit.commands import audit as audit_command
 from scsim.audit.frame import (
     GroupIndex,
     Grouping,
@@ -41,6 +40,7 @@ from scsim.audit.metrics import (
     offence_kinds,
     reward_measures,
 )
+from scsim.cli.audit import audit as audit_command
 from scsim.results import RunNotFound
 
 # --------------------------------------------------------------------------------------------
@@ -505,13 +505,6 @@ def cli() -> click.Group:
 
     main.add_command(audit_command)
     return main
-
-
-def test_the_command_defaults_are_the_api_defaults():
-    from scsim.audit import commands, metrics
-
-    for name in ("ALL", "DEFAULT_BY", "DEFAULT_FAVOURABLE", "DEFAULT_AMONG"):
-        assert getattr(commands, name) == getattr(metrics, name), name
 
 
 def test_the_audit_command_prints_tables_csv_and_json(small_run, tmp_path):

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import scsim.cli.run as run_commands
 import scsim.engine.simulate as simulate_module
-from scsim import cli
-from scsim.api import RunWriter
 from scsim.cli import main
+from scsim.results import RunWriter
 from scsim.scenario.model import bundled_names, bundled_path
 
 RUN_ARGS = ["--population", "2000", "--days", "60", "--progress", "none"]
@@ -498,7 +498,7 @@ def test_ctrl_c_in_the_progress_callback(tmp_path: Path, monkeypatch: pytest.Mon
 
         return update, lambda _: None, lambda: None
 
-    monkeypatch.setattr(cli, "_progress_printer", interrupting)
+    monkeypatch.setattr(run_commands, "progress_printer", interrupting)
     out = tmp_path / "out"
     result = invoke("run", "mesa-reference", *RUN_ARGS, "--out", out)
     assert_interrupted(result, out)

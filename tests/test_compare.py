@@ -18,19 +18,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 import scsim
-from scsim.audit.compare import (
-    COLUMNS,
-    CompareError,
-    SerialExecutor,
-    compare,
-    compare_command,
-    paired_bootstrap,
-    replicate,
-    replicate_seeds,
-)
+from scsim.audit.compare import COLUMNS, CompareError, paired_bootstrap
 from scsim.audit.metrics import AuditError
 from scsim.cli import main
-from scsim.engine.simulate import SimulationError
+from scsim.cli.compare import compare_command
+from scsim.experiments import SerialExecutor, compare, replicate, replicate_seeds
 
 # One offence kind, always recorded, and a points scheme in which a single offence (−100 from
 # 1000) drops a citizen from grade B (950 and up) to grade C for good: the share of scored adults
@@ -117,7 +109,7 @@ def test_replicate_seeds_count_up_from_the_first_and_stay_in_range():
 
 
 def test_replicates_run_distinct_seeds_in_their_own_directories(planted, tmp_path):
-    runs = scsim.simulate(planted, replicates=3, population=5000, days=60, out=tmp_path)
+    runs = scsim.replicate(planted, 3, population=5000, days=60, out=tmp_path)
     assert [run.seed for run in runs] == [101, 102, 103]  # from the scenario's seed
     assert len({run.path for run in runs}) == 3
     assert len({run.hash8 for run in runs}) == 1  # the hash leaves the seed out
@@ -154,7 +146,7 @@ def test_one_and_two_workers_give_identical_runs(planted, tmp_path):
 
 
 def test_workers_without_replicates_are_refused(planted, tmp_path):
-    with pytest.raises(SimulationError, match="replicates"):
+    with pytest.raises(TypeError, match="workers"):  # simulate runs once; replicate has workers
         scsim.simulate(planted, workers=2, population=100, days=5, out=tmp_path)
     result = invoke("run", planted.source, "-n", 100, "--days", 5, "--workers", 2, "--out",
                     tmp_path, "--progress", "none")  # fmt: skip

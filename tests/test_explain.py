@@ -19,8 +19,8 @@ from click.testing import CliRunner
 import scsim
 from scsim.audit import explain as lib
 from scsim.audit.explain import ExplainError, NoMatch, explain, pick, pick_vocabulary, value_at
-from scsim.audit.explain_command import PICK_HELP
-from scsim.audit.explain_command import explain as explain_command
+from scsim.cli.explain import PICK_HELP
+from scsim.cli.explain import explain as explain_command
 from scsim.rules import Bool, Number
 
 POPULATION = 5000
@@ -375,7 +375,7 @@ def test_explaining_one_citizen_never_reads_a_whole_table(run, monkeypatch):
 
 
 def test_runs_of_clean_time_recovery_fold_into_one_line():
-    from scsim.audit.explain_command import _folded
+    from scsim.cli.explain import _folded
 
     def recovery(day):
         return {

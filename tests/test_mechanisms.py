@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scsim
-from scsim.api import citizen_columns
 from scsim.engine.epochs import epoch_bounds
 from scsim.engine.simulate import simulate_arrays
 from scsim.mechanisms.points import grade_of
+from scsim.results.outcome import citizen_columns
 
 # ---------------------------------------------------------------------------------------------
 # helpers

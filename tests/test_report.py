@@ -20,11 +20,11 @@ from click.testing import CliRunner
 
 import scsim
 from scsim.audit.metrics import COLUMNS, AuditTable
+from scsim.cli.report import report as report_command
 from scsim.population.census import PROVINCE_NAMES
 from scsim.report import ReportError, geo, page, write_report
 from scsim.report import write as write_module
 from scsim.report.charts import charts as build_charts
-from scsim.report.command import report as report_command
 from scsim.report.data import (
     HUKOU_MIGRANT,
     INCOME_QUINTILE,
@@ -174,7 +174,7 @@ def _table(rows: list[dict], weight: float = 1000.0, reference: dict | None = No
     table = pa.Table.from_pylist(full).select(list(COLUMNS))
     info = {"weight": weight, "by": sorted({r["group_by"] for r in full} - {"all"}),
             "reference": reference or {}}  # fmt: skip
-    return Metrics(AuditTable(table, [], [], info))
+    return Metrics(AuditTable(table, [], notes=[], info=info))
 
 
 def _migrants(rate: float, reference: float = 0.01, n: int = 20_000) -> Metrics:

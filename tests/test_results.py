@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from rich.console import Console
 
+from scsim.cli.show import render_summary
 from scsim.results import (
     FORMAT_VERSION,
     IncompatibleRun,
@@ -17,7 +18,6 @@ from scsim.results import (
     RunError,
     RunNotFound,
     RunWriter,
-    render_summary,
     run_dir_name,
     store,
     summarize,

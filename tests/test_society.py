@@ -556,7 +556,7 @@ def test_conversions_are_counted_in_the_group_they_leave(society, runs_root, as_
 
 
 def test_a_run_within_one_year_knows_the_grade_it_started_from():
-    from scsim.api import citizen_columns
+    from scsim.results.outcome import citizen_columns
 
     out = simulate_arrays(scsim.load("rongcheng"), population=3000, days=100)
     codes, labels = citizen_columns(out)["grade_year_start"]

@@ -13,7 +13,7 @@ def main() -> None:
     try:
         import click
 
-        from scsim.cli import main as cli
+        from scsim.cli.main import main as cli
 
         try:
             # Not standalone, so that an interrupt reaches us rather than printing "Aborted!".

@@ -1,332 +1,111 @@
-"""The public verbs: ``load`` a scenario, ``simulate`` it into a run directory, open a ``Run``.
+"""The face: every verb of scsim as one function, each a thin door to the box that does the work.
 
-``simulate`` is the engine followed by the results writer; the run directory appears only when
-complete (see :class:`scsim.results.RunWriter`).
+    sc = scsim.load("court-blacklist")                  # scenario/
+    run = scsim.simulate(sc, population=100_000)        # experiments/ (engine, results)
+    runs = scsim.replicate(sc, 5, population=100_000)   # experiments/
+    scsim.audit(run).by_group("hukou")                  # audit/
+    scsim.compare(sc, reform="longer-grace", replicates=5, population=100_000)
+    scsim.explain(run, pick="listed and wrongful")      # audit/
+    scsim.report(run)                                   # report/
+
+``scsim.audit`` and ``scsim.report`` are also the packages of those boxes; calling them calls
+the verb (see ``scsim/audit/__init__.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import platform
-import tempfile
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pyarrow as pa
-
-from scsim import __version__
-from scsim.engine import kernel
-from scsim.engine.layout import (
-    CASE_AMOUNT,
-    CASE_WRONGFUL,
-    CASES_PAID,
-    CONSENT,
-    DAYS_LISTED,
-    DEBT,
-    ESCAPES,
-    EVER_TRAPPED,
-    EXITS_EXPIRY,
-    EXITS_NO_ASSETS,
-    INCOME,
-    LISTED,
-    LISTED_SINCE,
-    MEASURE_FLAGS,
-    N_CASES,
-    N_LISTINGS,
-    POINTS,
-    SCORED,
-    STAGE,
-    WEALTH,
-    WRONGFUL_LISTINGS,
-    WRONGFUL_RECORDS,
-)
-from scsim.engine.simulate import (
-    Outcome,
-    Progress,
-    SimulationError,
-    horizon,
-    simulate_arrays,
-    thread_count,
-)
-from scsim.mechanisms.court_list import EXIT_ESCAPED, EXIT_EXPIRY, EXIT_NO_ASSETS, EXIT_PAID
-from scsim.population.census import EDUCATION_LEVELS, PROVINCE_NAMES
-from scsim.results import Run, RunWriter, run_dir_name
+from scsim.experiments import replicate, simulate
+from scsim.results import Run
 from scsim.scenario.model import Scenario, load
 
-__all__ = ["load", "simulate", "Run", "Scenario"]
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-CASE_STAGES = ["none", "awaiting_payment", "in_grace", "listed", "unlisted_enforcement"]
-LOG_CODES = {
-    kernel.LOG_EVENT: "event",
-    kernel.LOG_WRONGFUL_RECORD: "wrongful_record",
-    kernel.LOG_POINTS: "points",
-    kernel.LOG_CASE_OPENED: "case_opened",
-    kernel.LOG_LISTED: "listed",
-    kernel.LOG_CASE_CLOSED: "case_closed",
-    kernel.LOG_MOVED: "moved",
-    kernel.LOG_LIST_JOINED: "list_joined",
-}
-EXIT_NAMES = {EXIT_PAID: "paid", EXIT_EXPIRY: "expiry", EXIT_NO_ASSETS: "no_assets",
-              EXIT_ESCAPED: "escaped"}  # fmt: skip
+    from scsim.audit.compare import Comparison
+    from scsim.audit.explain import Explanation
+    from scsim.audit.metrics import AuditTable
+
+__all__ = [
+    "Run",
+    "Scenario",
+    "audit",
+    "compare",
+    "explain",
+    "load",
+    "replicate",
+    "report",
+    "simulate",
+]
+
+Epoch = Callable[[int, int, dt.date], None]
 
 
-@overload
-def simulate(
-    scenario: Scenario | str | Path,
+def audit(
+    run: Run | str | os.PathLike[str] | pa.Table | Mapping[str, Any],
+    by: str | Sequence[str] | None = None,
+    **options: Any,
+) -> AuditTable:
+    """The audit metrics of a run, overall and by group, with intervals
+    (:func:`scsim.audit.metrics.audit`: ``favourable``, ``among``, ``reference``, ``offences``)."""
+    from scsim.audit.metrics import audit as run_audit
+
+    return run_audit(run, by, **options)
+
+
+def compare(
+    a: Any,
+    b: Any = None,
     *,
-    population: int | None = ...,
-    seed: int | None = ...,
-    days: int | None = ...,
-    until: dt.date | str | None = ...,
-    out: str | Path = ...,
-    events: bool = ...,
-    progress: Callable[[int, int, dt.date], None] | None = ...,
-    on_phase: Callable[[str], None] | None = ...,
-    replicates: None = ...,
-) -> Run: ...
-
-
-@overload
-def simulate(
-    scenario: Scenario | str | Path,
-    *,
-    population: int | None = ...,
-    seed: int | None = ...,
-    days: int | None = ...,
-    until: dt.date | str | None = ...,
-    out: str | Path = ...,
-    events: bool = ...,
-    progress: Callable[[int, int, dt.date], None] | None = ...,
-    on_phase: Callable[[str], None] | None = ...,
-    replicates: int,
-    workers: int = ...,
-    executor: Executor | None = ...,
-) -> list[Run]: ...
-
-
-def simulate(
-    scenario: Scenario | str | Path,
-    *,
-    population: int | None = None,
+    reform: str | None = None,
+    replicates: int | None = None,
     seed: int | None = None,
+    population: int | None = None,
     days: int | None = None,
     until: dt.date | str | None = None,
+    by: str | Sequence[str] | None = None,
     out: str | Path = "runs",
-    events: bool = False,
-    progress: Callable[[int, int, dt.date], None] | None = None,
-    on_phase: Callable[[str], None] | None = None,
-    replicates: int | None = None,
     workers: int = 1,
     executor: Executor | None = None,
-) -> Run | list[Run]:
-    """Run a scenario and write its run directory under ``out``; returns the opened Run.
+    progress: Epoch | None = None,
+    **options: Any,
+) -> Comparison:
+    """Paired differences B − A of the audit metrics of two scenarios run with the same seeds,
+    or of two sets of existing runs paired by seed (:func:`scsim.experiments.compare`)."""
+    from scsim.experiments import compare as run_compare
 
-    ``progress(done, total, date)`` is called after every epoch, ``on_phase(name)`` as each phase
-    begins: synthesizing, preparing (the first run compiles the kernels), simulating, writing.
-
-    With ``replicates=R`` it runs the seeds ``seed, seed + 1, …, seed + R - 1`` (``seed``: the
-    scenario's unless given), one run directory each, through ``executor`` (default: serially,
-    or a process pool of ``workers``), and returns the list of Runs in seed order; the runs are
-    the same whatever the executor (see :func:`scsim.audit.compare.replicate`).
-    """
-    if replicates is not None:
-        from scsim.audit.compare import replicate
-
-        return replicate(scenario, replicates, seed=seed, population=population, days=days,
-                         until=until, out=out, events=events, workers=workers,
-                         executor=executor, progress=progress, on_phase=on_phase)  # fmt: skip
-    if workers != 1 or executor is not None:
-        raise SimulationError("workers and executor run replicates: give replicates=R too")
-    if not isinstance(scenario, Scenario):
-        scenario = load(scenario)
-    if isinstance(until, str):
-        until = dt.date.fromisoformat(until)
-    if population is not None and population <= 0:
-        raise SimulationError(f"the population must be at least 1 agent, got {population}")
-    # The run's agent count and end date become part of the scenario, and so of its hash and
-    # run directory name: runs of different sizes never overwrite each other. The seed is written
-    # in too (the manifest shows what ran; simulate_arrays checks it), but the hash leaves it out.
-    _, end = horizon(scenario, days, until)
-    _check_writable(Path(out))
-    scenario = scenario.configured(population=population, end=end, seed=seed)
-    outcome = simulate_arrays(
-        scenario, seed=seed, events=events, progress=Progress(progress, on_phase)
-    )
-    if on_phase is not None:
-        on_phase("writing")
-    return write(outcome, Path(out))
+    return run_compare(a, b, reform=reform, replicates=replicates, seed=seed,
+                       population=population, days=days, until=until, by=by, out=out,
+                       workers=workers, executor=executor, progress=progress, **options)  # fmt: skip
 
 
-def _check_writable(out: Path) -> None:
-    """Fail before simulating, not after, when the output folder cannot be written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as err:
-        raise SimulationError(
-            f"cannot write runs to '{out}': {err.strerror or err} — choose another --out"
-        ) from None
+def explain(
+    run: Run | str | os.PathLike[str],
+    citizen: int | None = None,
+    *,
+    pick: str | None = None,
+    nth: int = 1,
+) -> Explanation:
+    """One synthetic citizen's attributes, timeline and end state: ``citizen`` by id, or the
+    ``nth`` for whom the condition ``pick`` holds (:func:`scsim.audit.explain.explain`)."""
+    from scsim.audit.explain import explain as explain_citizen
+
+    return explain_citizen(run if isinstance(run, Run) else Run(run), citizen, pick=pick, nth=nth)
 
 
-def write(outcome: Outcome, out: Path) -> Run:
-    """Write an in-memory outcome as a run directory (atomically) and open it."""
-    from scsim.audit.calibration import calibrate
+def report(
+    run: Run | str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    compare: Run | str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write the run's self-contained HTML report (default ``<run>/report.html``), with a panel
+    of differences against ``compare``; returns its path (:func:`scsim.report.write_report`)."""
+    from scsim.report.write import write_report
 
-    sc = outcome.scenario
-    timeseries = pa.table(outcome.timeseries)
-    clock = dt.datetime.now()
-    name = run_dir_name(sc.name, sc.hash, outcome.seed)
-    with RunWriter(out, name, scenario_hash=sc.hash) as writer:
-        writer.write_timeseries(timeseries)
-        writer.write_citizens(citizen_columns(outcome))
-        if outcome.events is not None:
-            writer.write_events(event_table(outcome))
-        timings = dict(outcome.timings)
-        timings["write_s"] = (dt.datetime.now() - clock).total_seconds()
-        path = writer.commit(
-            manifest(
-                outcome,
-                calibrate(sc.spec.calibration, timeseries, outcome.start, outcome.end),
-                timings,
-            )
-        )
-    return Run(path)
-
-
-def manifest(outcome: Outcome, calibration: list[dict], timings: dict) -> dict[str, Any]:
-    sc = outcome.scenario
-    pop = outcome.population
-    import numba
-    import pyarrow
-
-    return {
-        "name": sc.name,
-        "title": sc.spec.title,
-        "source": sc.source,
-        "reforms_applied": list(sc.reforms_applied),
-        "scenario_hash": sc.hash,
-        "seed": outcome.seed,
-        "population": {
-            "n_agents": len(pop),
-            "real_population": pop.weight * len(pop),
-            "weight": pop.weight,
-        },
-        "horizon": {
-            "start": outcome.start.isoformat(),
-            "end": outcome.end.isoformat(),
-            "days": (outcome.end - outcome.start).days + 1,
-        },
-        "timings": timings,
-        "threads": thread_count(),
-        "versions": {
-            "scsim": __version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "numba": numba.__version__,
-            "pyarrow": pyarrow.__version__,
-        },
-        "calibration": calibration,
-        "scenario": sc.resolved(),
-    }
-
-
-def citizen_columns(o: Outcome) -> dict[str, Any]:
-    """One row per agent: attributes, each scheme's state, and counts per event kind."""
-    pop, si, sf = o.population, o.si, o.sf
-    end_day = (o.end - o.start).days + 1
-    listed = si[:, STAGE] == LISTED
-    cols: dict[str, Any] = {
-        "province": (o.province, list(PROVINCE_NAMES)),
-        "hukou_province": (pop.hukou_province, list(PROVINCE_NAMES)),
-        "hukou": (pop.hukou_urban.astype(np.uint8), ["rural", "urban"]),
-        "urban": pop.urban,
-        "migrant": pop.migrant,
-        "age": pop.age(o.end.year),
-        "sex": (pop.sex, ["female", "male"]),
-        "minority": pop.minority,
-        "has_child": pop.has_child,
-        "employment": pop.employment,
-        "education": (pop.education, list(EDUCATION_LEVELS)),
-        "residence_years": np.maximum(o.end.year - pop.moved_in, 0).astype(np.int16),
-        "income": sf[:, INCOME],
-        "wealth": sf[:, WEALTH],
-        "debt": sf[:, DEBT],
-    }
-    if o.points_active:
-        scored = si[:, SCORED] == 1
-        grade = np.searchsorted(o.grade_bounds[1:], si[:, POINTS], side="right")
-        grade = np.where(scored, grade, len(o.grade_names))
-        cols["consent"] = si[:, CONSENT] == 1
-        cols["scored"] = scored
-        cols["points"] = si[:, POINTS]
-        cols["grade"] = (grade.astype(np.uint8), [*o.grade_names, "unscored"])
-        if o.year_start is not None:  # the grade the last calendar year started from
-            before, was_scored = o.year_start
-            start = np.searchsorted(o.grade_bounds[1:], before, side="right")
-            start = np.where(was_scored, start, len(o.grade_names))
-            cols["grade_year_start"] = (start.astype(np.uint8), [*o.grade_names, "unscored"])
-    cols.update(
-        {
-            "listed": listed,
-            "case_stage": (si[:, STAGE].astype(np.uint8), CASE_STAGES),
-            "case_amount": sf[:, CASE_AMOUNT],
-            # every record behind the open case was someone else's (a wrongful case)
-            "case_wrongful": (si[:, STAGE] != 0) & (si[:, CASE_WRONGFUL] == 1),
-            "listed_since": np.where(listed, si[:, LISTED_SINCE], -1),
-            "days_listed": si[:, DAYS_LISTED] + np.where(listed, end_day - si[:, LISTED_SINCE], 0),
-            "n_cases": si[:, N_CASES],
-            "n_listings": si[:, N_LISTINGS],
-            "cases_paid": si[:, CASES_PAID],
-            "exits_expiry": si[:, EXITS_EXPIRY],
-            "exits_no_assets": si[:, EXITS_NO_ASSETS],
-            "escapes": si[:, ESCAPES],
-            "wrongful_records": si[:, WRONGFUL_RECORDS],
-            "wrongful_listings": si[:, WRONGFUL_LISTINGS],
-            "ever_trapped": si[:, EVER_TRAPPED] == 1,
-        }
-    )
-    for m, name in enumerate(o.measure_names):
-        cols[f"sanction_{name}"] = (si[:, MEASURE_FLAGS] >> m) & 1 == 1
-    if o.stages is not None:
-        cols.update(o.stages.citizen_columns((o.end - o.start).days + 1))
-    for k, kind in enumerate(o.kinds):
-        cols[f"n_{kind}"] = o.n_true[:, k]
-        cols[f"rec_{kind}"] = o.n_rec[:, k]
-    return cols
-
-
-def event_table(o: Outcome) -> pa.Table:
-    ev = o.events
-    codes = ev["code"]
-    kind = ev["kind"].astype(np.int64)
-    # Labels: the event kinds, then the causes of points rows no event caused, then exit reasons,
-    # then the black and red lists.
-    causes = {kernel.POINTS_RECOVERY: "recovery", kernel.POINTS_CAP: "cap_lowered"}
-    exits = sorted(EXIT_NAMES)
-    list_names = [s.name for s in o.stages.lists] if o.stages is not None else []
-    labels = [*o.kinds, *causes.values(), *(EXIT_NAMES[r] for r in exits), *list_names, ""]
-    n_k, n_c = len(o.kinds), len(causes)
-    cause_idx = np.full(kind.shape, len(labels) - 1)
-    for j, cause in enumerate(causes):
-        cause_idx[kind == cause] = n_k + j
-    label_idx = np.where(kind >= 0, kind, cause_idx)
-    closed = codes == kernel.LOG_CASE_CLOSED
-    label_idx = np.where(closed, n_k + n_c + kind - exits[0], label_idx)
-    joined = codes == kernel.LOG_LIST_JOINED
-    label_idx = np.where(joined, n_k + n_c + len(exits) + kind, label_idx)
-    start = np.datetime64(o.start.isoformat(), "D")
-    code_names = [LOG_CODES.get(c, "") for c in range(max(LOG_CODES) + 1)]
-    return pa.table(
-        {
-            "date": (start + ev["day"].astype("timedelta64[D]")),
-            "citizen": ev["citizen"],
-            # Dictionary-encoded: a small index per row, never a Python string per row.
-            "event": pa.DictionaryArray.from_arrays(codes.astype(np.int8), code_names),
-            "kind": pa.DictionaryArray.from_arrays(label_idx.astype(np.int16), labels),
-            "value": ev["value"],
-        }
-    )
+    return write_report(run, out=out, compare=compare)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from scsim.results.format import fmt_yuan as yuan
 from scsim.results.store import CITIZENS, EVENTS, Run, RunError, arrow_kind
 from scsim.rules import Bool, Expr, ExprError, Number, Ordinal, Type, compile_expr
 
@@ -159,9 +159,21 @@ def _json_default(value: Any) -> Any:
 # Explaining one citizen
 
 
-def explain(run: Run | str, citizen: int) -> Explanation:
-    """Explain ``citizen`` (an id, 0-based) of ``run``; raises ExplainError or RunError."""
+def explain(
+    run: Run | str, citizen: int | None = None, *, pick: str | None = None, nth: int = 1
+) -> Explanation:
+    """Explain ``citizen`` (an id, 0-based) of ``run``, or the ``nth`` citizen for whom the
+    condition ``pick`` holds (see :func:`pick`); raises ExplainError, NoMatch or RunError."""
     run = run if isinstance(run, Run) else Run(run)
+    if (citizen is None) == (pick is None):
+        raise ExplainError("give a citizen id or a condition to pick one by, not both"
+                           if citizen is not None else "give a citizen id or pick=CONDITION")  # fmt: skip
+    if pick is not None:
+        picked = _pick(run, pick, nth)
+        result = explain(run, picked.citizen)
+        result.picked = picked.to_dict()
+        return result
+    assert citizen is not None
     n = population_size(run)
     check_citizen(citizen, n)
     scenario = run.manifest.get("scenario") or {}
@@ -320,17 +332,6 @@ def effects_text(effects: Mapping[str, Any]) -> str:
     if interest:
         parts.append(f"interest on debt {interest * 100:+g} pp/year")
     return " · ".join(parts) or "no economic effect"
-
-
-def yuan(value: float | None) -> str:
-    """An amount of money: ¥1,234 (¥12.50 under a hundred)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value >= 100 or value == round(value):
-        return f"{sign}¥{value:,.0f}"
-    return f"{sign}¥{value:,.2f}"
 
 
 class _Context:
@@ -856,6 +857,9 @@ def pick(run: Run | str, expression: str, nth: int = 1) -> Pick:
         )
     ids = table.column("id").to_numpy()
     return Pick(int(ids[matches[nth - 1]]), expression, nth, int(matches.size), n)
+
+
+_pick = pick  # explain's keyword `pick` hides the function's name there
 
 
 def pick_vocabulary(

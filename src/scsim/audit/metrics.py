@@ -34,22 +34,20 @@ whatever the number of groupings.
 from __future__ import annotations
 
 import difflib
-import io
-import json
 import math
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from scsim.audit.defaults import DEFAULT_AMONG, DEFAULT_BY, DEFAULT_FAVOURABLE
 from scsim.audit.frame import (
     CellTotals,
     GroupIndex,
@@ -68,9 +66,6 @@ from scsim.results.store import CITIZENS, Run, arrow_kind
 from scsim.rules import Bool, ExprError, Number, Ordinal, compile_expr
 
 COLUMNS = ("metric", "category", "group_by", "group", "value", "ci_low", "ci_high", "n", "weight")
-DEFAULT_BY = ("hukou", "migrant")
-DEFAULT_FAVOURABLE = "not listed"
-DEFAULT_AMONG = f"age >= {ADULT_AGE}"
 FOUR_FIFTHS = 0.8
 DAYS_LISTED_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 YEAR_DAYS = 365
@@ -121,24 +116,9 @@ class AuditTable(TidyTable):
     """The tidy metric table of one audit, its notes (skipped metrics, reference groups) and
     the run's calibration entries."""
 
-    notes: list[str] = field(default_factory=list)
     calibration: list[dict[str, Any]] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
 
-    def value(
-        self, metric: str, group: str = ALL, *, group_by: str | None = None, category: str = ""
-    ) -> float:
-        """One value; KeyError if the table has no such row."""
-        return self.row(metric, group, group_by=group_by, category=category)["value"]
-
-    def to_csv(self, file: str | os.PathLike[str] | io.IOBase | None = None) -> str | None:
-        """The table as CSV (to ``file``, or returned as text)."""
-        if file is None:
-            sink = pa.BufferOutputStream()
-            pacsv.write_csv(self.table, sink)
-            return sink.getvalue().to_pybytes().decode()
-        pacsv.write_csv(self.table, file)
-        return None
+    COLUMNS: ClassVar[tuple[str, ...]] = COLUMNS
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-ready data (NaN as None)."""
@@ -147,16 +127,8 @@ class AuditTable(TidyTable):
             "columns": list(COLUMNS),
             "notes": list(self.notes),
             "calibration": self.calibration,
-            "metrics": [{k: _json_value(v) for k, v in r.items()} for r in self.table.to_pylist()],
+            "metrics": self.records(),
         }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`to_dict` as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
-
-
-def _json_value(value: Any) -> Any:
-    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 # --------------------------------------------------------------------------------------------
@@ -1093,7 +1065,7 @@ def audit(
     """All audit metrics of a run (or a citizens table), overall and per group of each ``by``.
 
     ``source`` is a :class:`Run`, a run directory, an Arrow table or a ``{column: array}`` dict
-    (categoricals as ``(codes, labels)``, as ``scsim.api.citizen_columns`` gives them).
+    (categoricals as ``(codes, labels)``, as ``scsim.results.outcome.citizen_columns`` gives them).
     ``by`` is a list of groupings or a comma-separated string (default: hukou, migrant);
     ``favourable`` and ``among`` are expressions in the scenario language over citizen columns
     (``"not listed"``, ``"scored and grade >= 'A'"``); ``reference`` maps a grouping to its
@@ -1159,7 +1131,7 @@ def audit(
         "timings": {"read_s": read_s, "total_s": time.perf_counter() - clock},
     }
     calibration = list((manifest or {}).get("calibration") or [])
-    return AuditTable(a.rows.table(weight), a.notes, calibration, info)
+    return AuditTable(a.rows.table(weight), calibration, notes=a.notes, info=info)
 
 
 def _last_value(run: Any, metric: str) -> float | None:

@@ -1,4 +1,5 @@
-"""Run directories (writer, reader, DuckDB views) and the run summary."""
+"""Run directories (writer, reader, DuckDB views), the engine outcome written as one, the run
+summary and the formatting of numbers for people."""
 
 from scsim.results.store import (
     FORMAT_VERSION,
@@ -10,7 +11,7 @@ from scsim.results.store import (
     RunWriter,
     run_dir_name,
 )
-from scsim.results.summary import render_summary, summarize
+from scsim.results.summary import summarize
 
 __all__ = [
     "FORMAT_VERSION",
@@ -20,7 +21,6 @@ __all__ = [
     "RunError",
     "RunNotFound",
     "RunWriter",
-    "render_summary",
     "run_dir_name",
     "summarize",
 ]

@@ -1,4 +1,5 @@
-"""The run summary: headline numbers computed by SQL over a run's views, rendered with rich.
+"""The run summary: headline numbers computed by SQL over a run's views (``scsim show`` renders
+them).
 
 Every section is optional: it appears only when the run carries the metrics it needs, so the
 summary works for any scenario.
@@ -6,15 +7,10 @@ summary works for any scenario.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
 import duckdb
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from scsim.results.store import TIMESERIES, Run
 
@@ -132,7 +128,7 @@ def _sanctions(con: duckdb.DuckDBPyConnection, metrics: set[str]) -> list[dict[s
     ]
 
 
-def _hukou_columns(rows: list[dict[str, Any]]) -> list[str]:
+def hukou_columns(rows: list[dict[str, Any]]) -> list[str]:
     """The hukou groups that any row has a share for, in HUKOU order."""
     present = {g for row in rows for g in row.get("by_hukou", {})}
     return [g for g in HUKOU if g in present]
@@ -205,195 +201,3 @@ def summarize(run: Run) -> dict[str, Any]:
         }
     finally:
         con.close()
-
-
-# --------------------------------------------------------------------------------------------
-# Formatting
-
-
-def _missing(x: Any) -> bool:
-    """None or NaN."""
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def fmt_num(x: float | int | None) -> str:
-    """A count for humans: 1,234 · 45.6 k · 1.23 M · 1.41 B."""
-    if _missing(x):
-        return "–"
-    x = float(x)  # type: ignore[arg-type]
-    a = abs(x)
-    for scale, suffix, threshold in ((1e9, "B", 1e9), (1e6, "M", 1e6), (1e3, "k", 1e4)):
-        if a >= threshold:
-            return f"{x / scale:.3g} {suffix}" if a < 1e3 * scale else f"{x / scale:,.0f} {suffix}"
-    if a >= 1000 or x == round(x):
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
-
-
-def fmt_pct(x: float | None) -> str:
-    """A share for humans: 4.5% · 0.0123%."""
-    if _missing(x):
-        return "–"
-    return f"{float(x) * 100:.3g}%"  # type: ignore[arg-type]
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """A duration for humans: 850 ms · 12.3 s · 4 min 05 s · 1 h 02 min."""
-    if _missing(seconds):
-        return "–"
-    s = float(seconds)  # type: ignore[arg-type]
-    if s < 1:
-        return f"{s * 1000:.0f} ms"
-    if s < 60:
-        return f"{s:.3g} s"
-    if s < 3600:
-        return f"{int(s // 60)} min {int(s % 60):02d} s"
-    return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min"
-
-
-def _fmt_value(metric: str | None, x: float | None) -> str:
-    """A calibration value: a share if the metric looks like one, else a count."""
-    name = (metric or "").lower()
-    is_share = any(word in name for word in ("share", "rate", "fraction", "prop"))
-    return fmt_pct(x) if is_share else fmt_num(x)
-
-
-def _fmt_period(period: Any) -> str:
-    """A calibration period: a single date/label or a range."""
-    if isinstance(period, list | tuple):
-        return "…".join(str(p) for p in period)
-    return "–" if period is None else str(period)
-
-
-# --------------------------------------------------------------------------------------------
-# Rendering
-
-
-def _table(title: str, *columns: str) -> Table:
-    """A compact table; the first column left-aligned, the rest right-aligned."""
-    table = Table(
-        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
-    )
-    for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
-    return table
-
-
-def _header(s: dict[str, Any]) -> Table:
-    """Scenario, population, horizon and timing as a two-column grid."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    pop = s["population"]
-    agents, persons = pop.get("n_agents"), pop.get("real_population")
-    population = f"{fmt_num(agents)} agents"
-    if not _missing(persons):
-        population += f" · {fmt_num(persons)} persons"
-        if agents:
-            population += f" ({fmt_num(persons / agents)} per agent)"
-    grid.add_row("scenario", f"{escape(str(s['name']))}  seed {s['seed']}  hash {s['hash8']}")
-    grid.add_row("population", population)
-    horizon = s["horizon"]
-    if horizon.get("start") or horizon.get("end"):
-        grid.add_row("horizon", f"{horizon.get('start') or '?'} → {horizon.get('end') or '?'}")
-    if s.get("last_date"):
-        grid.add_row("last date", str(s["last_date"]))
-    if not _missing(s.get("simulate_s")):
-        grid.add_row("simulated in", fmt_duration(s["simulate_s"]))
-    return grid
-
-
-def _listed_table(s: dict[str, Any]) -> Table:
-    """Listed stock and share by group."""
-    table = _table(f"Listed at {s['last_date']}", "group", "listed", "share of adults")
-    for row in s["listed"]:
-        table.add_row(escape(row["group"]), fmt_num(row["listed"]), fmt_pct(row["share_adults"]))
-    return table
-
-
-def _grades_table(s: dict[str, Any]) -> Table:
-    """Grade distribution, overall and within each hukou type."""
-    groups = _hukou_columns(s["grades"])
-    table = _table(
-        f"Grades at {s['last_date']}", "grade", "people", "share", *(HUKOU[g] for g in groups)
-    )
-    for row in s["grades"]:
-        within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
-        table.add_row(escape(row["grade"]), fmt_num(row["count"]), fmt_pct(row["share"]), *within)
-    return table
-
-
-def _sanctions_table(s: dict[str, Any]) -> Table:
-    """People under each measure, their share of each hukou type, and cumulative person-days."""
-    groups = _hukou_columns(s["sanctions"])
-    table = _table(
-        f"Sanctions at {s['last_date']}",
-        "measure",
-        "people now",
-        *(HUKOU[g] for g in groups),
-        "person-days",
-    )
-    if groups:
-        table.caption = "rural/urban hukou: share of everyone with that hukou type"
-        table.caption_justify = "left"
-    for row in s["sanctions"]:
-        within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
-        table.add_row(escape(row["measure"]), fmt_num(row["people"]), *within, fmt_num(row["days"]))
-    return table
-
-
-def _events_table(s: dict[str, Any]) -> Table:
-    """Events over the whole run."""
-    events = s["events"]
-    rows = [*events["by_category"], events["total"]]
-    wrongful = any(r["wrongful"] is not None for r in rows)
-    columns = ["event", "true", "recorded", "recorded/true"] + (["wrongful"] if wrongful else [])
-    table = _table("Events over the run", *columns)
-    for i, row in enumerate(rows):
-        t, r = row["true"], row["recorded"]
-        ratio = r / t if not _missing(t) and not _missing(r) and t else None
-        cells = [escape(row["category"]), fmt_num(t), fmt_num(r), fmt_pct(ratio)]
-        cells += [fmt_num(row["wrongful"])] if wrongful else []
-        table.add_row(
-            *cells, end_section=i == len(rows) - 2, style="bold" if i == len(rows) - 1 else None
-        )
-    return table
-
-
-def _calibration_table(s: dict[str, Any]) -> Table:
-    """Calibration targets against simulated values."""
-    table = _table("Calibration", "target", "period", "range", "simulated", "")
-    for row in s["calibration"]:
-        metric = row["metric"]
-        span = f"{_fmt_value(metric, row['low'])} – {_fmt_value(metric, row['high'])}"
-        within = row["within"]
-        if row.get("covered") is False:
-            mark = "[yellow]partial[/]"
-            table.caption = "partial: the run covers only part of the period, so it is not judged"
-            table.caption_justify = "left"
-        else:
-            mark = "–" if within is None else ("[green]✓[/]" if within else "[red]✗[/]")
-        table.add_row(
-            escape(str(row["name"])),
-            escape(_fmt_period(row["period"])),
-            span,
-            _fmt_value(metric, row["simulated"]),
-            mark,
-        )
-    return table
-
-
-def render_summary(summary: dict[str, Any], console: Console) -> None:
-    """Print a run summary: a header, then one compact table per section present."""
-    console.print(_header(summary))
-    sections = [
-        (summary["listed"], _listed_table),
-        (summary["grades"], _grades_table),
-        (summary["sanctions"], _sanctions_table),
-        (summary["events"]["by_category"] or summary["events"]["total"], _events_table),
-        (summary["calibration"], _calibration_table),
-    ]
-    for present, build in sections:
-        if present:
-            console.print()
-            console.print(build(summary))

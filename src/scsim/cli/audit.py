@@ -1,14 +1,11 @@
 """``scsim audit RUN``: the audit metrics of a run as tables, CSV or JSON.
 
-Register with ``main.add_command(audit)`` in scsim.cli. This module stays light to import (the
-metrics, numba and pyarrow load when the command runs, so ``scsim --help`` stays fast), and it
-borrows the CLI's consoles and error handling when it runs (importing them at module level would
-make a cycle once cli.py imports this module).
+Light to import: the metrics, numba and pyarrow load when the command runs, so that
+``scsim --help`` stays fast.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,21 +16,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scsim.audit.defaults import DEFAULT_AMONG, DEFAULT_BY, DEFAULT_FAVOURABLE
 from scsim.audit.tidy import ALL
+from scsim.cli.console import console, errors, user_errors
+from scsim.results.format import fmt_metric as _fmt
+from scsim.results.format import fmt_num as _num
+from scsim.results.format import fmt_plain as _plain
+from scsim.results.format import missing as _missing
 
 if TYPE_CHECKING:
     from scsim.audit.metrics import AuditTable
 
-# The defaults of scsim.audit.metrics.audit, repeated so that importing this module stays cheap
-# (a test checks that they agree).
-DEFAULT_BY = ("hukou", "migrant")
-DEFAULT_FAVOURABLE = "not listed"
-DEFAULT_AMONG = "age >= 18"
-
 MAX_WIDE_GROUPS = 8  # more groups than this: one row per group with the headline metrics
 
-# Metrics read as percentages besides every *_share and *_rate.
-PERCENT = {"offenders_never_recorded"}
 # The columns of a grouping with many groups, most important first (the last ones are left out
 # when the terminal is too narrow).
 HEADLINE = (
@@ -91,10 +86,8 @@ def audit(
 ) -> None:
     """Audit RUN: listing, sanctions, grades, disparate impact, wrongful listings, offenders
     never recorded, poverty traps and inequality, overall and by group, with 95% intervals."""
-    from scsim.cli import _user_errors, console, errors
-
     references = _parse_reference(reference)
-    with _user_errors():
+    with user_errors():
         from scsim.audit.metrics import audit as run_audit
         from scsim.audit.metrics import write
         from scsim.results import Run
@@ -287,43 +280,6 @@ def _calibration(entries: list[dict[str, Any]]) -> Table:
         span = f"{_plain(e.get('low'))} – {_plain(e.get('high'))}"
         table.add_row(escape(str(e.get("name"))), period, span, _plain(e.get("simulated")), mark)
     return table
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _fmt(metric: str, value: float | None) -> str:
-    """A value as it reads in a table."""
-    if _missing(value):
-        return "–"
-    if metric.endswith(("_share", "_rate")) or metric in PERCENT:
-        return _pct(value)
-    if metric == "statistical_parity_difference":
-        return f"{value * 100:+.3g} pp"
-    if metric == "four_fifths":
-        return "[red]fails[/]" if value else "ok"
-    if metric in ("disparate_impact_ratio", "gini"):
-        return f"{value:.3f}"
-    return _plain(value)
-
-
-def _pct(value: float) -> str:
-    return "0%" if value == 0 else f"{value * 100:.3g}%"
-
-
-def _plain(value: Any) -> str:
-    if _missing(value):
-        return "–"
-    value = float(value)
-    return f"{value:,.0f}" if abs(value) >= 1000 or value == round(value) else f"{value:.3g}"
-
-
-def _num(value: float) -> str:
-    """A count for humans (1,234 · 45.6 k · 1.41 B)."""
-    from scsim.results.summary import fmt_num
-
-    return fmt_num(value)
 
 
 __all__ = ["audit", "render"]

@@ -1,14 +1,14 @@
 """``scsim report RUN [--compare RUN2] [--out FILE]``: write the run's HTML report.
 
-Register with ``main.add_command(report)`` in scsim.cli. Like ``scsim audit``, this module stays
-light to import (the report's modules load when the command runs) and borrows the CLI's console
-and error handling when it runs.
+Light to import: the report's modules load when the command runs.
 """
 
 from __future__ import annotations
 
 import click
 from rich.markup import escape
+
+from scsim.cli.console import console, user_errors
 
 
 @click.command()
@@ -20,9 +20,7 @@ from rich.markup import escape
 def report(run_dir: str, compare_dir: str | None, out: str | None) -> None:
     """Write RUN's report: one self-contained HTML file (findings, charts, sources) that opens
     offline, and print its path."""
-    from scsim.cli import _user_errors, console
-
-    with _user_errors("interrupted — no report was written"):
+    with user_errors("interrupted — no report was written"):
         from scsim.report import write_report
 
         path = write_report(run_dir, out=out, compare=compare_dir)

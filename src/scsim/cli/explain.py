@@ -1,8 +1,6 @@
 """``scsim explain RUN CITIZEN``: one synthetic citizen's attributes, timeline and end state.
 
-Register with ``main.add_command(explain)`` in scsim.cli. Like scsim.audit.commands, this module
-is light to import (the library loads when the command runs) and borrows the CLI's consoles and
-error handling at run time (importing them at module level would make a cycle).
+Light to import: the library loads when the command runs.
 """
 
 from __future__ import annotations
@@ -15,6 +13,10 @@ from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from scsim.cli.console import console, fail, user_errors
+from scsim.results.format import fmt_num
+from scsim.results.format import fmt_yuan as yuan
 
 if TYPE_CHECKING:
     from scsim.audit.explain import Explanation
@@ -51,30 +53,20 @@ def explain(
 ) -> None:
     """Explain CITIZEN (an agent id) of RUN: who they are, what happened to them and which rule
     did it, and where they ended. The timeline needs a run made with --events."""
-    from scsim.cli import _fail, _user_errors, console
-
     if (citizen is None) == (expression is None):
         raise click.UsageError(
             "give a CITIZEN id or --pick EXPR, not both"
             if citizen is not None
             else "give a CITIZEN id, or --pick EXPR to find one"
         )
-    with _user_errors():
+    with user_errors():
         from scsim.audit import explain as lib
         from scsim.results import Run
 
-        run = Run(run_dir)
-        picked = None
-        if expression is not None:
-            try:
-                picked = lib.pick(run, expression, nth)
-            except lib.NoMatch as err:
-                _fail(str(err), EXIT_NO_MATCH)
-            citizen = picked.citizen
-        assert citizen is not None
-        result = lib.explain(run, citizen)
-        if picked is not None:
-            result.picked = picked.to_dict()
+        try:
+            result = lib.explain(Run(run_dir), citizen, pick=expression, nth=nth)
+        except lib.NoMatch as err:
+            fail(str(err), EXIT_NO_MATCH)
         if as_json:
             sys.stdout.write(result.to_json() + "\n")
         else:
@@ -97,7 +89,7 @@ def render(result: Explanation, console: Console) -> None:
         soft_wrap=True,
     )
     weight = run.get("persons_per_agent")
-    stands = f", standing for ~{_count(weight)} people" if weight and weight > 1.5 else ""
+    stands = f", standing for ~{fmt_num(weight)} people" if weight and weight > 1.5 else ""
     console.print(
         f"[dim]A synthetic agent of a simulated population{stands} — not a real person.[/]",
         highlight=False,
@@ -132,12 +124,6 @@ def render(result: Explanation, console: Console) -> None:
         console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
 
 
-def _count(value: float) -> str:
-    from scsim.results.summary import fmt_num
-
-    return fmt_num(value)
-
-
 def _grid(title: str | None = None) -> Table:
     table = Table.grid(padding=(0, 2))
     table.title = title
@@ -149,8 +135,6 @@ def _grid(title: str | None = None) -> Table:
 
 
 def _attributes(attributes: dict[str, dict[str, Any]]) -> Table:
-    from scsim.audit.explain import yuan
-
     who, where, money = (attributes.get(k) or {} for k in ("who", "where", "money"))
     table = _grid()
     parts = []
@@ -292,8 +276,6 @@ def _is_recovery(entry: dict[str, Any]) -> bool:
 
 
 def _snapshot(snap: dict[str, Any], run: dict[str, Any]) -> Table:
-    from scsim.audit.explain import yuan
-
     table = _grid(f"At the end of the run ({run['end']})")
     points = snap.get("points")
     if points:
@@ -371,8 +353,6 @@ def _snapshot(snap: dict[str, Any], run: dict[str, Any]) -> Table:
 
 
 def _court_text(court: dict[str, Any]) -> str:
-    from scsim.audit.explain import yuan
-
     parts = []
     if court.get("listed"):
         parts.append(f"LISTED since {court.get('listed_since')}")

@@ -1,0 +1,229 @@
+"""``scsim compare A [B] [--reform NAME]``: paired differences of two scenarios or two sets of
+runs, as tables, CSV or JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from scsim.audit.defaults import DEFAULT_BY
+from scsim.audit.tidy import ALL
+from scsim.cli.console import RunsProgress, console, user_errors
+from scsim.cli.run import seed_range
+from scsim.results.format import PERCENT, missing
+from scsim.results.format import fmt_metric as _fmt
+from scsim.results.format import fmt_num as _num
+from scsim.scenario.schema import SEED_MAX
+
+if TYPE_CHECKING:
+    from scsim.audit.compare import Comparison
+    from scsim.results import Run
+
+
+@click.command("compare")
+@click.argument("a")
+@click.argument("b", required=False)
+@click.option("--reform", help="Compare A with A under one of its named reforms (instead of B).")
+@click.option(
+    "--replicates",
+    "-r",
+    type=click.IntRange(min=1),
+    help="Replicate pairs: seeds --seed, --seed + 1, … on both sides (default 1).",
+)
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=SEED_MAX),
+              help="First seed (default: A's scenario seed).")  # fmt: skip
+@click.option("--population", "-n", type=click.IntRange(min=1), help="Number of agents.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Stop after this date.")
+@click.option("--days", type=click.IntRange(min=1), help="Run this many days from the start.")
+@click.option(
+    "--by",
+    default=",".join(DEFAULT_BY),
+    show_default=True,
+    help="Comma-separated groupings, as for scsim audit ('' for only 'all').",
+)
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes running the simulations (the same results for any number).",
+)
+@click.option("--out", type=click.Path(file_okay=False), default="runs", show_default=True,
+              help="Folder that receives the run directories.")  # fmt: skip
+@click.option("--progress", type=click.Choice(["auto", "bar", "json", "none"]), default="auto",
+              show_default=True, help="Progress display; json writes lines to stderr.")  # fmt: skip
+@click.option("--all", "show_all", is_flag=True,
+              help="Also list the rows that are identical in every pair.")  # fmt: skip
+@click.option("--json", "fmt", flag_value="json", help="Print JSON (every row, notes, runs).")
+@click.option("--csv", "fmt", flag_value="csv", help="Print the tidy table as CSV.")
+def compare_command(
+    a: str,
+    b: str | None,
+    reform: str | None,
+    replicates: int | None,
+    seed: int | None,
+    population: int | None,
+    until: dt.datetime | None,
+    days: int | None,
+    by: str,
+    workers: int,
+    out: str,
+    progress: str,
+    show_all: bool,
+    fmt: str | None,
+) -> None:
+    """Compare scenario A with scenario B (or A with --reform NAME) over the same seeds, or two
+    existing runs (run directories, or folders of one scenario's runs, paired by seed).
+
+    Reports each audit metric's paired difference B − A with a bootstrap interval across the
+    replicate pairs (common random numbers: both sides share the population and every draw)."""
+    with user_errors("interrupted — the runs already complete are kept") as outcome:
+        from scsim.experiments import compare
+
+        display = RunsProgress(progress, 2 * (replicates or 1), serial=workers == 1)
+        try:
+            result = compare(
+                a, b, reform=reform, replicates=replicates, seed=seed, population=population,
+                days=days, until=until.date() if until else None, by=by, out=Path(out),
+                workers=workers, progress=display.epoch, on_phase=display.phase,
+                on_run=display.finished,
+            )  # fmt: skip
+        finally:
+            display.stop()
+        outcome.interrupted = "interrupted"
+        if fmt == "json":
+            sys.stdout.write(result.to_json() + "\n")
+        elif fmt == "csv":
+            sys.stdout.write(result.to_csv())
+        else:
+            render(result, console, show_all=show_all)
+
+
+def render(result: Comparison, console: Console, *, show_all: bool = False) -> None:
+    """The comparison as rich tables: one per grouping (changed rows only unless ``show_all``),
+    then the notes."""
+    info = result.info
+    r = info.get("replicates", 0)
+    if not console.is_terminal:  # a pipe or a file gets whole lines, however long
+        console = Console(width=10_000, file=console.file, force_terminal=False)
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    for side in ("a", "b"):
+        s = info[side]
+        head.add_row(side.upper(), escape(f"{s['scenario']} · {seed_range(_runs(result, side))}"))
+    seeds = info.get("seeds") or []
+    head.add_row("pairs", f"{r} (seeds {seeds[0]} to {seeds[-1]})" if r > 1 else
+                 f"1 (seed {seeds[0] if seeds else '?'})")  # fmt: skip
+    weight = info.get("weight") or 1.0
+    n = info.get("n_agents") or 0
+    horizon = info.get("horizon") or {}
+    head.add_row(
+        "population",
+        f"{_num(n)} agents · {_num(n * weight)} persons · {horizon.get('start')} to "
+        f"{horizon.get('end')}",
+    )
+    head.add_row("intervals", escape(str(info.get("intervals", ""))))
+    console.print(head)
+    rows = result.table.to_pylist()
+    hidden = 0
+    for grouping in [ALL, *info.get("by", [])]:
+        mine = [
+            (row, same)
+            for row, same in zip(rows, result.identical, strict=True)
+            if row["group_by"] == grouping
+        ]
+        shown = [row for row, same in mine if show_all or not same]
+        hidden += len(mine) - len(shown)
+        if shown:
+            console.print(_pairs_table(grouping, shown, r, info["confidence"]))
+    if hidden and hidden == len(rows):
+        console.print(
+            f"no metric differs in any pair: all {hidden} rows are identical (--all lists them)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif hidden:
+        console.print(
+            f"[dim]{hidden} rows identical in every pair are not shown (--all lists them; "
+            "--csv or --json give every row)[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for note in result.notes:
+        console.print(f"[dim]note: {escape(note)}[/]", highlight=False, soft_wrap=True)
+
+
+def _runs(result: Comparison, side: str) -> list[Run]:
+    return result.runs_a if side == "a" else result.runs_b
+
+
+def _pairs_table(
+    grouping: str, rows: list[dict[str, Any]], replicates: int, confidence: float
+) -> Table:
+    title = "Overall" if grouping == ALL else f"By {grouping}"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    longest = max(len(r["metric"]) + len(r["category"]) + 3 for r in rows)
+    table.add_column("metric", overflow="fold", min_width=min(longest, 26))
+    if grouping != ALL:
+        table.add_column("group", no_wrap=True)
+    for column in ("A", "B", "B − A"):
+        table.add_column(column, justify="right", no_wrap=True)
+    if replicates > 1:
+        table.add_column(f"{_percent(confidence)} interval", justify="right", no_wrap=True)
+    previous = None
+    for row in rows:
+        metric = row["metric"]
+        key = (metric, row["category"])
+        label = metric + (f" · {row['category']}" if row["category"] else "")
+        cells = [escape(label) if key != previous else ""]
+        if grouping != ALL:
+            cells.append(escape(row["group"]))
+        cells += [_value(metric, row["a"]), _value(metric, row["b"]),
+                  _difference(metric, row["difference"])]  # fmt: skip
+        if replicates > 1:
+            low, high = row["ci_low"], row["ci_high"]
+            cells.append(
+                "–" if missing(low) else
+                f"{_difference(metric, low)} to {_difference(metric, high)}"
+            )  # fmt: skip
+        table.add_row(*cells)
+        previous = key
+    return table
+
+
+FLAGS = {"four_fifths", "calibration_within"}  # 0/1 per run: their means are shares of runs
+
+
+def _proportion(metric: str) -> bool:
+    return metric.endswith(("_share", "_rate")) or metric in PERCENT or metric in FLAGS
+
+
+def _value(metric: str, value: float | None) -> str:
+    if metric in FLAGS:
+        return "–" if missing(value) else f"{value:.0%} of runs"
+    return _fmt(metric, value)
+
+
+def _difference(metric: str, value: float | None) -> str:
+    """A difference as it reads: percentage points for shares, a signed number otherwise."""
+    if missing(value):
+        return "–"
+    if value == 0:
+        return "0"
+    if _proportion(metric) or metric == "statistical_parity_difference":
+        return f"{value * 100:+.3g} pp"
+    return f"{value:+.3g}" if abs(value) < 1000 else f"{value:+,.0f}"
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:g}%"

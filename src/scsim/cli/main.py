@@ -1,0 +1,26 @@
+"""The ``scsim`` command group: one verb per public function, errors as messages, never a
+traceback. Each family of commands is defined in its own module of this package."""
+
+from __future__ import annotations
+
+import click
+
+from scsim.cli.audit import audit
+from scsim.cli.compare import compare_command
+from scsim.cli.explain import explain
+from scsim.cli.report import report
+from scsim.cli.run import run, scenarios, validate
+from scsim.cli.show import query, show
+
+
+@click.group()
+@click.version_option(package_name="scsim")
+def main() -> None:
+    """scsim: simulate and audit social credit systems over synthetic populations."""
+
+
+for command in (run, validate, scenarios, show, query, audit, explain, compare_command, report):
+    main.add_command(command)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""``scsim run``, ``scsim validate`` and ``scsim scenarios``: run a scenario (once or over
+several seeds), check one, list the bundled ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from scsim.cli.console import RunsProgress, console, fail, progress_printer, user_errors
+from scsim.cli.show import render_summary
+from scsim.results.format import fmt_metric as _fmt
+from scsim.results.format import fmt_num as _num
+from scsim.scenario.schema import SEED_MAX
+
+if TYPE_CHECKING:
+    from scsim.results import Run
+    from scsim.scenario.model import Scenario
+
+
+@click.command()
+@click.argument("scenario")
+@click.option("--population", "-n", type=click.IntRange(min=1), help="Number of agents.")
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=SEED_MAX),
+              help="Random seed, 0 to 2**63 - 1 (default: the scenario's).")  # fmt: skip
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Stop after this date.")
+@click.option("--days", type=click.IntRange(min=1), help="Run this many days from the start.")
+@click.option("--out", type=click.Path(file_okay=False), default="runs", show_default=True,
+              help="Folder that receives the run directory.")  # fmt: skip
+@click.option("--events", is_flag=True, help="Also write the full event log (events.parquet).")
+@click.option("--reform", help="Apply one of the scenario's named reforms.")
+@click.option("--progress", type=click.Choice(["auto", "bar", "json", "none"]), default="auto",
+              show_default=True, help="Progress display; json writes one line per epoch to stderr.")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="Print only the run directory.")
+@click.option("--replicates", "-r", type=click.IntRange(min=1),
+              help="Run this many seeds, --seed, --seed + 1, … (each its own run directory), "
+                   "and summarise the key metrics across them.")  # fmt: skip
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes running --replicates (the runs are the same for any number).")  # fmt: skip
+def run(
+    scenario, population, seed, until, days, out, events, reform, progress, quiet, replicates,
+    workers,
+) -> None:  # fmt: skip
+    """Run SCENARIO (a bundled name or a YAML file) and write a run directory."""
+    # Ctrl-C while importing is an interrupt like any other.
+    with user_errors("interrupted — no run directory was completed") as outcome:
+        from scsim.experiments import simulate
+        from scsim.results.summary import summarize
+        from scsim.scenario.model import load
+
+        sc = load(scenario)
+        if reform:
+            sc = sc.reform(reform)
+        if replicates is not None:
+            outcome.interrupted = "interrupted — the replicates already complete are kept"
+            run_replicates(
+                sc, replicates, seed=seed, population=population, days=days,
+                until=until.date() if until else None, out=Path(out), events=events,
+                workers=workers, progress=progress, quiet=quiet, console=console,
+            )  # fmt: skip
+            return
+        if workers > 1:
+            fail("--workers runs replicates side by side: give --replicates R too")
+        callback, phase, stop = progress_printer(progress)
+        clock = time.perf_counter()
+        try:
+            result = simulate(
+                sc,
+                population=population,
+                seed=seed,
+                days=days,
+                until=until.date() if until else None,
+                out=Path(out),
+                events=events,
+                progress=callback,
+                on_phase=phase,
+            )
+        finally:
+            stop()
+        outcome.interrupted = f"interrupted — the run itself is complete: {result.path}"
+        if quiet:
+            print(result.path)
+            return
+        render_summary(summarize(result), console)
+        elapsed = time.perf_counter() - clock
+        simulated = result.manifest["timings"]["simulate_s"]
+        console.print(
+            f"\nrun written to [bold]{escape(str(result.path))}[/] in {elapsed:.1f} s "
+            f"(simulation {simulated:.1f} s)",
+            highlight=False,
+            soft_wrap=True,  # a path folded over two lines cannot be copied
+        )
+
+
+@click.command()
+@click.argument("file")
+def validate(file: str) -> None:
+    """Check a scenario file and report every problem at once."""
+    from scsim.scenario.model import load
+
+    with user_errors():
+        sc = load(file)
+        console.print(
+            f"[green]ok[/] {sc.name} ({escape(sc.source)}), hash {sc.hash[:8]}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@click.command()
+def scenarios() -> None:
+    """List the bundled scenarios, one line each."""
+    from scsim.scenario.model import bundled_names, load
+
+    rows = []
+    with user_errors():  # a broken bundled scenario is reported, not a traceback
+        for name in bundled_names():
+            spec = load(name).spec
+            rows.append((name, ", ".join(spec.mechanisms()), spec.title))
+    # One line each: a terminal cuts the title to fit; a pipe gets it whole.
+    fixed = sum(max(len(r[j]) for r in rows) for j in (0, 1)) + 6
+    room = max(console.width - fixed, 10) if console.is_terminal else None
+    table = Table(box=None, show_header=True, header_style="bold")
+    for column in ("name", "mechanisms", "title"):
+        table.add_column(column, no_wrap=True)
+    for name, mechanisms, title in rows:
+        if room is not None and len(title) > room:
+            title = title[: room - 1] + "…"
+        table.add_row(name, mechanisms, title)
+    (console if console.is_terminal else Console(width=10_000)).print(table)
+
+
+# --------------------------------------------------------------------------------------------
+# `scsim run --replicates R`
+
+
+def run_replicates(
+    scenario: Scenario,
+    replicates: int,
+    *,
+    seed: int | None,
+    population: int | None,
+    days: int | None,
+    until: dt.date | None,
+    out: Path,
+    events: bool,
+    workers: int,
+    progress: str,
+    quiet: bool,
+    console: Console,
+) -> list[Run]:
+    """What ``scsim run --replicates`` does: the runs with progress, then a summary across them
+    (or, with ``quiet``, their directories one per line)."""
+    from scsim.experiments import replicate, replicate_summary
+
+    clock = time.perf_counter()
+    display = RunsProgress(progress, replicates, serial=workers == 1)
+    try:
+        runs = replicate(
+            scenario, replicates, seed=seed, population=population, days=days, until=until,
+            out=out, events=events, workers=workers, progress=display.epoch,
+            on_phase=display.phase, on_run=display.finished,
+        )  # fmt: skip
+    finally:
+        display.stop()
+    if quiet:
+        for run in runs:
+            print(run.path)
+        return runs
+    render_replicates(runs, replicate_summary(runs), console)
+    console.print(
+        f"\n{len(runs)} runs written to [bold]{escape(seed_range(runs))}[/] in "
+        f"{time.perf_counter() - clock:.1f} s ({workers} worker{'s' if workers > 1 else ''})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return runs
+
+
+def seed_range(runs: Sequence[Run]) -> str:
+    """The run directories in one short text: ``runs/name-hash-s{7..11}`` when they differ only
+    by consecutive seeds (a shell expands it), else the first and last."""
+    first, last = runs[0], runs[-1]
+    if len(runs) == 1:
+        return str(first.path)
+    stem = str(first.path)[: -len(f"s{first.seed}")]
+    seeds = [run.seed for run in runs]
+    if all(str(run.path) == f"{stem}s{run.seed}" for run in runs):
+        if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+            return f"{stem}s{{{first.seed}..{last.seed}}}"
+        return f"{stem}s{{{','.join(map(str, seeds))}}}"
+    return f"{first.path} … {last.path} ({len(runs)} runs)"
+
+
+def render_replicates(runs: Sequence[Run], summary: list[dict[str, Any]], console: Console) -> None:
+    """The key metrics across replicates: mean, sd, min and max."""
+    first = runs[0]
+    pop = first.population
+    horizon = first.manifest.get("horizon") or {}
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("scenario", escape(f"{first.name} ({first.hash8})"))
+    head.add_row("replicates", f"{len(runs)}, seeds {runs[0].seed} to {runs[-1].seed}")
+    head.add_row(
+        "population",
+        f"{_num(pop.get('n_agents'))} agents · {_num(pop.get('real_population'))} persons",
+    )
+    head.add_row("horizon", f"{horizon.get('start')} to {horizon.get('end')}")
+    console.print(head)
+    table = Table(title=f"Across {len(runs)} replicates (overall, end of run)",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)  # fmt: skip
+    table.add_column("metric", no_wrap=True)
+    for column in ("mean", "sd", "min", "max"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for r in summary:
+        label = r["metric"] + (f" · {r['category']}" if r["category"] else "")
+        table.add_row(
+            escape(label),
+            _fmt(r["metric"], r["mean"]),
+            _fmt(r["metric"], r["sd"]),
+            _fmt(r["metric"], r["min"]),
+            _fmt(r["metric"], r["max"]),
+        )
+    table.caption = "all metrics and groups of one run: scsim audit RUN"
+    table.caption_justify = "left"
+    console.print(table)

@@ -1,0 +1,200 @@
+"""``scsim show RUN`` and ``scsim query RUN SQL``: a run's summary and SQL over its tables."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from scsim.cli.console import console, user_errors
+from scsim.results.format import (
+    fmt_calibration,
+    fmt_duration,
+    fmt_num,
+    fmt_pct,
+    fmt_period,
+    missing,
+)
+from scsim.results.summary import HUKOU, hukou_columns
+
+
+@click.command()
+@click.argument("run_dir", metavar="RUN")
+def show(run_dir: str) -> None:
+    """Summarise a run: listed stock, grades, sanctions, by hukou; calibration."""
+    with user_errors():
+        from scsim.results import Run
+        from scsim.results.summary import summarize
+
+        render_summary(summarize(Run(run_dir)), console)
+
+
+@click.command()
+@click.argument("run_dir", metavar="RUN")
+@click.argument("sql")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+def query(run_dir: str, sql: str, as_csv: bool) -> None:
+    """Run SQL (DuckDB) over a run's tables: timeseries, citizens, events, manifest."""
+    with user_errors():
+        from scsim.results import Run
+
+        table = Run(run_dir).query(sql)
+        if as_csv:
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(table, sys.stdout.buffer)
+            return
+        out = Table(box=None, header_style="bold")
+        for name in table.column_names:
+            out.add_column(Text(name))
+        for row in table.to_pylist()[:1000]:
+            out.add_row(*(Text(_cell(v)) for v in row.values()))  # data, never rich markup
+        console.print(out)
+        if table.num_rows > 1000:
+            console.print(f"… {table.num_rows - 1000} more rows (use --csv for all)")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# The summary
+
+
+def _table(title: str, *columns: str) -> Table:
+    """A compact table; the first column left-aligned, the rest right-aligned."""
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
+    )
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    return table
+
+
+def _header(s: dict[str, Any]) -> Table:
+    """Scenario, population, horizon and timing as a two-column grid."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    pop = s["population"]
+    agents, persons = pop.get("n_agents"), pop.get("real_population")
+    population = f"{fmt_num(agents)} agents"
+    if not missing(persons):
+        population += f" · {fmt_num(persons)} persons"
+        if agents:
+            population += f" ({fmt_num(persons / agents)} per agent)"
+    grid.add_row("scenario", f"{escape(str(s['name']))}  seed {s['seed']}  hash {s['hash8']}")
+    grid.add_row("population", population)
+    horizon = s["horizon"]
+    if horizon.get("start") or horizon.get("end"):
+        grid.add_row("horizon", f"{horizon.get('start') or '?'} → {horizon.get('end') or '?'}")
+    if s.get("last_date"):
+        grid.add_row("last date", str(s["last_date"]))
+    if not missing(s.get("simulate_s")):
+        grid.add_row("simulated in", fmt_duration(s["simulate_s"]))
+    return grid
+
+
+def _listed_table(s: dict[str, Any]) -> Table:
+    """Listed stock and share by group."""
+    table = _table(f"Listed at {s['last_date']}", "group", "listed", "share of adults")
+    for row in s["listed"]:
+        table.add_row(escape(row["group"]), fmt_num(row["listed"]), fmt_pct(row["share_adults"]))
+    return table
+
+
+def _grades_table(s: dict[str, Any]) -> Table:
+    """Grade distribution, overall and within each hukou type."""
+    groups = hukou_columns(s["grades"])
+    table = _table(
+        f"Grades at {s['last_date']}", "grade", "people", "share", *(HUKOU[g] for g in groups)
+    )
+    for row in s["grades"]:
+        within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
+        table.add_row(escape(row["grade"]), fmt_num(row["count"]), fmt_pct(row["share"]), *within)
+    return table
+
+
+def _sanctions_table(s: dict[str, Any]) -> Table:
+    """People under each measure, their share of each hukou type, and cumulative person-days."""
+    groups = hukou_columns(s["sanctions"])
+    table = _table(
+        f"Sanctions at {s['last_date']}",
+        "measure",
+        "people now",
+        *(HUKOU[g] for g in groups),
+        "person-days",
+    )
+    if groups:
+        table.caption = "rural/urban hukou: share of everyone with that hukou type"
+        table.caption_justify = "left"
+    for row in s["sanctions"]:
+        within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
+        table.add_row(escape(row["measure"]), fmt_num(row["people"]), *within, fmt_num(row["days"]))
+    return table
+
+
+def _events_table(s: dict[str, Any]) -> Table:
+    """Events over the whole run."""
+    events = s["events"]
+    rows = [*events["by_category"], events["total"]]
+    wrongful = any(r["wrongful"] is not None for r in rows)
+    columns = ["event", "true", "recorded", "recorded/true"] + (["wrongful"] if wrongful else [])
+    table = _table("Events over the run", *columns)
+    for i, row in enumerate(rows):
+        t, r = row["true"], row["recorded"]
+        ratio = r / t if not missing(t) and not missing(r) and t else None
+        cells = [escape(row["category"]), fmt_num(t), fmt_num(r), fmt_pct(ratio)]
+        cells += [fmt_num(row["wrongful"])] if wrongful else []
+        table.add_row(
+            *cells, end_section=i == len(rows) - 2, style="bold" if i == len(rows) - 1 else None
+        )
+    return table
+
+
+def _calibration_table(s: dict[str, Any]) -> Table:
+    """Calibration targets against simulated values."""
+    table = _table("Calibration", "target", "period", "range", "simulated", "")
+    for row in s["calibration"]:
+        metric = row["metric"]
+        span = f"{fmt_calibration(metric, row['low'])} – {fmt_calibration(metric, row['high'])}"
+        within = row["within"]
+        if row.get("covered") is False:
+            mark = "[yellow]partial[/]"
+            table.caption = "partial: the run covers only part of the period, so it is not judged"
+            table.caption_justify = "left"
+        else:
+            mark = "–" if within is None else ("[green]✓[/]" if within else "[red]✗[/]")
+        table.add_row(
+            escape(str(row["name"])),
+            escape(fmt_period(row["period"])),
+            span,
+            fmt_calibration(metric, row["simulated"]),
+            mark,
+        )
+    return table
+
+
+def render_summary(summary: dict[str, Any], console: Console) -> None:
+    """Print a run summary: a header, then one compact table per section present."""
+    console.print(_header(summary))
+    sections = [
+        (summary["listed"], _listed_table),
+        (summary["grades"], _grades_table),
+        (summary["sanctions"], _sanctions_table),
+        (summary["events"]["by_category"] or summary["events"]["total"], _events_table),
+        (summary["calibration"], _calibration_table),
+    ]
+    for present, build in sections:
+        if present:
+            console.print()
+            console.print(build(summary))

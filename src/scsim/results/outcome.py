@@ -1,0 +1,214 @@
+"""An engine outcome written as a run directory: the tidy time series, one citizens row per
+agent, the event log, and the manifest (see :class:`scsim.results.RunWriter` for the atomic
+write)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+import pyarrow as pa
+
+from scsim import __version__
+from scsim.engine import kernel
+from scsim.engine.layout import (
+    CASE_AMOUNT,
+    CASE_WRONGFUL,
+    CASES_PAID,
+    CONSENT,
+    DAYS_LISTED,
+    DEBT,
+    ESCAPES,
+    EVER_TRAPPED,
+    EXITS_EXPIRY,
+    EXITS_NO_ASSETS,
+    INCOME,
+    LISTED,
+    LISTED_SINCE,
+    MEASURE_FLAGS,
+    N_CASES,
+    N_LISTINGS,
+    POINTS,
+    SCORED,
+    STAGE,
+    WEALTH,
+    WRONGFUL_LISTINGS,
+    WRONGFUL_RECORDS,
+)
+from scsim.engine.simulate import Outcome, thread_count
+from scsim.mechanisms.court_list import EXIT_ESCAPED, EXIT_EXPIRY, EXIT_NO_ASSETS, EXIT_PAID
+from scsim.population.census import EDUCATION_LEVELS, PROVINCE_NAMES
+from scsim.results.store import Run, RunWriter, run_dir_name
+
+CASE_STAGES = ["none", "awaiting_payment", "in_grace", "listed", "unlisted_enforcement"]
+LOG_CODES = {
+    kernel.LOG_EVENT: "event",
+    kernel.LOG_WRONGFUL_RECORD: "wrongful_record",
+    kernel.LOG_POINTS: "points",
+    kernel.LOG_CASE_OPENED: "case_opened",
+    kernel.LOG_LISTED: "listed",
+    kernel.LOG_CASE_CLOSED: "case_closed",
+    kernel.LOG_MOVED: "moved",
+    kernel.LOG_LIST_JOINED: "list_joined",
+}
+EXIT_NAMES = {EXIT_PAID: "paid", EXIT_EXPIRY: "expiry", EXIT_NO_ASSETS: "no_assets",
+              EXIT_ESCAPED: "escaped"}  # fmt: skip
+
+
+def write(
+    outcome: Outcome,
+    out: Path,
+    check: Callable[[pa.Table], list[dict[str, Any]]] = lambda _: [],
+) -> Run:
+    """Write an in-memory outcome as a run directory (atomically) and open it; ``check`` turns
+    the time series into the manifest's calibration entries."""
+    sc = outcome.scenario
+    timeseries = pa.table(outcome.timeseries)
+    clock = dt.datetime.now()
+    name = run_dir_name(sc.name, sc.hash, outcome.seed)
+    with RunWriter(out, name, scenario_hash=sc.hash) as writer:
+        writer.write_timeseries(timeseries)
+        writer.write_citizens(citizen_columns(outcome))
+        if outcome.events is not None:
+            writer.write_events(event_table(outcome))
+        timings = dict(outcome.timings)
+        timings["write_s"] = (dt.datetime.now() - clock).total_seconds()
+        path = writer.commit(manifest(outcome, check(timeseries), timings))
+    return Run(path)
+
+
+def manifest(outcome: Outcome, calibration: list[dict], timings: dict) -> dict[str, Any]:
+    sc = outcome.scenario
+    pop = outcome.population
+    return {
+        "name": sc.name,
+        "title": sc.spec.title,
+        "source": sc.source,
+        "reforms_applied": list(sc.reforms_applied),
+        "scenario_hash": sc.hash,
+        "seed": outcome.seed,
+        "population": {
+            "n_agents": len(pop),
+            "real_population": pop.weight * len(pop),
+            "weight": pop.weight,
+        },
+        "horizon": {
+            "start": outcome.start.isoformat(),
+            "end": outcome.end.isoformat(),
+            "days": (outcome.end - outcome.start).days + 1,
+        },
+        "timings": timings,
+        "threads": thread_count(),
+        "versions": {
+            "scsim": __version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "numba": numba.__version__,
+            "pyarrow": pa.__version__,
+        },
+        "calibration": calibration,
+        "scenario": sc.resolved(),
+    }
+
+
+def citizen_columns(o: Outcome) -> dict[str, Any]:
+    """One row per agent: attributes, each scheme's state, and counts per event kind."""
+    pop, si, sf = o.population, o.si, o.sf
+    end_day = (o.end - o.start).days + 1
+    listed = si[:, STAGE] == LISTED
+    cols: dict[str, Any] = {
+        "province": (o.province, list(PROVINCE_NAMES)),
+        "hukou_province": (pop.hukou_province, list(PROVINCE_NAMES)),
+        "hukou": (pop.hukou_urban.astype(np.uint8), ["rural", "urban"]),
+        "urban": pop.urban,
+        "migrant": pop.migrant,
+        "age": pop.age(o.end.year),
+        "sex": (pop.sex, ["female", "male"]),
+        "minority": pop.minority,
+        "has_child": pop.has_child,
+        "employment": pop.employment,
+        "education": (pop.education, list(EDUCATION_LEVELS)),
+        "residence_years": np.maximum(o.end.year - pop.moved_in, 0).astype(np.int16),
+        "income": sf[:, INCOME],
+        "wealth": sf[:, WEALTH],
+        "debt": sf[:, DEBT],
+    }
+    if o.points_active:
+        scored = si[:, SCORED] == 1
+        grade = np.searchsorted(o.grade_bounds[1:], si[:, POINTS], side="right")
+        grade = np.where(scored, grade, len(o.grade_names))
+        cols["consent"] = si[:, CONSENT] == 1
+        cols["scored"] = scored
+        cols["points"] = si[:, POINTS]
+        cols["grade"] = (grade.astype(np.uint8), [*o.grade_names, "unscored"])
+        if o.year_start is not None:  # the grade the last calendar year started from
+            before, was_scored = o.year_start
+            start = np.searchsorted(o.grade_bounds[1:], before, side="right")
+            start = np.where(was_scored, start, len(o.grade_names))
+            cols["grade_year_start"] = (start.astype(np.uint8), [*o.grade_names, "unscored"])
+    cols.update(
+        {
+            "listed": listed,
+            "case_stage": (si[:, STAGE].astype(np.uint8), CASE_STAGES),
+            "case_amount": sf[:, CASE_AMOUNT],
+            # every record behind the open case was someone else's (a wrongful case)
+            "case_wrongful": (si[:, STAGE] != 0) & (si[:, CASE_WRONGFUL] == 1),
+            "listed_since": np.where(listed, si[:, LISTED_SINCE], -1),
+            "days_listed": si[:, DAYS_LISTED] + np.where(listed, end_day - si[:, LISTED_SINCE], 0),
+            "n_cases": si[:, N_CASES],
+            "n_listings": si[:, N_LISTINGS],
+            "cases_paid": si[:, CASES_PAID],
+            "exits_expiry": si[:, EXITS_EXPIRY],
+            "exits_no_assets": si[:, EXITS_NO_ASSETS],
+            "escapes": si[:, ESCAPES],
+            "wrongful_records": si[:, WRONGFUL_RECORDS],
+            "wrongful_listings": si[:, WRONGFUL_LISTINGS],
+            "ever_trapped": si[:, EVER_TRAPPED] == 1,
+        }
+    )
+    for m, name in enumerate(o.measure_names):
+        cols[f"sanction_{name}"] = (si[:, MEASURE_FLAGS] >> m) & 1 == 1
+    if o.stages is not None:
+        cols.update(o.stages.citizen_columns((o.end - o.start).days + 1))
+    for k, kind in enumerate(o.kinds):
+        cols[f"n_{kind}"] = o.n_true[:, k]
+        cols[f"rec_{kind}"] = o.n_rec[:, k]
+    return cols
+
+
+def event_table(o: Outcome) -> pa.Table:
+    ev = o.events
+    codes = ev["code"]
+    kind = ev["kind"].astype(np.int64)
+    # Labels: the event kinds, then the causes of points rows no event caused, then exit reasons,
+    # then the black and red lists.
+    causes = {kernel.POINTS_RECOVERY: "recovery", kernel.POINTS_CAP: "cap_lowered"}
+    exits = sorted(EXIT_NAMES)
+    list_names = [s.name for s in o.stages.lists] if o.stages is not None else []
+    labels = [*o.kinds, *causes.values(), *(EXIT_NAMES[r] for r in exits), *list_names, ""]
+    n_k, n_c = len(o.kinds), len(causes)
+    cause_idx = np.full(kind.shape, len(labels) - 1)
+    for j, cause in enumerate(causes):
+        cause_idx[kind == cause] = n_k + j
+    label_idx = np.where(kind >= 0, kind, cause_idx)
+    closed = codes == kernel.LOG_CASE_CLOSED
+    label_idx = np.where(closed, n_k + n_c + kind - exits[0], label_idx)
+    joined = codes == kernel.LOG_LIST_JOINED
+    label_idx = np.where(joined, n_k + n_c + len(exits) + kind, label_idx)
+    start = np.datetime64(o.start.isoformat(), "D")
+    code_names = [LOG_CODES.get(c, "") for c in range(max(LOG_CODES) + 1)]
+    return pa.table(
+        {
+            "date": (start + ev["day"].astype("timedelta64[D]")),
+            "citizen": ev["citizen"],
+            # Dictionary-encoded: a small index per row, never a Python string per row.
+            "event": pa.DictionaryArray.from_arrays(codes.astype(np.int8), code_names),
+            "kind": pa.DictionaryArray.from_arrays(label_idx.astype(np.int16), labels),
+            "value": ev["value"],
+        }
+    )
