@@ -21,16 +21,19 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scsim.audit.compare import Comparison
+from scsim.audit.explain import Explanation
+from scsim.audit.explain import explain as explain_citizen
+from scsim.audit.metrics import AuditTable
+from scsim.audit.metrics import audit as audit_run
+from scsim.experiments import compare as compare_sides
 from scsim.experiments import replicate, simulate
+from scsim.report.write import write_report
 from scsim.results import Run
 from scsim.scenario.model import Scenario, load
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-    from scsim.audit.compare import Comparison
-    from scsim.audit.explain import Explanation
-    from scsim.audit.metrics import AuditTable
 
 __all__ = [
     "Run",
@@ -54,9 +57,7 @@ def audit(
 ) -> AuditTable:
     """The audit metrics of a run, overall and by group, with intervals
     (:func:`scsim.audit.metrics.audit`: ``favourable``, ``among``, ``reference``, ``offences``)."""
-    from scsim.audit.metrics import audit as run_audit
-
-    return run_audit(run, by, **options)
+    return audit_run(run, by, **options)
 
 
 def compare(
@@ -78,11 +79,9 @@ def compare(
 ) -> Comparison:
     """Paired differences B − A of the audit metrics of two scenarios run with the same seeds,
     or of two sets of existing runs paired by seed (:func:`scsim.experiments.compare`)."""
-    from scsim.experiments import compare as run_compare
-
-    return run_compare(a, b, reform=reform, replicates=replicates, seed=seed,
-                       population=population, days=days, until=until, by=by, out=out,
-                       workers=workers, executor=executor, progress=progress, **options)  # fmt: skip
+    return compare_sides(a, b, reform=reform, replicates=replicates, seed=seed,
+                         population=population, days=days, until=until, by=by, out=out,
+                         workers=workers, executor=executor, progress=progress, **options)  # fmt: skip
 
 
 def explain(
@@ -94,8 +93,6 @@ def explain(
 ) -> Explanation:
     """One synthetic citizen's attributes, timeline and end state: ``citizen`` by id, or the
     ``nth`` for whom the condition ``pick`` holds (:func:`scsim.audit.explain.explain`)."""
-    from scsim.audit.explain import explain as explain_citizen
-
     return explain_citizen(run if isinstance(run, Run) else Run(run), citizen, pick=pick, nth=nth)
 
 
@@ -106,6 +103,4 @@ def report(
 ) -> Path:
     """Write the run's self-contained HTML report (default ``<run>/report.html``), with a panel
     of differences against ``compare``; returns its path (:func:`scsim.report.write_report`)."""
-    from scsim.report.write import write_report
-
     return write_report(run, out=out, compare=compare)
