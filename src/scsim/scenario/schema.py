@@ -42,7 +42,7 @@ SKIP_CROSS_REFERENCES = "skip_cross_references"
 class Strict(BaseModel):
     """Base for every scenario model: strict types, unknown keys rejected, immutable.
 
-    Each model carries its own documentation, which scsim.scenario.reference renders as
+    Each model carries its own documentation, which scsim.docsgen.reference renders as
     docs/scenario-reference.md: a ``model_config`` title, the first paragraph of its docstring
     (Markdown; further paragraphs are notes for readers of the code) and a
     ``Field(description=...)`` for every field.
