@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 POPULATION ?= 1000000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench docs clean
 
 $(BIN)/scsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/vs_mesa.py
 	$(BIN)/python benchmarks/scale.py
+
+# make docs: regenerate docs/scenario-reference.md from the schema, the mechanisms and the engine.
+docs: $(BIN)/scsim
+	$(BIN)/python -m scsim.docsgen.reference > docs/scenario-reference.md.tmp
+	mv docs/scenario-reference.md.tmp docs/scenario-reference.md
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info

@@ -18,7 +18,7 @@ import pytest
 from pydantic import BaseModel
 
 import scsim
-from scsim.scenario import reference
+from scsim.docsgen import reference
 from scsim.scenario.errors import ScenarioError
 from scsim.scenario.model import bundled_names
 from scsim.scenario.schema import Param
@@ -42,16 +42,22 @@ def test_the_scenario_reference_is_generated_from_the_current_schema() -> None:
         shown = "\n".join(list(diff)[:40])
         pytest.fail(
             f"docs/scenario-reference.md is out of date with the schema; regenerate it with\n"
-            f"    .venv/bin/{reference.REGENERATE}\n{shown}"
+            f"    {reference.REGENERATE}\n{shown}"
         )
 
 
 def test_every_key_and_name_in_the_reference_is_described() -> None:
     missing = reference.undocumented()
     assert not missing, (
-        "add a description to the tables in src/scsim/scenario/reference.py (or a "
-        f"Field(description=...) in the schema) for: {', '.join(missing)}"
+        "add a description (a Field(description=...) in src/scsim/scenario/schema.py; for a "
+        "model, a model_config title and a docstring; for a name, the tables in "
+        f"src/scsim/docsgen/reference.py) for: {', '.join(missing)}"
     )
+
+
+def test_the_limits_the_field_descriptions_state_are_the_mechanisms_limits() -> None:
+    wrong = reference.misdescribed()
+    assert not wrong, f"correct these descriptions in src/scsim/scenario/schema.py: {wrong}"
 
 
 # ---------------------------------------------------------------------------------------------

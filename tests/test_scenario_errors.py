@@ -18,7 +18,7 @@ from typing import Annotated, get_args, get_origin
 import pytest
 
 import scsim
-from scsim.scenario import reference
+from scsim.docsgen import reference
 from scsim.scenario.errors import Issue, ScenarioError
 from scsim.scenario.model import Scenario, bundled_path
 from scsim.scenario.schema import Bounds, Param

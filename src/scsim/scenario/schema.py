@@ -40,31 +40,50 @@ SKIP_CROSS_REFERENCES = "skip_cross_references"
 
 
 class Strict(BaseModel):
-    """Base for every scenario model: strict types, unknown keys rejected, immutable."""
+    """Base for every scenario model: strict types, unknown keys rejected, immutable.
+
+    Each model carries its own documentation, which scsim.docsgen.reference renders as
+    docs/scenario-reference.md: a ``model_config`` title, the first paragraph of its docstring
+    (Markdown; further paragraphs are notes for readers of the code) and a
+    ``Field(description=...)`` for every field.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class Reference(Strict):
-    title: str
-    href: str = ""
-    verified: bool
+    """A source for a value."""
+
+    model_config = ConfigDict(title="Reference")
+
+    title: str = Field(description="What the source is and what it says.")
+    href: str = Field("", description="Where to find it: a URL, or a path in the repository.")
+    verified: bool = Field(description="Whether the value was seen in the cited source.")
 
 
 class Param(Strict):
-    """A number with dated values; ``None`` repeals from that date on. A plain number is allowed.
+    """A number with dated values, a label, a unit and references. Write either a plain number (in
+    force at all times) or a mapping with these keys. A value holds from its date until the next
+    one; `null` repeals (nothing is in force from that date, and nothing is before the first date;
+    the mechanisms then use 0, except where a key says otherwise). Every date on which a value
+    changes starts a new epoch, so the new value takes effect on its own day. Numbers written in
+    quotes are errors. The key that holds a parameter gives the range of its values in the Allowed
+    column (`null` is always allowed).
 
     The field that holds a parameter gives the range of its values, finite ones only, as
     ``Annotated[Param, Bounds(...)]``; every value is checked there, so that all the values out
     of range are reported together.
     """
 
-    model_config = ConfigDict(allow_inf_nan=True)  # Bounds reports .nan and .inf at the value
+    # Bounds reports .nan and .inf at the value
+    model_config = ConfigDict(title="Dated parameter", allow_inf_nan=True)
 
-    label: str = ""
-    unit: str = ""
-    values: dict[dt.date, float | None]
-    reference: list[Reference] = []
+    label: str = Field("", description="What the number is.")
+    unit: str = Field("", description="Its unit (`day`, `yuan`, `probability`, `1/year`, ...).")
+    values: dict[dt.date, float | None] = Field(
+        description="Date → value (`null` repeals); at least one entry."
+    )
+    reference: list[Reference] = Field([], description="Sources for the values.")
 
     @model_validator(mode="before")
     @classmethod
@@ -211,14 +230,57 @@ Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
 
 
 class GraphSpec(Strict):
-    """The friendship network (population/graph.py): heavy-tailed degrees, homophily."""
+    """The friendship network, built with the population when this key is present. Each citizen
+    draws a target number of ties from a heavy-tailed (Pareto) law; each tie is drawn with
+    homophily, preferring partners of the same province, hukou type and income quintile. Ties are
+    undirected and change during a run only when composite-score users drop low scorers (`ties`).
+    The `friends` variable and a composite score's `friends.score` and `friends.count` inputs read
+    it. A run stops before building a graph that needs more than half the free memory.
 
-    mean_degree: Annotated[float, Field(gt=0, le=500)] = 8.0
-    tail: Annotated[float, Field(gt=1, le=10)] = 2.5
-    max_degree: Annotated[int, Field(ge=1, le=100_000)] = 1000
-    homophily_province: Probability = 0.7
-    homophily_cell: Probability = 0.5
-    reference: list[Reference] = []
+    Built by population/graph.py: heavy-tailed degrees, homophily.
+    """
+
+    model_config = ConfigDict(title="Friendship graph")
+
+    mean_degree: Annotated[float, Field(gt=0, le=500)] = Field(
+        8.0,
+        description=(
+            "Target mean number of ties per citizen. The realised mean is a little lower "
+            "(self-picks and repeated pairs are dropped), most so in small populations. Not "
+            "above `max_degree` (checked when the graph is built)."
+        ),
+    )
+    tail: Annotated[float, Field(gt=1, le=10)] = Field(
+        2.5,
+        description=(
+            "Exponent of the degree law: the share of citizens with d ties falls as d ^ −tail. "
+            "Lower values give more hubs; friendship and contact networks show 2 to 3."
+        ),
+    )
+    max_degree: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        1000,
+        description=(
+            "Cap on a citizen's target number of ties; a realised degree can exceed it by a few "
+            "times √max_degree."
+        ),
+    )
+    homophily_province: Probability = Field(
+        0.7,
+        description=(
+            "Probability that a tie not kept within the cell (see `homophily_cell`) is still "
+            "drawn from the citizen's province of residence; otherwise the partner comes from "
+            "the whole population."
+        ),
+    )
+    homophily_cell: Probability = Field(
+        0.5,
+        description=(
+            "Probability that a tie is drawn from the citizen's own cell: same province of "
+            "residence, hukou type (rural or urban) and income quintile (minors count in the "
+            "lowest)."
+        ),
+    )
+    reference: list[Reference] = Field([], description="Sources for the network's parameters.")
 
     @model_validator(mode="after")
     def _degrees(self) -> GraphSpec:
@@ -232,18 +294,62 @@ class GraphSpec(Strict):
 
 
 class PopulationSpec(Strict):
-    agents: Annotated[int, Field(gt=0, le=2_000_000_000)] = 100_000
-    provinces: list[str] | None = None
-    real_population: Annotated[float, Field(gt=0)] | None = None
-    graph: GraphSpec | None = None
+    """The synthetic population, drawn from 2020 census marginals (see
+    [modelling.md](modelling.md#population))."""
+
+    model_config = ConfigDict(title="Population")
+
+    agents: Annotated[int, Field(gt=0, le=2_000_000_000)] = Field(
+        100_000, description="Agents simulated; `scsim run --population/-n` overrides it."
+    )
+    provinces: list[str] | None = Field(
+        None,
+        description=(
+            "Provinces of residence to draw citizens from, by 2020 census population; not set "
+            "means all 31."
+        ),
+    )
+    real_population: Annotated[float, Field(gt=0)] | None = Field(
+        None,
+        description=(
+            "Real persons the agents stand for (default: the 2020 census population of the "
+            "chosen provinces). Counts in timeseries.parquet are multiplied by real_population / "
+            "agents."
+        ),
+    )
+    graph: GraphSpec | None = Field(
+        None,
+        description=(
+            "The friendship network; not set means none (then `friends` reads 0 and a composite "
+            "score's `friends.*` inputs read as no friends)."
+        ),
+    )
 
 
 class World(Strict):
-    start: dt.date
-    end: dt.date
-    seed: int = 1
-    population: PopulationSpec = PopulationSpec()
-    epoch: Literal["month", "quarter", "year"] = "month"
+    """The horizon, the seed, the synthetic population and the epoch length."""
+
+    model_config = ConfigDict(title="World")
+
+    start: dt.date = Field(description="First simulated day.")
+    end: dt.date = Field(
+        description=(
+            "Last simulated day (inclusive): after `start` and at most 32,000 days later (day "
+            "indices are int16). `scsim run --until/--days` may stop earlier."
+        )
+    )
+    seed: int = Field(1, description="Seed of every random draw; `scsim run --seed` overrides it.")
+    population: PopulationSpec = Field(PopulationSpec(), description="The synthetic population.")
+    epoch: Literal["month", "quarter", "year"] = Field(
+        "month",
+        description=(
+            "Synchronisation period. Epochs start on the first day of each calendar month, "
+            "quarter or year, and on every date a dated value changes. Measures, court "
+            "enforcement, the economy and the epoch metrics advance once per epoch. A scenario "
+            "in which misattribution can happen runs in monthly epochs whatever this says (its "
+            "records are delivered in the next calendar month)."
+        ),
+    )
 
     @field_validator("seed")
     @classmethod
@@ -272,14 +378,22 @@ class World(Strict):
 
 
 class Heterogeneity(Strict):
-    """A per-citizen multiplier of the event probability, drawn once: Gamma(shape, scale), clipped."""
+    """A per-citizen multiplier of the event probability, drawn once per citizen and kind from
+    Gamma(shape, scale) and clipped."""
 
-    shape: Annotated[float, Field(gt=0)]
-    scale: Annotated[float, Field(gt=0)]
-    clip: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)] = [
-        0.0,
-        1e9,
-    ]
+    model_config = ConfigDict(title="Heterogeneity")
+
+    shape: Annotated[float, Field(gt=0)] = Field(
+        description="Gamma shape k (the mean is k × scale)."
+    )
+    scale: Annotated[float, Field(gt=0)] = Field(description="Gamma scale θ.")
+    clip: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)] = Field(
+        [
+            0.0,
+            1e9,
+        ],
+        description="[low, high] bounds applied after the draw.",
+    )
 
     @model_validator(mode="after")
     def _clip_ordered(self) -> Heterogeneity:
@@ -289,43 +403,113 @@ class Heterogeneity(Strict):
 
 
 class Amount(Strict):
-    """A money amount in yuan, log-normal: median and sigma of the underlying normal."""
+    """A money amount in yuan, log-normal: median × exp(sigma × z), z standard normal."""
 
-    median: YuanParam
-    sigma: Annotated[float, Field(ge=0)] = 0.0
+    model_config = ConfigDict(title="Amount")
+
+    median: YuanParam = Field(description="Median in yuan (the value in force at the epoch start).")
+    sigma: Annotated[float, Field(ge=0)] = Field(
+        0.0, description="Standard deviation of log(amount); 0 gives the median exactly."
+    )
 
 
 class Habituation(Strict):
-    """Fear fades: the deterrence exponent falls from its full value towards ``floor`` × it, by
-    half every ``half_life_days`` after the points scheme first runs anywhere."""
+    """Fear of losing points fades. From the day the points scheme starts (its `jurisdiction.from`,
+    the run's start when not set, or its earliest `rollout` date if that is earlier), the event's
+    `points_exponent` is multiplied by floor + (1 − floor) × 0.5 ^ (days since / `half_life_days`),
+    updated at each epoch start. It has no effect without a points scheme and does not touch
+    `detection_sensitivity`."""
 
-    half_life_days: Annotated[int, Field(gt=0, le=MAX_DAYS)]
-    floor: Probability = 0.0
+    model_config = ConfigDict(title="Habituation")
+
+    half_life_days: Annotated[int, Field(gt=0, le=MAX_DAYS)] = Field(
+        description="Days in which the part of the exponent above the floor halves."
+    )
+    floor: Probability = Field(
+        0.0,
+        description=(
+            "Share of the exponent that never fades: 0 lets deterrence by points vanish in time, "
+            "1 means no habituation."
+        ),
+    )
 
 
 class Deterrence(Strict):
-    """How a citizen's own standing damps the event: probability × (points / base) ** exponent."""
+    """How a citizen's own standing damps the event."""
 
-    points_exponent: Annotated[float, Field(ge=0)] = 0.0
-    detection_sensitivity: Annotated[float, Field(ge=0, le=1)] = 0.0
-    habituation: Habituation | None = None
+    model_config = ConfigDict(title="Deterrence")
+
+    points_exponent: Annotated[float, Field(ge=0)] = Field(
+        0.0,
+        description=(
+            "e in (points / base) ^ e, applied while the citizen is scored; 0 switches it off. "
+            "Without a `cap` the factor cannot exceed 1. `habituation` lowers it over time."
+        ),
+    )
+    detection_sensitivity: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0,
+        description=(
+            "s in (1 − s × detection), with the detection probability of the citizen's province "
+            "and cell (re-evaluated every 1 January)."
+        ),
+    )
+    habituation: Habituation | None = Field(
+        None,
+        description="Fading of `points_exponent` after the points scheme starts; not set means none.",
+    )
 
 
 Consequence = Literal["none", "fine", "judgment", "move"]
 
 
 class Event(Strict):
-    label: str = ""
-    daily_probability: ProbabilityParam | None = None
-    annual_rate: RateParam | None = None
-    modifier: Expression = "1"
-    eligible: Expression = "age >= 18"
-    heterogeneity: Heterogeneity | None = None
-    deterrence: Deterrence = Deterrence()
-    consequence: Consequence = "none"
-    amount: Amount | None = None
-    pay_within_days: Days = 30
-    reference: list[Reference] = []
+    """One kind of event. A citizen's daily probability is base × heterogeneity × modifier ×
+    eligible × (1 − sensitivity × detection) × (points / base) ^ exponent; at most one event of a
+    kind per citizen per day."""
+
+    model_config = ConfigDict(title="Event")
+
+    label: str = Field("", description="Human-readable description.")
+    daily_probability: ProbabilityParam | None = Field(
+        None, description="Base probability per citizen per day. Give this or `annual_rate`."
+    )
+    annual_rate: RateParam | None = Field(
+        None,
+        description=(
+            "Base events per citizen per year, used as the daily probability 1 − exp(−rate / "
+            "365.25). Give this or `daily_probability`."
+        ),
+    )
+    modifier: Expression = Field(
+        "1",
+        description=(
+            "Number expression over citizen attributes that multiplies the base probability "
+            "(negative results count as 0)."
+        ),
+    )
+    eligible: Expression = Field(
+        "age >= 18",
+        description="Condition over citizen attributes; where false the event never happens.",
+    )
+    heterogeneity: Heterogeneity | None = Field(
+        None, description="Per-citizen multiplier; not set means 1 for everyone."
+    )
+    deterrence: Deterrence = Field(
+        Deterrence(), description="Damping by the citizen's points and the local detection rate."
+    )
+    consequence: Consequence = Field(
+        "none",
+        description=(
+            "`fine` and `judgment` open a court case (when the scenario has a court list) for an "
+            "amount drawn from `amount`; `move` moves the citizen to another province; `none` "
+            "has no direct consequence."
+        ),
+    )
+    amount: Amount | None = Field(
+        None, description="Amount of the fine or judgment; required for `fine` and `judgment`."
+    )
+    pay_within_days: Days = Field(30, description="Days to pay a new case voluntarily.")
+    reference: list[Reference] = Field([], description="Sources for the event as a whole.")
 
     @model_validator(mode="after")
     def _one_rate(self) -> Event:
@@ -337,7 +521,13 @@ class Event(Strict):
 
 
 class Behaviour(Strict):
-    events: dict[str, Event]
+    """What citizens do: the event catalogue."""
+
+    model_config = ConfigDict(title="Behaviour")
+
+    events: dict[str, Event] = Field(
+        description="Event kinds by name; `deltas`, `detection` and the metrics refer to these names."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,28 +535,75 @@ class Behaviour(Strict):
 
 
 class Source(Strict):
-    """A data source (police cameras, courts, banks, platforms, network monitoring).
+    """A data source (police cameras, courts, banks, platforms, network monitoring). The chance that
+    it records an event where a citizen lives is `coverage` × `rollout` × `sharing` × the
+    `intensity` factor of each group flag the citizen has, at most 1, per province and cell. A
+    source acts only on the event kinds whose `detection` lists it; its dated values take effect on
+    their dates (each change starts an epoch)."""
 
-    The chance that it records an event where a citizen lives is ``coverage`` (a number or a
-    rule over the place and cell, as in ``detection``) × ``rollout`` (how far deployment has got,
-    dated) × ``sharing`` (the share of its records that reach the authorities: companies resist
-    pooling), × ``intensity[flag]`` for each cell flag the citizen has (group-targeted
-    monitoring), at most 1.
-    """
+    model_config = ConfigDict(title="Source")
 
-    label: str = ""
-    coverage: Expression | Probability = 1.0
-    rollout: ProbabilityParam = _param(1.0)
-    sharing: ProbabilityParam = _param(1.0)
-    intensity: dict[str, Annotated[float, Field(ge=0, le=1000)]] = {}
-    reference: list[Reference] = []
+    label: str = Field("", description="Human-readable name.")
+    coverage: Expression | Probability = Field(
+        1.0,
+        description=(
+            "Chance of recording where the source is fully deployed: a number from 0 to 1, or a "
+            "number expression over the detection variables (cameras in cities, fewer in "
+            "villages); checked to give a probability in every province and cell."
+        ),
+    )
+    rollout: ProbabilityParam = Field(
+        _param(1.0),
+        description="How far deployment has got (a share, dated); multiplies `coverage`.",
+    )
+    sharing: ProbabilityParam = Field(
+        _param(1.0),
+        description=(
+            "Share of the source's records that reach the authorities (dated); multiplies "
+            "`coverage`. Below 1 for companies that resist pooling their data."
+        ),
+    )
+    intensity: dict[str, Annotated[float, Field(ge=0, le=1000)]] = Field(
+        {},
+        description=(
+            "Group-targeted monitoring: group flag (`urban`, `hukou_urban`, `migrant`, "
+            "`minority`, `has_child`) → factor, from 0 to 1,000, multiplying the chance for "
+            "citizens with that flag; the factors of several flags multiply, and the result is "
+            "capped at 1."
+        ),
+    )
+    reference: list[Reference] = Field([], description="Sources for the data source as a whole.")
 
 
 class Observation(Strict):
-    sources: dict[str, Source] = {}
+    """What the authorities record, from which sources, and on whom."""
+
+    model_config = ConfigDict(title="Observation")
+
+    sources: dict[str, Source] = Field(
+        {},
+        description=(
+            "Data sources by name, for `detection` to list. A source that no `detection` entry "
+            "lists has no effect."
+        ),
+    )
     # per event kind: a probability, a rule over place and cell, or the sources that record it
-    detection: dict[str, Expression | Probability | list[str]] = {}
-    misattribution: ProbabilityParam = _param(0.0)
+    detection: dict[str, Expression | Probability | list[str]] = Field(
+        {},
+        description=(
+            "Per event kind, the probability that an occurrence is recorded: a number from 0 to "
+            "1, a number expression over the detection variables, or a list of source names from "
+            "`sources` (recorded when any of them records it: 1 − the product of 1 − each "
+            "source's chance). Kinds not listed are always recorded."
+        ),
+    )
+    misattribution: ProbabilityParam = Field(
+        _param(0.0),
+        description=(
+            "Probability that a recorded event is attached to a randomly drawn adult instead of "
+            "the offender (delivered during the next epoch)."
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,50 +613,165 @@ class Observation(Strict):
 class Consent(Strict):
     """Whether scoring needs consent, and the (dated) share of residents who give it."""
 
-    required: bool = False
-    share: ProbabilityParam = _param(1.0)
+    model_config = ConfigDict(title="Consent")
+
+    required: bool = Field(
+        False, description="If true, only consenting citizens are scored; records are kept anyway."
+    )
+    share: ProbabilityParam = Field(
+        _param(1.0),
+        description=(
+            "Share of citizens who consent, in force at each epoch start. Willingness is one "
+            "draw per citizen, so whoever consents at a lower share also consents at a higher "
+            "one."
+        ),
+    )
 
 
 Scope = Literal["local", "provincial", "national"]
 
 
 class Jurisdiction(Strict):
-    """Where and when a scheme runs, and how far its verdicts reach.
+    """Where and when a scheme runs, how much of each province it covers, and how far its verdicts
+    reach. Who it reaches is decided at each epoch start (for a black or red list, who may join also
+    at each epoch end). Whether a citizen lives in a covered place is one draw per citizen and
+    scheme, compared with the `coverage` in force, so a mover keeps their draw and a growing
+    coverage adds people without dropping any."""
 
-    ``provinces`` (all when omitted) run it from ``from`` (or from their own ``rollout`` date)
-    until ``until`` — with a ``rollout`` and no ``provinces``, only the provinces it names; within a province it covers the ``coverage`` share of residents (the
-    cities that run it). ``scope``: ``local`` — only residents of a covered place are scored and
-    sanctioned; ``provincial`` — every resident of a province that runs it; ``national`` — once
-    enrolled, a citizen stays scored and sanctioned wherever they move.
-    """
+    model_config = ConfigDict(title="Jurisdiction")
 
-    provinces: list[str] | None = None
-    start: dt.date | None = Field(default=None, alias="from")
-    until: dt.date | None = None
-    rollout: dict[str, dt.date] = {}
-    coverage: ProbabilityParam | None = None  # everyone in the provinces
-    scope: Scope = "local"
+    provinces: list[str] | None = Field(
+        None,
+        description=(
+            "Provinces that run the scheme, from `from` or from their own `rollout` date. Not "
+            "set means all 31 — or, when `rollout` is given, only the provinces it names."
+        ),
+    )
+    start: dt.date | None = Field(
+        default=None,
+        alias="from",
+        description=(
+            "First day in force in the provinces that have no `rollout` date (inside the "
+            "horizon); not set means the start of the run."
+        ),
+    )
+    until: dt.date | None = Field(
+        None,
+        description=(
+            "First day no longer in force anywhere, whatever the scope (inside the horizon); not "
+            "set means never."
+        ),
+    )
+    rollout: dict[str, dt.date] = Field(
+        {},
+        description=(
+            "Province → the first day the scheme runs there (inside the horizon), instead of "
+            "`from`. A province named here runs the scheme even if `provinces` leaves it out."
+        ),
+    )
+    # everyone in the provinces
+    coverage: ProbabilityParam | None = Field(
+        None,
+        description=(
+            "Share of a running province's residents who live in a place that runs the scheme "
+            "(the cities that chose it), in force at each epoch start; not set means all of "
+            "them. Ignored with `scope: provincial`."
+        ),
+    )
+    scope: Scope = Field(
+        "local",
+        description=(
+            "How far the scheme reaches a citizen (scores them, counts them as a user, or lets "
+            "their list membership trigger measures): `local` — only while they live in a "
+            "covered place; `provincial` — while they live anywhere in a province that runs it; "
+            "`national` — once covered somewhere, wherever they live, until `until`. Joining a "
+            "black or red list always needs living in a covered place; the scope decides where "
+            "membership reaches the measures."
+        ),
+    )
 
 
 class Recovery(Strict):
-    clean_days: Annotated[int, Field(gt=0, le=MAX_DAYS)] = 30
-    points: Annotated[int, Field(ge=0, le=MAX_POINTS)] = 1
+    """Points regained for clean time."""
+
+    model_config = ConfigDict(title="Recovery")
+
+    clean_days: Annotated[int, Field(gt=0, le=MAX_DAYS)] = Field(
+        30,
+        description=(
+            "Length of a clean run: each full run of this many days without a deduction earns "
+            "`points`."
+        ),
+    )
+    points: Annotated[int, Field(ge=0, le=MAX_POINTS)] = Field(
+        1, description="Points earned per completed clean run (up to the cap)."
+    )
 
 
 class PointsScheme(Strict):
-    kind: Literal["points"]
-    label: str = ""
-    base: PointsParam
-    cap: PointsParam | None = None
-    floor: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)] = 0.0
-    deltas: dict[str, PointsParam]
-    local_deltas: dict[str, dict[str, PointsParam]] = {}
-    recovery: Recovery | None = None
-    grades: dict[str, float]
-    applies_to: Expression = "age >= 18"
-    consent: Consent = Consent()
-    jurisdiction: Jurisdiction = Jurisdiction()
-    reference: list[Reference] = []
+    """A municipal points scheme (Rongcheng-style): everyone covered starts at `base`, recorded
+    events add their `deltas`, clean time earns `recovery`, points stay within [`floor`, `cap`] and
+    fall into `grades`."""
+
+    model_config = ConfigDict(title="Points scheme")
+
+    kind: Literal["points"] = Field(description="Selects this scheme type.")
+    label: str = Field("", description="Human-readable name.")
+    base: PointsParam = Field(
+        description=(
+            "Starting points (the value on the start date); the value in force is the "
+            "denominator of deterrence."
+        )
+    )
+    cap: PointsParam | None = Field(
+        None,
+        description=(
+            "Highest attainable points; not set (or repealed) means no cap (points then stop at "
+            "30,000), which deterrence by points does not allow. Not below `base` on the start "
+            "date."
+        ),
+    )
+    floor: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)] = Field(
+        0.0, description="Lowest attainable points."
+    )
+    deltas: dict[str, PointsParam] = Field(
+        description=(
+            "Points change per recorded event of each kind; a negative delta also restarts the "
+            "clean-day count. Names must be events of `behaviour.events`."
+        )
+    )
+    local_deltas: dict[str, dict[str, PointsParam]] = Field(
+        {},
+        description=(
+            "Per province, deltas that replace the scheme's own for citizens living there when "
+            "the record lands (the central framework leaves the catalogue of rewards and "
+            "penalties to each place): province → event → points. Names must be provinces and "
+            "events."
+        ),
+    )
+    recovery: Recovery | None = Field(
+        None, description="Points for clean time; not set means none."
+    )
+    grades: dict[str, float] = Field(
+        description=(
+            "Grade bands, lowest first: name → lowest points of the band. At least two, strictly "
+            "increasing. Points below the first bound count as the lowest grade. Measures "
+            "compare `grade` with these names."
+        )
+    )
+    applies_to: Expression = Field(
+        "age >= 18",
+        description=(
+            "Condition over citizen attributes deciding who is covered (re-evaluated at each "
+            "epoch start)."
+        ),
+    )
+    consent: Consent = Field(Consent(), description="Whether scoring needs consent.")
+    jurisdiction: Jurisdiction = Field(
+        Jurisdiction(),
+        description="Where and when the scheme is in force, and its reach (`scope: local` unless set).",
+    )
+    reference: list[Reference] = Field([], description="Sources for the scheme as a whole.")
 
     @model_validator(mode="after")
     def _grades_ordered(self) -> PointsScheme:
@@ -449,83 +801,229 @@ def _band_errors(bands: dict[str, float], key: str, what: str = "bands") -> list
 
 
 class NoAssetsRule(Strict):
-    enabled: bool = False
-    after_days: Days = 365
-    monthly_probability: ProbabilityParam = _param(0.05)
+    """Removal of listed debtors who have no executable property."""
+
+    model_config = ConfigDict(title="No-assets rule")
+
+    enabled: bool = Field(False, description="Whether courts remove listed debtors who cannot pay.")
+    after_days: Days = Field(365, description="Days on the list before a removal is possible.")
+    monthly_probability: ProbabilityParam = Field(
+        _param(0.05),
+        description=(
+            "Probability, on the first day of each month, that a listed debtor whose wealth is "
+            "below the amount owed is removed."
+        ),
+    )
 
 
 class CourtList(Strict):
-    kind: Literal["court_list"]
-    label: str = ""
-    list_from: dt.date
-    national_from: dt.date
-    grace_days: DaysParam
-    list_probability: ProbabilityParam = _param(1.0)
-    min_listing_amount: YuanParam = _param(0.0)
-    term_days: DaysParam
-    repeat_extension_days: DaysParam = _param(365.0)
-    pay_if_able: Probability = 0.8
-    monthly_payment_propensity: Probability = 0.1
-    no_assets: NoAssetsRule = NoAssetsRule()
-    reference: list[Reference] = []
+    """The courts' list of dishonest judgment debtors: a fine or judgment opens a case; an unpaid
+    case is listed after a grace period and leaves the list on payment, term expiry, a no-assets
+    finding or (before the list is national) a move to another province."""
+
+    model_config = ConfigDict(title="Court list")
+
+    kind: Literal["court_list"] = Field(description="Selects this scheme type.")
+    label: str = Field("", description="Human-readable name.")
+    list_from: dt.date = Field(
+        description="The list exists from this date; unpaid cases due for listing earlier wait for it."
+    )
+    national_from: dt.date = Field(
+        description=(
+            "Enforcement is national from this date; before it, a citizen with an open case who "
+            "moves province escapes the case. Not before `list_from`."
+        )
+    )
+    grace_days: DaysParam = Field(
+        description="Days between the end of the voluntary payment period and publication on the list."
+    )
+    list_probability: ProbabilityParam = Field(
+        _param(1.0),
+        description=(
+            "Probability that an unpaid case past its grace period is listed; otherwise it stays "
+            "in unlisted enforcement."
+        ),
+    )
+    min_listing_amount: YuanParam = Field(
+        _param(0.0), description="Cases owing less than this many yuan are never listed."
+    )
+    term_days: DaysParam = Field(
+        description="Listing term in days; where repealed (`null`), listings made then never expire."
+    )
+    repeat_extension_days: DaysParam = Field(
+        _param(365.0), description="Added to the term for each earlier listing of the same citizen."
+    )
+    pay_if_able: Probability = Field(
+        0.8,
+        description=(
+            "Probability that a citizen whose liquid wealth covers the amount pays on the due day."
+        ),
+    )
+    monthly_payment_propensity: Probability = Field(
+        0.1,
+        description=(
+            "Probability, on the first day of each month, that an unpaid debtor who can pay does "
+            "so; the measures' `pay_pressure` adds to it."
+        ),
+    )
+    no_assets: NoAssetsRule = Field(
+        NoAssetsRule(), description="Removal of listed debtors without executable property."
+    )
+    reference: list[Reference] = Field([], description="Sources for the list as a whole.")
 
 
 Transform = Literal["linear", "log", "saturating"]
 
 
 class Term(Strict):
-    """One input of a composite dimension: ``effect`` × transform(input / scale).
+    """One input of a dimension: `effect` × transform(input / `scale`), the input taken as at the
+    recomputation (negative inputs count as 0)."""
 
-    Transforms are increasing in the input (linear x, log log(1 + x), saturating x / (1 + x)),
-    so a dimension is monotone in every input, in the direction of the sign of ``effect``.
-    """
+    model_config = ConfigDict(title="Composite term")
 
-    input: str
-    effect: Annotated[float, Field(ge=-10, le=10)]
-    transform: Transform = "linear"
-    scale: Annotated[float, Field(gt=0)] = 1.0
+    input: str = Field(
+        description=(
+            "What the term reads (checked when loading): a [citizen "
+            "attribute](#citizen-attributes) other than `province` (true/false as 1/0); "
+            "`records.<event>`, the citizen's records of that event kind per year over the run "
+            "so far (divided by at least one year); `friends.score`, the mean score of the "
+            "user's friends who are users, mapped from `range` to [0, 1] (0.5 with none, or "
+            "without a friendship graph); or `friends.count`, the number of friends (0 without a "
+            "graph)."
+        )
+    )
+    effect: Annotated[float, Field(ge=-10, le=10)] = Field(
+        description=(
+            "Signed size of the term, from −10 to 10: positive raises the sub-score as the input "
+            "grows, negative lowers it."
+        )
+    )
+    transform: Transform = Field(
+        "linear",
+        description=(
+            "Of x = input / `scale`: `linear` x, `log` log(1 + x), `saturating` x / (1 + x) "
+            "(approaches 1; half at x = 1)."
+        ),
+    )
+    scale: Annotated[float, Field(gt=0)] = Field(
+        1.0, description="Divides the input before the transform, in the input's own unit."
+    )
 
 
 class Dimension(Strict):
-    """A sub-score in [0, 1]: clip(baseline + sum of the terms, 0, 1)."""
+    """A sub-score in [0, 1]: clip(`baseline` + the sum of its terms, 0, 1). As every transform is
+    increasing, a dimension rises with each input whose `effect` is positive and falls with each
+    whose `effect` is negative."""
 
-    label: str = ""
-    weight: Annotated[float, Field(ge=0)]
-    baseline: Probability = 0.5
-    terms: list[Term] = []
-    reference: list[Reference] = []
+    model_config = ConfigDict(title="Composite dimension")
+
+    label: str = Field("", description="Human-readable description.")
+    weight: Annotated[float, Field(ge=0)] = Field(
+        description="Weight of the dimension in the score; the weights must add up to `weights_sum`."
+    )
+    baseline: Probability = Field(0.5, description="Sub-score before the terms.")
+    terms: list[Term] = Field(
+        [], description="Inputs added to the baseline; none gives everyone the baseline."
+    )
+    reference: list[Reference] = Field([], description="Sources for the dimension.")
 
 
 class Adoption(Strict):
-    """Who is scored: users opt in; ``share`` (dated) of those ``eligible`` use the platform."""
+    """Who uses the score: it is opt-in, so among the `eligible` a dated `share` are users (and only
+    where the scheme's jurisdiction reaches)."""
 
-    eligible: Expression = "age >= 18"
-    share: ProbabilityParam = _param(1.0)
+    model_config = ConfigDict(title="Adoption")
+
+    eligible: Expression = Field(
+        "age >= 18",
+        description=(
+            "Condition over citizen attributes: who may use the score (re-evaluated at every "
+            "recomputation)."
+        ),
+    )
+    share: ProbabilityParam = Field(
+        _param(1.0),
+        description=(
+            "Share of the eligible who opt in, in force at each recomputation. Willingness is "
+            "one draw per citizen, so whoever uses the score at a lower share also uses it at a "
+            "higher one."
+        ),
+    )
 
 
 class TieDropping(Strict):
-    """Users drop ties to friends scoring below ``below``, each with ``monthly_probability``."""
+    """Users' network response: a score that rewards selective relations leads users to drop ties to
+    friends who score low. Decided at every epoch end, after the scores are recomputed; a tie goes
+    when either end drops it. Needs `world.population.graph` (without it, nothing happens)."""
 
-    below: Annotated[float, Field(ge=0, le=MAX_POINTS)]
-    monthly_probability: ProbabilityParam
+    model_config = ConfigDict(title="Tie dropping")
+
+    below: Annotated[float, Field(ge=0, le=MAX_POINTS)] = Field(
+        description=(
+            "A user may drop a friend who is a user scoring below this (non-users are never "
+            "dropped)."
+        )
+    )
+    monthly_probability: ProbabilityParam = Field(
+        description=(
+            "Probability per month that a user drops a given tie to such a friend, scaled to the "
+            "epoch's length."
+        )
+    )
 
 
 class CompositeScore(Strict):
-    """A private composite score (Sesame-style): a weighted mean of dimensions, mapped onto
-    ``range``, recomputed every epoch for users only; ``bands`` name its perk thresholds."""
+    """A private composite score (Sesame Credit style). Each dimension is a sub-score in [0, 1]; the
+    score is low + (high − low) × Σ weight × dimension / `weights_sum`, rounded to a whole number,
+    over `range` = [low, high]. It is computed at the start of the run and recomputed at every epoch
+    end, for users only: citizens who are `eligible`, opted in (see `adoption`) and reached by the
+    `jurisdiction`. Measures read it by the scheme's name, as an ordinal over the `bands` (`sesame
+    >= 'good'`), never true for a non-user; the `user` and `score` variables read it in the other
+    expressions."""
 
-    kind: Literal["composite"]
-    label: str = ""
+    model_config = ConfigDict(title="Composite score")
+
+    kind: Literal["composite"] = Field(description="Selects this scheme type.")
+    label: str = Field("", description="Human-readable name.")
     range: Annotated[
         list[Annotated[float, Field(ge=0, le=MAX_POINTS)]], Field(min_length=2, max_length=2)
-    ]
-    weights_sum: Annotated[float, Field(gt=0)] = 1.0
-    dimensions: dict[str, Dimension]
-    bands: dict[str, float]
-    adoption: Adoption = Adoption()
-    ties: TieDropping | None = None
-    jurisdiction: Jurisdiction = Jurisdiction(scope="national")
-    reference: list[Reference] = []
+    ] = Field(
+        description=(
+            "[low, high]: the lowest and highest score, each from 0 to 30,000, low below high "
+            "(Sesame Credit: [350, 950])."
+        )
+    )
+    weights_sum: Annotated[float, Field(gt=0)] = Field(
+        1.0,
+        description=(
+            "The sum of the dimensions' weights, declared so that a mistyped weight is caught "
+            "when loading; the weighted sum is divided by it."
+        ),
+    )
+    dimensions: dict[str, Dimension] = Field(description="Sub-scores by name; at least one.")
+    bands: dict[str, float] = Field(
+        description=(
+            "Perk bands, lowest first: name → lowest score of the band, each within `range`. At "
+            "least two and at most 7, strictly increasing. A score below the first bound counts "
+            "as the lowest band. Measures compare the scheme's name with these names."
+        )
+    )
+    adoption: Adoption = Field(Adoption(), description="Who uses the score.")
+    ties: TieDropping | None = Field(
+        None,
+        description=(
+            "Users dropping ties to low-scoring friends; not set means none. Needs "
+            "`world.population.graph`."
+        ),
+    )
+    jurisdiction: Jurisdiction = Field(
+        Jurisdiction(scope="national"),
+        description=(
+            "Where and when the score runs. Unlike a points scheme's, the scope is `national` "
+            "unless set: once a user, scored wherever they move."
+        ),
+    )
+    reference: list[Reference] = Field([], description="Sources for the score as a whole.")
 
     @model_validator(mode="after")
     def _consistent(self) -> CompositeScore:
@@ -561,23 +1059,63 @@ class CompositeScore(Strict):
 
 
 class ListScheme(Strict):
-    """A sectoral black list or a red list of model citizens, kept from records.
+    """A sectoral black list (`blacklist`: tax violators, rail passengers who misbehave, ...) or a
+    red list of model citizens (`redlist`: volunteers, donors, award winners), kept from records. At
+    every epoch end, black lists first and red lists after, a citizen joins who is not on the list,
+    for whom `applies_to` holds, who lives where the list's jurisdiction covers and is on no list it
+    `excludes`, and who has at least `threshold` records of the `records` kinds in the current
+    calendar year; they stay on it for `term_days`. Measures read membership by the scheme's name."""
 
-    Checked at every epoch end: an eligible citizen with at least ``threshold`` records of the
-    ``records`` kinds in the current calendar year is listed for ``term_days``. ``excludes`` names
-    other lists (or the court list) whose members cannot join — red lists exclude the
-    blacklisted.
-    """
+    model_config = ConfigDict(title="Black or red list")
 
-    kind: Literal["blacklist", "redlist"]
-    label: str = ""
-    records: list[str]
-    threshold: Annotated[int, Field(ge=1, le=10_000)] = 1
-    term_days: DaysParam
-    applies_to: Expression = "age >= 18"
-    excludes: list[str] = []
-    jurisdiction: Jurisdiction = Jurisdiction(scope="national")
-    reference: list[Reference] = []
+    kind: Literal["blacklist", "redlist"] = Field(
+        description=(
+            "`blacklist` or `redlist`. Black lists are updated before red lists (so that a red "
+            "list can exclude them) and feed the `blacklisted` variable; red lists feed "
+            "`red_listed` and `red_share`."
+        )
+    )
+    label: str = Field("", description="Human-readable name.")
+    records: list[str] = Field(
+        description=(
+            "Event kinds whose records count (names from `behaviour.events`); records of all of "
+            "them add up, misattributed ones included."
+        )
+    )
+    threshold: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        1,
+        description=(
+            "Records of the `records` kinds in the current calendar year (counted from 1 "
+            "January) that make a citizen join."
+        ),
+    )
+    term_days: DaysParam = Field(
+        description=(
+            "Days on the list, counted from the day after the epoch at whose end the citizen "
+            "joins (the value in force on that day; a term of 0, or a repealed one, keeps nobody "
+            "on the list). A former member joins again at the next epoch end if they still "
+            "qualify: the records of the current year that listed them still count."
+        )
+    )
+    applies_to: Expression = Field(
+        "age >= 18",
+        description="Condition over citizen attributes: who may join (evaluated at each epoch end).",
+    )
+    excludes: list[str] = Field(
+        [],
+        description=(
+            "Names of other black or red lists, or of the court list, whose members cannot join "
+            "(red lists usually exclude the blacklisted)."
+        ),
+    )
+    jurisdiction: Jurisdiction = Field(
+        Jurisdiction(scope="national"),
+        description=(
+            "Where and when the list runs. The scope is `national` unless set: a member is "
+            "reached wherever they live."
+        ),
+    )
+    reference: list[Reference] = Field([], description="Sources for the list as a whole.")
 
 
 Scheme = Annotated[
@@ -590,24 +1128,50 @@ Scheme = Annotated[
 
 
 class Effects(Strict):
-    income_factor: Annotated[float, Field(ge=0)] = 1.0
-    monthly_cost: float = 0.0
-    pay_pressure: Probability = 0.0
-    interest_add: float = 0.0
+    """What a measure does while it applies (several measures combine)."""
+
+    model_config = ConfigDict(title="Effects")
+
+    income_factor: Annotated[float, Field(ge=0)] = Field(
+        1.0, description="Multiplies base income (factors of several measures multiply)."
+    )
+    monthly_cost: float = Field(
+        0.0, description="Yuan per month taken from wealth; negative for a discount."
+    )
+    pay_pressure: Probability = Field(
+        0.0, description="Added to the court's monthly payment propensity."
+    )
+    interest_add: float = Field(0.0, description="Added to the annual interest rate on debt.")
 
 
 class Measure(Strict):
-    label: str = ""
-    when: Expression
-    effects: Effects = Effects()
-    reference: list[Reference] = []
+    """A sanction or reward. Its `when` condition is looked up for each citizen at every epoch start
+    and its effects hold for the whole epoch."""
+
+    model_config = ConfigDict(title="Measure")
+
+    label: str = Field("", description="Human-readable description.")
+    when: Expression = Field(description="Condition over the status variables.")
+    effects: Effects = Field(Effects(), description="What the measure does while it applies.")
+    reference: list[Reference] = Field([], description="Sources for the measure.")
 
 
 class Economy(Strict):
-    savings_rate: ProbabilityParam = _param(0.2)
-    income_growth: GrowthParam = _param(0.05)
-    debt_interest: RateParam = _param(0.06)
-    debt_repayment_share: ProbabilityParam = _param(0.1)
+    """Income, saving and debt, advanced at every epoch end."""
+
+    model_config = ConfigDict(title="Economy")
+
+    savings_rate: ProbabilityParam = Field(
+        _param(0.2), description="Share of effective monthly income added to wealth."
+    )
+    income_growth: GrowthParam = Field(_param(0.05), description="Annual growth of base income.")
+    debt_interest: RateParam = Field(
+        _param(0.06), description="Annual interest rate on debt, accrued at each epoch end."
+    )
+    debt_repayment_share: ProbabilityParam = Field(
+        _param(0.1),
+        description="Share of effective monthly income repaid on debt, as far as wealth allows.",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -615,34 +1179,78 @@ class Economy(Strict):
 
 
 class Right(Strict):
-    """A public service tied to the hukou place (pensions, public schooling, health insurance).
+    """A public service tied to the hukou place (public schooling, health insurance, a pension). At
+    each epoch start, a citizen for whom `needs` holds and `access` does not lacks it for the epoch,
+    and pays `monthly_cost` from wealth instead (private school, out-of-pocket care), alongside the
+    measures' costs."""
 
-    ``needs`` says who uses it (parents of school-age children, the retired, everyone); among
-    them, those for whom ``access`` is false lose it, and pay ``monthly_cost`` from their wealth
-    instead (private schools, out-of-pocket care).
-    """
+    model_config = ConfigDict(title="Hukou right")
 
-    label: str = ""
-    needs: Expression = "age >= 18"
-    access: Expression
-    monthly_cost: YuanParam = _param(0.0)
-    reference: list[Reference] = []
+    label: str = Field("", description="Human-readable description.")
+    needs: Expression = Field(
+        "age >= 18",
+        description=(
+            "Condition over citizen attributes: who uses the service, e.g. `has_child` for "
+            "schooling, `age >= 60` for a pension (evaluated at each epoch start)."
+        ),
+    )
+    access: Expression = Field(
+        description=(
+            "Condition over citizen attributes: who among them has it, e.g. `local_hukou or "
+            "residence_years >= 5` (evaluated at each epoch start)."
+        )
+    )
+    monthly_cost: YuanParam = Field(
+        _param(0.0),
+        description=(
+            "Yuan per month paid from wealth by a citizen who needs the right and lacks access "
+            "(the value in force at the epoch start)."
+        ),
+    )
+    reference: list[Reference] = Field([], description="Sources for the right.")
 
 
 class Conversion(Strict):
-    """Hukou conversion: a migrant for whom ``requires`` holds obtains a local urban hukou with
-    ``annual_probability`` where they live (``provinces``; every other province when omitted)."""
+    """A conversion rule: at each epoch end, a migrant living in one of its `provinces` for whom
+    `requires` holds obtains, with `annual_probability` scaled to the epoch's length, an urban hukou
+    of the province where they live, and stops being a migrant. Where several rules apply to a
+    citizen, the highest probability counts (one draw per citizen and epoch)."""
 
-    label: str = ""
-    provinces: list[str] | None = None
-    requires: Expression = "migrant"
-    annual_probability: ProbabilityParam
-    reference: list[Reference] = []
+    model_config = ConfigDict(title="Hukou conversion")
+
+    label: str = Field("", description="Human-readable description.")
+    provinces: list[str] | None = Field(
+        None,
+        description=(
+            "Provinces of residence where the rule applies; not set means every province that no "
+            "other rule names."
+        ),
+    )
+    requires: Expression = Field(
+        "migrant",
+        description=(
+            "Condition over citizen attributes that a migrant must meet, e.g. `residence_years "
+            ">= 5 and employment >= 2` (evaluated at each epoch end; only migrants ever "
+            "convert)."
+        ),
+    )
+    annual_probability: ProbabilityParam = Field(
+        description=(
+            "Chance per year that a migrant who meets `requires` converts (the value in force at "
+            "the epoch start, scaled to the epoch's length)."
+        )
+    )
+    reference: list[Reference] = Field([], description="Sources for the rule.")
 
 
 class Hukou(Strict):
-    rights: dict[str, Right] = {}
-    conversion: dict[str, Conversion] = {}
+    """Public services tied to the place of hukou registration, and the rules by which migrants
+    obtain a local urban hukou."""
+
+    model_config = ConfigDict(title="Hukou")
+
+    rights: dict[str, Right] = Field({}, description="Rights by name; at most 8.")
+    conversion: dict[str, Conversion] = Field({}, description="Conversion rules by name.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -650,14 +1258,37 @@ class Hukou(Strict):
 
 
 class Target(Strict):
-    label: str = ""
-    metric: str
-    group: str = "all"
-    categories: list[str] = []  # for a metric split by category: the sum over these
-    period: Annotated[list[dt.date], Field(min_length=2, max_length=2)]
-    low: float
-    high: float
-    reference: list[Reference] = []
+    """A calibration target: the unweighted mean of a time-series metric over a period, checked
+    against [low, high] and stored in manifest.json under `calibration`."""
+
+    model_config = ConfigDict(title="Calibration target")
+
+    label: str = Field("", description="Human-readable description.")
+    metric: str = Field(
+        description=(
+            "A time-series metric with one value per date (see [Metrics](#metrics)); checked "
+            "when loading."
+        )
+    )
+    group: str = Field(
+        "all",
+        description="A time-series group the metric is written for (see [Metrics](#metrics)).",
+    )
+    # for a metric split by category: the sum over these
+    categories: list[str] = Field(
+        [],
+        description=(
+            "For a metric split by category (a band, a list, a right): the categories whose "
+            "values are added up on each date, e.g. the share of users in the bands `good` and "
+            "above."
+        ),
+    )
+    period: Annotated[list[dt.date], Field(min_length=2, max_length=2)] = Field(
+        description="[first, last] date, both inside the horizon."
+    )
+    low: float = Field(description="Lowest acceptable value.")
+    high: float = Field(description="Highest acceptable value; not below `low`.")
+    reference: list[Reference] = Field([], description="Sources for the target.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Target:
@@ -669,15 +1300,43 @@ class Target(Strict):
 
 
 class Setting(Strict):
-    path: str
-    value: float | None
-    start: dt.date | None = Field(default=None, alias="from")
-    until: dt.date | None = None
+    """One overlay of a reform."""
+
+    model_config = ConfigDict(title="Reform setting")
+
+    path: str = Field(
+        description=(
+            "Dotted path of a dated parameter from the top of the scenario, e.g. "
+            "`schemes.court.grace_days`. Only dated parameters that the scenario sets can be "
+            "reformed; checked when loading."
+        )
+    )
+    value: float | None = Field(description="New value, in the parameter's range; `null` repeals.")
+    start: dt.date | None = Field(
+        default=None,
+        alias="from",
+        description=(
+            "Date from which the value holds (inside the horizon); later dated values before "
+            "`until` are dropped. Not set: the value replaces the parameter's whole history."
+        ),
+    )
+    until: dt.date | None = Field(
+        None,
+        description=(
+            "Date on which the value in force before the reform returns (inside the horizon); "
+            "not set means to the end."
+        ),
+    )
 
 
 class Reform(Strict):
-    description: str = ""
-    set: list[Setting]
+    """A named reform: dated values overlaid on the scenario's parameters, giving a new scenario
+    (`scsim run NAME --reform REFORM`, `Scenario.reform('REFORM')`)."""
+
+    model_config = ConfigDict(title="Reform")
+
+    description: str = Field("", description="What the reform does, in prose.")
+    set: list[Setting] = Field(description="Overlays, applied in order.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,19 +1344,57 @@ class Reform(Strict):
 
 
 class ScenarioSpec(Strict):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    title: str = ""
-    description: str = ""
-    world: World
-    behaviour: Behaviour
-    observation: Observation = Observation()
-    schemes: dict[str, Scheme] = {}
-    measures: dict[str, Measure] = {}
-    parameters: dict[str, Annotated[Param, Bounds()]] = {}  # free, any finite value
-    economy: Economy = Economy()
-    hukou: Hukou = Hukou()
-    calibration: dict[str, Target] = {}
-    reforms: dict[str, Reform] = {}
+    """The top level of a scenario file."""
+
+    model_config = ConfigDict(title="Scenario")
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")] = Field(
+        description=(
+            "Scenario name; names the run directory `<name>-<hash8>-s<seed>`. A reform appends "
+            "`-<reform>`."
+        )
+    )
+    title: str = Field(
+        "", description="One-line title, shown by `scsim scenarios` and in the manifest."
+    )
+    description: str = Field("", description="What the scenario models, in prose.")
+    world: World = Field(description="Horizon, seed, population and epoch length.")
+    behaviour: Behaviour = Field(description="The event catalogue.")
+    observation: Observation = Field(
+        Observation(), description="Data sources, detection probabilities and misattribution."
+    )
+    schemes: dict[str, Scheme] = Field(
+        {},
+        description=(
+            "The schemes in force by name; `kind` picks the sort. At most one `points`, one "
+            "`court_list` and one `composite` scheme, and at most 4 `blacklist` or `redlist` "
+            "schemes. Measures and a list's `excludes` refer to lists and the composite score by "
+            "these names."
+        ),
+    )
+    measures: dict[str, Measure] = Field(
+        {}, description="Sanctions and rewards by name; at most 15."
+    )
+    # free, any finite value
+    parameters: dict[str, Annotated[Param, Bounds()]] = Field(
+        {},
+        description=(
+            "Free parameters by name, each a dated parameter with its references: a number that "
+            "rules use (`p.parameters.<name>` in any expression, at its value on the start date) "
+            "and reforms can set, such as the strength of a red list's showcasing effect."
+        ),
+    )
+    economy: Economy = Field(Economy(), description="Saving, income growth and debt.")
+    hukou: Hukou = Field(
+        Hukou(),
+        description=(
+            "Public services tied to the hukou place, and hukou conversion; not set means neither."
+        ),
+    )
+    calibration: dict[str, Target] = Field(
+        {}, description="Targets the run is compared against, by name."
+    )
+    reforms: dict[str, Reform] = Field({}, description="Named reforms of this scenario.")
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> ScenarioSpec:

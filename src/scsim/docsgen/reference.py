@@ -1,18 +1,25 @@
 """Render the scenario format reference (docs/scenario-reference.md) from the schema itself.
 
-    python -m scsim.scenario.reference > docs/scenario-reference.md
+    make docs   # python -m scsim.docsgen.reference > docs/scenario-reference.md
 
-Keys, types, defaults and constraints come from the pydantic models in
-:mod:`scsim.scenario.schema`; the expression sites and their vocabularies from the mechanisms
-(:func:`scsim.mechanisms.expressions.expression_sites`); the metric names a calibration target
-may name from :class:`scsim.engine.metrics.MetricsRecorder`. Only the prose lives here, in the
-tables below, and :func:`undocumented` names every key or name that has none, so a new schema
-field cannot reach the reference without a description (tests/test_docs.py checks both).
+Keys, types, defaults, constraints and their prose come from the pydantic models in
+:mod:`scsim.scenario.schema`: each model's ``model_config`` title and the first paragraph of its
+docstring, each field's ``Field(description=...)``. The expression sites and their vocabularies
+come from the mechanisms (:func:`scsim.mechanisms.expressions.expression_sites`); the metric
+names a calibration target may name from :class:`scsim.engine.metrics.MetricsRecorder`. Only the
+prose for what is not a schema field lives here, in the tables below (the checks the validators
+make, variables, functions, consequences, metrics), and :func:`undocumented` names every key or
+name that has none, so a new schema field cannot reach the reference without a description
+(tests/test_docs.py checks both).
+
+This box stands above everything it documents (it imports the schema, the mechanisms and the
+engine); nothing imports it but tests and ``make docs``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import sys
 import types
 from collections.abc import Iterator, Mapping
@@ -25,683 +32,36 @@ from scsim.engine.metrics import metric_vocabulary
 from scsim.mechanisms.composite import MAX_BANDS
 from scsim.mechanisms.hukou import MAX_RIGHTS
 from scsim.mechanisms.lists import MAX_LISTS
+from scsim.mechanisms.measures import MAX_MEASURES
 from scsim.scenario import schema as s
 from scsim.scenario.yamlpos import FOLDER_ENTRY, INCLUDE_KEY
 
-REGENERATE = "python -m scsim.scenario.reference > docs/scenario-reference.md"
+REGENERATE = "make docs"
 
 # ---------------------------------------------------------------------------------------------
-# Prose: one line per model and per field, keyed by model and field name.
+# Prose beside the keys: each model's title (``model_config["title"]``) and description (the first
+# paragraph of its docstring), and each field's ``Field(description=...)``, in the schema.
 
-MODEL_TITLES: dict[type[BaseModel], str] = {
-    s.ScenarioSpec: "Scenario",
-    s.World: "World",
-    s.PopulationSpec: "Population",
-    s.GraphSpec: "Friendship graph",
-    s.Behaviour: "Behaviour",
-    s.Event: "Event",
-    s.Heterogeneity: "Heterogeneity",
-    s.Deterrence: "Deterrence",
-    s.Habituation: "Habituation",
-    s.Amount: "Amount",
-    s.Observation: "Observation",
-    s.Source: "Source",
-    s.PointsScheme: "Points scheme",
-    s.Recovery: "Recovery",
-    s.Consent: "Consent",
-    s.Jurisdiction: "Jurisdiction",
-    s.CourtList: "Court list",
-    s.NoAssetsRule: "No-assets rule",
-    s.CompositeScore: "Composite score",
-    s.Dimension: "Composite dimension",
-    s.Term: "Composite term",
-    s.Adoption: "Adoption",
-    s.TieDropping: "Tie dropping",
-    s.ListScheme: "Black or red list",
-    s.Measure: "Measure",
-    s.Effects: "Effects",
-    s.Economy: "Economy",
-    s.Hukou: "Hukou",
-    s.Right: "Hukou right",
-    s.Conversion: "Hukou conversion",
-    s.Target: "Calibration target",
-    s.Reform: "Reform",
-    s.Setting: "Reform setting",
-    s.Param: "Dated parameter",
-    s.Reference: "Reference",
-}
 
-MODEL_DOCS: dict[type[BaseModel], str] = {
-    s.ScenarioSpec: "The top level of a scenario file.",
-    s.World: "The horizon, the seed, the synthetic population and the epoch length.",
-    s.PopulationSpec: (
-        "The synthetic population, drawn from 2020 census marginals (see "
-        "[modelling.md](modelling.md#population))."
-    ),
-    s.GraphSpec: (
-        "The friendship network, built with the population when this key is present. Each "
-        "citizen draws a target number of ties from a heavy-tailed (Pareto) law; each tie is "
-        "drawn with homophily, preferring partners of the same province, hukou type and income "
-        "quintile. Ties are undirected and change during a run only when composite-score users "
-        "drop low scorers (`ties`). The `friends` variable and a composite score's "
-        "`friends.score` and `friends.count` inputs read it. A run stops before building a graph "
-        "that needs more than half the free memory."
-    ),
-    s.Behaviour: "What citizens do: the event catalogue.",
-    s.Event: (
-        "One kind of event. A citizen's daily probability is base × heterogeneity × modifier × "
-        "eligible × (1 − sensitivity × detection) × (points / base) ^ exponent; at most one "
-        "event of a kind per citizen per day."
-    ),
-    s.Heterogeneity: (
-        "A per-citizen multiplier of the event probability, drawn once per citizen and kind "
-        "from Gamma(shape, scale) and clipped."
-    ),
-    s.Deterrence: "How a citizen's own standing damps the event.",
-    s.Habituation: (
-        "Fear of losing points fades. From the day the points scheme starts (its "
-        "`jurisdiction.from`, the run's start when not set, or its earliest `rollout` date if "
-        "that is earlier), the event's `points_exponent` is multiplied by floor + (1 − floor) × "
-        "0.5 ^ (days since / `half_life_days`), updated at each epoch start. It has no effect "
-        "without a points scheme and does not touch `detection_sensitivity`."
-    ),
-    s.Amount: "A money amount in yuan, log-normal: median × exp(sigma × z), z standard normal.",
-    s.Observation: "What the authorities record, from which sources, and on whom.",
-    s.Source: (
-        "A data source (police cameras, courts, banks, platforms, network monitoring). The "
-        "chance that it records an event where a citizen lives is `coverage` × `rollout` × "
-        "`sharing` × the `intensity` factor of each group flag the citizen has, at most 1, per "
-        "province and cell. A source acts only on the event kinds whose `detection` lists it; "
-        "its dated values take effect on their dates (each change starts an epoch)."
-    ),
-    s.PointsScheme: (
-        "A municipal points scheme (Rongcheng-style): everyone covered starts at `base`, "
-        "recorded events add their `deltas`, clean time earns `recovery`, points stay within "
-        "[`floor`, `cap`] and fall into `grades`."
-    ),
-    s.Recovery: "Points regained for clean time.",
-    s.Consent: "Whether scoring needs consent, and the (dated) share of residents who give it.",
-    s.Jurisdiction: (
-        "Where and when a scheme runs, how much of each province it covers, and how far its "
-        "verdicts reach. Who it reaches is decided at each epoch start (for a black or red list, "
-        "who may join also at each epoch end). Whether a citizen lives in a covered place is one "
-        "draw per citizen and scheme, compared with the `coverage` in force, so a mover keeps "
-        "their draw and a growing coverage adds people without dropping any."
-    ),
-    s.CourtList: (
-        "The courts' list of dishonest judgment debtors: a fine or judgment opens a case; an "
-        "unpaid case is listed after a grace period and leaves the list on payment, term "
-        "expiry, a no-assets finding or (before the list is national) a move to another province."
-    ),
-    s.NoAssetsRule: "Removal of listed debtors who have no executable property.",
-    s.CompositeScore: (
-        "A private composite score (Sesame Credit style). Each dimension is a sub-score in "
-        "[0, 1]; the score is low + (high − low) × Σ weight × dimension / `weights_sum`, rounded "
-        "to a whole number, over `range` = [low, high]. It is computed at the start of the run "
-        "and recomputed at every epoch end, for users only: citizens who are `eligible`, opted "
-        "in (see `adoption`) and reached by the `jurisdiction`. Measures read it by the "
-        "scheme's name, as an ordinal over the `bands` (`sesame >= 'good'`), never true for a "
-        "non-user; the `user` and `score` variables read it in the other expressions."
-    ),
-    s.Dimension: (
-        "A sub-score in [0, 1]: clip(`baseline` + the sum of its terms, 0, 1). As every "
-        "transform is increasing, a dimension rises with each input whose `effect` is positive "
-        "and falls with each whose `effect` is negative."
-    ),
-    s.Term: (
-        "One input of a dimension: `effect` × transform(input / `scale`), the input taken as at "
-        "the recomputation (negative inputs count as 0)."
-    ),
-    s.Adoption: (
-        "Who uses the score: it is opt-in, so among the `eligible` a dated `share` are users "
-        "(and only where the scheme's jurisdiction reaches)."
-    ),
-    s.TieDropping: (
-        "Users' network response: a score that rewards selective relations leads users to drop "
-        "ties to friends who score low. Decided at every epoch end, after the scores are "
-        "recomputed; a tie goes when either end drops it. Needs `world.population.graph` (without "
-        "it, nothing happens)."
-    ),
-    s.ListScheme: (
-        "A sectoral black list (`blacklist`: tax violators, rail passengers who misbehave, ...) "
-        "or a red list of model citizens (`redlist`: volunteers, donors, award winners), kept "
-        "from records. At every epoch end, black lists first and red lists after, a citizen "
-        "joins who is not on the list, for whom `applies_to` holds, who lives where the list's "
-        "jurisdiction covers and is on no list it `excludes`, and who has at least `threshold` "
-        "records of the `records` kinds in the current calendar year; they stay on it for "
-        "`term_days`. Measures read membership by the scheme's name."
-    ),
-    s.Measure: (
-        "A sanction or reward. Its `when` condition is looked up for each citizen at every epoch "
-        "start and its effects hold for the whole epoch."
-    ),
-    s.Effects: "What a measure does while it applies (several measures combine).",
-    s.Economy: "Income, saving and debt, advanced at every epoch end.",
-    s.Hukou: (
-        "Public services tied to the place of hukou registration, and the rules by which "
-        "migrants obtain a local urban hukou."
-    ),
-    s.Right: (
-        "A public service tied to the hukou place (public schooling, health insurance, a "
-        "pension). At each epoch start, a citizen for whom `needs` holds and `access` does not "
-        "lacks it for the epoch, and pays `monthly_cost` from wealth instead (private school, "
-        "out-of-pocket care), alongside the measures' costs."
-    ),
-    s.Conversion: (
-        "A conversion rule: at each epoch end, a migrant living in one of its `provinces` for "
-        "whom `requires` holds obtains, with `annual_probability` scaled to the epoch's length, "
-        "an urban hukou of the province where they live, and stops being a migrant. Where "
-        "several rules apply to a citizen, the highest probability counts (one draw per citizen "
-        "and epoch)."
-    ),
-    s.Target: (
-        "A calibration target: the unweighted mean of a time-series metric over a period, "
-        "checked against [low, high] and stored in manifest.json under `calibration`."
-    ),
-    s.Reform: (
-        "A named reform: dated values overlaid on the scenario's parameters, giving a new "
-        "scenario (`scsim run NAME --reform REFORM`, `Scenario.reform('REFORM')`)."
-    ),
-    s.Setting: "One overlay of a reform.",
-    s.Param: (
-        "A number with dated values, a label, a unit and references. Write either a plain "
-        "number (in force at all times) or a mapping with these keys. A value holds from its "
-        "date until the next one; `null` repeals (nothing is in force from that date, and "
-        "nothing is before the first date; the mechanisms then use 0, except where a key says "
-        "otherwise). Every date on which a value changes starts a new epoch, so the new value "
-        "takes effect on its own day. Numbers written in quotes are errors. The key that holds "
-        "a parameter gives the range of its values in the Allowed column (`null` is always "
-        "allowed)."
-    ),
-    s.Reference: "A source for a value.",
-}
+def model_title(model: type[BaseModel]) -> str:
+    """The heading of a model's section: its ``model_config`` title (its class name without)."""
+    return model.model_config.get("title") or model.__name__
 
-FIELD_DOCS: dict[tuple[type[BaseModel], str], str] = {
-    # Scenario
-    (s.ScenarioSpec, "name"): (
-        "Scenario name; names the run directory `<name>-<hash8>-s<seed>`. A reform appends "
-        "`-<reform>`."
-    ),
-    (s.ScenarioSpec, "title"): "One-line title, shown by `scsim scenarios` and in the manifest.",
-    (s.ScenarioSpec, "description"): "What the scenario models, in prose.",
-    (s.ScenarioSpec, "world"): "Horizon, seed, population and epoch length.",
-    (s.ScenarioSpec, "behaviour"): "The event catalogue.",
-    (s.ScenarioSpec, "observation"): "Data sources, detection probabilities and misattribution.",
-    (s.ScenarioSpec, "schemes"): (
-        "The schemes in force by name; `kind` picks the sort. At most one `points`, one "
-        f"`court_list` and one `composite` scheme, and at most {MAX_LISTS} `blacklist` or "
-        "`redlist` schemes. Measures and a list's `excludes` refer to lists and the composite "
-        "score by these names."
-    ),
-    (s.ScenarioSpec, "measures"): "Sanctions and rewards by name; at most 15.",
-    (s.ScenarioSpec, "parameters"): (
-        "Free parameters by name, each a dated parameter with its references: a number that "
-        "rules use (`p.parameters.<name>` in any expression, at its value on the start date) "
-        "and reforms can set, such as the strength of a red list's showcasing effect."
-    ),
-    (s.ScenarioSpec, "economy"): "Saving, income growth and debt.",
-    (s.ScenarioSpec, "hukou"): (
-        "Public services tied to the hukou place, and hukou conversion; not set means neither."
-    ),
-    (s.ScenarioSpec, "calibration"): "Targets the run is compared against, by name.",
-    (s.ScenarioSpec, "reforms"): "Named reforms of this scenario.",
-    # World
-    (s.World, "start"): "First simulated day.",
-    (s.World, "end"): (
-        "Last simulated day (inclusive): after `start` and at most 32,000 days later (day "
-        "indices are int16). `scsim run --until/--days` may stop earlier."
-    ),
-    (s.World, "seed"): "Seed of every random draw; `scsim run --seed` overrides it.",
-    (s.World, "population"): "The synthetic population.",
-    (s.World, "epoch"): (
-        "Synchronisation period. Epochs start on the first day of each calendar month, quarter "
-        "or year, and on every date a dated value changes. Measures, court enforcement, the "
-        "economy and the epoch metrics advance once per epoch. A scenario in which "
-        "misattribution can happen runs in monthly epochs whatever this says (its records are "
-        "delivered in the next calendar month)."
-    ),
-    # Population
-    (s.PopulationSpec, "agents"): "Agents simulated; `scsim run --population/-n` overrides it.",
-    (s.PopulationSpec, "provinces"): (
-        "Provinces of residence to draw citizens from, by 2020 census population; not set means "
-        "all 31."
-    ),
-    (s.PopulationSpec, "real_population"): (
-        "Real persons the agents stand for (default: the 2020 census population of the chosen "
-        "provinces). Counts in timeseries.parquet are multiplied by real_population / agents."
-    ),
-    (s.PopulationSpec, "graph"): (
-        "The friendship network; not set means none (then `friends` reads 0 and a composite "
-        "score's `friends.*` inputs read as no friends)."
-    ),
-    # Friendship graph
-    (s.GraphSpec, "mean_degree"): (
-        "Target mean number of ties per citizen. The realised mean is a little lower (self-picks "
-        "and repeated pairs are dropped), most so in small populations. Not above `max_degree` "
-        "(checked when the graph is built)."
-    ),
-    (s.GraphSpec, "tail"): (
-        "Exponent of the degree law: the share of citizens with d ties falls as d ^ −tail. "
-        "Lower values give more hubs; friendship and contact networks show 2 to 3."
-    ),
-    (s.GraphSpec, "max_degree"): (
-        "Cap on a citizen's target number of ties; a realised degree can exceed it by a few "
-        "times √max_degree."
-    ),
-    (s.GraphSpec, "homophily_province"): (
-        "Probability that a tie not kept within the cell (see `homophily_cell`) is still drawn "
-        "from the citizen's province of residence; otherwise the partner comes from the whole "
-        "population."
-    ),
-    (s.GraphSpec, "homophily_cell"): (
-        "Probability that a tie is drawn from the citizen's own cell: same province of "
-        "residence, hukou type (rural or urban) and income quintile (minors count in the "
-        "lowest)."
-    ),
-    (s.GraphSpec, "reference"): "Sources for the network's parameters.",
-    # Behaviour
-    (s.Behaviour, "events"): (
-        "Event kinds by name; `deltas`, `detection` and the metrics refer to these names."
-    ),
-    # Event
-    (s.Event, "label"): "Human-readable description.",
-    (s.Event, "daily_probability"): (
-        "Base probability per citizen per day. Give this or `annual_rate`."
-    ),
-    (s.Event, "annual_rate"): (
-        "Base events per citizen per year, used as the daily probability "
-        "1 − exp(−rate / 365.25). Give this or `daily_probability`."
-    ),
-    (s.Event, "modifier"): (
-        "Number expression over citizen attributes that multiplies the base probability "
-        "(negative results count as 0)."
-    ),
-    (
-        s.Event,
-        "eligible",
-    ): "Condition over citizen attributes; where false the event never happens.",
-    (s.Event, "heterogeneity"): "Per-citizen multiplier; not set means 1 for everyone.",
-    (s.Event, "deterrence"): "Damping by the citizen's points and the local detection rate.",
-    (s.Event, "consequence"): (
-        "`fine` and `judgment` open a court case (when the scenario has a court list) for an "
-        "amount drawn from `amount`; `move` moves the citizen to another province; `none` has "
-        "no direct consequence."
-    ),
-    (s.Event, "amount"): "Amount of the fine or judgment; required for `fine` and `judgment`.",
-    (s.Event, "pay_within_days"): "Days to pay a new case voluntarily.",
-    (s.Event, "reference"): "Sources for the event as a whole.",
-    # Heterogeneity
-    (s.Heterogeneity, "shape"): "Gamma shape k (the mean is k × scale).",
-    (s.Heterogeneity, "scale"): "Gamma scale θ.",
-    (s.Heterogeneity, "clip"): "[low, high] bounds applied after the draw.",
-    # Deterrence
-    (s.Deterrence, "points_exponent"): (
-        "e in (points / base) ^ e, applied while the citizen is scored; 0 switches it off. "
-        "Without a `cap` the factor cannot exceed 1. `habituation` lowers it over time."
-    ),
-    (s.Deterrence, "detection_sensitivity"): (
-        "s in (1 − s × detection), with the detection probability of the citizen's province "
-        "and cell (re-evaluated every 1 January)."
-    ),
-    (s.Deterrence, "habituation"): (
-        "Fading of `points_exponent` after the points scheme starts; not set means none."
-    ),
-    # Habituation
-    (s.Habituation, "half_life_days"): (
-        "Days in which the part of the exponent above the floor halves."
-    ),
-    (s.Habituation, "floor"): (
-        "Share of the exponent that never fades: 0 lets deterrence by points vanish in time, 1 "
-        "means no habituation."
-    ),
-    # Amount
-    (s.Amount, "median"): "Median in yuan (the value in force at the epoch start).",
-    (s.Amount, "sigma"): "Standard deviation of log(amount); 0 gives the median exactly.",
-    # Observation
-    (s.Observation, "sources"): (
-        "Data sources by name, for `detection` to list. A source that no `detection` entry "
-        "lists has no effect."
-    ),
-    (s.Observation, "detection"): (
-        "Per event kind, the probability that an occurrence is recorded: a number from 0 to 1, "
-        "a number expression over the detection variables, or a list of source names from "
-        "`sources` (recorded when any of them records it: 1 − the product of 1 − each "
-        "source's chance). Kinds not listed are always recorded."
-    ),
-    (s.Observation, "misattribution"): (
-        "Probability that a recorded event is attached to a randomly drawn adult instead of "
-        "the offender (delivered during the next epoch)."
-    ),
-    # Source
-    (s.Source, "label"): "Human-readable name.",
-    (s.Source, "coverage"): (
-        "Chance of recording where the source is fully deployed: a number from 0 to 1, or a "
-        "number expression over the detection variables (cameras in cities, fewer in villages); "
-        "checked to give a probability in every province and cell."
-    ),
-    (s.Source, "rollout"): ("How far deployment has got (a share, dated); multiplies `coverage`."),
-    (s.Source, "sharing"): (
-        "Share of the source's records that reach the authorities (dated); multiplies "
-        "`coverage`. Below 1 for companies that resist pooling their data."
-    ),
-    (s.Source, "intensity"): (
-        "Group-targeted monitoring: group flag (`urban`, `hukou_urban`, `migrant`, `minority`, "
-        "`has_child`) → factor, from 0 to 1,000, multiplying the chance for citizens with that "
-        "flag; the factors of several flags multiply, and the result is capped at 1."
-    ),
-    (s.Source, "reference"): "Sources for the data source as a whole.",
-    # Points scheme
-    (s.PointsScheme, "kind"): "Selects this scheme type.",
-    (s.PointsScheme, "label"): "Human-readable name.",
-    (s.PointsScheme, "base"): (
-        "Starting points (the value on the start date); the value in force is the denominator "
-        "of deterrence."
-    ),
-    (s.PointsScheme, "cap"): (
-        "Highest attainable points; not set (or repealed) means no cap (points then stop at 30,000), which deterrence by points does not allow. Not below `base` on the "
-        "start date."
-    ),
-    (s.PointsScheme, "floor"): "Lowest attainable points.",
-    (s.PointsScheme, "deltas"): (
-        "Points change per recorded event of each kind; a negative delta also restarts the "
-        "clean-day count. Names must be events of `behaviour.events`."
-    ),
-    (s.PointsScheme, "local_deltas"): (
-        "Per province, deltas that replace the scheme's own for citizens living there when the "
-        "record lands (the central framework leaves the catalogue of rewards and penalties to "
-        "each place): province → event → points. Names must be provinces and events."
-    ),
-    (s.PointsScheme, "recovery"): "Points for clean time; not set means none.",
-    (s.PointsScheme, "grades"): (
-        "Grade bands, lowest first: name → lowest points of the band. At least two, strictly "
-        "increasing. Points below the first bound count as the lowest grade. Measures compare "
-        "`grade` with these names."
-    ),
-    (s.PointsScheme, "applies_to"): (
-        "Condition over citizen attributes deciding who is covered (re-evaluated at each epoch "
-        "start)."
-    ),
-    (s.PointsScheme, "consent"): "Whether scoring needs consent.",
-    (s.PointsScheme, "jurisdiction"): (
-        "Where and when the scheme is in force, and its reach (`scope: local` unless set)."
-    ),
-    (s.PointsScheme, "reference"): "Sources for the scheme as a whole.",
-    # Recovery
-    (s.Recovery, "clean_days"): (
-        "Length of a clean run: each full run of this many days without a deduction earns `points`."
-    ),
-    (s.Recovery, "points"): "Points earned per completed clean run (up to the cap).",
-    # Consent
-    (
-        s.Consent,
-        "required",
-    ): "If true, only consenting citizens are scored; records are kept anyway.",
-    (s.Consent, "share"): (
-        "Share of citizens who consent, in force at each epoch start. Willingness is one draw "
-        "per citizen, so whoever consents at a lower share also consents at a higher one."
-    ),
-    # Jurisdiction
-    (s.Jurisdiction, "provinces"): (
-        "Provinces that run the scheme, from `from` or from their own `rollout` date. Not set "
-        "means all 31 — or, when `rollout` is given, only the provinces it names."
-    ),
-    (s.Jurisdiction, "start"): (
-        "First day in force in the provinces that have no `rollout` date (inside the horizon); "
-        "not set means the start of the run."
-    ),
-    (s.Jurisdiction, "until"): (
-        "First day no longer in force anywhere, whatever the scope (inside the horizon); not "
-        "set means never."
-    ),
-    (s.Jurisdiction, "rollout"): (
-        "Province → the first day the scheme runs there (inside the horizon), instead of "
-        "`from`. A province named here runs the scheme even if `provinces` leaves it out."
-    ),
-    (s.Jurisdiction, "coverage"): (
-        "Share of a running province's residents who live in a place that runs the scheme (the "
-        "cities that chose it), in force at each epoch start; not set means all of them. "
-        "Ignored with `scope: provincial`."
-    ),
-    (s.Jurisdiction, "scope"): (
-        "How far the scheme reaches a citizen (scores them, counts them as a user, or lets "
-        "their list membership trigger measures): `local` — only while they live in a covered "
-        "place; `provincial` — while they live anywhere in a province that runs it; `national` "
-        "— once covered somewhere, wherever they live, until `until`. Joining a black or red "
-        "list always needs living in a covered place; the scope decides where membership "
-        "reaches the measures."
-    ),
-    # Court list
-    (s.CourtList, "kind"): "Selects this scheme type.",
-    (s.CourtList, "label"): "Human-readable name.",
-    (s.CourtList, "list_from"): (
-        "The list exists from this date; unpaid cases due for listing earlier wait for it."
-    ),
-    (s.CourtList, "national_from"): (
-        "Enforcement is national from this date; before it, a citizen with an open case who "
-        "moves province escapes the case. Not before `list_from`."
-    ),
-    (s.CourtList, "grace_days"): (
-        "Days between the end of the voluntary payment period and publication on the list."
-    ),
-    (s.CourtList, "list_probability"): (
-        "Probability that an unpaid case past its grace period is listed; otherwise it stays "
-        "in unlisted enforcement."
-    ),
-    (s.CourtList, "min_listing_amount"): "Cases owing less than this many yuan are never listed.",
-    (s.CourtList, "term_days"): (
-        "Listing term in days; where repealed (`null`), listings made then never expire."
-    ),
-    (s.CourtList, "repeat_extension_days"): (
-        "Added to the term for each earlier listing of the same citizen."
-    ),
-    (s.CourtList, "pay_if_able"): (
-        "Probability that a citizen whose liquid wealth covers the amount pays on the due day."
-    ),
-    (s.CourtList, "monthly_payment_propensity"): (
-        "Probability, on the first day of each month, that an unpaid debtor who can pay does "
-        "so; the measures' `pay_pressure` adds to it."
-    ),
-    (s.CourtList, "no_assets"): "Removal of listed debtors without executable property.",
-    (s.CourtList, "reference"): "Sources for the list as a whole.",
-    # No-assets rule
-    (s.NoAssetsRule, "enabled"): "Whether courts remove listed debtors who cannot pay.",
-    (s.NoAssetsRule, "after_days"): "Days on the list before a removal is possible.",
-    (s.NoAssetsRule, "monthly_probability"): (
-        "Probability, on the first day of each month, that a listed debtor whose wealth is "
-        "below the amount owed is removed."
-    ),
-    # Composite score
-    (s.CompositeScore, "kind"): "Selects this scheme type.",
-    (s.CompositeScore, "label"): "Human-readable name.",
-    (s.CompositeScore, "range"): (
-        "[low, high]: the lowest and highest score, each from 0 to 30,000, low below high "
-        "(Sesame Credit: [350, 950])."
-    ),
-    (s.CompositeScore, "weights_sum"): (
-        "The sum of the dimensions' weights, declared so that a mistyped weight is caught when "
-        "loading; the weighted sum is divided by it."
-    ),
-    (s.CompositeScore, "dimensions"): "Sub-scores by name; at least one.",
-    (s.CompositeScore, "bands"): (
-        "Perk bands, lowest first: name → lowest score of the band, each within `range`. At "
-        f"least two and at most {MAX_BANDS}, strictly increasing. A score below the first bound "
-        "counts as the lowest band. Measures compare the scheme's name with these names."
-    ),
-    (s.CompositeScore, "adoption"): "Who uses the score.",
-    (s.CompositeScore, "ties"): (
-        "Users dropping ties to low-scoring friends; not set means none. Needs "
-        "`world.population.graph`."
-    ),
-    (s.CompositeScore, "jurisdiction"): (
-        "Where and when the score runs. Unlike a points scheme's, the scope is `national` "
-        "unless set: once a user, scored wherever they move."
-    ),
-    (s.CompositeScore, "reference"): "Sources for the score as a whole.",
-    # Composite dimension
-    (s.Dimension, "label"): "Human-readable description.",
-    (s.Dimension, "weight"): (
-        "Weight of the dimension in the score; the weights must add up to `weights_sum`."
-    ),
-    (s.Dimension, "baseline"): "Sub-score before the terms.",
-    (s.Dimension, "terms"): "Inputs added to the baseline; none gives everyone the baseline.",
-    (s.Dimension, "reference"): "Sources for the dimension.",
-    # Composite term
-    (s.Term, "input"): (
-        "What the term reads (checked when loading): a [citizen attribute]"
-        "(#citizen-attributes) other than `province` (true/false as 1/0); `records.<event>`, the "
-        "citizen's records of that event kind per year over the run so far (divided by at "
-        "least one year); `friends.score`, the mean score of the user's friends who are users, "
-        "mapped from `range` to [0, 1] (0.5 with none, or without a friendship graph); or "
-        "`friends.count`, the number of friends (0 without a graph)."
-    ),
-    (s.Term, "effect"): (
-        "Signed size of the term, from −10 to 10: positive raises the sub-score as the input "
-        "grows, negative lowers it."
-    ),
-    (s.Term, "transform"): (
-        "Of x = input / `scale`: `linear` x, `log` log(1 + x), `saturating` x / (1 + x) "
-        "(approaches 1; half at x = 1)."
-    ),
-    (s.Term, "scale"): "Divides the input before the transform, in the input's own unit.",
-    # Adoption
-    (s.Adoption, "eligible"): (
-        "Condition over citizen attributes: who may use the score (re-evaluated at every "
-        "recomputation)."
-    ),
-    (s.Adoption, "share"): (
-        "Share of the eligible who opt in, in force at each recomputation. Willingness is one "
-        "draw per citizen, so whoever uses the score at a lower share also uses it at a higher "
-        "one."
-    ),
-    # Tie dropping
-    (s.TieDropping, "below"): (
-        "A user may drop a friend who is a user scoring below this (non-users are never dropped)."
-    ),
-    (s.TieDropping, "monthly_probability"): (
-        "Probability per month that a user drops a given tie to such a friend, scaled to the "
-        "epoch's length."
-    ),
-    # Black or red list
-    (s.ListScheme, "kind"): (
-        "`blacklist` or `redlist`. Black lists are updated before red lists (so that a red list "
-        "can exclude them) and feed the `blacklisted` variable; red lists feed `red_listed` "
-        "and `red_share`."
-    ),
-    (s.ListScheme, "label"): "Human-readable name.",
-    (s.ListScheme, "records"): (
-        "Event kinds whose records count (names from `behaviour.events`); records of all of "
-        "them add up, misattributed ones included."
-    ),
-    (s.ListScheme, "threshold"): (
-        "Records of the `records` kinds in the current calendar year (counted from 1 January) "
-        "that make a citizen join."
-    ),
-    (s.ListScheme, "term_days"): (
-        "Days on the list, counted from the day after the epoch at whose end the citizen joins "
-        "(the value in force on that day; a term of 0, or a repealed one, keeps nobody on the "
-        "list). A former member joins again at the next epoch end if they still qualify: the "
-        "records of the current year that listed them still count."
-    ),
-    (s.ListScheme, "applies_to"): (
-        "Condition over citizen attributes: who may join (evaluated at each epoch end)."
-    ),
-    (s.ListScheme, "excludes"): (
-        "Names of other black or red lists, or of the court list, whose members cannot join "
-        "(red lists usually exclude the blacklisted)."
-    ),
-    (s.ListScheme, "jurisdiction"): (
-        "Where and when the list runs. The scope is `national` unless set: a member is reached "
-        "wherever they live."
-    ),
-    (s.ListScheme, "reference"): "Sources for the list as a whole.",
-    # Measure
-    (s.Measure, "label"): "Human-readable description.",
-    (s.Measure, "when"): "Condition over the status variables.",
-    (s.Measure, "effects"): "What the measure does while it applies.",
-    (s.Measure, "reference"): "Sources for the measure.",
-    # Effects
-    (s.Effects, "income_factor"): "Multiplies base income (factors of several measures multiply).",
-    (s.Effects, "monthly_cost"): "Yuan per month taken from wealth; negative for a discount.",
-    (s.Effects, "pay_pressure"): "Added to the court's monthly payment propensity.",
-    (s.Effects, "interest_add"): "Added to the annual interest rate on debt.",
-    # Economy
-    (s.Economy, "savings_rate"): "Share of effective monthly income added to wealth.",
-    (s.Economy, "income_growth"): "Annual growth of base income.",
-    (s.Economy, "debt_interest"): "Annual interest rate on debt, accrued at each epoch end.",
-    (s.Economy, "debt_repayment_share"): (
-        "Share of effective monthly income repaid on debt, as far as wealth allows."
-    ),
-    # Hukou
-    (s.Hukou, "rights"): (f"Rights by name; at most {MAX_RIGHTS}."),
-    (s.Hukou, "conversion"): "Conversion rules by name.",
-    (s.Right, "label"): "Human-readable description.",
-    (s.Right, "needs"): (
-        "Condition over citizen attributes: who uses the service, e.g. `has_child` for "
-        "schooling, `age >= 60` for a pension (evaluated at each epoch start)."
-    ),
-    (s.Right, "access"): (
-        "Condition over citizen attributes: who among them has it, e.g. `local_hukou or "
-        "residence_years >= 5` (evaluated at each epoch start)."
-    ),
-    (s.Right, "monthly_cost"): (
-        "Yuan per month paid from wealth by a citizen who needs the right and lacks access "
-        "(the value in force at the epoch start)."
-    ),
-    (s.Right, "reference"): "Sources for the right.",
-    (s.Conversion, "label"): "Human-readable description.",
-    (s.Conversion, "provinces"): (
-        "Provinces of residence where the rule applies; not set means every province that no "
-        "other rule names."
-    ),
-    (s.Conversion, "requires"): (
-        "Condition over citizen attributes that a migrant must meet, e.g. `residence_years >= 5 "
-        "and employment >= 2` (evaluated at each epoch end; only migrants ever convert)."
-    ),
-    (s.Conversion, "annual_probability"): (
-        "Chance per year that a migrant who meets `requires` converts (the value in force at "
-        "the epoch start, scaled to the epoch's length)."
-    ),
-    (s.Conversion, "reference"): "Sources for the rule.",
-    # Calibration target
-    (s.Target, "label"): "Human-readable description.",
-    (s.Target, "metric"): (
-        "A time-series metric with one value per date (see [Metrics](#metrics)); checked when "
-        "loading."
-    ),
-    (s.Target, "group"): "A time-series group the metric is written for (see [Metrics](#metrics)).",
-    (s.Target, "categories"): (
-        "For a metric split by category (a band, a list, a right): the categories whose values "
-        "are added up on each date, e.g. the share of users in the bands `good` and above."
-    ),
-    (s.Target, "period"): "[first, last] date, both inside the horizon.",
-    (s.Target, "low"): "Lowest acceptable value.",
-    (s.Target, "high"): "Highest acceptable value; not below `low`.",
-    (s.Target, "reference"): "Sources for the target.",
-    # Reform
-    (s.Reform, "description"): "What the reform does, in prose.",
-    (s.Reform, "set"): "Overlays, applied in order.",
-    (s.Setting, "path"): (
-        "Dotted path of a dated parameter from the top of the scenario, e.g. "
-        "`schemes.court.grace_days`. Only dated parameters that the scenario sets can be "
-        "reformed; checked when loading."
-    ),
-    (s.Setting, "value"): "New value, in the parameter's range; `null` repeals.",
-    (s.Setting, "start"): (
-        "Date from which the value holds (inside the horizon); later dated values before "
-        "`until` are dropped. Not set: the value replaces the parameter's whole history."
-    ),
-    (s.Setting, "until"): (
-        "Date on which the value in force before the reform returns (inside the horizon); not "
-        "set means to the end."
-    ),
-    # Param and Reference
-    (s.Param, "label"): "What the number is.",
-    (s.Param, "unit"): "Its unit (`day`, `yuan`, `probability`, `1/year`, ...).",
-    (s.Param, "values"): "Date → value (`null` repeals); at least one entry.",
-    (s.Param, "reference"): "Sources for the values.",
-    (s.Reference, "title"): "What the source is and what it says.",
-    (s.Reference, "href"): "Where to find it: a URL, or a path in the repository.",
-    (s.Reference, "verified"): "Whether the value was seen in the cited source.",
+
+def model_description(model: type[BaseModel]) -> str:
+    """The first paragraph of a model's own docstring, as one line ("" without a docstring);
+    further paragraphs are notes for readers of the code."""
+    doc = inspect.cleandoc(model.__doc__ or "")
+    return " ".join(line.strip() for line in doc.split("\n\n")[0].splitlines())
+
+
+# Limits the field descriptions state in words, as the mechanisms define them. The schema cannot
+# import the mechanisms (they import it), so misdescribed() checks that the two agree.
+LIMITS: dict[tuple[type[BaseModel], str], str] = {
+    (s.ScenarioSpec, "schemes"): f"at most {MAX_LISTS} `blacklist` or `redlist` schemes",
+    (s.ScenarioSpec, "measures"): f"at most {MAX_MEASURES}.",
+    (s.CompositeScore, "bands"): f"at most {MAX_BANDS}, strictly increasing",
+    (s.Hukou, "rights"): f"at most {MAX_RIGHTS}.",
 }
 
 
@@ -1140,7 +500,7 @@ def _anchor(title: str) -> str:
 
 
 def _link(model: type[BaseModel]) -> str:
-    title = MODEL_TITLES.get(model, model.__name__)
+    title = model_title(model)
     return f"[{title.lower() if model is s.Param else title}](#{_anchor(title)})"
 
 
@@ -1269,13 +629,13 @@ def _expression_fields() -> dict[tuple[type[BaseModel], str], str]:
 
 
 def _model_section(model: type[BaseModel], paths: list[str], lines: list[str]) -> None:
-    title = MODEL_TITLES.get(model, model.__name__)
+    title = model_title(model)
     lines += [f"## {title}", ""]
     where = ", ".join(f"`{p}`" for p in paths) if paths != ["(top level)"] else "the top level"
     kind = model.model_fields.get("kind")
     if kind is not None and get_origin(kind.annotation) is Literal:
         where += " with " + " or ".join(f"`kind: {k}`" for k in get_args(kind.annotation))
-    doc = MODEL_DOCS.get(model) or (model.__doc__ or "").strip()
+    doc = model_description(model)
     lines += [doc, "", f"Written at: {where}.", ""]
     expressions = _expression_fields()
     lines += [
@@ -1285,7 +645,7 @@ def _model_section(model: type[BaseModel], paths: list[str], lines: list[str]) -
     for name, info in model.model_fields.items():
         owner = (model, name)
         kind = _render_type(info.annotation, owner, expressions.get(owner))
-        description = info.description or FIELD_DOCS.get(owner, "*(undocumented)*")
+        description = info.description or "*(undocumented)*"
         allowed = "; ".join(_constraints(info))
         row = [f"`{_key(name, info)}`", kind, _default(info), allowed, description]
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
@@ -1465,7 +825,7 @@ def render() -> str:
     lines = [
         "# Scenario reference",
         "",
-        "<!-- Generated by src/scsim/scenario/reference.py from the schema and the mechanisms; "
+        "<!-- Generated by src/scsim/docsgen/reference.py from the schema and the mechanisms; "
         f"do not edit. Regenerate with: {REGENERATE} -->",
         "",
         "Every key of the scenario format, generated from the schema. Unknown keys are errors, "
@@ -1479,10 +839,7 @@ def render() -> str:
         "key, anything else is replaced, and later files win.",
         "",
         "Contents: "
-        + ", ".join(
-            f"[{MODEL_TITLES.get(m, m.__name__)}](#{_anchor(MODEL_TITLES.get(m, m.__name__))})"
-            for m in paths
-        )
+        + ", ".join(f"[{model_title(m)}](#{_anchor(model_title(m))})" for m in paths)
         + ", [Expressions](#expressions), [Metrics](#metrics), [Consequences](#consequences), "
         "[Provinces](#provinces).",
         "",
@@ -1504,9 +861,13 @@ def undocumented() -> list[str]:
         f"{model.__name__}.{name}"
         for model in model_paths()
         for name, info in model.model_fields.items()
-        if not (info.description or (model, name) in FIELD_DOCS)
+        if not info.description
     ]
-    missing += [f"model {m.__name__}" for m in model_paths() if m not in MODEL_TITLES]
+    missing += [
+        f"model {m.__name__} (a title in its model_config and a docstring)"
+        for m in model_paths()
+        if not (m.model_config.get("title") and model_description(m))
+    ]
     for _, variables in _vocabularies().values():
         missing += [
             f"variable {_variable_name(v)}"
@@ -1517,6 +878,15 @@ def undocumented() -> list[str]:
     missing += [f"consequence {c}" for c in CONSEQUENCES if c not in CONSEQUENCE_DOCS]
     missing += [f"metric {m}" for m in metric_vocabulary() if m not in METRIC_DOCS]
     return sorted(dict.fromkeys(missing))
+
+
+def misdescribed() -> list[str]:
+    """Every field description that no longer states the limit the mechanisms enforce."""
+    return [
+        f"{model.__name__}.{name} should say: {limit}"
+        for (model, name), limit in LIMITS.items()
+        if limit not in (model.model_fields[name].description or "")
+    ]
 
 
 def main() -> None:
