@@ -16,6 +16,8 @@ rows of the output arrays, so results are bit-identical for any NUMBA_NUM_THREAD
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
@@ -98,8 +100,143 @@ def _emit(log, logbuf, fill, c, cap, day, citizen, code, kind, value):
         logbuf[4][j] = value
 
 
-@nb.njit(cache=True, parallel=True)
+# The kernel's inputs, in bundles: each is one numba-typed tuple, built in engine/simulate.py
+# by name (the only place outside this module that knows the kernel's contract).
+
+
+class Citizens(NamedTuple):
+    """Who the citizens are and their state (rows: citizens)."""
+
+    cell: np.ndarray  # uint8: the group-flag cell of each citizen
+    group: np.ndarray  # uint8: the hukou x migrant group (metric rows)
+    birth_year: np.ndarray
+    province: np.ndarray  # uint8, changed by moves
+    prov_cdf: np.ndarray  # the cumulative distribution of destinations of a move
+    si: np.ndarray  # int16 state (core layout)
+    sf: np.ndarray  # float32 state (core layout)
+    rates: np.ndarray  # [citizen, kind] static rate factor
+    next_due: np.ndarray  # [citizen, kind] next candidate day
+    next_any: np.ndarray  # a lower bound of the citizen's earliest next_due
+    n_true: np.ndarray  # [citizen, kind] true events
+    n_rec: np.ndarray  # [citizen, kind] recorded events
+
+
+class Behaviour(NamedTuple):
+    """The behaviour and observation in force for the epoch (per event kind)."""
+
+    base_p: np.ndarray
+    bound_p: np.ndarray
+    det_factor_max: np.ndarray
+    points_exp: np.ndarray  # deterrence exponents times habituation
+    consequence: np.ndarray
+    amount_median: np.ndarray
+    amount_sigma: np.ndarray
+    pay_within: np.ndarray
+    det_table: np.ndarray  # detection probability by [kind, cell, province]
+    misattribution: float
+
+
+class PointsRule(NamedTuple):
+    """The points scheme in force for the epoch."""
+
+    in_force: bool
+    deltas: np.ndarray  # [province, kind]
+    grade_bounds: np.ndarray
+    base: float
+    floor: float
+    cap: float
+    recovery_days: int
+    recovery_points: int
+
+
+class Measures(NamedTuple):
+    """The measures (one bit each) and what the hukou rights lacked cost."""
+
+    flags: np.ndarray  # [listed, scored, grade, cell, status] -> measure bits
+    status: np.ndarray  # uint8 per citizen: list reach and composite band
+    income: np.ndarray
+    cost: np.ndarray
+    pressure: np.ndarray
+    interest: np.ndarray
+    citizen_cost: np.ndarray  # float32 per citizen: monthly cost of rights lacked
+
+
+class Deliveries(NamedTuple):
+    """Misattributed records delivered to their victims this epoch, sorted by victim."""
+
+    citizen: np.ndarray
+    day: np.ndarray
+    kind: np.ndarray
+    lo: np.ndarray  # per chunk: the first delivery of its citizens
+    hi: np.ndarray
+    per_day: np.ndarray  # out: misattributions by day
+
+
+class Tallies(NamedTuple):
+    """The chunks' metric buffers and where each block of columns starts."""
+
+    acc: np.ndarray  # [chunk, group, column]
+    off_true: int
+    off_rec: int
+    off_wrong: int
+    off_mis: int
+    off_grade: int
+    off_sanc: int
+    off_sdays: int
+    points_day: np.ndarray
+    grade_day: np.ndarray
+    start_grade: np.ndarray
+    start_points: np.ndarray
+
+
+class EventLog(NamedTuple):
+    """The chunks' slices of the event log, and where each chunk stopped."""
+
+    on: bool
+    cap: int
+    fill: np.ndarray
+    buffers: tuple
+    resume: np.ndarray
+
+
+@nb.njit(cache=True)
 def run_epoch(
+    day0, day1, year, seed, chunk_lo, chunk_hi, citizens, behaviour, points_rule, court_params,
+    court_active, measures, economy_params, deliveries, month_days, ms_lo, ms_hi, tallies,
+    event_log,
+):  # fmt: skip
+    """Advance every citizen of the chunks [chunk_lo, chunk_hi) from day0 to day1 - 1; returns
+    nothing (where each chunk stopped is ``event_log.resume``). The bundles are unpacked here
+    into the flat arguments of the parallel loop."""
+    # fmt: off
+    _run_chunks(
+        day0, day1, year, seed, chunk_lo, chunk_hi,
+        citizens.cell, citizens.group, citizens.birth_year, citizens.province, citizens.prov_cdf,
+        citizens.si, citizens.sf, citizens.rates, citizens.next_due, citizens.next_any,
+        citizens.n_true, citizens.n_rec,
+        behaviour.base_p, behaviour.bound_p, behaviour.det_factor_max, behaviour.points_exp,
+        behaviour.consequence, behaviour.amount_median, behaviour.amount_sigma,
+        behaviour.pay_within, behaviour.det_table, behaviour.misattribution,
+        points_rule.in_force, points_rule.deltas, points_rule.grade_bounds, points_rule.base,
+        points_rule.floor, points_rule.cap, points_rule.recovery_days,
+        points_rule.recovery_points,
+        court_params, court_active,
+        measures.flags, measures.status, measures.income, measures.cost, measures.pressure,
+        measures.interest, measures.citizen_cost,
+        economy_params,
+        deliveries.citizen, deliveries.day, deliveries.kind, deliveries.lo, deliveries.hi,
+        deliveries.per_day,
+        month_days, ms_lo, ms_hi,
+        tallies.acc, tallies.off_true, tallies.off_rec, tallies.off_wrong, tallies.off_mis,
+        tallies.off_grade, tallies.off_sanc, tallies.off_sdays, tallies.points_day,
+        tallies.grade_day, tallies.start_grade, tallies.start_points,
+        event_log.on, event_log.cap, event_log.fill, event_log.buffers, event_log.resume,
+    )
+    # fmt: on
+
+
+@nb.njit(cache=True, parallel=True)
+def _run_chunks(
     day0, day1, year, seed, chunk_lo, chunk_hi,
     cell, group, birth_year, province, prov_cdf,
     si, sf, rates, next_due, next_any, n_true, n_rec,
@@ -116,6 +253,9 @@ def run_epoch(
     points_day, grade_day, start_grade, start_points,
     log, log_cap, log_fill, logbuf, resume,
 ):  # fmt: skip
+    """The parallel loop over chunks, on the bundles' fields as flat arguments. (Unpacking the
+    bundles inside this prange loop instead compiled, under numba 0.68, into a kernel that
+    never stopped a chunk whose event-log slice was full: tests/test_engine.py caught it.)"""
     n_kinds = base_p.size
     days = day1 - day0
     per_citizen = days * n_kinds * LOG_SLOTS_PER_DAY + 64

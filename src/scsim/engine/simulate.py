@@ -19,7 +19,17 @@ import numpy as np
 from scsim.engine import rng, stages
 from scsim.engine.epochs import epoch_bounds, month_starts
 from scsim.engine.errors import SimulationError
-from scsim.engine.kernel import LOG_SLOTS_PER_DAY, run_epoch
+from scsim.engine.kernel import (
+    LOG_SLOTS_PER_DAY,
+    Behaviour,
+    Citizens,
+    Deliveries,
+    EventLog,
+    Measures,
+    PointsRule,
+    Tallies,
+    run_epoch,
+)
 from scsim.engine.layout import (
     CASE_DUE,
     CLEAN_ANCHOR,
@@ -298,28 +308,41 @@ def simulate_arrays(
         log.reset(day1 - day0, n_kinds)
         run_epoch(
             day0, day1, year, seed, lo, hi,
-            cell, group, pop.birth_year, province, prov_cdf,
-            si, sf, rates, next_due, next_any, n_true, n_rec,
-            plan.base_probability(day0_date), bound_p, det_factor_max,
-            plan.points_exponent * habituation(day0), plan.consequence,
-            plan.amount_median(day0_date),
-            plan.amount_sigma, plan.pay_within, det_table,
-            spec.observation.misattribution.at(day0_date) or 0.0,
-            pts_in_force, pts.deltas(list(kinds), day0_date), pts.grade_bounds,
-            float(max(pts.base(day0_date), 1)), pts.floor,
-            pts.cap(day0_date), pts.recovery_days, pts.recovery_points,
+            Citizens(cell, group, pop.birth_year, province, prov_cdf, si, sf, rates, next_due,
+                     next_any, n_true, n_rec),
+            Behaviour(
+                base_p=plan.base_probability(day0_date),
+                bound_p=bound_p,
+                det_factor_max=det_factor_max,
+                points_exp=plan.points_exponent * habituation(day0),
+                consequence=plan.consequence,
+                amount_median=plan.amount_median(day0_date),
+                amount_sigma=plan.amount_sigma,
+                pay_within=plan.pay_within,
+                det_table=det_table,
+                misattribution=spec.observation.misattribution.at(day0_date) or 0.0,
+            ),
+            PointsRule(
+                in_force=pts_in_force,
+                deltas=pts.deltas(list(kinds), day0_date),
+                grade_bounds=pts.grade_bounds,
+                base=float(max(pts.base(day0_date), 1)),
+                floor=pts.floor,
+                cap=pts.cap(day0_date),
+                recovery_days=pts.recovery_days,
+                recovery_points=pts.recovery_points,
+            ),
             cp, court.active,
-            meas.flags, stage.status, meas.income_factor, meas.monthly_cost, meas.pay_pressure,
-            meas.interest_add, stage.citizen_cost,
+            Measures(meas.flags, stage.status, meas.income_factor, meas.monthly_cost,
+                     meas.pay_pressure, meas.interest_add, stage.citizen_cost),
             economy.vector(spec.economy, day0_date, day1 - day0),
-            victims[0], victims[1], victims[2], v_lo, v_hi, mis_day,
+            Deliveries(victims[0], victims[1], victims[2], v_lo, v_hi, mis_day),
             month_days, ms_lo, ms_hi,
-            recorder.acc, layout.events_true, layout.events_recorded,
-            layout.events_wrongful, layout.events_misattributed, layout.grades,
-            layout.sanctioned, layout.sanction_days,
-            recorder.points_day, recorder.grade_day,
-            recorder.start_grade, recorder.start_points,
-            log.on, log.cap, log.fill, log.buffers, resume,
+            Tallies(recorder.acc, layout.events_true, layout.events_recorded,
+                    layout.events_wrongful, layout.events_misattributed, layout.grades,
+                    layout.sanctioned, layout.sanction_days, recorder.points_day,
+                    recorder.grade_day, recorder.start_grade, recorder.start_points),
+            EventLog(log.on, log.cap, log.fill, log.buffers, resume),
         )  # fmt: skip
         return resume
 
