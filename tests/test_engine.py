@@ -16,8 +16,8 @@ import pytest
 
 import scsim
 from scsim.api import citizen_columns
+from scsim.core.layout import GROUP_LABELS
 from scsim.engine.epochs import epoch_bounds
-from scsim.engine.layout import GROUP_LABELS
 from scsim.engine.metrics import GROUPS
 from scsim.engine.simulate import SimulationError, simulate_arrays
 from scsim.scenario.schema import Param

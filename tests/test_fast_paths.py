@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pytest
 
-from scsim.engine.layout import N_GROUPS
+from scsim.core.layout import N_GROUPS
 from scsim.engine.stages import HISTOGRAM_CHUNKS, Stages, _adults_by_province, _score_histogram
 from scsim.mechanisms.attributes import CELL_FLAGS, PARALLEL_TAKE, cell_codes, take
 from scsim.mechanisms.composite import _band_codes

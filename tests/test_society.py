@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import scsim
-from scsim.engine.errors import SimulationError
+from scsim.core.errors import SimulationError
 from scsim.engine.simulate import simulate_arrays
 from scsim.mechanisms import composite, hukou, jurisdiction, lists, observation
 from scsim.mechanisms.attributes import CELL_FLAGS

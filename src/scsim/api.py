@@ -18,8 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from scsim import __version__
-from scsim.engine import kernel
-from scsim.engine.layout import (
+from scsim.core.layout import (
     CASE_AMOUNT,
     CASE_WRONGFUL,
     CASES_PAID,
@@ -43,6 +42,7 @@ from scsim.engine.layout import (
     WRONGFUL_LISTINGS,
     WRONGFUL_RECORDS,
 )
+from scsim.engine import kernel
 from scsim.engine.simulate import (
     Outcome,
     Progress,

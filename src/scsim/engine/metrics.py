@@ -11,9 +11,9 @@ import datetime as dt
 
 import numpy as np
 
-from scsim.engine.layout import GROUP_LABELS, N_GROUPS, MetricLayout
+from scsim.core.layout import GROUP_LABELS, N_GROUPS, MetricLayout
 
-# Marginal groups, as sums of the hukou x migrant cells (engine.layout.GROUP_LABELS order).
+# Marginal groups, as sums of the hukou x migrant cells (core.layout.GROUP_LABELS order).
 GROUPS = {
     "all": (0, 1, 2, 3),
     "hukou=rural": (0, 1),

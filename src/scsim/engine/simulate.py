@@ -16,11 +16,9 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine import rng, stages
-from scsim.engine.epochs import epoch_bounds, month_starts
-from scsim.engine.errors import SimulationError
-from scsim.engine.kernel import LOG_SLOTS_PER_DAY, run_epoch
-from scsim.engine.layout import (
+from scsim.core import rng
+from scsim.core.errors import SimulationError
+from scsim.core.layout import (
     CASE_DUE,
     CLEAN_ANCHOR,
     CONSENT,
@@ -39,6 +37,9 @@ from scsim.engine.layout import (
     WEALTH,
     MetricLayout,
 )
+from scsim.engine import stages
+from scsim.engine.epochs import epoch_bounds, month_starts
+from scsim.engine.kernel import LOG_SLOTS_PER_DAY, run_epoch
 from scsim.engine.metrics import MetricsRecorder
 from scsim.mechanisms import (
     behaviour,

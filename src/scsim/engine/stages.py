@@ -22,9 +22,9 @@ import functools
 import numba as nb
 import numpy as np
 
-from scsim.engine.errors import SimulationError
+from scsim.core.errors import SimulationError
+from scsim.core.layout import ELIGIBLE, GROUP_LABELS, LISTED, N_GROUPS, STAGE
 from scsim.engine.kernel import LOG_LIST_JOINED
-from scsim.engine.layout import ELIGIBLE, GROUP_LABELS, LISTED, N_GROUPS, STAGE
 from scsim.engine.metrics import GROUPS
 from scsim.mechanisms import composite, hukou, jurisdiction, lists
 from scsim.mechanisms.attributes import (

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numba as nb
 import numpy as np
 
-from scsim.engine.layout import DEBT, INCOME, WEALTH
+from scsim.core.layout import DEBT, INCOME, WEALTH
 from scsim.population.census import PROVINCE_NAMES
 from scsim.rules import Bool, Number, Ordinal
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from scsim.engine import rng
+from scsim.core import rng
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import CompositeScore, Term
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.engine import rng
+from scsim.core import rng
 from scsim.population.census import PROVINCE_NAMES
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import Hukou

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.engine import rng
+from scsim.core import rng
 from scsim.population.census import PROVINCE_NAMES
 from scsim.scenario.schema import Jurisdiction
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine.layout import NEVER
+from scsim.core.layout import NEVER
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import ListScheme
 

@@ -17,7 +17,7 @@ import datetime as dt
 
 import numpy as np
 
-from scsim.engine import rng
+from scsim.core import rng
 from scsim.population.census import PROVINCE_NAMES
 from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec, Source

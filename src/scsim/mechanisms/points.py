@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine.layout import CLEAN_ANCHOR, POINTS
+from scsim.core.layout import CLEAN_ANCHOR, POINTS
 from scsim.population.census import PROVINCE_NAMES
 from scsim.scenario.schema import PointsScheme
 

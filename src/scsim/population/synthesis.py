@@ -22,7 +22,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from scsim.engine.rng import Stream, normal_np, uniform_np
+from scsim.core.rng import Stream, normal_np, uniform_np
 from scsim.population import census as c
 
 CHUNK = 1 << 18  # citizens per block: bounds the float64 temporaries to a few tens of MB
