@@ -53,6 +53,8 @@ from scsim.mechanisms import (
 from scsim.mechanisms.attributes import cell_codes
 from scsim.population import Population, synthesize
 from scsim.population.census import PROVINCE_POPULATION
+from scsim.population.graph import build_graph
+from scsim.population.graph import estimate_bytes as graph_bytes
 from scsim.scenario.model import Scenario
 from scsim.scenario.schema import SEED_MAX
 
@@ -115,8 +117,6 @@ def estimate_bytes(n: int, n_kinds: int, spec=None) -> int:
     if spec is not None:
         per_citizen += stages.bytes_per_citizen(spec)
         if spec.world.population.graph is not None:
-            from scsim.population.graph import estimate_bytes as graph_bytes
-
             extra = graph_bytes(n, spec.world.population.graph.mean_degree)
     return BASELINE_BYTES + n * per_citizen + extra
 
@@ -429,8 +429,6 @@ def _friendship_graph(spec, pop, seed):
     graph = spec.world.population.graph
     if graph is None:
         return None
-    from scsim.population.graph import build_graph
-
     return build_graph(
         seed, pop.province, pop.hukou_urban, pop.income,
         mean_degree=graph.mean_degree, tail=graph.tail, max_degree=graph.max_degree,

@@ -13,7 +13,7 @@ import numba as nb
 import numpy as np
 
 from scsim.core.layout import CLEAN_ANCHOR, POINTS
-from scsim.population.census import PROVINCE_NAMES
+from scsim.core.vocabulary import PROVINCE_NAMES
 from scsim.scenario.schema import PointsScheme
 
 NO_CAP = 30_000  # without a cap, points stop here: the largest value the schema allows

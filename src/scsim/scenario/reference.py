@@ -21,10 +21,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from scsim.engine.metrics import metric_vocabulary
-from scsim.mechanisms.composite import MAX_BANDS
-from scsim.mechanisms.hukou import MAX_RIGHTS
-from scsim.mechanisms.lists import MAX_LISTS
+from scsim.core.limits import MAX_BANDS, MAX_LISTS, MAX_RIGHTS
+from scsim.core.metrics import metric_vocabulary
 from scsim.scenario import schema as s
 from scsim.scenario.yamlpos import FOLDER_ENTRY, INCLUDE_KEY
 
@@ -1103,8 +1101,8 @@ def _owner(spec: BaseModel, path: tuple) -> tuple[type[BaseModel], str]:
 
 def expression_sites() -> list[tuple[str, tuple[type[BaseModel], str], str, Mapping[str, Any]]]:
     """(key path, (model, field), result type, variables) of every expression site."""
-    from scsim.mechanisms.expressions import expression_sites as sites
     from scsim.rules import Bool
+    from scsim.scenario.expressions import expression_sites as sites
 
     spec = _sample_spec()
     out = []
@@ -1298,7 +1296,7 @@ def _model_section(model: type[BaseModel], paths: list[str], lines: list[str]) -
 
 
 def _type_name(tp: Any) -> str:
-    from scsim.population.census import PROVINCE_NAMES
+    from scsim.core.vocabulary import PROVINCE_NAMES
     from scsim.rules import Bool, Number, Ordinal
 
     if isinstance(tp, Bool):
@@ -1333,7 +1331,7 @@ def _refused(constructs: Iterator[str] | Any) -> str:
 
 
 def _expressions_section(lines: list[str]) -> None:
-    from scsim.mechanisms.attributes import DYNAMIC
+    from scsim.core.vocabulary import DYNAMIC
     from scsim.rules import FUNCTIONS
     from scsim.rules.parse import _ARITH, _COMPARE, _CONSTRUCTS, MAX_CLAUSES, MAX_LENGTH
 
@@ -1410,7 +1408,7 @@ def _expressions_section(lines: list[str]) -> None:
 
 
 def _metrics_section(lines: list[str]) -> None:
-    from scsim.engine.metrics import GROUPS
+    from scsim.core.metrics import GROUPS
 
     lines += [
         "## Metrics",
@@ -1438,7 +1436,7 @@ def _metrics_section(lines: list[str]) -> None:
 
 
 def _vocabulary_lists(lines: list[str]) -> None:
-    from scsim.mechanisms.behaviour import CONSEQUENCES
+    from scsim.core.vocabulary import CONSEQUENCES
     from scsim.population.census import PROVINCE_NAMES, PROVINCE_POPULATION
 
     lines += ["## Consequences", "", "| Consequence | Effect |", "|---|---|"]
@@ -1497,7 +1495,7 @@ def render() -> str:
 
 def undocumented() -> list[str]:
     """Every field, variable, function, consequence and metric without a description."""
-    from scsim.mechanisms.behaviour import CONSEQUENCES
+    from scsim.core.vocabulary import CONSEQUENCES
     from scsim.rules import FUNCTIONS
 
     missing = [

@@ -21,7 +21,6 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -698,17 +697,6 @@ class ScenarioSpec(Strict):
     hukou: Hukou = Hukou()
     calibration: dict[str, Target] = {}
     reforms: dict[str, Reform] = {}
-
-    @model_validator(mode="after")
-    def _cross_references(self, info: ValidationInfo) -> ScenarioSpec:
-        from scsim.scenario.crossref import check_cross_references
-
-        if (info.context or {}).get(SKIP_CROSS_REFERENCES):
-            return self
-        errors = check_cross_references(self)
-        if errors:
-            raise PathErrors(errors)
-        return self
 
     def points_scheme(self) -> tuple[str, PointsScheme] | None:
         return next(((n, s) for n, s in self.schemes.items() if isinstance(s, PointsScheme)), None)
