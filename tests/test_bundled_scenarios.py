@@ -98,3 +98,25 @@ def test_composite_scores_stay_within_their_range(bundled_run, as_arrays):
     low, high = scheme["range"]
     assert low <= c["composite_score"][users].min()
     assert c["composite_score"][users].max() <= high
+
+
+def test_the_metrics_written_are_the_metrics_declared(bundled_run):
+    """core/metrics.py declares every time-series metric: each (metric, group) a run writes is
+    declared, and every declared metric of the mechanisms in the scenario is written, for each of
+    its groups (so that calibration checks and the scenario reference cannot drift)."""
+    from scsim.core.metrics import metric_vocabulary
+    from scsim.engine.metrics import written_metrics
+
+    name, run = bundled_run
+    declared = metric_vocabulary()
+    table = run.query('select distinct metric, "group", category from timeseries').to_pylist()
+    written: dict[str, set[str]] = {}
+    for row in table:
+        metric, group, category = row["metric"], row["group"], row["category"]
+        assert metric in declared, f"{name}: '{metric}' is written but not declared"
+        groups, holds = declared[metric]
+        assert group in groups, f"{name}: '{metric}' is written for undeclared group '{group}'"
+        assert bool(category) == bool(holds), f"{name}: '{metric}' category {category!r}"
+        written.setdefault(metric, set()).add(group)
+    expected = written_metrics(scsim.load(name).spec)
+    assert {m: set(g) for m, g in expected.items()} == written

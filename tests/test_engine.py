@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import scsim
+from scsim.core.layout import GROUP_LABELS
 from scsim.engine.epochs import epoch_bounds
-from scsim.engine.layout import GROUP_LABELS
 from scsim.engine.metrics import GROUPS
 from scsim.engine.simulate import SimulationError, simulate_arrays
 from scsim.results.outcome import citizen_columns

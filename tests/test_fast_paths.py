@@ -8,9 +8,10 @@ import numba
 import numpy as np
 import pytest
 
-from scsim.engine.layout import N_GROUPS
+from scsim.core.layout import N_GROUPS
+from scsim.core.vocabulary import CELL_FLAGS
 from scsim.engine.stages import HISTOGRAM_CHUNKS, Stages, _adults_by_province, _score_histogram
-from scsim.mechanisms.attributes import CELL_FLAGS, PARALLEL_TAKE, cell_codes, take
+from scsim.mechanisms.attributes import PARALLEL_TAKE, cell_codes, take
 from scsim.mechanisms.composite import _band_codes
 from scsim.population import Population, synthesize
 from scsim.population.census import N_PROVINCES
@@ -508,7 +509,8 @@ def test_qualifiers_of_several_lists_in_one_pass() -> None:
 
 def test_every_citizen_variable_is_either_static_or_dynamic() -> None:
     """The rights shortcut trusts STATIC: a variable that changes during a run must be DYNAMIC."""
-    from scsim.mechanisms.attributes import CITIZEN, DYNAMIC, STATIC
+    from scsim.core.vocabulary import CITIZEN_ATTRIBUTES as CITIZEN
+    from scsim.core.vocabulary import DYNAMIC, STATIC
 
     assert set(CITIZEN) == STATIC | DYNAMIC and not STATIC & DYNAMIC
 

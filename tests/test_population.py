@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scsim.core.vocabulary import PROVINCE_INDEX
 from scsim.population import Population, census, concat, synthesize
 
 N = 200_000
@@ -15,7 +16,7 @@ def pop() -> Population:
 
 
 def code(name: str) -> int:
-    return census.PROVINCE_INDEX[name]
+    return PROVINCE_INDEX[name]
 
 
 def test_census_tables_are_consistent():

@@ -1,7 +1,7 @@
 import numba as nb
 import numpy as np
 
-from scsim.engine import rng
+from scsim.core import rng
 
 
 @nb.njit

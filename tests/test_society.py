@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 
 import scsim
-from scsim.engine.errors import SimulationError
+from scsim.core.errors import SimulationError
+from scsim.core.vocabulary import CELL_FLAGS, PROVINCE_INDEX, PROVINCE_NAMES
 from scsim.engine.simulate import simulate_arrays
 from scsim.mechanisms import composite, hukou, jurisdiction, lists, observation
-from scsim.mechanisms.attributes import CELL_FLAGS
-from scsim.population.census import PROVINCE_INDEX, PROVINCE_NAMES
 from scsim.rules import compile_expr
 from scsim.scenario.errors import ScenarioError
 from scsim.scenario.schema import CompositeScore, Hukou, Jurisdiction, ListScheme
@@ -511,7 +510,7 @@ def test_society_results_are_byte_identical_for_any_thread_count(society, tmp_pa
 def test_rules_read_the_new_state_variables():
     variables = ("residence_years", "local_hukou", "listed", "blacklisted", "red_listed",
                  "red_share", "user", "score", "friends", "education")  # fmt: skip
-    from scsim.mechanisms.attributes import CITIZEN
+    from scsim.scenario.vocabulary import CITIZEN
 
     for name in variables:
         compile_expr(f"{name} == {name}", variables=CITIZEN, params={})

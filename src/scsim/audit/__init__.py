@@ -1,9 +1,10 @@
 """Audit: group metrics, pairing statistics, explain, calibration checks.
 
-``scsim.audit(run, ...)`` is the face's verb (:func:`scsim.api.audit`); the modules are
-``metrics``, ``frame``, ``compare`` (pairs of runs), ``explain``, ``calibration``, ``tidy``.
+Calling the package, ``scsim.audit(run, ...)``, calls :func:`scsim.audit.metrics.audit` (the
+face's verb); the modules are ``metrics``, ``frame``, ``compare`` (pairs of runs), ``explain``,
+``calibration``, ``defaults`` and ``tidy``.
 """
 
-from scsim import _callable_package
+from scsim.core.verbs import make_callable
 
-_callable_package(__name__)
+make_callable(__name__, "scsim.audit.metrics", "audit")

@@ -55,7 +55,7 @@ def user_errors(interrupted: str = "interrupted") -> Iterator[Outcome]:
     try:
         import duckdb
 
-        from scsim.engine.simulate import SimulationError
+        from scsim.core.errors import SimulationError
         from scsim.results import RunError
         from scsim.scenario.errors import ScenarioError
     except KeyboardInterrupt:

@@ -5,7 +5,7 @@
 Keys, types, defaults, constraints and their prose come from the pydantic models in
 :mod:`scsim.scenario.schema`: each model's ``model_config`` title and the first paragraph of its
 docstring, each field's ``Field(description=...)``. The expression sites and their vocabularies
-come from the mechanisms (:func:`scsim.mechanisms.expressions.expression_sites`); the metric
+come from the mechanisms (:func:`scsim.scenario.expressions.expression_sites`); the metric
 names a calibration target may name from :class:`scsim.engine.metrics.MetricsRecorder`. Only the
 prose for what is not a schema field lives here, in the tables below (the checks the validators
 make, variables, functions, consequences, metrics), and :func:`undocumented` names every key or
@@ -28,11 +28,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from scsim.engine.metrics import metric_vocabulary
-from scsim.mechanisms.composite import MAX_BANDS
-from scsim.mechanisms.hukou import MAX_RIGHTS
-from scsim.mechanisms.lists import MAX_LISTS
-from scsim.mechanisms.measures import MAX_MEASURES
+from scsim.core.limits import MAX_BANDS, MAX_LISTS, MAX_MEASURES, MAX_RIGHTS
+from scsim.core.metrics import metric_vocabulary
 from scsim.scenario import schema as s
 from scsim.scenario.yamlpos import FOLDER_ENTRY, INCLUDE_KEY
 
@@ -463,8 +460,8 @@ def _owner(spec: BaseModel, path: tuple) -> tuple[type[BaseModel], str]:
 
 def expression_sites() -> list[tuple[str, tuple[type[BaseModel], str], str, Mapping[str, Any]]]:
     """(key path, (model, field), result type, variables) of every expression site."""
-    from scsim.mechanisms.expressions import expression_sites as sites
     from scsim.rules import Bool
+    from scsim.scenario.expressions import expression_sites as sites
 
     spec = _sample_spec()
     out = []
@@ -658,7 +655,7 @@ def _model_section(model: type[BaseModel], paths: list[str], lines: list[str]) -
 
 
 def _type_name(tp: Any) -> str:
-    from scsim.population.census import PROVINCE_NAMES
+    from scsim.core.vocabulary import PROVINCE_NAMES
     from scsim.rules import Bool, Number, Ordinal
 
     if isinstance(tp, Bool):
@@ -693,7 +690,7 @@ def _refused(constructs: Iterator[str] | Any) -> str:
 
 
 def _expressions_section(lines: list[str]) -> None:
-    from scsim.mechanisms.attributes import DYNAMIC
+    from scsim.core.vocabulary import DYNAMIC
     from scsim.rules import FUNCTIONS
     from scsim.rules.parse import _ARITH, _COMPARE, _CONSTRUCTS, MAX_CLAUSES, MAX_LENGTH
 
@@ -770,7 +767,7 @@ def _expressions_section(lines: list[str]) -> None:
 
 
 def _metrics_section(lines: list[str]) -> None:
-    from scsim.engine.metrics import GROUPS
+    from scsim.core.metrics import GROUPS
 
     lines += [
         "## Metrics",
@@ -798,7 +795,7 @@ def _metrics_section(lines: list[str]) -> None:
 
 
 def _vocabulary_lists(lines: list[str]) -> None:
-    from scsim.mechanisms.behaviour import CONSEQUENCES
+    from scsim.core.vocabulary import CONSEQUENCES
     from scsim.population.census import PROVINCE_NAMES, PROVINCE_POPULATION
 
     lines += ["## Consequences", "", "| Consequence | Effect |", "|---|---|"]
@@ -854,7 +851,7 @@ def render() -> str:
 
 def undocumented() -> list[str]:
     """Every field, variable, function, consequence and metric without a description."""
-    from scsim.mechanisms.behaviour import CONSEQUENCES
+    from scsim.core.vocabulary import CONSEQUENCES
     from scsim.rules import FUNCTIONS
 
     missing = [

@@ -21,8 +21,8 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from scsim.engine import rng
-from scsim.engine.layout import (
+from scsim.core import rng
+from scsim.core.layout import (
     CASE_AMOUNT,
     CASE_KIND,
     CASE_WRONGFUL,
@@ -51,7 +51,7 @@ FINE = 1
 JUDGMENT = 2
 MOVE = 3
 
-# Scalar metric columns (engine.layout.MetricLayout.SCALARS order).
+# Scalar metric columns (core.layout.MetricLayout.SCALARS order).
 M_POPULATION = 0
 M_ADULTS = 1
 M_LISTED = 2

@@ -11,24 +11,38 @@ import datetime as dt
 
 import numpy as np
 
-from scsim.engine.layout import GROUP_LABELS, N_GROUPS, MetricLayout
+from scsim.core.layout import N_GROUPS, MetricLayout
+from scsim.core.metrics import COUNTS, EVENT_METRICS, GROUPS, MEASURE_METRICS, METRICS
+from scsim.core.metrics import MEANS as MEAN_NAMES
 
-# Marginal groups, as sums of the hukou x migrant cells (engine.layout.GROUP_LABELS order).
-GROUPS = {
-    "all": (0, 1, 2, 3),
-    "hukou=rural": (0, 1),
-    "hukou=urban": (2, 3),
-    "migrant=no": (0, 2),
-    "migrant=yes": (1, 3),
-    **{label: (g,) for g, label in enumerate(GROUP_LABELS)},
-}
-# Stocks and flows counted in people (weighted), and means of money per person.
-COUNTS = (
-    "population", "adults", "listed", "listed_wrongful", "scored", "new_listings", "exits_paid",
-    "exits_expiry", "exits_no_assets", "escapes", "cases_opened", "cases_paid", "open_cases",
-    "trapped",
-)  # fmt: skip
-MEANS = {"wealth_mean": "wealth_sum", "income_mean": "income_sum", "debt_mean": "debt_sum"}
+# Means of money per person: the accumulator column each is the per-person mean of.
+MEANS = dict(zip(MEAN_NAMES, ("wealth_sum", "income_sum", "debt_sum"), strict=True))
+
+
+def written_metrics(spec) -> dict[str, tuple[str, ...]]:
+    """The declared metrics a run of ``spec`` writes (core.metrics.METRICS, by mechanism), each
+    with the groups it is written for. (``score_assortativity`` only once users have ties.)"""
+    graph = spec.world.population.graph is not None
+    present = {
+        "engine": True,
+        "behaviour": bool(spec.behaviour.events),
+        "measures": bool(spec.measures),
+        "points": spec.points_scheme() is not None,
+        "lists": bool(spec.lists()),
+        "composite": spec.composite() is not None,
+        "ties": spec.composite() is not None and graph,
+        "graph": graph,
+        "hukou": bool(spec.hukou.rights or spec.hukou.conversion),
+        "hukou rights": bool(spec.hukou.rights),
+        "hukou conversions": bool(spec.hukou.conversion),
+    }
+    out = {}
+    for mechanism, metrics in METRICS.items():
+        if present[mechanism]:
+            out.update({m.name: m.groups for m in metrics})
+    if spec.composite() is None:
+        out.pop("score_assortativity", None)
+    return out
 
 
 class MetricsRecorder:
@@ -70,6 +84,9 @@ class MetricsRecorder:
         rows: list[tuple] = []
         lay = self.layout
         w = self.weight
+        event_columns = (lay.events_true, lay.events_recorded, lay.events_wrongful,
+                         lay.events_misattributed)  # fmt: skip
+        measure_columns = (lay.sanctioned, lay.sanction_days)
         for date, totals in self.epoch_rows:
             for group, cells in GROUPS.items():
                 t = totals[list(cells)].sum(axis=0)
@@ -89,21 +106,11 @@ class MetricsRecorder:
                         for j, grade in enumerate(grade_names):
                             rows.append((date, "grade_count", group, grade, t[lay.grades + j] * w))
                 for k, kind in enumerate(kinds):
-                    rows.append((date, "events_true", group, kind, t[lay.events_true + k] * w))
-                    rows.append(
-                        (date, "events_recorded", group, kind, t[lay.events_recorded + k] * w)
-                    )
-                    rows.append(
-                        (date, "wrongful_records", group, kind, t[lay.events_wrongful + k] * w)
-                    )
-                    rows.append(
-                        (date, "misattributed", group, kind, t[lay.events_misattributed + k] * w)
-                    )
+                    for name, column in zip(EVENT_METRICS, event_columns, strict=True):
+                        rows.append((date, name, group, kind, t[column + k] * w))
                 for m, measure in enumerate(measure_names):
-                    rows.append((date, "sanctioned", group, measure, t[lay.sanctioned + m] * w))
-                    rows.append(
-                        (date, "sanction_days", group, measure, t[lay.sanction_days + m] * w)
-                    )
+                    for name, column in zip(MEASURE_METRICS, measure_columns, strict=True):
+                        rows.append((date, name, group, measure, t[column + m] * w))
         if grade_names:
             for days, points_sum, grades in self.daily:
                 for d, total, counts in zip(days, points_sum, grades, strict=True):
@@ -122,26 +129,3 @@ class MetricsRecorder:
             "category": np.array(categories, dtype=object),
             "value": np.array(values, dtype=np.float64),
         }
-
-
-def metric_vocabulary() -> dict[str, tuple[list[str], str]]:
-    """Every time-series metric: (the groups it is written for, what its category holds or "").
-
-    Read off the rows a one-day run writes, with one event kind, grade and measure, so that it
-    can never disagree with :meth:`MetricsRecorder.table`.
-    """
-    day = dt.date(2020, 1, 1)
-    recorder = MetricsRecorder(MetricLayout(1, 1, 1), 1, 1, day)
-    recorder.begin_epoch(0, 1)
-    recorder.end_epoch(day + dt.timedelta(days=1))
-    table = recorder.table(("event",), ("grade",), ("measure",))
-    from scsim.engine.stages import stage_metrics
-
-    out: dict[str, tuple[list[str], str]] = dict(stage_metrics())
-    for metric, group, category in zip(
-        table["metric"], table["group"], table["category"], strict=True
-    ):
-        groups, _ = out.setdefault(str(metric), ([], str(category)))
-        if group not in groups:
-            groups.append(str(group))
-    return out

@@ -16,21 +16,9 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine import rng, stages
-from scsim.engine.epochs import epoch_bounds, month_starts
-from scsim.engine.errors import SimulationError
-from scsim.engine.kernel import (
-    LOG_SLOTS_PER_DAY,
-    Behaviour,
-    Citizens,
-    Deliveries,
-    EventLog,
-    Measures,
-    PointsRule,
-    Tallies,
-    run_epoch,
-)
-from scsim.engine.layout import (
+from scsim.core import rng
+from scsim.core.errors import SimulationError
+from scsim.core.layout import (
     CASE_DUE,
     CLEAN_ANCHOR,
     CONSENT,
@@ -49,6 +37,19 @@ from scsim.engine.layout import (
     WEALTH,
     MetricLayout,
 )
+from scsim.engine import stages
+from scsim.engine.epochs import epoch_bounds, month_starts
+from scsim.engine.kernel import (
+    LOG_SLOTS_PER_DAY,
+    Behaviour,
+    Citizens,
+    Deliveries,
+    EventLog,
+    Measures,
+    PointsRule,
+    Tallies,
+    run_epoch,
+)
 from scsim.engine.metrics import MetricsRecorder
 from scsim.mechanisms import (
     behaviour,
@@ -62,6 +63,8 @@ from scsim.mechanisms import (
 from scsim.mechanisms.attributes import cell_codes
 from scsim.population import Population, synthesize
 from scsim.population.census import PROVINCE_POPULATION
+from scsim.population.graph import build_graph
+from scsim.population.graph import estimate_bytes as graph_bytes
 from scsim.scenario.model import Scenario
 from scsim.scenario.schema import SEED_MAX
 
@@ -124,8 +127,6 @@ def estimate_bytes(n: int, n_kinds: int, spec=None) -> int:
     if spec is not None:
         per_citizen += stages.bytes_per_citizen(spec)
         if spec.world.population.graph is not None:
-            from scsim.population.graph import estimate_bytes as graph_bytes
-
             extra = graph_bytes(n, spec.world.population.graph.mean_degree)
     return BASELINE_BYTES + n * per_citizen + extra
 
@@ -451,8 +452,6 @@ def _friendship_graph(spec, pop, seed):
     graph = spec.world.population.graph
     if graph is None:
         return None
-    from scsim.population.graph import build_graph
-
     return build_graph(
         seed, pop.province, pop.hukou_urban, pop.income,
         mean_degree=graph.mean_degree, tail=graph.tail, max_degree=graph.max_degree,

@@ -22,47 +22,17 @@ import functools
 import numba as nb
 import numpy as np
 
-from scsim.engine.errors import SimulationError
+from scsim.core.errors import SimulationError
+from scsim.core.layout import ELIGIBLE, LISTED, N_GROUPS, STAGE
+from scsim.core.metrics import COMPOSITE_QUANTILES, GROUPS, MARGINALS
+from scsim.core.vocabulary import N_PROVINCES
 from scsim.engine.kernel import LOG_LIST_JOINED
-from scsim.engine.layout import ELIGIBLE, GROUP_LABELS, LISTED, N_GROUPS, STAGE
-from scsim.engine.metrics import GROUPS
 from scsim.mechanisms import composite, hukou, jurisdiction, lists
-from scsim.mechanisms.attributes import (
-    BOOL,
-    CITIZEN,
-    CitizenArrays,
-    cell_codes,
-    follows_residence,
-    holds,
-    take,
-)
-from scsim.population.census import N_PROVINCES
+from scsim.mechanisms.attributes import CitizenArrays, cell_codes, follows_residence, holds, take
+from scsim.population.graph import assortativity, drop_ties, estimate_bytes, neighbour_mean_at
 from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec
-
-QUANTILES = {"composite_q10": 0.10, "composite_q25": 0.25, "composite_median": 0.5,
-             "composite_q75": 0.75, "composite_q90": 0.90}  # fmt: skip
-MARGINALS = [g for g in GROUPS if g not in GROUP_LABELS]  # all, hukou=..., migrant=...
-
-
-def stage_metrics(spec: ScenarioSpec | None = None) -> dict[str, tuple[list[str], str]]:
-    """The time-series metrics the stages write: (groups, what the category holds or "")."""
-    groups = list(MARGINALS)
-    return {
-        "list_members": (groups, "list"),
-        "list_joined": (groups, "list"),
-        "composite_users": (groups, ""),
-        "composite_mean": (groups, ""),
-        **{name: (groups, "") for name in QUANTILES},
-        "composite_band": (groups, "band"),
-        "composite_band_share": (groups, "band"),
-        "ties_dropped": (groups, ""),
-        "friends_mean": (groups, ""),
-        "score_assortativity": (["all"], ""),
-        "rights_lacking": (groups, "right"),
-        "hukou_conversions": (groups, ""),
-        "migrants": (groups, ""),
-    }
+from scsim.scenario.vocabulary import BOOL, CITIZEN
 
 
 class Stages:
@@ -292,8 +262,6 @@ class Stages:
         friends = None
         users = np.flatnonzero(comp.user)
         if graph is not None:
-            from scsim.population.graph import neighbour_mean_at
-
             mean, count = neighbour_mean_at(graph, comp.score, scored & comp.user, users)
             friends = (mean, count, self.degree)
         composite.score_users(
@@ -304,8 +272,6 @@ class Stages:
         p = composite.tie_drop_probability(comp, epoch_date or date, epoch_days)
         if p <= 0.0:
             return np.zeros(len(self.pop), dtype=np.int32)
-        from scsim.population.graph import drop_ties
-
         score = np.where(comp.user, comp.score, np.iinfo(np.int16).max)  # non-users: never below
         below = np.float32(comp.spec.ties.below)  # (compared as ever: in float32)
         dropped = drop_ties(graph, score, comp.user, below, p, self.seed, day, degree=self.degree)
@@ -369,8 +335,6 @@ class Stages:
             self._emit(date, "friends_mean",
                        self._sums(self.group, self.degree), "", everyone)  # fmt: skip
             if comp is not None and year_end:
-                from scsim.population.graph import assortativity
-
                 value = assortativity(self.graph, comp.score, comp.user)
                 if np.isfinite(value):  # (no ties between users yet: nothing to correlate)
                     self.rows.append((date, "score_assortativity", "all", "", float(value)))
@@ -403,7 +367,7 @@ class Stages:
             h = hist[list(GROUPS[name])].sum(axis=0)
             total = h.sum()
             cum = np.cumsum(h)
-            for metric, q in QUANTILES.items():
+            for metric, q in COMPOSITE_QUANTILES.items():
                 value = low + int(np.searchsorted(cum, q * total)) if total else 0.0
                 self.rows.append((date, metric, name, "", float(value)))
         edges = [*(int(np.ceil(b)) - low for b in comp.band_bounds[1:]), hist.shape[1]]
@@ -467,8 +431,6 @@ def check_graph_fits(spec: ScenarioSpec, n: int, free: int) -> None:
     graph = spec.world.population.graph
     if graph is None:
         return
-    from scsim.population.graph import estimate_bytes
-
     need = estimate_bytes(n, graph.mean_degree)
     if need > 0.5 * free:
         raise SimulationError(

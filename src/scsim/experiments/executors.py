@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scsim.engine.simulate import SimulationError
+from scsim.core.errors import SimulationError
 from scsim.experiments.run import simulate
 from scsim.results import Run
 from scsim.scenario.model import Scenario

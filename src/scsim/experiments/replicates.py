@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from scsim.audit.metrics import audit
-from scsim.engine.simulate import SimulationError, horizon
+from scsim.core.errors import SimulationError
+from scsim.engine.simulate import horizon
 from scsim.experiments.executors import Case, Done, Epoch, Phase, run_cases
 from scsim.results import Run
 from scsim.scenario.model import Scenario, load

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from scsim.audit.calibration import calibrate
-from scsim.engine.simulate import Progress, SimulationError, horizon, simulate_arrays
+from scsim.core.errors import SimulationError
+from scsim.engine.simulate import Progress, horizon, simulate_arrays
 from scsim.results import Run
 from scsim.results.outcome import write
 from scsim.scenario.model import Scenario, load

@@ -1,8 +1,7 @@
-"""The citizen attributes that scenario expressions may read, and their types.
+"""The arrays behind the citizen attributes that scenario expressions read.
 
-Two vocabularies: ``CITIZEN`` for rates and eligibility (evaluated over whole arrays each year),
-and ``STATUS`` for measures and detection, whose conditions read only small finite state and are
-compiled to lookup tables (see :mod:`scsim.mechanisms.measures`).
+The names and their kinds are declared in :mod:`scsim.core.vocabulary`, their types in
+:mod:`scsim.scenario.vocabulary` (``CITIZEN``); here each gets its array, computed on first use.
 """
 
 from __future__ import annotations
@@ -12,64 +11,10 @@ from collections.abc import Mapping
 import numba as nb
 import numpy as np
 
-from scsim.engine.layout import DEBT, INCOME, WEALTH
-from scsim.population.census import PROVINCE_NAMES
-from scsim.rules import Bool, Number, Ordinal
-
-BOOL = Bool()
-NUM = Number()
-PROVINCE = Ordinal(tuple(PROVINCE_NAMES))
-
-# Attributes that define a citizen's "cell": five booleans packed into one uint8.
-CELL_FLAGS = ("urban", "hukou_urban", "migrant", "minority", "has_child")
-N_CELLS = 1 << len(CELL_FLAGS)
-
-CITIZEN = {
-    "age": NUM,
-    "male": BOOL,
-    "urban": BOOL,
-    "hukou_urban": BOOL,
-    "migrant": BOOL,
-    "interprovincial": BOOL,
-    "minority": BOOL,
-    "has_child": BOOL,
-    "income": NUM,
-    "wealth": NUM,
-    "debt": NUM,
-    "employment": NUM,
-    "education": NUM,
-    "province": PROVINCE,
-    # state kept by the mechanisms (engine.stages.Stages.variables), as at the last epoch's end
-    "residence_years": NUM,
-    "local_hukou": BOOL,
-    "listed": BOOL,
-    "blacklisted": BOOL,
-    "red_listed": BOOL,
-    "red_share": NUM,
-    "user": BOOL,
-    "score": NUM,
-    "friends": NUM,
-}
-
-# Attributes that change during a run; rates reading them are re-evaluated every year, other
-# rules every epoch.
-DYNAMIC = frozenset(
-    {
-        "age", "income", "wealth", "debt", "province", "interprovincial", "migrant",
-        "hukou_urban", "residence_years", "local_hukou", "listed", "blacklisted", "red_listed",
-        "red_share", "user", "score", "friends",
-    }
-)  # fmt: skip
-
-
-# Attributes that never change during a run, and those that change only at a year's start (age,
-# residence years) or for a citizen who moves or obtains a local hukou: a rule reading only these
-# need not be asked again of anyone else within a year (see ``follows_residence``).
-STATIC = frozenset({"male", "urban", "minority", "has_child", "employment", "education"})
-RESIDENCE = frozenset(
-    {"age", "residence_years", "local_hukou", "migrant", "interprovincial", "hukou_urban",
-     "province"}
-)  # fmt: skip
+from scsim.core.layout import DEBT, INCOME, WEALTH
+from scsim.core.vocabulary import CELL_FLAGS, RESIDENCE, STATIC
+from scsim.rules import Bool
+from scsim.scenario.vocabulary import CITIZEN
 
 
 def follows_residence(*exprs) -> bool:
@@ -83,12 +28,6 @@ def cell_codes(pop, ix=slice(None)) -> np.ndarray:
     for bit, name in enumerate(CELL_FLAGS):
         code |= getattr(pop, name)[ix].astype(np.uint8) << bit
     return code
-
-
-def cell_domains() -> dict[str, np.ndarray]:
-    """The value of each cell flag for cell codes 0..N_CELLS-1."""
-    codes = np.arange(N_CELLS)
-    return {name: ((codes >> bit) & 1).astype(bool) for bit, name in enumerate(CELL_FLAGS)}
 
 
 ALL = slice(None)

@@ -18,16 +18,14 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine import rng
-from scsim.engine.errors import SimulationError
-from scsim.engine.layout import NEVER
+from scsim.core import rng
+from scsim.core.errors import SimulationError
+from scsim.core.layout import NEVER
+from scsim.core.vocabulary import CONSEQUENCES, DYNAMIC
 from scsim.rules import Expr, compile_expr
 from scsim.rules.expr import BLOCK
 from scsim.scenario.schema import Event, ScenarioSpec
-
-from .attributes import BOOL, CITIZEN, DYNAMIC, NUM
-
-CONSEQUENCES = ("none", "fine", "judgment", "move")
+from scsim.scenario.vocabulary import BOOL, CITIZEN, NUM
 
 
 @dataclass(frozen=True)

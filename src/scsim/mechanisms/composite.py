@@ -27,22 +27,14 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from scsim.engine import rng
+from scsim.core import rng
+from scsim.core.vocabulary import RECORDS
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import CompositeScore, Term
+from scsim.scenario.vocabulary import BOOL, CITIZEN
 
 from . import jurisdiction
-from .attributes import BOOL, CITIZEN, holds, subset, take
-
-RECORDS = "records."
-FRIENDS = ("friends.score", "friends.count")
-MAX_BANDS = 7  # band codes (with 0: not a user) index the measures' lookup table
-
-
-def input_names(kinds: tuple[str, ...]) -> list[str]:
-    """Every name a composite term may read."""
-    own = {"province", "score", "user"}  # a score does not feed on itself
-    return [*(v for v in CITIZEN if v not in own), *(RECORDS + k for k in kinds), *FRIENDS]
+from .attributes import holds, subset, take
 
 
 @dataclass

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine import rng
-from scsim.engine.layout import (
+from scsim.core import rng
+from scsim.core.layout import (
     AWAITING_PAYMENT,
     CASE_AMOUNT,
     CASE_DUE,

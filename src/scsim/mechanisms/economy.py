@@ -15,7 +15,7 @@ import datetime as dt
 import numba as nb
 import numpy as np
 
-from scsim.engine.layout import DEBT, INCOME, INCOME_EFFECTIVE, WEALTH
+from scsim.core.layout import DEBT, INCOME, INCOME_EFFECTIVE, WEALTH
 from scsim.scenario.schema import Economy
 
 # The parameter vector of one epoch: the rates in force, and what they come to over the epoch.

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.engine import rng
-from scsim.population.census import PROVINCE_NAMES
+from scsim.core import rng
+from scsim.core.vocabulary import PROVINCE_NAMES
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import Hukou
+from scsim.scenario.vocabulary import BOOL, CITIZEN
 
-from .attributes import BOOL, CITIZEN, holds
-
-MAX_RIGHTS = 8  # lacking rights are bits of a uint8
+from .attributes import holds
 
 
 @dataclass(frozen=True)

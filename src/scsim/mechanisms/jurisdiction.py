@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.engine import rng
-from scsim.population.census import PROVINCE_NAMES
+from scsim.core import rng
+from scsim.core.vocabulary import PROVINCE_NAMES
 from scsim.scenario.schema import Jurisdiction
 
 NOT_RUN = np.iinfo(np.int64).max  # a province that never runs the scheme

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine.layout import NEVER
+from scsim.core.layout import NEVER
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import ListScheme
+from scsim.scenario.vocabulary import BOOL, CITIZEN
 
 from . import jurisdiction
-from .attributes import BOOL, CITIZEN, subset
-
-MAX_LISTS = 4  # membership bits index the measures' lookup table
+from .attributes import subset
 
 
 @dataclass

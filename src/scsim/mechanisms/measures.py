@@ -29,39 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scsim.rules import Expr, Ordinal, compile_expr
+from scsim.core.vocabulary import CELL_FLAGS, N_CELLS, cell_domains
+from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import ScenarioSpec
-
-from .attributes import BOOL, CELL_FLAGS, N_CELLS, cell_domains
-
-MAX_MEASURES = 15  # measure flags are bits of one int16 state field
-
-
-def status_variables(
-    grade_names: tuple[str, ...],
-    list_names: tuple[str, ...] = (),
-    composite: tuple[str, tuple[str, ...]] | None = None,
-) -> dict:
-    variables = {
-        "listed": BOOL,
-        "scored": BOOL,
-        "grade": Ordinal(grade_names),
-        **{name: BOOL for name in CELL_FLAGS},
-        **{name: BOOL for name in list_names},
-    }
-    if composite is not None:
-        variables[composite[0]] = Ordinal(composite[1])
-    return variables
-
-
-def status_names(spec: ScenarioSpec) -> tuple[tuple[str, ...], tuple[str, ...],
-                                              tuple[str, tuple[str, ...]] | None]:  # fmt: skip
-    """(grade names, list names, (composite name, band names) or None) of a scenario."""
-    points = spec.points_scheme()
-    grades = tuple(points[1].grades) if points else ("none",)
-    composite = spec.composite()
-    bands = (composite[0], tuple(composite[1].bands)) if composite else None
-    return grades, tuple(spec.lists()), bands
+from scsim.scenario.vocabulary import BOOL, status_names, status_variables
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,11 @@ import datetime as dt
 
 import numpy as np
 
-from scsim.engine import rng
-from scsim.population.census import PROVINCE_NAMES
+from scsim.core import rng
+from scsim.core.vocabulary import N_CELLS, PROVINCE_NAMES
 from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec, Source
-
-from .attributes import BOOL, CELL_FLAGS, N_CELLS, NUM, PROVINCE, cell_domains
-
-DETECTION_VARIABLES = {**{name: BOOL for name in CELL_FLAGS}, "province": PROVINCE}
+from scsim.scenario.vocabulary import DETECTION_VARIABLES, NUM, detection_grid
 
 
 def detection_table(
@@ -76,16 +73,6 @@ def _place_rule(rule: str | float, params, grid) -> np.ndarray:
         return np.full((n_prov, N_CELLS), float(rule))
     expr = compile_expr(rule, variables=DETECTION_VARIABLES, params=params, expect=NUM)
     return np.broadcast_to(expr.evaluate(grid), (n_prov, N_CELLS))
-
-
-def detection_grid() -> dict[str, np.ndarray]:
-    """Every (province, cell) combination, as the arrays a detection rule reads."""
-    n_prov = len(PROVINCE_NAMES)
-    grid = {
-        name: np.broadcast_to(v[None, :], (n_prov, N_CELLS)) for name, v in cell_domains().items()
-    }
-    grid["province"] = np.broadcast_to(np.arange(n_prov)[:, None], (n_prov, N_CELLS))
-    return grid
 
 
 def draw_victims(

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine.layout import CLEAN_ANCHOR, POINTS
-from scsim.population.census import PROVINCE_NAMES
+from scsim.core.layout import CLEAN_ANCHOR, POINTS
+from scsim.core.vocabulary import PROVINCE_NAMES
 from scsim.scenario.schema import PointsScheme
 
 NO_CAP = 30_000  # without a cap, points stop here: the largest value the schema allows

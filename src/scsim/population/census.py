@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from scsim.core.vocabulary import N_PROVINCES, PROVINCE_NAMES
+
 CENSUS_YEAR = 2020  # reference date 2020-11-01 (REFERENCE.md §5)
 
 # --- Provinces ----------------------------------------------------------------------------------
 # [V-secondary] Resident population of the 31 provincial-level divisions, 2020 census Communiqué
 # No. 3 (REFERENCE.md §5 table; the 31 values sum to 1,409,778,724 = national total minus the
-# 2,000,000 active military). Order: by population, largest first. The index into this tuple is the
-# uint8 province code used everywhere in scsim, so the order must never change.
+# 2,000,000 active military). Order: by population, largest first, as the province codes are
+# declared in core/vocabulary.py (PROVINCE_NAMES: the index is the uint8 province code used
+# everywhere in scsim, so the order must never change).
 _PROVINCES: tuple[tuple[str, int], ...] = (
     ("Guangdong", 126_012_510),
     ("Shandong", 101_527_453),
@@ -51,10 +54,9 @@ _PROVINCES: tuple[tuple[str, int], ...] = (
     ("Qinghai", 5_923_957),
     ("Tibet", 3_648_100),
 )
-PROVINCE_NAMES: tuple[str, ...] = tuple(name for name, _ in _PROVINCES)
+if tuple(name for name, _ in _PROVINCES) != PROVINCE_NAMES:
+    raise ImportError("census provinces are not in core.vocabulary.PROVINCE_NAMES order")
 PROVINCE_POPULATION: np.ndarray = np.array([p for _, p in _PROVINCES], dtype=np.int64)
-N_PROVINCES = len(PROVINCE_NAMES)
-PROVINCE_INDEX: dict[str, int] = {name: i for i, name in enumerate(PROVINCE_NAMES)}
 PROVINCES_TOTAL = int(PROVINCE_POPULATION.sum())  # 1,409,778,724
 
 # --- National totals and shares -----------------------------------------------------------------

@@ -50,9 +50,9 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from scsim.engine.rng import Stream, uniform, uniform_open
+from scsim.core.rng import Stream, uniform, uniform_open
 
-# Streams of the counter-based RNG; to move into ``scsim.engine.rng.Stream`` (same numbers).
+# Streams of the counter-based RNG; to move into ``scsim.core.rng.Stream`` (same numbers).
 GRAPH_STREAM = int(Stream.GRAPH)  # degrees and partner picks at synthesis
 TIES_STREAM = int(Stream.TIES)  # tie-dropping decisions during a run
 

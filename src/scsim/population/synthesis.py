@@ -22,7 +22,8 @@ from enum import IntEnum
 
 import numpy as np
 
-from scsim.engine.rng import Stream, normal_np, uniform_np
+from scsim.core.rng import Stream, normal_np, uniform_np
+from scsim.core.vocabulary import N_PROVINCES, PROVINCE_INDEX
 from scsim.population import census as c
 
 CHUNK = 1 << 18  # citizens per block: bounds the float64 temporaries to a few tens of MB
@@ -163,19 +164,19 @@ def concat(parts: Sequence[Population]) -> Population:
 def resolve_provinces(provinces: Iterable[str] | str | None) -> np.ndarray:
     """Province codes (sorted, unique) for names; None means all. Unknown names raise ValueError."""
     if provinces is None:
-        return np.arange(c.N_PROVINCES)
+        return np.arange(N_PROVINCES)
     names = [provinces] if isinstance(provinces, str) else list(provinces)
     if not names:
         raise ValueError("the province list is empty; omit it to use all 31 provinces")
     codes = []
     for name in names:
-        if name not in c.PROVINCE_INDEX:
+        if name not in PROVINCE_INDEX:
             close = difflib.get_close_matches(str(name), c.PROVINCE_NAMES, n=1, cutoff=0.6)
             hint = f" — did you mean '{close[0]}'?" if close else ""
             raise ValueError(
                 f"unknown province '{name}'{hint} (known: {', '.join(sorted(c.PROVINCE_NAMES))})"
             )
-        codes.append(c.PROVINCE_INDEX[name])
+        codes.append(PROVINCE_INDEX[name])
     return np.unique(codes)
 
 

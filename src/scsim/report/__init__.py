@@ -13,9 +13,9 @@ no network requests. Modules: ``data`` (what is read from the run), ``findings``
 
 from __future__ import annotations
 
-from scsim import _callable_package
+from scsim.core.verbs import make_callable
 from scsim.report.write import ReportError, write_report
 
-_callable_package(__name__)  # scsim.report(run, ...) is the face's verb (scsim.api.report)
+make_callable(__name__, "scsim.report.write", "write_report")  # scsim.report(run, ...)
 
 __all__ = ["ReportError", "write_report"]

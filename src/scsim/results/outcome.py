@@ -15,8 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from scsim import __version__
-from scsim.engine import kernel
-from scsim.engine.layout import (
+from scsim.core.layout import (
     CASE_AMOUNT,
     CASE_WRONGFUL,
     CASES_PAID,
@@ -40,6 +39,7 @@ from scsim.engine.layout import (
     WRONGFUL_LISTINGS,
     WRONGFUL_RECORDS,
 )
+from scsim.engine import kernel
 from scsim.engine.simulate import Outcome, thread_count
 from scsim.mechanisms.court_list import EXIT_ESCAPED, EXIT_EXPIRY, EXIT_NO_ASSETS, EXIT_PAID
 from scsim.population.census import EDUCATION_LEVELS, PROVINCE_NAMES

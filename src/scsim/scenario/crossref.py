@@ -6,12 +6,9 @@ import datetime as dt
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from scsim.engine.metrics import metric_vocabulary
-from scsim.mechanisms.attributes import CELL_FLAGS
-from scsim.mechanisms.composite import MAX_BANDS, input_names
-from scsim.mechanisms.hukou import MAX_RIGHTS
-from scsim.mechanisms.lists import MAX_LISTS
-from scsim.population.census import PROVINCE_NAMES
+from scsim.core.limits import MAX_BANDS, MAX_LISTS, MAX_MEASURES, MAX_RIGHTS
+from scsim.core.metrics import metric_vocabulary
+from scsim.core.vocabulary import CELL_FLAGS, PROVINCE_NAMES, input_names
 from scsim.scenario.errors import PathError, did_you_mean
 from scsim.scenario.schema import ParameterPathError, parameter_at
 
@@ -175,8 +172,10 @@ def check_cross_references(
     for name, rule in spec.hukou.conversion.items():
         province_list(("hukou", "conversion", name, "provinces"), rule.provinces)
 
-    if len(spec.measures) + len(lost.entries(("measures",))) > 15:
-        errors.append(PathError(("measures",), "at most 15 measures per scenario for now"))
+    if len(spec.measures) + len(lost.entries(("measures",))) > MAX_MEASURES:
+        errors.append(
+            PathError(("measures",), f"at most {MAX_MEASURES} measures per scenario for now")
+        )
 
     metrics = metric_vocabulary()
     for name, target in spec.calibration.items():

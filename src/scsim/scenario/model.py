@@ -22,9 +22,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from scsim.scenario.crossref import FailedParts, check_cross_references
-from scsim.scenario.errors import Issue, ScenarioError, did_you_mean
+from scsim.scenario.errors import Issue, PathErrors, ScenarioError, did_you_mean
+from scsim.scenario.expressions import check_expressions
 from scsim.scenario.schema import (
-    SKIP_CROSS_REFERENCES,
     Behaviour,
     Param,
     ParameterPathError,
@@ -158,6 +158,10 @@ class Scenario:
                 for e in err.errors()
             )
             raise ValueError(f"the reform makes the scenario invalid: {problems}") from None
+        if errors := check_cross_references(spec):
+            # worded as when these checks ran in a pydantic validator of the whole scenario
+            problems = f": Value error, {PathErrors(errors)} (got {data!r})"
+            raise ValueError(f"the reform makes the scenario invalid: {problems}")
         return Scenario(spec, self.source, (*self.reforms_applied, label))
 
 
@@ -235,7 +239,7 @@ def _checked_spec(data: dict, positions: Positions) -> ScenarioSpec:
     issues: list[Issue] = []
     failed: frozenset[DataPath] = frozenset()
     try:
-        spec = validate_model(data, positions, ScenarioSpec, context={SKIP_CROSS_REFERENCES: True})
+        spec = validate_model(data, positions, ScenarioSpec)
     except ScenarioError as err:
         issues += err.issues
         spec, failed = validate_parts(data, ScenarioSpec, ENTRY_MAPS)
@@ -250,8 +254,6 @@ def _expression_issues(
     spec: ScenarioSpec, failed: frozenset[DataPath], positions: Positions
 ) -> list[Issue]:
     """Every expression that does not compile, skipping what a failed part leaves unknowable."""
-    from scsim.mechanisms.expressions import check_expressions
-
     if not failed:
         return check_expressions(spec, positions, Scenario(spec).params())
     if spec.behaviour is None:

@@ -21,7 +21,6 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -31,8 +30,8 @@ from pydantic_core import core_schema
 from scsim.scenario.errors import PathError, PathErrors, describe, did_you_mean
 
 EPOCH_START = dt.date(1900, 1, 1)  # the date a plain number takes effect: always in force
-SEED_MAX = 2**63 - 1  # keys the uint64 RNG (engine/rng.py); int64 so that DuckDB can read it
-MAX_DAYS = 32_000  # the longest horizon: day indices are int16 (engine/layout.py)
+SEED_MAX = 2**63 - 1  # keys the uint64 RNG (core/rng.py); int64 so that DuckDB can read it
+MAX_DAYS = 32_000  # the longest horizon: day indices are int16 (core/layout.py)
 MAX_POINTS = 30_000  # points are int16 too
 # Validation context key: the loader runs the cross-reference checks itself, on every part of a
 # scenario that validates, so that they are reported alongside any schema error.
@@ -1395,17 +1394,6 @@ class ScenarioSpec(Strict):
         {}, description="Targets the run is compared against, by name."
     )
     reforms: dict[str, Reform] = Field({}, description="Named reforms of this scenario.")
-
-    @model_validator(mode="after")
-    def _cross_references(self, info: ValidationInfo) -> ScenarioSpec:
-        from scsim.scenario.crossref import check_cross_references
-
-        if (info.context or {}).get(SKIP_CROSS_REFERENCES):
-            return self
-        errors = check_cross_references(self)
-        if errors:
-            raise PathErrors(errors)
-        return self
 
     def points_scheme(self) -> tuple[str, PointsScheme] | None:
         return next(((n, s) for n, s in self.schemes.items() if isinstance(s, PointsScheme)), None)

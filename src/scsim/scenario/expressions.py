@@ -1,4 +1,5 @@
-"""Every expression in a scenario, with the vocabulary it may read, compiled once at load time.
+"""Every expression in a scenario, with the vocabulary it may read, compiled once at load time
+(the vocabularies: :mod:`scsim.scenario.vocabulary`).
 
 The loader calls :func:`check_expressions` so that an unknown attribute, parameter or grade is
 reported with its position in the file before anything runs.
@@ -13,10 +14,16 @@ import numpy as np
 from scsim.rules import ExprError, compile_expr
 from scsim.scenario.errors import Issue
 from scsim.scenario.schema import ScenarioSpec
-
-from .attributes import BOOL, CITIZEN, NUM
-from .measures import status_names, status_variables
-from .observation import DETECTION_VARIABLES, detection_grid
+from scsim.scenario.validate import issue_in_value
+from scsim.scenario.vocabulary import (
+    BOOL,
+    CITIZEN,
+    DETECTION_VARIABLES,
+    NUM,
+    detection_grid,
+    status_names,
+    status_variables,
+)
 
 
 def expression_sites(spec: ScenarioSpec) -> Iterator[tuple[tuple, str, dict, object]]:
@@ -50,8 +57,6 @@ def expression_sites(spec: ScenarioSpec) -> Iterator[tuple[tuple, str, dict, obj
 
 def check_expressions(spec: ScenarioSpec, positions, params: dict[str, float]) -> list[Issue]:
     """Compile every expression; one positioned issue per expression that fails."""
-    from scsim.scenario.validate import issue_in_value
-
     issues = []
     for path, text, variables, expect in expression_sites(spec):
         try:

@@ -1,0 +1,99 @@
+"""The names a scenario may use, declared once for every box: provinces, the citizen attributes
+expressions read (with their kind), the cell flags, the consequences of an event and the
+composite score's inputs.
+
+Kinds are plain words here ("bool", "number", "province"); the scenario box turns them into the
+expression language's types (``scsim.scenario.vocabulary``), and the mechanisms compute the arrays
+behind the names (``scsim.mechanisms.attributes``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# --- Provinces -------------------------------------------------------------------------------
+# The 31 provincial-level divisions, by their 2020 census resident population, largest first
+# (population/census.py holds the figures and their sources, in this order). The index into this
+# tuple is the uint8 province code used everywhere in scsim, so the order must never change.
+PROVINCE_NAMES: tuple[str, ...] = (
+    "Guangdong", "Shandong", "Henan", "Jiangsu", "Sichuan", "Hebei", "Hunan", "Zhejiang",
+    "Anhui", "Hubei", "Guangxi", "Yunnan", "Jiangxi", "Liaoning", "Fujian", "Shaanxi", "Guizhou",
+    "Shanxi", "Chongqing", "Heilongjiang", "Xinjiang", "Gansu", "Shanghai", "Jilin",
+    "Inner Mongolia", "Beijing", "Tianjin", "Hainan", "Ningxia", "Qinghai", "Tibet",
+)  # fmt: skip
+N_PROVINCES = len(PROVINCE_NAMES)
+PROVINCE_INDEX: dict[str, int] = {name: i for i, name in enumerate(PROVINCE_NAMES)}
+
+# --- Cells -----------------------------------------------------------------------------------
+# Attributes that define a citizen's "cell": five booleans packed into one uint8.
+CELL_FLAGS = ("urban", "hukou_urban", "migrant", "minority", "has_child")
+N_CELLS = 1 << len(CELL_FLAGS)
+
+
+def cell_domains() -> dict[str, np.ndarray]:
+    """The value of each cell flag for cell codes 0..N_CELLS-1."""
+    codes = np.arange(N_CELLS)
+    return {name: ((codes >> bit) & 1).astype(bool) for bit, name in enumerate(CELL_FLAGS)}
+
+
+# --- Citizen attributes ----------------------------------------------------------------------
+# What rates, eligibility and the schemes' rules may read of a citizen, and its kind.
+CITIZEN_ATTRIBUTES: dict[str, str] = {
+    "age": "number",
+    "male": "bool",
+    "urban": "bool",
+    "hukou_urban": "bool",
+    "migrant": "bool",
+    "interprovincial": "bool",
+    "minority": "bool",
+    "has_child": "bool",
+    "income": "number",
+    "wealth": "number",
+    "debt": "number",
+    "employment": "number",
+    "education": "number",
+    "province": "province",
+    # state kept by the mechanisms (engine.stages.Stages.variables), as at the last epoch's end
+    "residence_years": "number",
+    "local_hukou": "bool",
+    "listed": "bool",
+    "blacklisted": "bool",
+    "red_listed": "bool",
+    "red_share": "number",
+    "user": "bool",
+    "score": "number",
+    "friends": "number",
+}
+
+# Attributes that change during a run; rates reading them are re-evaluated every year, other
+# rules every epoch.
+DYNAMIC = frozenset(
+    {
+        "age", "income", "wealth", "debt", "province", "interprovincial", "migrant",
+        "hukou_urban", "residence_years", "local_hukou", "listed", "blacklisted", "red_listed",
+        "red_share", "user", "score", "friends",
+    }
+)  # fmt: skip
+
+# Attributes that never change during a run, and those that change only at a year's start (age,
+# residence years) or for a citizen who moves or obtains a local hukou: a rule reading only these
+# need not be asked again of anyone else within a year (see ``attributes.follows_residence``).
+STATIC = frozenset({"male", "urban", "minority", "has_child", "employment", "education"})
+RESIDENCE = frozenset(
+    {"age", "residence_years", "local_hukou", "migrant", "interprovincial", "hukou_urban",
+     "province"}
+)  # fmt: skip
+
+# --- Events ----------------------------------------------------------------------------------
+CONSEQUENCES = ("none", "fine", "judgment", "move")  # what an event leads to
+
+# --- The composite score's inputs ------------------------------------------------------------
+RECORDS = "records."  # records.<event kind>: the citizen's records of that kind
+FRIENDS = ("friends.score", "friends.count")
+
+
+def input_names(kinds: tuple[str, ...]) -> list[str]:
+    """Every name a composite term may read, given the scenario's event kinds."""
+    own = {"province", "score", "user"}  # a score does not feed on itself
+    return [*(v for v in CITIZEN_ATTRIBUTES if v not in own), *(RECORDS + k for k in kinds),
+            *FRIENDS]  # fmt: skip
