@@ -1155,6 +1155,18 @@ class Measure(Strict):
     effects: Effects = Field(Effects(), description="What the measure does while it applies.")
     reference: list[Reference] = Field([], description="Sources for the measure.")
 
+    @property
+    def is_reward(self) -> bool:
+        """Whether the measure is a reward rather than a sanction: every effect favours the
+        citizen (no income cut, no cost, no added interest or pressure to pay) and at least one
+        helps (more income, a discount or less interest)."""
+        e = self.effects
+        harmless = (
+            e.income_factor >= 1 and e.monthly_cost <= 0 and e.interest_add <= 0
+            and e.pay_pressure <= 0
+        )  # fmt: skip
+        return harmless and (e.income_factor > 1 or e.monthly_cost < 0 or e.interest_add < 0)
+
 
 class Economy(Strict):
     """Income, saving and debt, advanced at every epoch end."""
