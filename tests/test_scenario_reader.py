@@ -36,11 +36,11 @@ def test_a_broken_or_missing_scenario_is_an_incompatible_run(tmp_path):
     scenario["no_such_key"] = 1
     broken = _with_manifest(run, scenario=scenario)
     with pytest.raises(IncompatibleRun, match="cannot read the run's scenario") as err:
-        broken.scenario
+        _ = broken.scenario
     assert "world.epoch" in str(err.value) and "no_such_key" in str(err.value)
     assert "run it again" in str(err.value)
     with pytest.raises(IncompatibleRun, match="holds no scenario"):
-        _with_manifest(run, scenario=None).scenario
+        _ = _with_manifest(run, scenario=None).scenario
 
 
 def test_spec_from_resolved_names_every_problem():
