@@ -270,7 +270,7 @@ def _province_names(run: Run) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# The scenario, as the manifest holds it
+# The scenario, typed (Run.scenario)
 
 
 def _date(value: Any) -> dt.date | None:
