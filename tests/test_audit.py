@@ -38,10 +38,10 @@ from scsim.audit.metrics import (
     audit,
     income_quintiles,
     offence_kinds,
-    reward_measures,
 )
 from scsim.cli.audit import audit as audit_command
 from scsim.results import RunNotFound
+from scsim.scenario.schema import ScenarioSpec
 
 # --------------------------------------------------------------------------------------------
 # A hand-made population of ten: two minors, four rural and four urban adults.
@@ -298,24 +298,40 @@ def test_boolean_groupings_read_as_words():
 
 
 def test_the_scenario_decides_offences_and_rewards():
-    scenario = {
-        "behaviour": {
-            "events": {
-                "fine_me": {"consequence": "fine"},
-                "jaywalking": {"consequence": "none"},
-                "charity": {"consequence": "none"},
-            }
+    def event(consequence: str) -> dict:
+        amount = {"amount": {"median": 500, "sigma": 0.5}} if consequence == "fine" else {}
+        return {"daily_probability": 0.001, "consequence": consequence, **amount}
+
+    scenario = ScenarioSpec.model_validate(
+        {
+            "name": "offences",
+            "world": {"start": "2014-01-01", "end": "2014-12-31"},
+            "behaviour": {
+                "events": {
+                    "fine_me": event("fine"),
+                    "jaywalking": event("none"),
+                    "charity": event("none"),
+                }
+            },
+            "schemes": {
+                "p": {
+                    "kind": "points",
+                    "base": 1000,
+                    "deltas": {"jaywalking": {"values": {"2014-01-01": -5}}},
+                    "grades": {"B": 0, "A": 1000},
+                }
+            },
+            "measures": {
+                "discount": {"when": "true", "effects": {"monthly_cost": -25}},
+                "ban": {"when": "true", "effects": {"monthly_cost": 60, "pay_pressure": 0.02}},
+            },
         },
-        "schemes": {"p": {"deltas": {"jaywalking": {"values": {"2014-01-01": -5}}}}},
-        "measures": {
-            "discount": {"effects": {"monthly_cost": -25}},
-            "ban": {"effects": {"monthly_cost": 60, "pay_pressure": 0.02}},
-        },
-    }
+        strict=False,
+    )
     kinds = ["fine_me", "jaywalking", "charity"]
     assert offence_kinds(scenario, kinds) == ["fine_me", "jaywalking"]
     assert offence_kinds(None, kinds) == kinds
-    assert reward_measures(scenario) == {"discount"}
+    assert {name for name, m in scenario.measures.items() if m.is_reward} == {"discount"}
 
 
 def test_json_and_csv_round_trip(hand, tmp_path):

@@ -17,7 +17,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from scsim.results.format import fmt_yuan as yuan
 from scsim.results.store import CITIZENS, EVENTS, Run, RunError, arrow_kind
 from scsim.rules import Bool, Expr, ExprError, Number, Ordinal, Type, compile_expr
+from scsim.scenario.schema import Effects, Event, Param, ScenarioSpec
 
 # Conveniences of --pick: names for conditions people ask for, defined in the rule language over
 # the citizens table (a column of the same name wins). ``moved``, ``sanctioned`` and ``rewarded``
@@ -176,7 +177,7 @@ def explain(
     assert citizen is not None
     n = population_size(run)
     check_citizen(citizen, n)
-    scenario = run.manifest.get("scenario") or {}
+    scenario = run.scenario
     start = _date(run.manifest.get("horizon", {}).get("start"))
     # The filters on the id let DuckDB skip every row group but the citizen's (both files are
     # written in id order); the event log's file order is the order of events within a day.
@@ -269,7 +270,7 @@ def _province_names(run: Run) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# The scenario, as the manifest holds it
+# The scenario, typed (Run.scenario)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -278,57 +279,26 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-def value_at(param: Any, day: dt.date) -> float | None:
-    """The value of a resolved parameter in force on ``day`` (a plain number is always in force;
-    None before its first date or after a repeal)."""
-    if param is None or isinstance(param, bool):
-        return None
-    if isinstance(param, int | float):
-        return float(param)
-    values = param.get("values") if isinstance(param, Mapping) else None
-    if not values:
-        return None
-    current = None
-    for start, value in sorted(((_date(k), v) for k, v in values.items()), key=lambda kv: kv[0]):
-        if start > day:
-            break
-        current = value
-    return current
+def _at(param: Param | None, day: dt.date) -> float | None:
+    """The value of an optional parameter in force on ``day`` (None without the parameter)."""
+    return None if param is None else param.at(day)
 
 
-def _schemes(scenario: Mapping[str, Any], *kinds: str) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (name, s)
-        for name, s in (scenario.get("schemes") or {}).items()
-        if isinstance(s, Mapping) and s.get("kind") in kinds
-    ]
-
-
-def is_reward(measure: Mapping[str, Any]) -> bool:
-    """Whether every effect of a measure favours the citizen (the rule of the audit's
-    ``reward_share``: a discount, more income or less interest, and nothing against them)."""
-    e = measure.get("effects") or {}
-    factor, cost = e.get("income_factor", 1.0), e.get("monthly_cost", 0.0)
-    interest, pressure = e.get("interest_add", 0.0), e.get("pay_pressure", 0.0)
-    harmless = factor >= 1 and cost <= 0 and interest <= 0 and pressure <= 0
-    return harmless and (factor > 1 or cost < 0 or interest < 0)
-
-
-def effects_text(effects: Mapping[str, Any]) -> str:
+def effects_text(effects: Effects) -> str:
     """A measure's effects as a reader takes them in: income ×0.9 · costs ¥60/month · …"""
     parts = []
-    factor = effects.get("income_factor", 1.0)
+    factor = effects.income_factor
     if factor != 1.0:
         parts.append(f"income ×{factor:g}")
-    cost = effects.get("monthly_cost", 0.0)
+    cost = effects.monthly_cost
     if cost > 0:
         parts.append(f"costs {yuan(cost)}/month")
     elif cost < 0:
         parts.append(f"saves {yuan(-cost)}/month")
-    pressure = effects.get("pay_pressure", 0.0)
+    pressure = effects.pay_pressure
     if pressure:
         parts.append(f"pressure to pay a court debt +{pressure:g}/month")
-    interest = effects.get("interest_add", 0.0)
+    interest = effects.interest_add
     if interest:
         parts.append(f"interest on debt {interest * 100:+g} pp/year")
     return " · ".join(parts) or "no economic effect"
@@ -339,7 +309,7 @@ class _Context:
 
     def __init__(
         self,
-        scenario: Mapping[str, Any],
+        scenario: ScenarioSpec,
         start: dt.date | None,
         values: Mapping[str, Any],
         provinces: list[str],
@@ -348,24 +318,24 @@ class _Context:
         self.start = start
         self.values = values
         self.provinces = provinces
-        self.events = (scenario.get("behaviour") or {}).get("events") or {}
-        points = _schemes(scenario, "points")
-        self.points_name, self.points = points[0] if points else (None, None)
-        court = _schemes(scenario, "court_list")
-        self.court_name, self.court = court[0] if court else (None, None)
+        self.events: dict[str, Event] = scenario.behaviour.events
+        self.points_name, self.points = scenario.points_scheme() or (None, None)
+        self.court_name, self.court = scenario.court_list() or (None, None)
 
     def label(self, kind: str) -> str:
         """The scenario's label of an event kind (the kind itself when it has none)."""
-        return (self.events.get(kind) or {}).get("label") or kind.replace("_", " ")
+        event = self.events.get(kind)
+        return (event.label if event is not None else "") or kind.replace("_", " ")
 
     def base_points(self) -> int | None:
         if self.points is None or self.start is None:
             return None
-        return int(round(value_at(self.points.get("base"), self.start) or 0))
+        return int(round(self.points.base.at(self.start) or 0))
 
     def grade(self, points: int) -> str | None:
         """The grade band of ``points`` (the lowest band below its bound, as the engine does)."""
-        bands = sorted(((self.points or {}).get("grades") or {}).items(), key=lambda kv: kv[1])
+        grades = self.points.grades if self.points is not None else {}
+        bands = sorted(grades.items(), key=lambda kv: kv[1])
         current = bands[0][0] if bands else None
         for name, bound in bands:
             if points >= bound:
@@ -377,12 +347,13 @@ class _Context:
     ) -> dict[str, Any]:
         """The points rule behind a change for a record of ``kind``: the scheme's delta, or the
         local delta of the citizen's province (matched by value when the province is unknown)."""
-        scheme = self.points or {}
+        deltas = self.points.deltas if self.points is not None else {}
+        local_deltas = self.points.local_deltas if self.points is not None else {}
         path = f"schemes.{self.points_name}.deltas.{kind}"
-        param = (scheme.get("deltas") or {}).get(kind)
-        candidates = [(path, param, None)]
-        for where, local in (scheme.get("local_deltas") or {}).items():
-            if kind in (local or {}):
+        param = deltas.get(kind)
+        candidates: list[tuple[str, Param | None, str | None]] = [(path, param, None)]
+        for where, local in local_deltas.items():
+            if kind in local:
                 candidates.append(
                     (f"schemes.{self.points_name}.local_deltas.{where}.{kind}", local[kind], where)
                 )
@@ -391,15 +362,15 @@ class _Context:
         if local:
             chosen = local[0]
         elif province is None and len(candidates) > 1:
-            matching = [c for c in candidates if _round(value_at(c[1], day)) == change]
+            matching = [c for c in candidates if _round(_at(c[1], day)) == change]
             chosen = matching[0] if matching else chosen
         path, param, where = chosen
-        label = param.get("label", "") if isinstance(param, Mapping) else ""
+        label = param.label if param is not None else ""
         rule = {
             "type": "delta",
             "scheme": self.points_name,
             "kind": kind,
-            "delta": _round(value_at(param, day)),
+            "delta": _round(_at(param, day)),
             "path": path,
             "label": label,
         }
@@ -408,19 +379,21 @@ class _Context:
         return rule
 
     def recovery(self) -> dict[str, Any]:
-        rec = (self.points or {}).get("recovery") or {}
+        rec = self.points.recovery if self.points is not None else None
         return {
             "type": "recovery",
             "scheme": self.points_name,
-            "points": rec.get("points"),
-            "clean_days": rec.get("clean_days"),
+            "points": rec.points if rec is not None else None,
+            "clean_days": rec.clean_days if rec is not None else None,
         }
 
     def cap(self, day: dt.date) -> float | None:
-        return value_at((self.points or {}).get("cap"), day)
+        return _at(self.points.cap if self.points is not None else None, day)
 
-    def court_param(self, name: str, day: dt.date) -> float | None:
-        return value_at((self.court or {}).get(name), day)
+    def court_param(
+        self, name: Literal["grace_days", "term_days", "repeat_extension_days"], day: dt.date
+    ) -> float | None:
+        return _at(getattr(self.court, name) if self.court is not None else None, day)
 
 
 def _round(value: float | None) -> int | None:
@@ -497,10 +470,11 @@ def _timeline(events: pa.Table, ctx: _Context, notes: list[str]) -> list[dict[st
             entry["amount"] = value
             wrongful = records.get((day, kind), False)
             entry["wrongful"] = wrongful
-            consequence = (ctx.events.get(kind) or {}).get("consequence") or "case"
+            event = ctx.events.get(kind)
+            consequence = (event.consequence if event is not None else None) or "case"
             source = " (from someone else's record)" if wrongful else ""
             if case is None:
-                within = (ctx.events.get(kind) or {}).get("pay_within_days")
+                within = event.pay_within_days if event is not None else None
                 due = day + dt.timedelta(days=int(within)) if within is not None else None
                 case = _Case(day, kind, value, due, wrongful)
                 entry["due"] = due
@@ -556,13 +530,13 @@ def _timeline(events: pa.Table, ctx: _Context, notes: list[str]) -> list[dict[st
 
 def _list_joined(ctx: _Context, name: str, until: float) -> dict[str, Any]:
     """A black or red list's join: the list, its rule, and ``until``, the first day off it."""
-    spec = dict(_schemes(ctx.scenario, "blacklist", "redlist")).get(name) or {}
+    spec = ctx.scenario.lists().get(name)
     ends = ctx.start + dt.timedelta(days=int(until)) if ctx.start is not None else None
-    red = spec.get("kind") == "redlist"
-    records = ", ".join(spec.get("records") or []) or "its kinds"
-    threshold = spec.get("threshold", 1)
+    red = spec is not None and spec.kind == "redlist"
+    records = (", ".join(spec.records) if spec is not None else "") or "its kinds"
+    threshold = spec.threshold if spec is not None else 1
     rule = f"at least {threshold} record{'s' if threshold != 1 else ''} of {records} this year"
-    label = f" ({spec['label']})" if spec.get("label") else ""
+    label = f" ({spec.label})" if spec is not None and spec.label else ""
     return {
         "list": name,
         "red": red,
@@ -639,7 +613,7 @@ def _listing(
         days = int(round(term + extension * (n_listings - 1)))
         out["term_days"], out["until"] = days, day + dt.timedelta(days=days)
         term_text = f"term {days} days (to {out['until']})"
-    label = (ctx.court or {}).get("label") or ctx.court_name or "the court list"
+    label = (ctx.court.label if ctx.court is not None else "") or ctx.court_name or "the court list"
     reason = f"unpaid {yuan(amount)} from {kind}"
     if case is not None:
         reason += f" (case opened {case.opened}"
@@ -682,31 +656,31 @@ def _snapshot(values: Mapping[str, Any], ctx: _Context) -> dict[str, Any]:
         used.update(POINTS_COLUMNS)
         snap["points"] = {
             "scheme": ctx.points_name,
-            "label": (ctx.points or {}).get("label", ""),
+            "label": ctx.points.label if ctx.points is not None else "",
             **{c: values[c] for c in POINTS_COLUMNS if c in values},
         }
 
     if "composite_user" in values:
         used.update(COMPOSITE_COLUMNS)
-        name, spec = (_schemes(scenario, "composite") or [(None, {})])[0]
-        dims = spec.get("dimensions") or {}
+        name, spec = scenario.composite() or (None, None)
+        dims = spec.dimensions if spec is not None else {}
         dimensions = {}
         for column in [c for c in values if c.startswith("dimension_")]:
             used.add(column)
             dim = column.removeprefix("dimension_")
-            d = dims.get(dim) or {}
+            d = dims.get(dim)
             dimensions[dim] = {
                 "value": values[column],
-                "weight": d.get("weight"),
-                "label": d.get("label", ""),
+                "weight": d.weight if d is not None else None,
+                "label": d.label if d is not None else "",
             }
         snap["composite"] = {
             "scheme": name,
-            "label": spec.get("label", ""),
+            "label": spec.label if spec is not None else "",
             "user": values.get("composite_user"),
             "score": values.get("composite_score") if values.get("composite_user") else None,
             "band": values.get("composite_band"),
-            "range": spec.get("range"),
+            "range": list(spec.range) if spec is not None else None,
             "dimensions": dimensions,
         }
 
@@ -720,12 +694,12 @@ def _snapshot(values: Mapping[str, Any], ctx: _Context) -> dict[str, Any]:
             court["listed_since"] = None
         snap["court"] = {
             "scheme": ctx.court_name,
-            "label": (ctx.court or {}).get("label", ""),
+            "label": ctx.court.label if ctx.court is not None else "",
             **court,
         }
 
     lists = []
-    for name, spec in _schemes(scenario, "blacklist", "redlist"):
+    for name, spec in scenario.lists().items():
         column = f"on_{name}"
         if column not in values:
             continue
@@ -733,47 +707,46 @@ def _snapshot(values: Mapping[str, Any], ctx: _Context) -> dict[str, Any]:
         lists.append(
             {
                 "name": name,
-                "kind": spec.get("kind"),
-                "label": spec.get("label", ""),
+                "kind": spec.kind,
+                "label": spec.label,
                 "member": values[column],
                 "listings": values.get(f"listings_{name}"),
             }
         )
     snap["lists"] = lists
 
-    measures = scenario.get("measures") or {}
+    measures = scenario.measures
     applied: dict[str, list[dict[str, Any]]] = {"sanctions": [], "rewards": []}
     for column in [c for c in values if c.startswith("sanction_")]:
         used.add(column)
         if not values[column]:
             continue
         name = column.removeprefix("sanction_")
-        m = measures.get(name) or {}
+        m = measures.get(name)
         item = {
             "name": name,
-            "label": m.get("label", ""),
-            "when": m.get("when", ""),
-            "effects": m.get("effects") or {},
-            "effects_text": effects_text(m.get("effects") or {}),
+            "label": m.label if m is not None else "",
+            "when": m.when if m is not None else "",
+            "effects": m.effects.model_dump(mode="json") if m is not None else {},
+            "effects_text": effects_text(m.effects if m is not None else Effects()),
         }
-        applied["rewards" if is_reward(m) else "sanctions"].append(item)
+        applied["rewards" if m is not None and m.is_reward else "sanctions"].append(item)
     snap.update(applied)
 
-    rights = (scenario.get("hukou") or {}).get("rights") or {}
-    end = _date((ctx.scenario.get("world") or {}).get("end"))
+    rights = scenario.hukou.rights
+    end = scenario.world.end
     lacked = []
     for column in [c for c in values if c.startswith("lacks_")]:
         used.add(column)
         if values[column]:
             name = column.removeprefix("lacks_")
-            r = rights.get(name) or {}
-            cost = value_at(r.get("monthly_cost"), end) if end else None
+            r = rights.get(name)
             lacked.append(
                 {
                     "name": name,
-                    "label": r.get("label", ""),
-                    "access": r.get("access"),
-                    "monthly_cost": cost,
+                    "label": r.label if r is not None else "",
+                    "access": r.access if r is not None else None,
+                    "monthly_cost": r.monthly_cost.at(end) if r is not None else None,
                 }
             )
     snap["rights_lacked"] = lacked
@@ -832,7 +805,7 @@ def pick(run: Run | str, expression: str, nth: int = 1) -> Pick:
             variables[name] = Number()
         elif kind == "category" and levels.get(name):
             variables[name] = Ordinal(tuple(levels[name]))
-    conveniences = pick_vocabulary(variables, run.manifest.get("scenario") or {})
+    conveniences = pick_vocabulary(variables, run.scenario)
     all_variables = {**variables, **{name: Bool() for name in conveniences}}
     try:
         expr = compile_expr(expression, variables=all_variables, expect=Bool())
@@ -863,15 +836,20 @@ _pick = pick  # explain's keyword `pick` hides the function's name there
 
 
 def pick_vocabulary(
-    variables: Mapping[str, Type], scenario: Mapping[str, Any]
+    variables: Mapping[str, Type], scenario: ScenarioSpec | None
 ) -> dict[str, tuple[Expr, str]]:
     """The conveniences this run offers, compiled: name -> (expression, meaning). A convenience
-    needs the columns it reads, and a column of the same name takes precedence."""
-    measures = scenario.get("measures") or {}
+    needs the columns it reads, and a column of the same name takes precedence; without a
+    scenario, only those of :data:`CONVENIENCES`."""
+    measures = scenario.measures if scenario is not None else {}
     flags = [c for c in variables if c.startswith("sanction_") and variables[c] == Bool()]
-    rewards = [c for c in flags if is_reward(measures.get(c.removeprefix("sanction_")) or {})]
-    events = (scenario.get("behaviour") or {}).get("events") or {}
-    moves = [f"n_{k} > 0" for k, e in events.items() if (e or {}).get("consequence") == "move"]
+    rewards = [
+        c
+        for c in flags
+        if (m := measures.get(c.removeprefix("sanction_"))) is not None and m.is_reward
+    ]
+    events = scenario.behaviour.events if scenario is not None else {}
+    moves = [f"n_{k} > 0" for k, e in events.items() if e.consequence == "move"]
     definitions = dict(CONVENIENCES)
     for name, terms, meaning in (
         (MOVED, moves, "moved to another province during the run"),
@@ -933,11 +911,9 @@ __all__ = [
     "check_citizen",
     "effects_text",
     "explain",
-    "is_reward",
     "pick",
     "pick_vocabulary",
     "population_size",
     "positioned",
-    "value_at",
     "yuan",
 ]

@@ -64,6 +64,8 @@ from scsim.audit.tidy import ALL, TidyTable
 from scsim.population.census import ADULT_AGE, EMPLOYMENT_TIERS
 from scsim.results.store import CITIZENS, Run, arrow_kind
 from scsim.rules import Bool, ExprError, Number, Ordinal, compile_expr
+from scsim.scenario.model import spec_from_resolved
+from scsim.scenario.schema import PointsScheme, ScenarioSpec
 
 COLUMNS = ("metric", "category", "group_by", "group", "value", "ci_low", "ci_high", "n", "weight")
 FOUR_FIFTHS = 0.8
@@ -329,38 +331,38 @@ def income_quintiles(income: np.ndarray, among: np.ndarray | None = None) -> np.
 # What the scenario says (from the manifest)
 
 
-def offence_kinds(scenario: Mapping[str, Any] | None, kinds: Sequence[str]) -> list[str]:
+def offence_kinds(scenario: ScenarioSpec | None, kinds: Sequence[str]) -> list[str]:
     """The event kinds the scenario punishes: a fine or a judgment follows, or some points
     scheme deducts points for them. Without a scenario, every kind."""
-    if not scenario:
+    if scenario is None:
         return list(kinds)
-    events = (scenario.get("behaviour") or {}).get("events") or {}
+    events = scenario.behaviour.events
     negative = set()
-    for scheme in (scenario.get("schemes") or {}).values():
-        for kind, delta in ((scheme or {}).get("deltas") or {}).items():
-            values = (delta or {}).get("values") if isinstance(delta, Mapping) else {}
-            if any(v is not None and v < 0 for v in (values or {}).values()):
+    for scheme in scenario.schemes.values():
+        if not isinstance(scheme, PointsScheme):
+            continue
+        for kind, delta in scheme.deltas.items():
+            if any(v is not None and v < 0 for v in delta.values.values()):
                 negative.add(kind)
     out = []
     for kind in kinds:
-        consequence = (events.get(kind) or {}).get("consequence")
+        event = events.get(kind)
+        consequence = event.consequence if event is not None else None
         if consequence in ("fine", "judgment") or kind in negative:
             out.append(kind)
     return out
 
 
-def reward_measures(scenario: Mapping[str, Any] | None) -> set[str]:
-    """Measures whose every effect favours the citizen (a discount, more income, less
-    interest) — perks of a good grade rather than sanctions."""
-    out = set()
-    for name, measure in ((scenario or {}).get("measures") or {}).items():
-        e = (measure or {}).get("effects") or {}
-        factor, cost = e.get("income_factor", 1.0), e.get("monthly_cost", 0.0)
-        interest, pressure = e.get("interest_add", 0.0), e.get("pay_pressure", 0.0)
-        harmless = factor >= 1 and cost <= 0 and interest <= 0 and pressure <= 0
-        if harmless and (factor > 1 or cost < 0 or interest < 0):
-            out.add(name)
-    return out
+def _scenario_of(manifest: Mapping[str, Any] | None) -> ScenarioSpec | None:
+    """The typed scenario of a run manifest (None when it holds none); AuditError when it
+    holds one this version cannot read."""
+    data = (manifest or {}).get("scenario")
+    if not isinstance(data, dict):
+        return None
+    try:
+        return spec_from_resolved(data)
+    except ValueError as err:
+        raise AuditError(f"the manifest's scenario cannot be read: {err}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,7 +445,7 @@ class _Audit:
         cols: _Columns,
         by: list[str],
         weight: float,
-        scenario: Mapping[str, Any] | None,
+        scenario: ScenarioSpec | None,
     ) -> None:
         self.cols = cols
         self.by = by
@@ -588,7 +590,8 @@ class SanctionExposure(_Family):
         return flags + (["days_listed"] if a.cols.has("days_listed") else [])
 
     def compute(self, a):
-        rewards = reward_measures(a.scenario)
+        measures = a.scenario.measures if a.scenario is not None else {}
+        rewards = {name for name, measure in measures.items() if measure.is_reward}
         for column in _sanction_columns(a):
             measure = column.removeprefix("sanction_")
             metric = "reward_share" if measure in rewards else "sanction_share"
@@ -1078,12 +1081,12 @@ def audit(
     if isinstance(run, Run):
         manifest = run.manifest
         weight = run.weight if weight is None else weight
-    scenario = (manifest or {}).get("scenario")
+        scenario = run.scenario if isinstance(manifest.get("scenario"), dict) else None
+    else:
+        scenario = _scenario_of(manifest)
     weight = 1.0 if weight is None else float(weight)
     cols = _Columns(run)
-    a = _Audit(
-        cols, _check_by(by, cols.kinds), weight, scenario if isinstance(scenario, dict) else None
-    )
+    a = _Audit(cols, _check_by(by, cols.kinds), weight, scenario)
     families: list[_Family] = [
         ListingRate(),
         SanctionExposure(),
@@ -1166,7 +1169,6 @@ __all__ = [
     "audit",
     "income_quintiles",
     "offence_kinds",
-    "reward_measures",
     "valid_groupings",
     "write",
 ]

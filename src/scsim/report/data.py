@@ -35,6 +35,7 @@ from scsim.audit.metrics import (
 )
 from scsim.population.census import ADULT_AGE
 from scsim.results.store import CITIZENS, TIMESERIES, Run
+from scsim.scenario.schema import CompositeScore, Param, PointsScheme, ScenarioSpec
 
 HUKOU_MIGRANT = "hukou_migrant"
 # Derived from income among adults; not the audit's own "income_quintile", which needs the
@@ -214,15 +215,20 @@ class RunData:
         return self.metrics.result
 
 
+def scenario_of(run: Run) -> ScenarioSpec | None:
+    """The run's typed scenario (:attr:`Run.scenario`), or None when its manifest holds none."""
+    return run.scenario if isinstance(run.manifest.get("scenario"), dict) else None
+
+
 def summary(run: Run) -> dict[str, Any]:
     """Name, title, description, horizon, population, seed, hash and mechanisms of a run."""
     m = run.manifest
-    scenario = m.get("scenario") if isinstance(m.get("scenario"), dict) else {}
+    scenario = scenario_of(run)
     population = run.population
     return {
         "name": run.name,
-        "title": m.get("title") or scenario.get("title") or "",
-        "description": scenario.get("description") or "",
+        "title": m.get("title") or (scenario.title if scenario is not None else "") or "",
+        "description": (scenario.description if scenario is not None else "") or "",
         "horizon": dict(m.get("horizon") or {}),
         "n_agents": population.get("n_agents"),
         "real_population": population.get("real_population"),
@@ -237,36 +243,35 @@ def summary(run: Run) -> dict[str, Any]:
     }
 
 
-def mechanisms(scenario: Mapping[str, Any]) -> list[str]:
-    """The mechanisms a resolved scenario uses, in data-flow order, as short phrases."""
+def mechanisms(scenario: ScenarioSpec | None) -> list[str]:
+    """The mechanisms a scenario uses, in data-flow order, as short phrases (none without one)."""
+    if scenario is None:
+        return []
     out = []
-    observation = scenario.get("observation") or {}
-    if observation.get("sources"):
-        out.append(f"surveillance ({', '.join(observation['sources'])})")
-    elif observation.get("detection") or _positive(observation.get("misattribution")):
+    observation = scenario.observation
+    if observation.sources:
+        out.append(f"surveillance ({', '.join(observation.sources)})")
+    elif observation.detection or _positive(observation.misattribution):
         out.append("observation")
-    for name, scheme in (scenario.get("schemes") or {}).items():
-        scheme = scheme or {}
-        kind = SCHEME_KINDS.get(scheme.get("kind"), str(scheme.get("kind", "scheme")))
-        out.append(f"{kind}: {scheme.get('label') or name}")
-    graph = ((scenario.get("world") or {}).get("population") or {}).get("graph")
-    if graph:
+    for name, scheme in scenario.schemes.items():
+        kind = SCHEME_KINDS.get(scheme.kind, scheme.kind)
+        out.append(f"{kind}: {scheme.label or name}")
+    if scenario.world.population.graph is not None:
         out.append("friendship graph")
-    measures = scenario.get("measures") or {}
+    measures = scenario.measures
     if measures:
         out.append(f"{len(measures)} measures ({', '.join(measures)})")
-    hukou = scenario.get("hukou") or {}
-    if hukou.get("rights") or hukou.get("conversion"):
-        rights = ", ".join(hukou.get("rights") or {})
+    hukou = scenario.hukou
+    if hukou.rights or hukou.conversion:
+        rights = ", ".join(hukou.rights)
         out.append("hukou rights" + (f" ({rights})" if rights else "") +
-                   (" and conversion" if hukou.get("conversion") else ""))  # fmt: skip
+                   (" and conversion" if hukou.conversion else ""))  # fmt: skip
     return out
 
 
-def _positive(parameter: Any) -> bool:
+def _positive(parameter: Param) -> bool:
     """Whether a dated parameter ever takes a positive value."""
-    values = (parameter or {}).get("values") if isinstance(parameter, Mapping) else None
-    return any(isinstance(v, int | float) and v > 0 for v in (values or {}).values())
+    return any(v is not None and v > 0 for v in parameter.values.values())
 
 
 def sources(scenario: Any) -> list[dict[str, Any]]:
@@ -396,12 +401,13 @@ def _audit(run: Run, table: pa.Table) -> AuditTable:
 # Scores
 
 
-def _score_bands(scenario: Mapping[str, Any] | None, kind: str) -> dict[str, float]:
+def _score_bands(scenario: ScenarioSpec | None, kind: str) -> dict[str, float]:
     """The grade bands (points) or perk bands (composite) of the scenario's first such scheme."""
-    key = "grades" if kind == "points" else "bands"
-    for scheme in ((scenario or {}).get("schemes") or {}).values():
-        if (scheme or {}).get("kind") == kind and isinstance(scheme.get(key), Mapping):
-            return {str(k): float(v) for k, v in scheme[key].items()}
+    for scheme in scenario.schemes.values() if scenario is not None else ():
+        if kind == "points" and isinstance(scheme, PointsScheme):
+            return {str(k): float(v) for k, v in scheme.grades.items()}
+        if kind == "composite" and isinstance(scheme, CompositeScore):
+            return {str(k): float(v) for k, v in scheme.bands.items()}
     return {}
 
 
@@ -440,7 +446,7 @@ def histogram(
 
 
 def _histograms(table: pa.Table, run: Run) -> list[Histogram]:
-    scenario = run.manifest.get("scenario")
+    scenario = scenario_of(run)
     out = []
     for column, holders, label, kind in SCORES:
         if column not in table.column_names:
@@ -451,7 +457,7 @@ def _histograms(table: pa.Table, run: Run) -> list[Histogram]:
             mask = table.column(holders).to_numpy(zero_copy_only=False).astype(bool)
         found = histogram(values, mask, run.weight or 1.0, label, column)
         if found is not None:
-            found.bands = _score_bands(scenario if isinstance(scenario, dict) else None, kind)
+            found.bands = _score_bands(scenario, kind)
             out.append(found)
     return out
 
@@ -533,8 +539,7 @@ def stocks(
 def gather(run: Run) -> RunData:
     """Everything the report shows about one run."""
     clock = time.perf_counter()
-    scenario = run.manifest.get("scenario")
-    scenario = scenario if isinstance(scenario, dict) else None
+    scenario = scenario_of(run)
     names = pq.read_schema(run.file(CITIZENS)).names
     table = pq.read_table(run.file(CITIZENS), columns=citizen_columns(names))
     table = with_income_quintile(with_hukou_migrant(table))
@@ -550,7 +555,7 @@ def gather(run: Run) -> RunData:
     return RunData(
         run=run,
         summary=summary(run),
-        sources=sources(scenario or {}),
+        sources=sources(scenario.model_dump(mode="json", by_alias=True) if scenario else {}),
         metrics=Metrics(result),
         grades=category_shares(rows.get("grade_count", []), list(grades)),
         bands=category_shares(rows.get("composite_band", []), list(bands)),

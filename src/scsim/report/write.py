@@ -12,7 +12,7 @@ from scsim.report import charts as charts_module
 from scsim.report import findings as findings_module
 from scsim.report.compare import check_comparable
 from scsim.report.compare import compare as compare_runs
-from scsim.report.data import ReportError, gather
+from scsim.report.data import ReportError, gather, scenario_of
 from scsim.report.page import render
 from scsim.results.store import Run
 
@@ -26,12 +26,11 @@ def _open(run: Run | str | os.PathLike[str]) -> Run:
 
 def _list_label(run: Run) -> str:
     """How the run's court list reads in a sentence."""
-    scenario = run.manifest.get("scenario")
-    for scheme in ((scenario or {}).get("schemes") or {}).values():
-        if (scheme or {}).get("kind") == "court_list":
-            label = str(scheme.get("label") or "").split(" (")[0]
-            if label:
-                return "the " + label[0].lower() + label[1:]
+    scenario = scenario_of(run)
+    court = scenario.court_list() if scenario is not None else None
+    label = court[1].label.split(" (")[0] if court is not None else ""
+    if label:
+        return "the " + label[0].lower() + label[1:]
     return "the list"
 
 

@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,6 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scsim import __version__
+from scsim.scenario.model import spec_from_resolved
+from scsim.scenario.schema import ScenarioSpec
 
 FORMAT_VERSION = 1
 
@@ -65,7 +68,8 @@ class IncompleteRun(RunError):
 
 
 class IncompatibleRun(RunError):
-    """The run was written in another on-disk format version."""
+    """The run was written in another on-disk format version, or by a version of scsim whose
+    scenarios this one cannot read."""
 
 
 def run_dir_name(scenario_name: str, scenario_hash: str, seed: int) -> str:
@@ -485,6 +489,25 @@ class Run:
         if self.manifest.get("name"):
             return str(self.manifest["name"])
         return self.path.name.rsplit("-", 2)[0]
+
+    @cached_property
+    def scenario(self) -> ScenarioSpec:
+        """The run's scenario, typed: rebuilt from the resolved scenario in its manifest (the one
+        reader of a run's scenario for the audit, explain and the report). Raises
+        IncompatibleRun when the manifest holds none or one this version cannot read."""
+        data = self.manifest.get("scenario")
+        if not isinstance(data, dict):
+            raise IncompatibleRun(
+                f"run {self.path}: the manifest holds no scenario — this version of scsim "
+                "cannot read the run's scenario; run it again"
+            )
+        try:
+            return spec_from_resolved(data)
+        except ValueError as err:
+            raise IncompatibleRun(
+                f"run {self.path}: this version of scsim ({__version__}) cannot read the run's "
+                f"scenario ({err}) — run it again with this version"
+            ) from None
 
     @property
     def scenario_hash(self) -> str:

@@ -165,6 +165,26 @@ class Scenario:
         return Scenario(spec, self.source, (*self.reforms_applied, label))
 
 
+def spec_from_resolved(data: Mapping[str, Any]) -> ScenarioSpec:
+    """The typed scenario rebuilt from its resolved, JSON-form data (:meth:`Scenario.resolved`,
+    as a run's manifest holds it); ``spec_from_resolved(s.resolved()).model_dump(mode="json",
+    by_alias=True) == s.resolved()``. The data was checked when the scenario was loaded, so the
+    cross-references (which `load` runs) are not checked again; date keys arrive as ISO text, hence the lax mode.
+    Raises ValueError naming every problem when the data is not a scenario of this version."""
+    try:
+        text = json.dumps(data)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"the resolved scenario is not JSON data: {err}") from None
+    try:
+        return ScenarioSpec.model_validate_json(text, strict=False)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(_loc(x) for x in e['loc']) or '(scenario)'}: {e['msg']}"
+            for e in err.errors()
+        )
+        raise ValueError(f"the resolved scenario does not validate: {problems}") from None
+
+
 def _loc(part: Any) -> str:
     """A part of a pydantic error location, with date keys written as dates."""
     text = part.isoformat() if isinstance(part, dt.date) else str(part)

@@ -33,9 +33,6 @@ EPOCH_START = dt.date(1900, 1, 1)  # the date a plain number takes effect: alway
 SEED_MAX = 2**63 - 1  # keys the uint64 RNG (core/rng.py); int64 so that DuckDB can read it
 MAX_DAYS = 32_000  # the longest horizon: day indices are int16 (core/layout.py)
 MAX_POINTS = 30_000  # points are int16 too
-# Validation context key: the loader runs the cross-reference checks itself, on every part of a
-# scenario that validates, so that they are reported alongside any schema error.
-SKIP_CROSS_REFERENCES = "skip_cross_references"
 
 
 class Strict(BaseModel):
@@ -1153,6 +1150,18 @@ class Measure(Strict):
     when: Expression = Field(description="Condition over the status variables.")
     effects: Effects = Field(Effects(), description="What the measure does while it applies.")
     reference: list[Reference] = Field([], description="Sources for the measure.")
+
+    @property
+    def is_reward(self) -> bool:
+        """Whether the measure is a reward rather than a sanction: every effect favours the
+        citizen (no income cut, no cost, no added interest or pressure to pay) and at least one
+        helps (more income, a discount or less interest)."""
+        e = self.effects
+        harmless = (
+            e.income_factor >= 1 and e.monthly_cost <= 0 and e.interest_add <= 0
+            and e.pay_pressure <= 0
+        )  # fmt: skip
+        return harmless and (e.income_factor > 1 or e.monthly_cost < 0 or e.interest_add < 0)
 
 
 class Economy(Strict):
