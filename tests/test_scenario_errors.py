@@ -136,22 +136,48 @@ def test_the_extended_reference_scenario_is_valid_and_exercises_every_section(
 # Keys
 
 
-def test_misspelt_key_suggests_the_right_one_at_the_key(tmp_path: Path) -> None:
-    path = variant(tmp_path, ("  seed: 1\n", "  sede: 1\n"))
+# One misspelt name: (the edit, where the message points, the dotted path, what it must say).
+MISSPELT = {
+    "key": (
+        ("  seed: 1\n", "  sede: 1\n"), "sede:", "world.sede",
+        ["unknown key 'sede'", "did you mean 'seed'"],
+    ),
+    "top-level section": (
+        ("\nschemes:\n", "\nschemess:\n"), "schemess:", "schemess",
+        ["did you mean 'schemes'"],
+    ),
+    "event in points deltas": (
+        ("    deltas:\n      traffic_violation:", "    deltas:\n      traffic_violaton:"),
+        "traffic_violaton:", "schemes.traffic_points.deltas.traffic_violaton",
+        ["unknown event 'traffic_violaton'", "did you mean 'traffic_violation'"],
+    ),
+    "event in observation detection": (
+        ('    traffic_violation: "0.5', '    traffic_violatio: "0.5'), "traffic_violatio:",
+        "observation.detection.traffic_violatio",
+        ["unknown event 'traffic_violatio'", "did you mean 'traffic_violation'"],
+    ),
+    "province in a jurisdiction": (
+        ("provinces: [Shandong], from", "provinces: [Shandon], from"), "Shandon]",
+        "schemes.traffic_points.jurisdiction.provinces.0",
+        ["unknown province 'Shandon'", "did you mean 'Shandong'"],
+    ),
+    "province in the population": (
+        ("provinces: [Shandong, Jiangsu]", "provinces: [Jiangsu, Shandongg]"), "Shandongg",
+        "world.population.provinces.1", ["did you mean 'Shandong'"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(MISSPELT))
+def test_a_misspelt_name_is_reported_at_it_with_the_closest(tmp_path: Path, case: str) -> None:
+    change, needle, dotted, fragments = MISSPELT[case]
+    path = variant(tmp_path, change)
     issue = only_issue(path)
     assert issue.file == str(path)
-    assert at(issue) == where(path, "sede:")
-    assert issue.path == "world.sede"
-    assert "unknown key 'sede'" in issue.message
-    assert "did you mean 'seed'" in issue.message
-
-
-def test_misspelt_top_level_section(tmp_path: Path) -> None:
-    path = variant(tmp_path, ("\nschemes:\n", "\nschemess:\n"))
-    issue = only_issue(path)
-    assert at(issue) == where(path, "schemess:")
-    assert issue.path == "schemess"
-    assert "did you mean 'schemes'" in issue.message
+    assert at(issue) == where(path, needle)
+    assert issue.path == dotted
+    for fragment in fragments:
+        assert fragment in issue.message
 
 
 def test_missing_required_key_is_named(tmp_path: Path) -> None:
@@ -160,50 +186,6 @@ def test_missing_required_key_is_named(tmp_path: Path) -> None:
     assert issue.path == "schemes.court.term_days"
     assert "missing required key 'term_days'" in issue.message
     assert at(issue) == where(path, "court:")  # the mapping that lacks it
-
-
-# ---------------------------------------------------------------------------------------------
-# Cross-references: events and provinces
-
-
-def test_unknown_event_in_points_deltas(tmp_path: Path) -> None:
-    path = variant(
-        tmp_path,
-        ("    deltas:\n      traffic_violation:", "    deltas:\n      traffic_violaton:"),
-    )
-    issue = only_issue(path)
-    assert at(issue) == where(path, "traffic_violaton:")
-    assert issue.path == "schemes.traffic_points.deltas.traffic_violaton"
-    assert "unknown event 'traffic_violaton'" in issue.message
-    assert "did you mean 'traffic_violation'" in issue.message
-
-
-def test_unknown_event_in_observation_detection(tmp_path: Path) -> None:
-    path = variant(
-        tmp_path, ('    traffic_violation: "0.5', '    traffic_violatio: "0.5'), name="d.yaml"
-    )
-    issue = only_issue(path)
-    assert at(issue) == where(path, "traffic_violatio:")
-    assert issue.path == "observation.detection.traffic_violatio"
-    assert "unknown event 'traffic_violatio'" in issue.message
-    assert "did you mean 'traffic_violation'" in issue.message
-
-
-def test_unknown_province_in_jurisdiction(tmp_path: Path) -> None:
-    path = variant(tmp_path, ("provinces: [Shandong], from", "provinces: [Shandon], from"))
-    issue = only_issue(path)
-    assert at(issue) == where(path, "Shandon]")
-    assert issue.path == "schemes.traffic_points.jurisdiction.provinces.0"
-    assert "unknown province 'Shandon'" in issue.message
-    assert "did you mean 'Shandong'" in issue.message
-
-
-def test_unknown_province_in_population(tmp_path: Path) -> None:
-    path = variant(tmp_path, ("provinces: [Shandong, Jiangsu]", "provinces: [Jiangsu, Shandongg]"))
-    issue = only_issue(path)
-    assert at(issue) == where(path, "Shandongg")
-    assert issue.path == "world.population.provinces.1"
-    assert "did you mean 'Shandong'" in issue.message
 
 
 # ---------------------------------------------------------------------------------------------
