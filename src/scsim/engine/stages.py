@@ -17,7 +17,6 @@ do not depend on threads or shards.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 import numba as nb
 import numpy as np
@@ -25,10 +24,12 @@ import numpy as np
 from scsim.core.errors import SimulationError
 from scsim.core.layout import ELIGIBLE, LISTED, N_GROUPS, STAGE
 from scsim.core.metrics import COMPOSITE_QUANTILES, GROUPS, MARGINALS
-from scsim.core.vocabulary import N_PROVINCES
 from scsim.engine.kernel import LOG_LIST_JOINED
-from scsim.mechanisms import composite, hukou, jurisdiction, lists
+from scsim.mechanisms import composite, hukou, jurisdiction, tally
 from scsim.mechanisms.attributes import CitizenArrays, cell_codes, follows_residence, holds, take
+from scsim.mechanisms.lists import ListsStage, ListState
+from scsim.mechanisms.stage import World
+from scsim.mechanisms.tally import HISTOGRAM_CHUNKS, histogram
 from scsim.population.graph import assortativity, drop_ties, estimate_bytes, neighbour_mean_at
 from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec
@@ -36,7 +37,9 @@ from scsim.scenario.vocabulary import BOOL, CITIZEN
 
 
 class Stages:
-    """Epoch-boundary state and updates for the schemes beyond the kernel's."""
+    """Epoch-boundary state and updates for the schemes beyond the kernel's. The lists keep
+    theirs in their own stage (``mechanisms.lists.ListsStage``, a ``mechanisms.stage.Stage``);
+    the points scheme's reach, the composite score and ties, hukou and moves are still here."""
 
     def __init__(self, spec: ScenarioSpec, params, pop, sf, si, n_rec, kinds, seed: int,
                  start: dt.date, province, cell, group, pts_spec, graph) -> None:  # fmt: skip
@@ -46,6 +49,9 @@ class Stages:
         self.province, self.cell, self.group = province, cell, group
         self.graph = graph
         self.weight = pop.weight
+        self.world = World(pop=pop, si=si, sf=sf, n_rec=n_rec, kinds=kinds, seed=seed,
+                           start=start, province=province, cell=cell, group=group,
+                           weight=pop.weight, arrays=self.arrays)  # fmt: skip
         citizens = np.arange(n, dtype=np.int64)
         self.pts_spec = pts_spec
         if pts_spec is not None:
@@ -55,7 +61,7 @@ class Stages:
             self.pts_applies = compile_expr(
                 pts_spec.applies_to, variables=CITIZEN, params=params, expect=BOOL
             )
-        self.lists = lists.prepare(spec.lists(), kinds, params, seed, start, n, first_index=1)
+        self.list_stage = ListsStage.build(spec.lists(), self.world, params, first_index=1)
         comp = spec.composite()
         self.composite = (
             None if comp is None
@@ -75,33 +81,25 @@ class Stages:
         self.citizen_cost = np.zeros(n, dtype=np.float32)
         self.prices = None  # the monthly cost of each pattern of rights lacked, as last applied
         self.province_before = province.copy()
-        self.red_share = np.zeros(N_PROVINCES, dtype=np.float32)
-        self.rows: list[tuple] = []
-        self.joined: dict[str, np.ndarray] = {}  # who joined each list at the last epoch end
+        self.rows = self.world.rows  # the stages' metric rows
         self.flow_group = group
         self.degree = None if graph is None else self.friends_initial.copy()  # kept up to date
+
+    @property
+    def lists(self) -> list[ListState]:
+        """The black and red lists' states (none without lists)."""
+        return [] if self.list_stage is None else self.list_stage.states
 
     # -- what expressions read ---------------------------------------------------------------
 
     def variables(self) -> dict:
         """The state variables of ``CITIZEN``, for CitizenArrays: functions of the citizens
-        asked for (all, or an index array)."""
-        blacklists = [s for s in self.lists if not s.red]
-        redlists = [s for s in self.lists if s.red]
+        asked for (all, or an index array). Without lists, ``blacklisted``, ``red_listed`` and
+        ``red_share`` read as CitizenArrays' defaults: nobody, 0."""
         comp = self.composite
-
-        def member_of(states, ix):
-            out = np.zeros(len(self.pop) if isinstance(ix, slice) else len(ix), dtype=bool)
-            for state in states:
-                out |= take(state.enforced, ix)
-            return out
-
-        variables = {
-            "listed": lambda ix: take(self.si[:, STAGE], ix) == LISTED,
-            "blacklisted": lambda ix: member_of(blacklists, ix),
-            "red_listed": lambda ix: member_of(redlists, ix),
-            "red_share": lambda ix: self.red_share[take(self.province, ix)],
-        }
+        variables = {"listed": lambda ix: take(self.si[:, STAGE], ix) == LISTED}  # court list
+        if self.list_stage is not None:
+            variables.update(self.list_stage.variables(self.world))
         if comp is not None:
             variables["user"] = lambda ix: take(comp.user, ix)
             variables["score"] = lambda ix: take(comp.score, ix).astype(np.float32)
@@ -116,8 +114,8 @@ class Stages:
         dates = self.hukou.change_dates()
         if self.pts_spec is not None:
             dates += self.pts_reach.change_dates()
-        for state in self.lists:
-            dates += state.change_dates()
+        if self.list_stage is not None:
+            dates += self.list_stage.change_dates()
         if self.composite is not None:
             dates += self.composite.change_dates()
         return dates
@@ -127,9 +125,9 @@ class Stages:
     def begin_epoch(self, day0: int, date: dt.date) -> None:
         n = len(self.pop)
         status = np.zeros(n, dtype=np.uint8)  # < 2**4 lists x 8 band codes
-        for j, state in enumerate(self.lists):  # first: the rules below may read memberships
-            lists.begin(state, day0, self.n_rec, self.province)
-            status |= lists.enforce(state, day0, date, self.province).view(np.uint8) << j
+        if self.list_stage is not None:  # first: the rules below may read memberships
+            self.list_stage.begin_epoch(self.world, day0, date)
+            status |= self.list_stage.status
         if self.composite is not None:
             status |= self.composite.band_codes() << np.uint8(len(self.lists))
         self.status = status
@@ -176,7 +174,8 @@ class Stages:
         """Everything decided at the end of the epoch [day0, day1); ``date1`` is day1's date."""
         pop, days = self.pop, day1 - day0
         last = date1 - dt.timedelta(days=1)
-        self.flow_group = self.group.copy()  # flows are counted where the citizen came from
+        # flows are counted where the citizen came from
+        self.flow_group = self.world.flow_group = self.group.copy()
         moved = self.province != self.province_before
         if moved.any():  # residence restarts; registration stays where it was
             pop.moved_in[moved] = last.year
@@ -198,39 +197,14 @@ class Stages:
                 changed
             ]
 
-        joined = {}
-        if self.lists:
-            arrays = self.arrays(last.year)
-            by_name = {s.name: s for s in self.lists}
-            qualifying = dict(zip(by_name, lists.qualifiers(self.lists, self.n_rec, day1),
-                                  strict=True))  # fmt: skip
-
-            def excluded(who, names):
-                out = np.zeros(who.size, dtype=bool)
-                for name in names:  # another list (as updated so far), or the court list
-                    if name in by_name:
-                        out |= by_name[name].members(day1, who)
-                    else:  # (the court list's listings do not change in end_epoch)
-                        out |= self.si[who, STAGE] == LISTED
-                return out
-
-            for state in sorted(self.lists, key=lambda s: s.red):  # black lists first
-                joined[state.name] = lists.update(
-                    state, day1, date1, self.n_rec, arrays,
-                    functools.partial(excluded, names=state.spec.excludes),
-                    self.province, qualifying[state.name],
-                )  # fmt: skip
-                if date1.month == 1 and date1.day == 1:
-                    lists.new_year(state, self.n_rec)
-            self._red_share(day1, last.year)
-        self.joined = joined
+        if self.list_stage is not None:
+            self.list_stage.end_epoch(self.world, day0, day1, date0, date1)
 
         dropped = None
         if self.composite is not None:
             dropped = self._score(day1, date1, days_run=day1, epoch_days=days, epoch_date=date0)
         self._tally(
             last,
-            joined,
             converted,
             dropped,
             year_end=last_epoch or (date1.month, date1.day) == (1, 1),
@@ -239,16 +213,17 @@ class Stages:
     def list_joins(self, day: int) -> tuple[np.ndarray, ...]:
         """Event-log rows (day, citizen, code, kind, value) of the last epoch end's list joins,
         dated ``day`` (its last day): kind is the list's index, value the day its term ends."""
-        who = [np.flatnonzero(self.joined.get(s.name, ())) for s in self.lists]
-        citizens = np.concatenate([np.zeros(0, dtype=np.int64), *who])
+        if self.list_stage is None:
+            citizens = np.zeros(0, dtype=np.int64)
+            kind, until = np.zeros(0, dtype=np.int16), np.zeros(0, dtype=np.float64)
+        else:
+            citizens, kind, until = self.list_stage.joins()
         return (
             np.full(citizens.size, day, dtype=np.int32),
             citizens,
             np.full(citizens.size, LOG_LIST_JOINED, dtype=np.int8),
-            np.repeat(np.arange(len(who), dtype=np.int16), [w.size for w in who]),
-            np.concatenate(
-                [np.zeros(0), *(s.until[w] for s, w in zip(self.lists, who, strict=True))]
-            ).astype(np.float64),
+            kind,
+            until,
         )
 
     def _score(self, day: int, date: dt.date, days_run: int, epoch_days: int = 0,
@@ -278,53 +253,18 @@ class Stages:
         comp.ties_dropped += dropped
         return dropped
 
-    def _red_share(self, day: int, year: int) -> None:
-        """Each province's share of adults on a red list (what showcasing shows them)."""
-        red = np.zeros(len(self.pop), dtype=bool)
-        for state in self.lists:
-            if state.red:
-                red |= state.members(day)
-        chunks = np.zeros((HISTOGRAM_CHUNKS, 2, N_PROVINCES), dtype=np.int64)
-        _adults_by_province(self.province, self.pop.birth_year, year - 18, red, chunks)
-        adults, reds = chunks.sum(axis=0)
-        self.red_share = (reds / np.maximum(adults, 1)).astype(np.float32)
-
     # -- metrics -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _sums(group: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """Sums per base group (hukou × migrant) of ``weights`` (default: citizens)."""
-        chunks = np.zeros((HISTOGRAM_CHUNKS, N_GROUPS), dtype=np.float64)
-        _group_sums(group, np.zeros(0) if weights is None else weights, chunks)
-        return chunks.sum(axis=0)
+    _sums = staticmethod(tally.sums)
 
     def _emit(self, date, metric, per_group: np.ndarray, category: str = "",
               denominator: np.ndarray | None = None) -> None:  # fmt: skip
-        for name in MARGINALS:
-            cells = list(GROUPS[name])
-            value = per_group[cells].sum()
-            if denominator is None:
-                value *= self.weight
-            else:
-                den = denominator[cells].sum()
-                value = value / den if den else 0.0
-            self.rows.append((date, metric, name, category, float(value)))
+        self.world.emit(date, metric, per_group, category, denominator)
 
-    def _tally(self, date, joined, converted, dropped, year_end: bool) -> None:
+    def _tally(self, date, converted, dropped, year_end: bool) -> None:
         """The stages' metrics, each family from one histogram pass per [group, code]."""
-        day = self._day(date)
-        if self.lists:
-            members = np.zeros(len(self.pop), dtype=np.uint8)
-            joins = np.zeros(len(self.pop), dtype=np.uint8)
-            for j, state in enumerate(self.lists):
-                members |= (state.until > day).view(np.uint8) << j
-                joins |= joined[state.name].view(np.uint8) << j
-            held = histogram(self.group, members, 1 << len(self.lists))
-            new = histogram(self.flow_group, joins, 1 << len(self.lists))
-            for j, state in enumerate(self.lists):
-                bit = (np.arange(held.shape[1]) >> j) & 1 == 1
-                self._emit(date, "list_members", held[:, bit].sum(axis=1), state.name)
-                self._emit(date, "list_joined", new[:, bit].sum(axis=1), state.name)
+        if self.list_stage is not None:
+            self.list_stage.tally(self.world, date, year_end)
         comp = self.composite
         if comp is not None:
             self._composite_metrics(date, comp)
@@ -348,9 +288,6 @@ class Stages:
                 self._emit(date, "hukou_conversions", self._sums(self.flow_group, converted))
             migrants = histogram(self.group, self.pop.migrant.view(np.uint8), 2)
             self._emit(date, "migrants", migrants[:, 1])
-
-    def _day(self, date: dt.date) -> int:
-        return (date - self.start).days + 1
 
     def _composite_metrics(self, date, comp) -> None:
         """Users, mean, quantiles and bands, all from one histogram of the users' scores."""
@@ -382,18 +319,15 @@ class Stages:
         """Drop what only the simulation needed (the graph, the draws) before writing."""
         self.graph = None
         self.pts_draw = None
-        for state in self.lists:
-            state.place_draw = None
+        if self.list_stage is not None:
+            self.list_stage.release()
         if self.composite is not None:
             self.composite.place_draw = self.composite.adopt_draw = None
 
     # -- outputs -----------------------------------------------------------------------------
 
     def citizen_columns(self, end_day: int) -> dict:
-        cols: dict = {}
-        for state in self.lists:
-            cols[f"on_{state.name}"] = state.until > end_day
-            cols[f"listings_{state.name}"] = state.n_listings
+        cols: dict = {} if self.list_stage is None else self.list_stage.columns(end_day)
         comp = self.composite
         if comp is not None:
             cols["composite_user"] = comp.user
@@ -438,49 +372,6 @@ def check_graph_fits(spec: ScenarioSpec, n: int, free: int) -> None:
             f"{graph.mean_degree:g} needs about {need / 2**30:.1f} GiB to build, more than half "
             f"of the {free / 2**30:.1f} GiB free — lower mean_degree or use a smaller --population"
         )
-
-
-HISTOGRAM_CHUNKS = 64
-
-
-def histogram(group: np.ndarray, code: np.ndarray, n_codes: int) -> np.ndarray:
-    """Citizens per [base group, code] (float64), in one parallel pass over both arrays."""
-    chunks = np.zeros((HISTOGRAM_CHUNKS, N_GROUPS, n_codes), dtype=np.int64)
-    _histogram(group, code, chunks)
-    return chunks.sum(axis=0).astype(np.float64)
-
-
-@nb.njit(cache=True, parallel=True)
-def _histogram(group, code, chunks):
-    n = group.size
-    for c in nb.prange(chunks.shape[0]):
-        out = chunks[c]
-        for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
-            out[group[i], code[i]] += 1
-
-
-@nb.njit(cache=True, parallel=True)
-def _group_sums(group, weights, chunks):
-    """Sums of ``weights`` per group, in fixed chunks of citizens (counts if ``weights`` is
-    empty)."""
-    n = group.size
-    count = weights.size == 0
-    for c in nb.prange(chunks.shape[0]):
-        out = chunks[c]
-        for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
-            out[group[i]] += 1.0 if count else weights[i]
-
-
-@nb.njit(cache=True, parallel=True)
-def _adults_by_province(province, birth_year, born_by, red, chunks):
-    """Adults (born in ``born_by`` or before) per province, and those of them with ``red``."""
-    n = province.size
-    for c in nb.prange(chunks.shape[0]):
-        out = chunks[c]
-        for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
-            if birth_year[i] <= born_by:
-                out[0, province[i]] += 1
-                out[1, province[i]] += red[i]
 
 
 @nb.njit(cache=True, parallel=True)

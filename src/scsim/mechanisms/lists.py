@@ -11,19 +11,24 @@ blacklisted). Membership is enforced (reaches the measures) where the list's sco
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numba as nb
 import numpy as np
 
-from scsim.core.layout import NEVER
+from scsim.core.layout import LISTED, NEVER, STAGE
+from scsim.core.vocabulary import N_PROVINCES
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import ListScheme
 from scsim.scenario.vocabulary import BOOL, CITIZEN
 
 from . import jurisdiction
-from .attributes import subset
+from .attributes import subset, take
+from .stage import World
+from .tally import HISTOGRAM_CHUNKS, _adults_by_province, histogram
 
 
 @dataclass
@@ -51,6 +56,142 @@ class ListState:
 
     def change_dates(self) -> list[dt.date]:
         return self.reach.change_dates() + self.spec.term_days.change_dates()
+
+
+class ListsStage:
+    """The black and red lists at the epoch boundary (a :class:`~scsim.mechanisms.stage.Stage`):
+    their states, the red-listed share of each province, and who joined at the last epoch end.
+    Built only when the scenario has lists (:meth:`build`)."""
+
+    kind: ClassVar[str] = "lists"  # the "blacklist" and "redlist" schemes
+
+    def __init__(self, states: list[ListState]) -> None:
+        self.states = states
+        self.status = np.zeros(0, dtype=np.uint8)  # bit j: list j reaches the citizen this epoch
+        self.red_share = np.zeros(N_PROVINCES, dtype=np.float32)
+        self.joined: dict[str, np.ndarray] = {}  # who joined each list at the last epoch end
+
+    @classmethod
+    def build(cls, lists: dict[str, ListScheme], world: World, params,
+              first_index: int) -> ListsStage | None:  # fmt: skip
+        """The lists' stage, or None without lists; list j draws its places with scheme index
+        ``first_index + j``."""
+        if not lists:
+            return None
+        states = prepare(lists, world.kinds, params, world.seed, world.start, len(world.pop),
+                         first_index)  # fmt: skip
+        return cls(states)
+
+    def change_dates(self) -> list[dt.date]:
+        dates: list[dt.date] = []
+        for state in self.states:
+            dates += state.change_dates()
+        return dates
+
+    def begin_epoch(self, world: World, day0: int, date: dt.date) -> None:
+        """Where a list starts, its residents' records restart; each list's reach of its
+        members, as ``status`` bits (< 2**4 lists) for the measures."""
+        status = np.zeros(len(world.pop), dtype=np.uint8)
+        for j, state in enumerate(self.states):
+            begin(state, day0, world.n_rec, world.province)
+            status |= enforce(state, day0, date, world.province).view(np.uint8) << j
+        self.status = status
+
+    def end_epoch(self, world: World, day0: int, day1: int, date0: dt.date,
+                  date1: dt.date) -> None:  # fmt: skip
+        """Black lists, then red lists, take in whoever qualifies; records restart at a year's
+        start; each province's red-listed share."""
+        last = date1 - dt.timedelta(days=1)
+        arrays = world.arrays(last.year)
+        by_name = {s.name: s for s in self.states}
+        qualifying = dict(zip(by_name, qualifiers(self.states, world.n_rec, day1), strict=True))
+
+        def excluded(who, names):
+            out = np.zeros(who.size, dtype=bool)
+            for name in names:  # another list (as updated so far), or the court list
+                if name in by_name:
+                    out |= by_name[name].members(day1, who)
+                else:  # (the court list's listings do not change in end_epoch)
+                    out |= world.si[who, STAGE] == LISTED
+            return out
+
+        joined = {}
+        for state in sorted(self.states, key=lambda s: s.red):  # black lists first
+            joined[state.name] = update(
+                state, day1, date1, world.n_rec, arrays,
+                functools.partial(excluded, names=state.spec.excludes),
+                world.province, qualifying[state.name],
+            )  # fmt: skip
+            if date1.month == 1 and date1.day == 1:
+                new_year(state, world.n_rec)
+        self._red_share(world, day1, last.year)
+        self.joined = joined
+
+    def _red_share(self, world: World, day: int, year: int) -> None:
+        """Each province's share of adults on a red list (what showcasing shows them)."""
+        red = np.zeros(len(world.pop), dtype=bool)
+        for state in self.states:
+            if state.red:
+                red |= state.members(day)
+        chunks = np.zeros((HISTOGRAM_CHUNKS, 2, N_PROVINCES), dtype=np.int64)
+        _adults_by_province(world.province, world.pop.birth_year, year - 18, red, chunks)
+        adults, reds = chunks.sum(axis=0)
+        self.red_share = (reds / np.maximum(adults, 1)).astype(np.float32)
+
+    def variables(self, world: World) -> dict[str, Callable]:
+        blacklists = [s for s in self.states if not s.red]
+        redlists = [s for s in self.states if s.red]
+
+        def member_of(states, ix):
+            out = np.zeros(len(world.pop) if isinstance(ix, slice) else len(ix), dtype=bool)
+            for state in states:
+                out |= take(state.enforced, ix)
+            return out
+
+        return {
+            "blacklisted": lambda ix: member_of(blacklists, ix),
+            "red_listed": lambda ix: member_of(redlists, ix),
+            "red_share": lambda ix: self.red_share[take(world.province, ix)],
+        }
+
+    def tally(self, world: World, date: dt.date, year_end: bool) -> None:
+        """``list_members`` (by the group now) and ``list_joined`` (a flow: by the group at the
+        epoch's start), from one histogram pass each over all the lists' bits."""
+        day = world.day(date)
+        n = len(world.pop)
+        members = np.zeros(n, dtype=np.uint8)
+        joins = np.zeros(n, dtype=np.uint8)
+        for j, state in enumerate(self.states):
+            members |= (state.until > day).view(np.uint8) << j
+            joins |= self.joined[state.name].view(np.uint8) << j
+        held = histogram(world.group, members, 1 << len(self.states))
+        new = histogram(world.flow_group, joins, 1 << len(self.states))
+        for j, state in enumerate(self.states):
+            bit = (np.arange(held.shape[1]) >> j) & 1 == 1
+            world.emit(date, "list_members", held[:, bit].sum(axis=1), state.name)
+            world.emit(date, "list_joined", new[:, bit].sum(axis=1), state.name)
+
+    def joins(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(citizen, list index, day the term ends) of the last epoch end's joins, list by
+        list: the event log's rows."""
+        who = [np.flatnonzero(self.joined.get(s.name, ())) for s in self.states]
+        citizens = np.concatenate([np.zeros(0, dtype=np.int64), *who])
+        kind = np.repeat(np.arange(len(who), dtype=np.int16), [w.size for w in who])
+        until = np.concatenate(
+            [np.zeros(0), *(s.until[w] for s, w in zip(self.states, who, strict=True))]
+        ).astype(np.float64)
+        return citizens, kind, until
+
+    def columns(self, end_day: int) -> dict:
+        cols: dict = {}
+        for state in self.states:
+            cols[f"on_{state.name}"] = state.until > end_day
+            cols[f"listings_{state.name}"] = state.n_listings
+        return cols
+
+    def release(self) -> None:
+        for state in self.states:
+            state.place_draw = None
 
 
 def prepare(

@@ -1,0 +1,102 @@
+"""The epoch-boundary protocol: what the engine asks of a mechanism between two kernel runs.
+
+A mechanism that reads other citizens, or decides something once per epoch, keeps its state in
+one object of its own module (``mechanisms/<name>.py``) that answers :class:`Stage`. The engine
+(``engine/stages.py``) builds it once from the scenario, hands every call the :class:`World` (the
+arrays every stage reads, and the metric rows they append to), and calls it in DESIGN.md's
+order; docs/architecture.md ("Adding a mechanism") gives the recipe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from scsim.core.metrics import GROUPS, MARGINALS
+
+from .attributes import CitizenArrays
+
+
+@dataclass
+class World:
+    """What every stage reads: the population and its state arrays (shared, updated in place by
+    the kernel and the stages), the run's constants, and the metric rows the stages append."""
+
+    pop: Any  # population.Population
+    si: np.ndarray  # the kernel's integer state (core.layout)
+    sf: np.ndarray  # the kernel's float state
+    n_rec: np.ndarray  # records per citizen and event kind
+    kinds: tuple[str, ...]  # the event kinds, in n_rec's order
+    seed: int
+    start: dt.date
+    province: np.ndarray  # of residence
+    cell: np.ndarray
+    group: np.ndarray  # base group (hukou × migrant) now
+    weight: float  # real people per agent
+    arrays: Callable[[int], CitizenArrays]  # the citizen variables as in ``year``, every stage's
+    flow_group: np.ndarray | None = None  # the base group at the epoch's start (flows' group)
+    rows: list[tuple] = field(default_factory=list)  # (date, metric, group, category, value)
+
+    def __post_init__(self) -> None:
+        if self.flow_group is None:
+            self.flow_group = self.group
+
+    def day(self, date: dt.date) -> int:
+        """The run's day after ``date`` (the day a metric dated ``date`` is counted on)."""
+        return (date - self.start).days + 1
+
+    def emit(self, date: dt.date, metric: str, per_group: np.ndarray, category: str = "",
+             denominator: np.ndarray | None = None) -> None:  # fmt: skip
+        """One row per marginal of ``per_group`` (a value per base group): summed over the
+        marginal's groups and scaled to real people, or divided by ``denominator``'s sum."""
+        for name in MARGINALS:
+            cells = list(GROUPS[name])
+            value = per_group[cells].sum()
+            if denominator is None:
+                value *= self.weight
+            else:
+                den = denominator[cells].sum()
+                value = value / den if den else 0.0
+            self.rows.append((date, metric, name, category, float(value)))
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """One mechanism's state and rules at the epoch boundary. Its metrics are declared in
+    ``core/metrics.py``; ``tally`` appends their rows to ``world.rows``."""
+
+    kind: ClassVar[str]  # the scheme kind(s) it implements: "lists", "composite", ...
+
+    def change_dates(self) -> list[dt.date]:
+        """Dates its rules change on (an epoch boundary falls on each)."""
+        ...
+
+    def begin_epoch(self, world: World, day0: int, date: dt.date) -> None:
+        """Before the kernel runs the epoch starting on ``day0`` (``date``)."""
+        ...
+
+    def end_epoch(self, world: World, day0: int, day1: int, date0: dt.date,
+                  date1: dt.date) -> None:  # fmt: skip
+        """After the kernel ran the epoch [day0, day1) (``date1``: day1's date)."""
+        ...
+
+    def variables(self, world: World) -> dict[str, Callable]:
+        """The ``CITIZEN`` variables it keeps, for rules: functions of the citizens asked for
+        (a slice: all, or an index array)."""
+        ...
+
+    def tally(self, world: World, date: dt.date, year_end: bool) -> None:
+        """Its metric rows for the epoch ending on ``date`` (its last day)."""
+        ...
+
+    def columns(self, end_day: int) -> dict:
+        """Its citizens.parquet columns at the run's end."""
+        ...
+
+    def release(self) -> None:
+        """Drop what only the simulation needed before the outputs are written."""
+        ...
