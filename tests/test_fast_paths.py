@@ -10,10 +10,10 @@ import pytest
 
 from scsim.core.layout import N_GROUPS
 from scsim.core.vocabulary import CELL_FLAGS
-from scsim.engine.stages import HISTOGRAM_CHUNKS, Stages, _score_histogram
+from scsim.engine.stages import Stages
 from scsim.mechanisms.attributes import PARALLEL_TAKE, cell_codes, take
-from scsim.mechanisms.composite import _band_codes
-from scsim.mechanisms.tally import _adults_by_province
+from scsim.mechanisms.composite import _band_codes, _score_histogram
+from scsim.mechanisms.tally import HISTOGRAM_CHUNKS, _adults_by_province
 from scsim.population import Population, synthesize
 from scsim.population.census import N_PROVINCES
 from scsim.population.graph import (

@@ -1,14 +1,16 @@
-"""The epoch-boundary protocol (mechanisms/stage.py): the lists answer it, and a scenario
-without lists builds no lists' stage."""
+"""The epoch-boundary protocol (mechanisms/stage.py): the lists, the composite score and the
+friendship graph answer it, and a scenario without one of them builds no stage for it."""
 
 from __future__ import annotations
 
 import inspect
 
+import numpy as np
 import pytest
 
 import scsim
 from scsim.engine.simulate import simulate_arrays
+from scsim.mechanisms.composite import CompositeStage, FriendsStage
 from scsim.mechanisms.lists import ListsStage
 from scsim.mechanisms.stage import Stage
 
@@ -50,3 +52,42 @@ def test_a_scenario_without_lists_builds_no_lists_stage() -> None:
     run = simulate_arrays(scenario, population=500, days=60)
     assert run.stages.list_stage is None and run.stages.lists == []
     assert ListsStage.build({}, run.stages.world, params=None, first_index=1) is None
+
+
+@pytest.fixture(scope="module")
+def with_composite():
+    return simulate_arrays(scsim.load("sesame"), population=2000, days=400)
+
+
+@pytest.mark.parametrize("cls", [CompositeStage, FriendsStage])
+@pytest.mark.parametrize("method", PROTOCOL_METHODS)
+def test_the_composite_and_graph_stages_have_the_protocols_methods(cls, method: str) -> None:
+    ours, theirs = getattr(cls, method), getattr(Stage, method)
+    assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
+
+
+def test_the_composite_stage_satisfies_the_protocol(with_composite) -> None:
+    stages = with_composite.stages
+    stage, friends = stages.composite_stage, stages.friends
+    assert isinstance(stage, CompositeStage) and isinstance(stage, Stage)
+    assert isinstance(friends, FriendsStage) and isinstance(friends, Stage)
+    assert stages.composite is stage.state and stage.friends is friends
+    assert stages.degree is friends.degree and stages.friends_initial is friends.initial
+    assert list(inspect.signature(CompositeStage.start).parameters) == ["self", "world", "day0",
+                                                                        "date"]  # fmt: skip
+    assert set(stage.variables(stages.world)) == {"user", "score"}
+    assert set(friends.variables(stages.world)) == {"friends"}
+    cols = stage.columns(0)
+    assert {"composite_user", "composite_score", "composite_band", "ties_dropped"} <= set(cols)
+    assert set(friends.columns(0)) == {"friends_initial", "friends"}
+    assert stage.status.dtype == np.uint8 and stage.status.max() < 1 << stage.status_bits
+
+
+def test_a_scenario_without_a_composite_score_or_graph_builds_neither_stage() -> None:
+    scenario = scsim.load("hukou-only")
+    assert scenario.spec.composite() is None and scenario.spec.world.population.graph is None
+    stages = simulate_arrays(scenario, population=500, days=60).stages
+    assert stages.composite_stage is None and stages.composite is None
+    assert stages.friends is None and stages.degree is None and stages.friends_initial is None
+    assert CompositeStage.build(None, stages.world, None, None, scheme_index=9) is None
+    assert FriendsStage.build(None) is None

@@ -18,28 +18,29 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numba as nb
 import numpy as np
 
 from scsim.core.errors import SimulationError
-from scsim.core.layout import ELIGIBLE, LISTED, N_GROUPS, STAGE
-from scsim.core.metrics import COMPOSITE_QUANTILES, GROUPS, MARGINALS
+from scsim.core.layout import ELIGIBLE, LISTED, STAGE
 from scsim.engine.kernel import LOG_LIST_JOINED
-from scsim.mechanisms import composite, hukou, jurisdiction, tally
+from scsim.mechanisms import hukou, jurisdiction, tally
 from scsim.mechanisms.attributes import CitizenArrays, cell_codes, follows_residence, holds, take
+from scsim.mechanisms.composite import CompositeStage, CompositeState, FriendsStage
 from scsim.mechanisms.lists import ListsStage, ListState
 from scsim.mechanisms.stage import World
-from scsim.mechanisms.tally import HISTOGRAM_CHUNKS, histogram
-from scsim.population.graph import assortativity, drop_ties, estimate_bytes, neighbour_mean_at
+from scsim.mechanisms.tally import histogram
+from scsim.population.graph import estimate_bytes
 from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec
 from scsim.scenario.vocabulary import BOOL, CITIZEN
 
 
 class Stages:
-    """Epoch-boundary state and updates for the schemes beyond the kernel's. The lists keep
-    theirs in their own stage (``mechanisms.lists.ListsStage``, a ``mechanisms.stage.Stage``);
-    the points scheme's reach, the composite score and ties, hukou and moves are still here."""
+    """Epoch-boundary state and updates for the schemes beyond the kernel's. The lists, the
+    composite score and the friendship graph keep theirs in their own stages
+    (``mechanisms.lists.ListsStage``, ``mechanisms.composite.CompositeStage`` and
+    ``FriendsStage``, each a ``mechanisms.stage.Stage``); the points scheme's reach, hukou and
+    moves are still here."""
 
     def __init__(self, spec: ScenarioSpec, params, pop, sf, si, n_rec, kinds, seed: int,
                  start: dt.date, province, cell, group, pts_spec, graph) -> None:  # fmt: skip
@@ -47,7 +48,6 @@ class Stages:
         self.spec, self.pop, self.sf, self.si, self.n_rec = spec, pop, sf, si, n_rec
         self.kinds, self.seed, self.start = kinds, seed, start
         self.province, self.cell, self.group = province, cell, group
-        self.graph = graph
         self.weight = pop.weight
         self.world = World(pop=pop, si=si, sf=sf, n_rec=n_rec, kinds=kinds, seed=seed,
                            start=start, province=province, cell=cell, group=group,
@@ -62,14 +62,9 @@ class Stages:
                 pts_spec.applies_to, variables=CITIZEN, params=params, expect=BOOL
             )
         self.list_stage = ListsStage.build(spec.lists(), self.world, params, first_index=1)
-        comp = spec.composite()
-        self.composite = (
-            None if comp is None
-            else composite.prepare(comp[0], comp[1], params, seed, start, n, scheme_index=9)
-        )  # fmt: skip
-        if self.composite is not None and graph is not None:
-            self.composite.ties_dropped = np.zeros(n, dtype=np.int32)
-        self.friends_initial = graph.degree() if graph is not None else None
+        self.friends = FriendsStage.build(graph)
+        self.composite_stage = CompositeStage.build(spec.composite(), self.world, params,
+                                                    self.friends, scheme_index=9)  # fmt: skip
         self.hukou = hukou.prepare(spec.hukou, params)
         self.lacking = np.zeros(n, dtype=np.uint8)
         self.lacking_year = None  # the year the rights were last asked of everyone
@@ -83,12 +78,26 @@ class Stages:
         self.province_before = province.copy()
         self.rows = self.world.rows  # the stages' metric rows
         self.flow_group = group
-        self.degree = None if graph is None else self.friends_initial.copy()  # kept up to date
 
     @property
     def lists(self) -> list[ListState]:
         """The black and red lists' states (none without lists)."""
         return [] if self.list_stage is None else self.list_stage.states
+
+    @property
+    def composite(self) -> CompositeState | None:
+        """The composite score's state (None without one)."""
+        return None if self.composite_stage is None else self.composite_stage.state
+
+    @property
+    def friends_initial(self) -> np.ndarray | None:
+        """Each citizen's number of friends at the start (None without a graph)."""
+        return None if self.friends is None else self.friends.initial
+
+    @property
+    def degree(self) -> np.ndarray | None:
+        """Each citizen's number of friends now (None without a graph)."""
+        return None if self.friends is None else self.friends.degree
 
     # -- what expressions read ---------------------------------------------------------------
 
@@ -96,15 +105,10 @@ class Stages:
         """The state variables of ``CITIZEN``, for CitizenArrays: functions of the citizens
         asked for (all, or an index array). Without lists, ``blacklisted``, ``red_listed`` and
         ``red_share`` read as CitizenArrays' defaults: nobody, 0."""
-        comp = self.composite
         variables = {"listed": lambda ix: take(self.si[:, STAGE], ix) == LISTED}  # court list
-        if self.list_stage is not None:
-            variables.update(self.list_stage.variables(self.world))
-        if comp is not None:
-            variables["user"] = lambda ix: take(comp.user, ix)
-            variables["score"] = lambda ix: take(comp.score, ix).astype(np.float32)
-        if self.degree is not None:
-            variables["friends"] = lambda ix: take(self.degree, ix).astype(np.float32)
+        for stage in (self.list_stage, self.composite_stage, self.friends):
+            if stage is not None:
+                variables.update(stage.variables(self.world))
         return variables
 
     def arrays(self, year: int) -> CitizenArrays:
@@ -116,8 +120,8 @@ class Stages:
             dates += self.pts_reach.change_dates()
         if self.list_stage is not None:
             dates += self.list_stage.change_dates()
-        if self.composite is not None:
-            dates += self.composite.change_dates()
+        if self.composite_stage is not None:
+            dates += self.composite_stage.change_dates()
         return dates
 
     # -- epoch start -------------------------------------------------------------------------
@@ -128,8 +132,9 @@ class Stages:
         if self.list_stage is not None:  # first: the rules below may read memberships
             self.list_stage.begin_epoch(self.world, day0, date)
             status |= self.list_stage.status
-        if self.composite is not None:
-            status |= self.composite.band_codes() << np.uint8(len(self.lists))
+        if self.composite_stage is not None:
+            self.composite_stage.begin_epoch(self.world, day0, date)
+            status |= self.composite_stage.status << np.uint8(len(self.lists))
         self.status = status
         arrays = self.arrays(date.year)
         if self.pts_spec is not None:
@@ -163,8 +168,8 @@ class Stages:
 
     def first_scores(self, day0: int, date: dt.date) -> None:
         """Score the users at the run's start (before the first epoch's measures)."""
-        if self.composite is not None:
-            self._score(day0, date, days_run=0)
+        if self.composite_stage is not None:
+            self.composite_stage.start(self.world, day0, date)
 
     # -- epoch end ---------------------------------------------------------------------------
 
@@ -200,15 +205,9 @@ class Stages:
         if self.list_stage is not None:
             self.list_stage.end_epoch(self.world, day0, day1, date0, date1)
 
-        dropped = None
-        if self.composite is not None:
-            dropped = self._score(day1, date1, days_run=day1, epoch_days=days, epoch_date=date0)
-        self._tally(
-            last,
-            converted,
-            dropped,
-            year_end=last_epoch or (date1.month, date1.day) == (1, 1),
-        )
+        if self.composite_stage is not None:
+            self.composite_stage.end_epoch(self.world, day0, day1, date0, date1)
+        self._tally(last, converted, year_end=last_epoch or (date1.month, date1.day) == (1, 1))
 
     def list_joins(self, day: int) -> tuple[np.ndarray, ...]:
         """Event-log rows (day, citizen, code, kind, value) of the last epoch end's list joins,
@@ -226,33 +225,6 @@ class Stages:
             until,
         )
 
-    def _score(self, day: int, date: dt.date, days_run: int, epoch_days: int = 0,
-               epoch_date: dt.date | None = None):  # fmt: skip
-        """Choose the users on ``day`` and score them; then, for the epoch that ended (from
-        ``epoch_date``, ``epoch_days`` long), users drop ties to low scorers."""
-        comp, graph = self.composite, self.graph
-        arrays = self.arrays((date - dt.timedelta(days=1)).year if days_run else date.year)
-        scored = comp.user.copy()  # who holds a score from the last epoch
-        composite.choose_users(comp, day, date, arrays, self.province)
-        friends = None
-        users = np.flatnonzero(comp.user)
-        if graph is not None:
-            mean, count = neighbour_mean_at(graph, comp.score, scored & comp.user, users)
-            friends = (mean, count, self.degree)
-        composite.score_users(
-            comp, arrays, self.n_rec, self.kinds, days_run / 365.25, friends, users
-        )  # fmt: skip
-        if graph is None or epoch_days == 0:
-            return None
-        p = composite.tie_drop_probability(comp, epoch_date or date, epoch_days)
-        if p <= 0.0:
-            return np.zeros(len(self.pop), dtype=np.int32)
-        score = np.where(comp.user, comp.score, np.iinfo(np.int16).max)  # non-users: never below
-        below = np.float32(comp.spec.ties.below)  # (compared as ever: in float32)
-        dropped = drop_ties(graph, score, comp.user, below, p, self.seed, day, degree=self.degree)
-        comp.ties_dropped += dropped
-        return dropped
-
     # -- metrics -----------------------------------------------------------------------------
 
     _sums = staticmethod(tally.sums)
@@ -261,23 +233,11 @@ class Stages:
               denominator: np.ndarray | None = None) -> None:  # fmt: skip
         self.world.emit(date, metric, per_group, category, denominator)
 
-    def _tally(self, date, converted, dropped, year_end: bool) -> None:
+    def _tally(self, date, converted, year_end: bool) -> None:
         """The stages' metrics, each family from one histogram pass per [group, code]."""
-        if self.list_stage is not None:
-            self.list_stage.tally(self.world, date, year_end)
-        comp = self.composite
-        if comp is not None:
-            self._composite_metrics(date, comp)
-            if dropped is not None:
-                self._emit(date, "ties_dropped", self._sums(self.flow_group, dropped))
-        if self.degree is not None:
-            everyone = self._sums(self.group)
-            self._emit(date, "friends_mean",
-                       self._sums(self.group, self.degree), "", everyone)  # fmt: skip
-            if comp is not None and year_end:
-                value = assortativity(self.graph, comp.score, comp.user)
-                if np.isfinite(value):  # (no ties between users yet: nothing to correlate)
-                    self.rows.append((date, "score_assortativity", "all", "", float(value)))
+        for stage in (self.list_stage, self.composite_stage, self.friends):
+            if stage is not None:
+                stage.tally(self.world, date, year_end)
         if self.hukou.right_names:
             lacking = histogram(self.group, self.lacking, 1 << len(self.hukou.right_names))
             for r, right in enumerate(self.hukou.right_names):
@@ -289,58 +249,22 @@ class Stages:
             migrants = histogram(self.group, self.pop.migrant.view(np.uint8), 2)
             self._emit(date, "migrants", migrants[:, 1])
 
-    def _composite_metrics(self, date, comp) -> None:
-        """Users, mean, quantiles and bands, all from one histogram of the users' scores."""
-        low, high = int(comp.low), int(comp.high)
-        bins = high - low + 1  # bin s - low: score s
-        chunks = np.zeros((HISTOGRAM_CHUNKS, N_GROUPS, bins), dtype=np.int64)
-        _score_histogram(self.group, comp.score, comp.user, low, chunks)
-        hist = chunks.sum(axis=0).astype(np.float64)  # (users per [group, score - low])
-        scores = np.arange(low, high + 1, dtype=np.float64)
-        users = hist.sum(axis=1)
-        self._emit(date, "composite_users", users)
-        self._emit(date, "composite_mean", hist @ scores, "", users)
-        for name in MARGINALS:
-            h = hist[list(GROUPS[name])].sum(axis=0)
-            total = h.sum()
-            cum = np.cumsum(h)
-            for metric, q in COMPOSITE_QUANTILES.items():
-                value = low + int(np.searchsorted(cum, q * total)) if total else 0.0
-                self.rows.append((date, metric, name, "", float(value)))
-        edges = [*(int(np.ceil(b)) - low for b in comp.band_bounds[1:]), hist.shape[1]]
-        first = 0
-        for band, stop in zip(comp.spec.bands, edges, strict=True):
-            in_band = hist[:, first:stop].sum(axis=1)
-            self._emit(date, "composite_band", in_band, band)
-            self._emit(date, "composite_band_share", in_band, band, users)
-            first = stop
-
     def release(self) -> None:
         """Drop what only the simulation needed (the graph, the draws) before writing."""
-        self.graph = None
         self.pts_draw = None
         if self.list_stage is not None:
             self.list_stage.release()
-        if self.composite is not None:
-            self.composite.place_draw = self.composite.adopt_draw = None
+        for stage in (self.composite_stage, self.friends):
+            if stage is not None:
+                stage.release()
 
     # -- outputs -----------------------------------------------------------------------------
 
     def citizen_columns(self, end_day: int) -> dict:
         cols: dict = {} if self.list_stage is None else self.list_stage.columns(end_day)
-        comp = self.composite
-        if comp is not None:
-            cols["composite_user"] = comp.user
-            cols["composite_score"] = np.where(comp.user, comp.score, -1).astype(np.int16)
-            band = np.where(comp.user, comp.band_codes().astype(np.int64) - 1, len(comp.spec.bands))
-            cols["composite_band"] = (band.astype(np.uint8), [*comp.spec.bands, "not a user"])
-            for name, value in comp.dimension_columns().items():
-                cols[f"dimension_{name}"] = value
-            if comp.ties_dropped is not None:
-                cols["ties_dropped"] = comp.ties_dropped
-        if self.degree is not None:
-            cols["friends_initial"] = self.friends_initial
-            cols["friends"] = self.degree
+        for stage in (self.composite_stage, self.friends):
+            if stage is not None:
+                cols.update(stage.columns(end_day))
         for r, right in enumerate(self.hukou.right_names):
             cols[f"lacks_{right}"] = (self.lacking >> r) & 1 == 1
         if self.hukou.rule_names:
@@ -372,15 +296,3 @@ def check_graph_fits(spec: ScenarioSpec, n: int, free: int) -> None:
             f"{graph.mean_degree:g} needs about {need / 2**30:.1f} GiB to build, more than half "
             f"of the {free / 2**30:.1f} GiB free — lower mean_degree or use a smaller --population"
         )
-
-
-@nb.njit(cache=True, parallel=True)
-def _score_histogram(group, score, user, low, chunks):
-    """Users per [group, score - low] (scores clipped to the range)."""
-    n = group.size
-    top = chunks.shape[2] - 1
-    for c in nb.prange(chunks.shape[0]):
-        out = chunks[c]
-        for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
-            if user[i]:
-                out[group[i], min(max(np.int64(score[i]) - low, 0), top)] += 1

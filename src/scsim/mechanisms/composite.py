@@ -22,19 +22,25 @@ are counted.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numba as nb
 import numpy as np
 
 from scsim.core import rng
+from scsim.core.layout import N_GROUPS
+from scsim.core.metrics import COMPOSITE_QUANTILES, GROUPS, MARGINALS
 from scsim.core.vocabulary import RECORDS
+from scsim.population.graph import assortativity, drop_ties, neighbour_mean_at
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import CompositeScore, Term
 from scsim.scenario.vocabulary import BOOL, CITIZEN
 
-from . import jurisdiction
+from . import jurisdiction, tally
 from .attributes import holds, subset, take
+from .stage import World
 
 
 @dataclass
@@ -309,3 +315,194 @@ def tie_drop_probability(state: CompositeState, date: dt.date, days: int) -> flo
         return 0.0
     monthly = state.spec.ties.monthly_probability.at(date) or 0.0
     return 1.0 - (1.0 - monthly) ** (days / 30.4375)
+
+
+# -- the epoch boundary --------------------------------------------------------------------------
+
+
+class FriendsStage:
+    """The friendship graph at the epoch boundary (a :class:`~scsim.mechanisms.stage.Stage`):
+    every citizen's number of friends at the start and now (kept up to date by the composite
+    score's tie drops), ``friends_mean`` and, with a composite score, ``score_assortativity``.
+    Built only with a graph; the composite score's stage reads and changes it."""
+
+    kind: ClassVar[str] = "graph"  # (world.population.graph: not a scheme)
+
+    def __init__(self, graph) -> None:
+        self.graph = graph
+        self.initial = graph.degree()
+        self.degree = self.initial.copy()  # kept up to date by graph.drop_ties
+        self.composite: CompositeState | None = None  # the score whose assortativity is tallied
+
+    @classmethod
+    def build(cls, graph) -> FriendsStage | None:
+        return None if graph is None else cls(graph)
+
+    def change_dates(self) -> list[dt.date]:
+        return []
+
+    def begin_epoch(self, world: World, day0: int, date: dt.date) -> None:
+        pass
+
+    def end_epoch(self, world: World, day0: int, day1: int, date0: dt.date,
+                  date1: dt.date) -> None:  # fmt: skip
+        pass  # (the ties change in the composite score's end_epoch)
+
+    def variables(self, world: World) -> dict[str, Callable]:
+        return {"friends": lambda ix: take(self.degree, ix).astype(np.float32)}
+
+    def tally(self, world: World, date: dt.date, year_end: bool) -> None:
+        """``friends_mean`` (by the group now); at a year's end, the users' score
+        assortativity over the ties between users."""
+        everyone = tally.sums(world.group)
+        world.emit(date, "friends_mean", tally.sums(world.group, self.degree), "", everyone)
+        comp = self.composite
+        if comp is not None and year_end:
+            value = assortativity(self.graph, comp.score, comp.user)
+            if np.isfinite(value):  # (no ties between users yet: nothing to correlate)
+                world.rows.append((date, "score_assortativity", "all", "", float(value)))
+
+    def columns(self, end_day: int) -> dict:
+        return {"friends_initial": self.initial, "friends": self.degree}
+
+    def release(self) -> None:
+        self.graph = None
+
+
+class CompositeStage:
+    """The composite score at the epoch boundary (a :class:`~scsim.mechanisms.stage.Stage`):
+    its users and scores (first at the run's start, :meth:`start`), recomputed at every epoch
+    end with the friends' scores of the last epoch, the users' tie drops to low scorers (with
+    a graph: ``friends``), and its band codes as ``status`` bits for the measures."""
+
+    kind: ClassVar[str] = "composite"
+    status_bits: ClassVar[int] = 3  # band codes: 0 (not a user), 1 + the band index (< 8 bands)
+
+    def __init__(self, state: CompositeState, friends: FriendsStage | None) -> None:
+        self.state = state
+        self.friends = friends
+        self.status = np.zeros(0, dtype=np.uint8)
+        self.dropped: np.ndarray | None = None  # ties dropped at the last epoch end, per citizen
+        if friends is not None:
+            state.ties_dropped = np.zeros(state.user.size, dtype=np.int32)
+            friends.composite = state
+
+    @classmethod
+    def build(cls, scheme: tuple[str, CompositeScore] | None, world: World, params,
+              friends: FriendsStage | None, scheme_index: int) -> CompositeStage | None:  # fmt: skip
+        """The composite score's stage, or None without one (``scheme``: its name and spec)."""
+        if scheme is None:
+            return None
+        state = prepare(scheme[0], scheme[1], params, world.seed, world.start, len(world.pop),
+                        scheme_index)  # fmt: skip
+        return cls(state, friends)
+
+    def change_dates(self) -> list[dt.date]:
+        return self.state.change_dates()
+
+    def start(self, world: World, day0: int, date: dt.date) -> None:
+        """Score the users at the run's start (before the first epoch's measures)."""
+        self._score(world, day0, date, days_run=0)
+
+    def begin_epoch(self, world: World, day0: int, date: dt.date) -> None:
+        """The band codes of the last scores, for the measures."""
+        self.status = self.state.band_codes()
+
+    def end_epoch(self, world: World, day0: int, day1: int, date0: dt.date,
+                  date1: dt.date) -> None:  # fmt: skip
+        """Users and scores anew; the users' tie drops over the epoch that ended."""
+        self.dropped = self._score(world, day1, date1, days_run=day1, epoch_days=day1 - day0,
+                                   epoch_date=date0)  # fmt: skip
+
+    def _score(self, world: World, day: int, date: dt.date, days_run: int, epoch_days: int = 0,
+               epoch_date: dt.date | None = None) -> np.ndarray | None:  # fmt: skip
+        """Choose the users on ``day`` and score them; then, for the epoch that ended (from
+        ``epoch_date``, ``epoch_days`` long), users drop ties to low scorers."""
+        comp = self.state
+        graph = None if self.friends is None else self.friends.graph
+        arrays = world.arrays((date - dt.timedelta(days=1)).year if days_run else date.year)
+        scored = comp.user.copy()  # who holds a score from the last epoch
+        choose_users(comp, day, date, arrays, world.province)
+        friends = None
+        users = np.flatnonzero(comp.user)
+        if graph is not None:
+            mean, count = neighbour_mean_at(graph, comp.score, scored & comp.user, users)
+            friends = (mean, count, self.friends.degree)
+        score_users(comp, arrays, world.n_rec, world.kinds, days_run / 365.25, friends, users)
+        if graph is None or epoch_days == 0:
+            return None
+        p = tie_drop_probability(comp, epoch_date or date, epoch_days)
+        if p <= 0.0:
+            return np.zeros(len(world.pop), dtype=np.int32)
+        score = np.where(comp.user, comp.score, np.iinfo(np.int16).max)  # non-users: never below
+        below = np.float32(comp.spec.ties.below)  # (compared as ever: in float32)
+        dropped = drop_ties(graph, score, comp.user, below, p, world.seed, day,
+                            degree=self.friends.degree)  # fmt: skip
+        comp.ties_dropped += dropped
+        return dropped
+
+    def variables(self, world: World) -> dict[str, Callable]:
+        comp = self.state
+        return {
+            "user": lambda ix: take(comp.user, ix),
+            "score": lambda ix: take(comp.score, ix).astype(np.float32),
+        }
+
+    def tally(self, world: World, date: dt.date, year_end: bool) -> None:
+        """Users, mean, quantiles and bands, all from one histogram of the users' scores (by the
+        group now); ``ties_dropped`` (a flow: by the group at the epoch's start)."""
+        comp = self.state
+        low, high = int(comp.low), int(comp.high)
+        bins = high - low + 1  # bin s - low: score s
+        chunks = np.zeros((tally.HISTOGRAM_CHUNKS, N_GROUPS, bins), dtype=np.int64)
+        _score_histogram(world.group, comp.score, comp.user, low, chunks)
+        hist = chunks.sum(axis=0).astype(np.float64)  # (users per [group, score - low])
+        scores = np.arange(low, high + 1, dtype=np.float64)
+        users = hist.sum(axis=1)
+        world.emit(date, "composite_users", users)
+        world.emit(date, "composite_mean", hist @ scores, "", users)
+        for name in MARGINALS:
+            h = hist[list(GROUPS[name])].sum(axis=0)
+            total = h.sum()
+            cum = np.cumsum(h)
+            for metric, q in COMPOSITE_QUANTILES.items():
+                value = low + int(np.searchsorted(cum, q * total)) if total else 0.0
+                world.rows.append((date, metric, name, "", float(value)))
+        edges = [*(int(np.ceil(b)) - low for b in comp.band_bounds[1:]), hist.shape[1]]
+        first = 0
+        for band, stop in zip(comp.spec.bands, edges, strict=True):
+            in_band = hist[:, first:stop].sum(axis=1)
+            world.emit(date, "composite_band", in_band, band)
+            world.emit(date, "composite_band_share", in_band, band, users)
+            first = stop
+        if self.dropped is not None:
+            world.emit(date, "ties_dropped", tally.sums(world.flow_group, self.dropped))
+
+    def columns(self, end_day: int) -> dict:
+        comp = self.state
+        cols: dict = {
+            "composite_user": comp.user,
+            "composite_score": np.where(comp.user, comp.score, -1).astype(np.int16),
+        }
+        band = np.where(comp.user, comp.band_codes().astype(np.int64) - 1, len(comp.spec.bands))
+        cols["composite_band"] = (band.astype(np.uint8), [*comp.spec.bands, "not a user"])
+        for name, value in comp.dimension_columns().items():
+            cols[f"dimension_{name}"] = value
+        if comp.ties_dropped is not None:
+            cols["ties_dropped"] = comp.ties_dropped
+        return cols
+
+    def release(self) -> None:
+        self.state.place_draw = self.state.adopt_draw = None
+
+
+@nb.njit(cache=True, parallel=True)
+def _score_histogram(group, score, user, low, chunks):
+    """Users per [group, score - low] (scores clipped to the range)."""
+    n = group.size
+    top = chunks.shape[2] - 1
+    for c in nb.prange(chunks.shape[0]):
+        out = chunks[c]
+        for i in range(c * n // chunks.shape[0], (c + 1) * n // chunks.shape[0]):
+            if user[i]:
+                out[group[i], min(max(np.int64(score[i]) - low, 0), top)] += 1

@@ -67,7 +67,17 @@ class World:
 @runtime_checkable
 class Stage(Protocol):
     """One mechanism's state and rules at the epoch boundary. Its metrics are declared in
-    ``core/metrics.py``; ``tally`` appends their rows to ``world.rows``."""
+    ``core/metrics.py``; ``tally`` appends their rows to ``world.rows``.
+
+    Optional, beyond the methods below (the engine looks for them):
+
+    - ``start(world, day0, date)``: the state before the first epoch, like a model's setup
+      (the composite score's first users and scores), called once before any ``begin_epoch``;
+    - ``status`` (uint8 per citizen, set by ``begin_epoch``) and ``status_bits`` (how many
+      low bits of it are used): the stage's codes in the measures' status index, which the
+      engine shifts past the bits of the stages before it (the lists', then the composite
+      bands).
+    """
 
     kind: ClassVar[str]  # the scheme kind(s) it implements: "lists", "composite", ...
 
