@@ -461,7 +461,7 @@ def test_rights_asked_of_movers_only_equal_rights_asked_of_everyone(monkeypatch)
 
     import scsim
     from scsim.engine import simulate as simulate_module
-    from scsim.engine import stages
+    from scsim.mechanisms import hukou
 
     scenario = scsim.load("hukou-only").configured(start=dt.date(2019, 11, 1))
 
@@ -470,7 +470,7 @@ def test_rights_asked_of_movers_only_equal_rights_asked_of_everyone(monkeypatch)
         return out.stages.lacking.copy(), out.timeseries
 
     lacking, series = run()
-    monkeypatch.setattr(stages, "follows_residence", lambda *exprs: False)
+    monkeypatch.setattr(hukou, "follows_residence", lambda *exprs: False)
     lacking_all, series_all = run()
     assert lacking.any() and np.array_equal(lacking, lacking_all)
     for name in series:

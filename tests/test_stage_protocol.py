@@ -11,6 +11,7 @@ import pytest
 import scsim
 from scsim.engine.simulate import simulate_arrays
 from scsim.mechanisms.composite import CompositeStage, FriendsStage
+from scsim.mechanisms.hukou import HukouStage
 from scsim.mechanisms.lists import ListsStage
 from scsim.mechanisms.stage import Stage
 
@@ -91,3 +92,32 @@ def test_a_scenario_without_a_composite_score_or_graph_builds_neither_stage() ->
     assert stages.friends is None and stages.degree is None and stages.friends_initial is None
     assert CompositeStage.build(None, stages.world, None, None, scheme_index=9) is None
     assert FriendsStage.build(None) is None
+
+
+@pytest.mark.parametrize("method", PROTOCOL_METHODS)
+def test_the_hukou_stage_has_the_protocols_methods(method: str) -> None:
+    ours, theirs = getattr(HukouStage, method), getattr(Stage, method)
+    assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
+
+
+def test_the_hukou_stage_satisfies_the_protocol() -> None:
+    scenario = scsim.load("hukou-only")
+    stages = simulate_arrays(scenario, population=500, days=60).stages
+    stage = stages.hukou_stage
+    assert isinstance(stage, HukouStage) and isinstance(stage, Stage)
+    assert stages.lacking is stage.lacking and stages.citizen_cost is stage.citizen_cost
+    assert stages.converted is stage.converted and stages.relocated is stages.world.relocated
+    assert stage.variables(stages.world) == {}
+    rights, rules = scenario.spec.hukou.rights, scenario.spec.hukou.conversion
+    expected = {f"lacks_{r}" for r in rights} | ({"hukou_converted"} if rules else set())
+    assert set(stage.columns(0)) == expected
+
+
+def test_a_scenario_without_hukou_rules_builds_no_hukou_stage(with_composite) -> None:
+    spec = with_composite.scenario.spec
+    stages = with_composite.stages
+    if not (spec.hukou.rights or spec.hukou.conversion):
+        assert stages.hukou_stage is None
+        assert not stages.lacking.any() and not stages.citizen_cost.any()
+    empty = spec.hukou.model_copy(update={"rights": {}, "conversion": {}})
+    assert HukouStage.build(empty, stages.world, None) is None

@@ -23,12 +23,12 @@ import numpy as np
 from scsim.core.errors import SimulationError
 from scsim.core.layout import ELIGIBLE, LISTED, STAGE
 from scsim.engine.kernel import LOG_LIST_JOINED
-from scsim.mechanisms import hukou, jurisdiction, tally
-from scsim.mechanisms.attributes import CitizenArrays, cell_codes, follows_residence, holds, take
+from scsim.mechanisms import jurisdiction, tally
+from scsim.mechanisms.attributes import CitizenArrays, cell_codes, holds, take
 from scsim.mechanisms.composite import CompositeStage, CompositeState, FriendsStage
+from scsim.mechanisms.hukou import HukouStage
 from scsim.mechanisms.lists import ListsStage, ListState
 from scsim.mechanisms.stage import World
-from scsim.mechanisms.tally import histogram
 from scsim.population.graph import estimate_bytes
 from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec
@@ -37,10 +37,11 @@ from scsim.scenario.vocabulary import BOOL, CITIZEN
 
 class Stages:
     """Epoch-boundary state and updates for the schemes beyond the kernel's. The lists, the
-    composite score and the friendship graph keep theirs in their own stages
+    composite score, the friendship graph and hukou keep theirs in their own stages
     (``mechanisms.lists.ListsStage``, ``mechanisms.composite.CompositeStage`` and
-    ``FriendsStage``, each a ``mechanisms.stage.Stage``); the points scheme's reach, hukou and
-    moves are still here."""
+    ``FriendsStage``, ``mechanisms.hukou.HukouStage``, each a ``mechanisms.stage.Stage``); the
+    points scheme's reach is still here, and the moves (residence, and the cells and groups of
+    those who moved or converted: the World every stage reads) stay here."""
 
     def __init__(self, spec: ScenarioSpec, params, pop, sf, si, n_rec, kinds, seed: int,
                  start: dt.date, province, cell, group, pts_spec, graph) -> None:  # fmt: skip
@@ -65,16 +66,9 @@ class Stages:
         self.friends = FriendsStage.build(graph)
         self.composite_stage = CompositeStage.build(spec.composite(), self.world, params,
                                                     self.friends, scheme_index=9)  # fmt: skip
-        self.hukou = hukou.prepare(spec.hukou, params)
-        self.lacking = np.zeros(n, dtype=np.uint8)
-        self.lacking_year = None  # the year the rights were last asked of everyone
-        # (whether, within a year, only movers and converters need asking again)
-        self.rights_follow_residence = follows_residence(*self.hukou.needs, *self.hukou.access)
-        self.relocated = np.zeros(0, dtype=np.int64)  # moved or converted in the last epoch
-        self.converted = np.zeros(n, dtype=bool)
+        self.hukou_stage = HukouStage.build(spec.hukou, self.world, params)
         self.status = np.zeros(n, dtype=np.uint8)  # the measures' status index
-        self.citizen_cost = np.zeros(n, dtype=np.float32)
-        self.prices = None  # the monthly cost of each pattern of rights lacked, as last applied
+        self._no_cost = np.zeros(n, dtype=np.float32)  # (without hukou rights)
         self.province_before = province.copy()
         self.rows = self.world.rows  # the stages' metric rows
         self.flow_group = group
@@ -88,6 +82,34 @@ class Stages:
     def composite(self) -> CompositeState | None:
         """The composite score's state (None without one)."""
         return None if self.composite_stage is None else self.composite_stage.state
+
+    @property
+    def lacking(self) -> np.ndarray:
+        """The hukou rights each citizen lacks (bit r: right r; none without hukou rules)."""
+        return (
+            np.zeros(len(self.pop), np.uint8)
+            if self.hukou_stage is None
+            else self.hukou_stage.lacking
+        )
+
+    @property
+    def citizen_cost(self) -> np.ndarray:
+        """What the rights each citizen lacks cost them a month (float32), for the kernel."""
+        return self._no_cost if self.hukou_stage is None else self.hukou_stage.citizen_cost
+
+    @property
+    def converted(self) -> np.ndarray:
+        """Who obtained a local urban hukou in the run (none without hukou rules)."""
+        return (
+            np.zeros(len(self.pop), bool)
+            if self.hukou_stage is None
+            else self.hukou_stage.converted
+        )
+
+    @property
+    def relocated(self) -> np.ndarray:
+        """Who moved or converted in the last epoch (indices)."""
+        return self.world.relocated
 
     @property
     def friends_initial(self) -> np.ndarray | None:
@@ -115,7 +137,7 @@ class Stages:
         return CitizenArrays(self.pop, self.sf, self.province, year, state=self)
 
     def change_dates(self) -> list[dt.date]:
-        dates = self.hukou.change_dates()
+        dates = [] if self.hukou_stage is None else self.hukou_stage.change_dates()
         if self.pts_spec is not None:
             dates += self.pts_reach.change_dates()
         if self.list_stage is not None:
@@ -136,35 +158,15 @@ class Stages:
             self.composite_stage.begin_epoch(self.world, day0, date)
             status |= self.composite_stage.status << np.uint8(len(self.lists))
         self.status = status
-        arrays = self.arrays(date.year)
         if self.pts_spec is not None:
+            arrays = self.arrays(date.year)
             reach = self.pts_reach.enforced(
                 day0, date, self.province, self.pts_draw, self.pts_enrolled
             )
             self.si[:, ELIGIBLE] = holds(self.pts_applies, arrays, reach)
-        if self.hukou.right_names:
-            self._update_lacking(date, arrays)
+        if self.hukou_stage is not None:
+            self.hukou_stage.begin_epoch(self.world, day0, date)
         self.province_before[:] = self.province
-
-    def _update_lacking(self, date: dt.date, arrays: CitizenArrays) -> None:
-        """The rights each citizen lacks, and what that costs them a month. Rules that read only
-        residence and fixed attributes are asked of everyone once a year, and in between of
-        those who moved or converted (whose costs alone change, unless the prices do)."""
-        plan = self.hukou
-        prices = hukou.cost_table(plan, date)
-        if date.year != self.lacking_year or not self.rights_follow_residence:
-            self.lacking = hukou.lacking(plan, arrays, len(self.pop))
-            self.lacking_year = date.year
-            self.citizen_cost = prices[self.lacking]
-        else:
-            who = self.relocated
-            if who.size:
-                self.lacking[who] = hukou.lacking(plan, arrays.subset(who), who.size)
-            if np.array_equal(prices, self.prices):
-                self.citizen_cost[who] = prices[self.lacking[who]]
-            else:
-                self.citizen_cost = prices[self.lacking]
-        self.prices = prices
 
     def first_scores(self, day0: int, date: dt.date) -> None:
         """Score the users at the run's start (before the first epoch's measures)."""
@@ -177,7 +179,7 @@ class Stages:
         self, day0: int, day1: int, date0: dt.date, date1: dt.date, last_epoch: bool = False
     ) -> None:
         """Everything decided at the end of the epoch [day0, day1); ``date1`` is day1's date."""
-        pop, days = self.pop, day1 - day0
+        pop = self.pop
         last = date1 - dt.timedelta(days=1)
         # flows are counted where the citizen came from
         self.flow_group = self.world.flow_group = self.group.copy()
@@ -185,17 +187,12 @@ class Stages:
         if moved.any():  # residence restarts; registration stays where it was
             pop.moved_in[moved] = last.year
             pop.migrant[moved] = self.province[moved] != pop.hukou_province[moved]
-        converted = np.zeros(len(pop), dtype=bool)
-        if self.hukou.rule_names:
-            arrays = self.arrays(last.year)
-            converted = hukou.conversions(
-                self.hukou, arrays, self.province, pop.migrant, self.seed, day0, date0, days
-            )
-            pop.hukou_province[converted] = self.province[converted]
-            pop.hukou_urban[converted] = True
-            pop.migrant[converted] = False
-            self.converted |= converted
-        changed = self.relocated = np.flatnonzero(moved | converted)
+        if self.hukou_stage is not None:  # conversions, after the moves
+            self.hukou_stage.end_epoch(self.world, day0, day1, date0, date1)
+            changed = np.flatnonzero(moved | self.hukou_stage.converted_now)
+        else:
+            changed = np.flatnonzero(moved)
+        self.world.relocated = changed  # (whose rights the hukou stage asks again)
         if changed.size:
             self.cell[changed] = cell_codes(pop, changed)
             self.group[changed] = (pop.hukou_urban[changed].astype(np.uint8) << 1) | pop.migrant[
@@ -207,7 +204,7 @@ class Stages:
 
         if self.composite_stage is not None:
             self.composite_stage.end_epoch(self.world, day0, day1, date0, date1)
-        self._tally(last, converted, year_end=last_epoch or (date1.month, date1.day) == (1, 1))
+        self._tally(last, year_end=last_epoch or (date1.month, date1.day) == (1, 1))
 
     def list_joins(self, day: int) -> tuple[np.ndarray, ...]:
         """Event-log rows (day, citizen, code, kind, value) of the last epoch end's list joins,
@@ -233,21 +230,11 @@ class Stages:
               denominator: np.ndarray | None = None) -> None:  # fmt: skip
         self.world.emit(date, metric, per_group, category, denominator)
 
-    def _tally(self, date, converted, year_end: bool) -> None:
+    def _tally(self, date, year_end: bool) -> None:
         """The stages' metrics, each family from one histogram pass per [group, code]."""
-        for stage in (self.list_stage, self.composite_stage, self.friends):
+        for stage in (self.list_stage, self.composite_stage, self.friends, self.hukou_stage):
             if stage is not None:
                 stage.tally(self.world, date, year_end)
-        if self.hukou.right_names:
-            lacking = histogram(self.group, self.lacking, 1 << len(self.hukou.right_names))
-            for r, right in enumerate(self.hukou.right_names):
-                bit = (np.arange(lacking.shape[1]) >> r) & 1 == 1
-                self._emit(date, "rights_lacking", lacking[:, bit].sum(axis=1), right)
-        if self.hukou.active:
-            if self.hukou.rule_names:  # a flow: by the group converted from
-                self._emit(date, "hukou_conversions", self._sums(self.flow_group, converted))
-            migrants = histogram(self.group, self.pop.migrant.view(np.uint8), 2)
-            self._emit(date, "migrants", migrants[:, 1])
 
     def release(self) -> None:
         """Drop what only the simulation needed (the graph, the draws) before writing."""
@@ -262,13 +249,9 @@ class Stages:
 
     def citizen_columns(self, end_day: int) -> dict:
         cols: dict = {} if self.list_stage is None else self.list_stage.columns(end_day)
-        for stage in (self.composite_stage, self.friends):
+        for stage in (self.composite_stage, self.friends, self.hukou_stage):
             if stage is not None:
                 cols.update(stage.columns(end_day))
-        for r, right in enumerate(self.hukou.right_names):
-            cols[f"lacks_{right}"] = (self.lacking >> r) & 1 == 1
-        if self.hukou.rule_names:
-            cols["hukou_converted"] = self.converted
         return cols
 
 

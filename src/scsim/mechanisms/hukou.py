@@ -16,7 +16,9 @@ provinces covers every province that no other rule names.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -26,7 +28,9 @@ from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import Hukou
 from scsim.scenario.vocabulary import BOOL, CITIZEN
 
-from .attributes import holds
+from .attributes import follows_residence, holds
+from .stage import World
+from .tally import histogram, sums
 
 
 @dataclass(frozen=True)
@@ -128,3 +132,100 @@ def conversions(
         where[drawn] = True
         convert |= holds(plan.requires[r], arrays, where)  # (asked of those alone)
     return convert
+
+
+class HukouStage:
+    """Hukou rights and conversions at the epoch boundary (a
+    :class:`~scsim.mechanisms.stage.Stage`): the rights each citizen lacks and what that costs
+    them a month (``citizen_cost``, for the kernel), asked at each epoch's start; conversions at
+    each epoch's end (registration moves to the province of residence). Built only when the
+    scenario has rights or conversion rules. Moves are the engine's (``World.relocated``: who
+    moved or converted in the last epoch)."""
+
+    kind: ClassVar[str] = "hukou"  # (the scenario's hukou section: not a scheme)
+
+    def __init__(self, plan: HukouPlan, n: int) -> None:
+        self.plan = plan
+        self.lacking = np.zeros(n, dtype=np.uint8)  # bit r: right r lacked
+        self.citizen_cost = np.zeros(n, dtype=np.float32)  # monthly cost of the rights lacked
+        self.converted = np.zeros(n, dtype=bool)  # converted at some epoch end
+        self.converted_now = np.zeros(n, dtype=bool)  # converted at the last epoch end
+        self.lacking_year = None  # the year the rights were last asked of everyone
+        # (whether, within a year, only movers and converters need asking again)
+        self.follows_residence = follows_residence(*plan.needs, *plan.access)
+        self.prices = None  # the monthly cost of each pattern of rights lacked, as last applied
+
+    @classmethod
+    def build(cls, spec: Hukou, world: World, params) -> HukouStage | None:
+        """The hukou stage, or None without rights and conversion rules."""
+        plan = prepare(spec, params)
+        return cls(plan, len(world.pop)) if plan.active else None
+
+    def change_dates(self) -> list[dt.date]:
+        return self.plan.change_dates()
+
+    def begin_epoch(self, world: World, day0: int, date: dt.date) -> None:
+        """The rights each citizen lacks, and what that costs them a month. Rules that read only
+        residence and fixed attributes are asked of everyone once a year, and in between of
+        those who moved or converted (whose costs alone change, unless the prices do)."""
+        plan = self.plan
+        if not plan.right_names:
+            return
+        arrays = world.arrays(date.year)
+        prices = cost_table(plan, date)
+        if date.year != self.lacking_year or not self.follows_residence:
+            self.lacking = lacking(plan, arrays, len(world.pop))
+            self.lacking_year = date.year
+            self.citizen_cost = prices[self.lacking]
+        else:
+            who = world.relocated
+            if who.size:
+                self.lacking[who] = lacking(plan, arrays.subset(who), who.size)
+            if np.array_equal(prices, self.prices):
+                self.citizen_cost[who] = prices[self.lacking[who]]
+            else:
+                self.citizen_cost = prices[self.lacking]
+        self.prices = prices
+
+    def end_epoch(self, world: World, day0: int, day1: int, date0: dt.date,
+                  date1: dt.date) -> None:  # fmt: skip
+        """Conversions over the epoch (after the moves): a local urban hukou where they live."""
+        pop = world.pop
+        converted = np.zeros(len(pop), dtype=bool)
+        if self.plan.rule_names:
+            last = date1 - dt.timedelta(days=1)
+            converted = conversions(self.plan, world.arrays(last.year), world.province,
+                                    pop.migrant, world.seed, day0, date0, day1 - day0)  # fmt: skip
+            pop.hukou_province[converted] = world.province[converted]
+            pop.hukou_urban[converted] = True
+            pop.migrant[converted] = False
+            self.converted |= converted
+        self.converted_now = converted
+
+    def variables(self, world: World) -> dict[str, Callable]:
+        return {}  # (its rules read the population's hukou, residence and migrant status)
+
+    def tally(self, world: World, date: dt.date, year_end: bool) -> None:
+        """``rights_lacking`` (by the group now), ``hukou_conversions`` (a flow: by the group
+        converted from) and ``migrants``."""
+        plan = self.plan
+        if plan.right_names:
+            lacks = histogram(world.group, self.lacking, 1 << len(plan.right_names))
+            for r, right in enumerate(plan.right_names):
+                bit = (np.arange(lacks.shape[1]) >> r) & 1 == 1
+                world.emit(date, "rights_lacking", lacks[:, bit].sum(axis=1), right)
+        if plan.rule_names:
+            world.emit(date, "hukou_conversions", sums(world.flow_group, self.converted_now))
+        migrants = histogram(world.group, world.pop.migrant.view(np.uint8), 2)
+        world.emit(date, "migrants", migrants[:, 1])
+
+    def columns(self, end_day: int) -> dict:
+        cols: dict = {}
+        for r, right in enumerate(self.plan.right_names):
+            cols[f"lacks_{right}"] = (self.lacking >> r) & 1 == 1
+        if self.plan.rule_names:
+            cols["hukou_converted"] = self.converted
+        return cols
+
+    def release(self) -> None:
+        pass

@@ -39,6 +39,9 @@ class World:
     weight: float  # real people per agent
     arrays: Callable[[int], CitizenArrays]  # the citizen variables as in ``year``, every stage's
     flow_group: np.ndarray | None = None  # the base group at the epoch's start (flows' group)
+    relocated: np.ndarray = field(  # who moved or converted in the last epoch (indices)
+        default_factory=lambda: np.zeros(0, dtype=np.int64)
+    )
     rows: list[tuple] = field(default_factory=list)  # (date, metric, group, category, value)
 
     def __post_init__(self) -> None:
