@@ -1,5 +1,6 @@
-"""The epoch-boundary protocol (mechanisms/stage.py): the lists, the composite score and the
-friendship graph answer it, and a scenario without one of them builds no stage for it."""
+"""The epoch-boundary protocol (mechanisms/stage.py): the lists, the composite score, the
+friendship graph, the points scheme's reach, hukou and moves answer it; a scenario without one
+of them builds no stage for it; the engine calls them in order."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from scsim.engine.simulate import simulate_arrays
 from scsim.mechanisms.composite import CompositeStage, FriendsStage
 from scsim.mechanisms.hukou import HukouStage
 from scsim.mechanisms.lists import ListsStage
-from scsim.mechanisms.stage import Stage
+from scsim.mechanisms.points import PointsReachStage
+from scsim.mechanisms.stage import MovesStage, Stage
 
 PROTOCOL_METHODS = ("change_dates", "begin_epoch", "end_epoch", "variables", "tally", "columns",
                     "release")  # fmt: skip
@@ -121,3 +123,45 @@ def test_a_scenario_without_hukou_rules_builds_no_hukou_stage(with_composite) ->
         assert not stages.lacking.any() and not stages.citizen_cost.any()
     empty = spec.hukou.model_copy(update={"rights": {}, "conversion": {}})
     assert HukouStage.build(empty, stages.world, None) is None
+
+
+@pytest.mark.parametrize("cls", [PointsReachStage, MovesStage])
+@pytest.mark.parametrize("method", PROTOCOL_METHODS)
+def test_the_points_and_moves_stages_have_the_protocols_methods(cls, method: str) -> None:
+    ours, theirs = getattr(cls, method), getattr(Stage, method)
+    assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
+
+
+def test_the_engine_calls_the_stages_in_order(with_lists) -> None:
+    stages = with_lists.stages
+    assert all(isinstance(s, Stage) for s in stages.stages + stages.closing)
+    kinds = [s.kind for s in stages.stages]
+    order = ["lists", "composite", "graph", "points", "hukou", "moves"]
+    assert kinds == [k for k in order if k in kinds] and kinds[-1] == "moves"
+    closing = [s.kind for s in stages.closing]
+    assert closing == [k for k in ["moves", "hukou", "lists", "composite", "graph"] if k in kinds]
+    if stages.pts_spec is None:
+        assert stages.points_stage is None
+    else:
+        assert isinstance(stages.points_stage, PointsReachStage)
+    # the status index: the lists' bits, then the composite bands
+    n_lists = len(stages.lists)
+    assert stages.list_stage.status_bits == n_lists
+    if stages.composite_stage is not None:
+        bands = stages.composite_stage.status
+        assert np.array_equal(stages.status >> n_lists, bands)
+
+
+def test_the_moves_stage_regroups_movers_and_reports_them() -> None:
+    scenario = scsim.load("hukou-only")
+    stages = simulate_arrays(scenario, population=500, days=60).stages
+    world = stages.world
+    who = np.array([3, 7], dtype=np.int64)
+    world.relocated = np.zeros(0, dtype=np.int64)
+    world.relocate(who)
+    world.relocate(np.array([7, 1], dtype=np.int64))
+    assert world.relocated.tolist() == [1, 3, 7]
+    pop = stages.pop
+    expected = (pop.hukou_urban[[1, 3, 7]].astype(np.uint8) << 1) | pop.migrant[[1, 3, 7]]
+    assert np.array_equal(world.group[[1, 3, 7]], expected)
+    assert PointsReachStage.build(None, world, None, scheme_index=0) is None

@@ -1,11 +1,13 @@
 """The epoch-boundary stages: what changes between two runs of the kernel.
 
 The kernel advances citizens independently within an epoch. Everything that reads other
-citizens, or that is decided once per epoch, happens here, in DESIGN.md's order:
+citizens, or that is decided once per epoch, happens here, in one mechanism stage after another
+(each a ``mechanisms.stage.Stage``, in its own module), in DESIGN.md's order:
 
-- at an epoch's start: who each scheme reaches (rollout, coverage, scope), who the points
-  scheme applies to, list memberships and composite bands as the measures will read them, and
-  the monthly cost of the hukou rights each citizen lacks;
+- at an epoch's start: list memberships as the measures will read them (first: the rules after
+  may read them) and the composite bands (the measures' ``status`` index); who the points
+  scheme reaches and applies to (rollout, coverage, scope); the monthly cost of the hukou rights
+  each citizen lacks;
 - at an epoch's end: moves and hukou conversions update residence and registration; black
   lists, then red lists, take in whoever qualifies; the composite score is recomputed (with the
   friends' scores of the last epoch) and users drop ties to low scorers; metrics are tallied.
@@ -21,27 +23,26 @@ import datetime as dt
 import numpy as np
 
 from scsim.core.errors import SimulationError
-from scsim.core.layout import ELIGIBLE, LISTED, STAGE
+from scsim.core.layout import LISTED, STAGE
 from scsim.engine.kernel import LOG_LIST_JOINED
-from scsim.mechanisms import jurisdiction, tally
-from scsim.mechanisms.attributes import CitizenArrays, cell_codes, holds, take
+from scsim.mechanisms import tally
+from scsim.mechanisms.attributes import CitizenArrays, take
 from scsim.mechanisms.composite import CompositeStage, CompositeState, FriendsStage
 from scsim.mechanisms.hukou import HukouStage
 from scsim.mechanisms.lists import ListsStage, ListState
-from scsim.mechanisms.stage import World
+from scsim.mechanisms.points import PointsReachStage
+from scsim.mechanisms.stage import MovesStage, Stage, World
 from scsim.population.graph import estimate_bytes
-from scsim.rules import compile_expr
 from scsim.scenario.schema import ScenarioSpec
-from scsim.scenario.vocabulary import BOOL, CITIZEN
 
 
 class Stages:
-    """Epoch-boundary state and updates for the schemes beyond the kernel's. The lists, the
-    composite score, the friendship graph and hukou keep theirs in their own stages
-    (``mechanisms.lists.ListsStage``, ``mechanisms.composite.CompositeStage`` and
-    ``FriendsStage``, ``mechanisms.hukou.HukouStage``, each a ``mechanisms.stage.Stage``); the
-    points scheme's reach is still here, and the moves (residence, and the cells and groups of
-    those who moved or converted: the World every stage reads) stay here."""
+    """The epoch-boundary stages of a run, called in turn: the black and red lists
+    (``mechanisms.lists.ListsStage``), the composite score and the friendship graph
+    (``mechanisms.composite.CompositeStage``, ``FriendsStage``), the points scheme's reach
+    (``mechanisms.points.PointsReachStage``), hukou rights and conversions
+    (``mechanisms.hukou.HukouStage``) and moves (``mechanisms.stage.MovesStage``); a stage the
+    scenario does not use is not built. The attributes below are views of their state."""
 
     def __init__(self, spec: ScenarioSpec, params, pop, sf, si, n_rec, kinds, seed: int,
                  start: dt.date, province, cell, group, pts_spec, graph) -> None:  # fmt: skip
@@ -53,25 +54,33 @@ class Stages:
         self.world = World(pop=pop, si=si, sf=sf, n_rec=n_rec, kinds=kinds, seed=seed,
                            start=start, province=province, cell=cell, group=group,
                            weight=pop.weight, arrays=self.arrays)  # fmt: skip
-        citizens = np.arange(n, dtype=np.int64)
         self.pts_spec = pts_spec
-        if pts_spec is not None:
-            self.pts_reach = jurisdiction.prepare(pts_spec.jurisdiction, start)
-            self.pts_draw = jurisdiction.draws(seed, 0, citizens, pts_spec.jurisdiction)
-            self.pts_enrolled = np.zeros(n, dtype=bool)
-            self.pts_applies = compile_expr(
-                pts_spec.applies_to, variables=CITIZEN, params=params, expect=BOOL
-            )
+        self.points_stage = PointsReachStage.build(pts_spec, self.world, params, scheme_index=0)
         self.list_stage = ListsStage.build(spec.lists(), self.world, params, first_index=1)
         self.friends = FriendsStage.build(graph)
         self.composite_stage = CompositeStage.build(spec.composite(), self.world, params,
                                                     self.friends, scheme_index=9)  # fmt: skip
         self.hukou_stage = HukouStage.build(spec.hukou, self.world, params)
+        self.moves = MovesStage(province)
+        # The order of every call but end_epoch: the lists first at an epoch's start (the rules
+        # after them may read memberships), and the metric rows and columns in this order.
+        self.stages: list[Stage] = [
+            s for s in (self.list_stage, self.composite_stage, self.friends, self.points_stage,
+                        self.hukou_stage, self.moves)
+            if s is not None
+        ]  # fmt: skip
+        # At an epoch's end, residence and registration first (moves, then conversions): the
+        # lists and the score read them.
+        self.closing: list[Stage] = [
+            s for s in (self.moves, self.hukou_stage, self.list_stage, self.composite_stage,
+                        self.friends)
+            if s is not None
+        ]  # fmt: skip
         self.status = np.zeros(n, dtype=np.uint8)  # the measures' status index
         self._no_cost = np.zeros(n, dtype=np.float32)  # (without hukou rights)
-        self.province_before = province.copy()
         self.rows = self.world.rows  # the stages' metric rows
-        self.flow_group = group
+
+    # -- the stages' state, as the engine, the outputs and the tests read it -----------------
 
     @property
     def lists(self) -> list[ListState]:
@@ -86,11 +95,9 @@ class Stages:
     @property
     def lacking(self) -> np.ndarray:
         """The hukou rights each citizen lacks (bit r: right r; none without hukou rules)."""
-        return (
-            np.zeros(len(self.pop), np.uint8)
-            if self.hukou_stage is None
-            else self.hukou_stage.lacking
-        )
+        if self.hukou_stage is None:
+            return np.zeros(len(self.pop), np.uint8)
+        return self.hukou_stage.lacking
 
     @property
     def citizen_cost(self) -> np.ndarray:
@@ -100,16 +107,20 @@ class Stages:
     @property
     def converted(self) -> np.ndarray:
         """Who obtained a local urban hukou in the run (none without hukou rules)."""
-        return (
-            np.zeros(len(self.pop), bool)
-            if self.hukou_stage is None
-            else self.hukou_stage.converted
-        )
+        if self.hukou_stage is None:
+            return np.zeros(len(self.pop), bool)
+        return self.hukou_stage.converted
 
     @property
     def relocated(self) -> np.ndarray:
         """Who moved or converted in the last epoch (indices)."""
         return self.world.relocated
+
+    @property
+    def flow_group(self) -> np.ndarray:
+        """The base group at the last epoch's start (flows are counted where citizens came
+        from)."""
+        return self.world.flow_group
 
     @property
     def friends_initial(self) -> np.ndarray | None:
@@ -128,83 +139,53 @@ class Stages:
         asked for (all, or an index array). Without lists, ``blacklisted``, ``red_listed`` and
         ``red_share`` read as CitizenArrays' defaults: nobody, 0."""
         variables = {"listed": lambda ix: take(self.si[:, STAGE], ix) == LISTED}  # court list
-        for stage in (self.list_stage, self.composite_stage, self.friends):
-            if stage is not None:
-                variables.update(stage.variables(self.world))
+        for stage in self.stages:
+            variables.update(stage.variables(self.world))
         return variables
 
     def arrays(self, year: int) -> CitizenArrays:
         return CitizenArrays(self.pop, self.sf, self.province, year, state=self)
 
     def change_dates(self) -> list[dt.date]:
-        dates = [] if self.hukou_stage is None else self.hukou_stage.change_dates()
-        if self.pts_spec is not None:
-            dates += self.pts_reach.change_dates()
-        if self.list_stage is not None:
-            dates += self.list_stage.change_dates()
-        if self.composite_stage is not None:
-            dates += self.composite_stage.change_dates()
-        return dates
+        return [d for stage in self.stages for d in stage.change_dates()]
 
-    # -- epoch start -------------------------------------------------------------------------
-
-    def begin_epoch(self, day0: int, date: dt.date) -> None:
-        n = len(self.pop)
-        status = np.zeros(n, dtype=np.uint8)  # < 2**4 lists x 8 band codes
-        if self.list_stage is not None:  # first: the rules below may read memberships
-            self.list_stage.begin_epoch(self.world, day0, date)
-            status |= self.list_stage.status
-        if self.composite_stage is not None:
-            self.composite_stage.begin_epoch(self.world, day0, date)
-            status |= self.composite_stage.status << np.uint8(len(self.lists))
-        self.status = status
-        if self.pts_spec is not None:
-            arrays = self.arrays(date.year)
-            reach = self.pts_reach.enforced(
-                day0, date, self.province, self.pts_draw, self.pts_enrolled
-            )
-            self.si[:, ELIGIBLE] = holds(self.pts_applies, arrays, reach)
-        if self.hukou_stage is not None:
-            self.hukou_stage.begin_epoch(self.world, day0, date)
-        self.province_before[:] = self.province
+    # -- the run's start, an epoch's start and end -------------------------------------------
 
     def first_scores(self, day0: int, date: dt.date) -> None:
-        """Score the users at the run's start (before the first epoch's measures)."""
-        if self.composite_stage is not None:
-            self.composite_stage.start(self.world, day0, date)
+        """The stages' state before the first epoch (the composite score's first users and
+        scores): each stage's optional ``start``."""
+        for stage in self.stages:
+            start = getattr(stage, "start", None)
+            if start is not None:
+                start(self.world, day0, date)
 
-    # -- epoch end ---------------------------------------------------------------------------
+    def begin_epoch(self, day0: int, date: dt.date) -> None:
+        """Each stage's ``begin_epoch``; the ``status`` index from the stages' status bits, each
+        stage's past those of the stages before it (< 2**4 lists x 8 band codes)."""
+        status = np.zeros(len(self.pop), dtype=np.uint8)
+        shift = 0
+        for stage in self.stages:
+            stage.begin_epoch(self.world, day0, date)
+            bits = getattr(stage, "status_bits", 0)
+            if bits:
+                status |= stage.status << np.uint8(shift)
+                shift += bits
+        self.status = status
 
     def end_epoch(
         self, day0: int, day1: int, date0: dt.date, date1: dt.date, last_epoch: bool = False
     ) -> None:
-        """Everything decided at the end of the epoch [day0, day1); ``date1`` is day1's date."""
-        pop = self.pop
+        """Everything decided at the end of the epoch [day0, day1) (``date1``: day1's date),
+        then the stages' metric rows, dated its last day."""
+        world = self.world
+        world.flow_group = self.group.copy()  # flows are counted where the citizen came from
+        world.relocated = np.zeros(0, dtype=np.int64)  # (the moves and conversions add theirs)
+        for stage in self.closing:
+            stage.end_epoch(world, day0, day1, date0, date1)
         last = date1 - dt.timedelta(days=1)
-        # flows are counted where the citizen came from
-        self.flow_group = self.world.flow_group = self.group.copy()
-        moved = self.province != self.province_before
-        if moved.any():  # residence restarts; registration stays where it was
-            pop.moved_in[moved] = last.year
-            pop.migrant[moved] = self.province[moved] != pop.hukou_province[moved]
-        if self.hukou_stage is not None:  # conversions, after the moves
-            self.hukou_stage.end_epoch(self.world, day0, day1, date0, date1)
-            changed = np.flatnonzero(moved | self.hukou_stage.converted_now)
-        else:
-            changed = np.flatnonzero(moved)
-        self.world.relocated = changed  # (whose rights the hukou stage asks again)
-        if changed.size:
-            self.cell[changed] = cell_codes(pop, changed)
-            self.group[changed] = (pop.hukou_urban[changed].astype(np.uint8) << 1) | pop.migrant[
-                changed
-            ]
-
-        if self.list_stage is not None:
-            self.list_stage.end_epoch(self.world, day0, day1, date0, date1)
-
-        if self.composite_stage is not None:
-            self.composite_stage.end_epoch(self.world, day0, day1, date0, date1)
-        self._tally(last, year_end=last_epoch or (date1.month, date1.day) == (1, 1))
+        year_end = last_epoch or (date1.month, date1.day) == (1, 1)
+        for stage in self.stages:
+            stage.tally(world, last, year_end)
 
     def list_joins(self, day: int) -> tuple[np.ndarray, ...]:
         """Event-log rows (day, citizen, code, kind, value) of the last epoch end's list joins,
@@ -222,36 +203,19 @@ class Stages:
             until,
         )
 
-    # -- metrics -----------------------------------------------------------------------------
-
     _sums = staticmethod(tally.sums)
-
-    def _emit(self, date, metric, per_group: np.ndarray, category: str = "",
-              denominator: np.ndarray | None = None) -> None:  # fmt: skip
-        self.world.emit(date, metric, per_group, category, denominator)
-
-    def _tally(self, date, year_end: bool) -> None:
-        """The stages' metrics, each family from one histogram pass per [group, code]."""
-        for stage in (self.list_stage, self.composite_stage, self.friends, self.hukou_stage):
-            if stage is not None:
-                stage.tally(self.world, date, year_end)
 
     def release(self) -> None:
         """Drop what only the simulation needed (the graph, the draws) before writing."""
-        self.pts_draw = None
-        if self.list_stage is not None:
-            self.list_stage.release()
-        for stage in (self.composite_stage, self.friends):
-            if stage is not None:
-                stage.release()
+        for stage in self.stages:
+            stage.release()
 
     # -- outputs -----------------------------------------------------------------------------
 
     def citizen_columns(self, end_day: int) -> dict:
-        cols: dict = {} if self.list_stage is None else self.list_stage.columns(end_day)
-        for stage in (self.composite_stage, self.friends, self.hukou_stage):
-            if stage is not None:
-                cols.update(stage.columns(end_day))
+        cols: dict = {}
+        for stage in self.stages:
+            cols.update(stage.columns(end_day))
         return cols
 
 

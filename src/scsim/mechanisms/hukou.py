@@ -139,8 +139,8 @@ class HukouStage:
     :class:`~scsim.mechanisms.stage.Stage`): the rights each citizen lacks and what that costs
     them a month (``citizen_cost``, for the kernel), asked at each epoch's start; conversions at
     each epoch's end (registration moves to the province of residence). Built only when the
-    scenario has rights or conversion rules. Moves are the engine's (``World.relocated``: who
-    moved or converted in the last epoch)."""
+    scenario has rights or conversion rules. It runs after the moves (``mechanisms.stage.
+    MovesStage``) at an epoch's end, and reads who moved or converted in ``World.relocated``."""
 
     kind: ClassVar[str] = "hukou"  # (the scenario's hukou section: not a scheme)
 
@@ -201,6 +201,7 @@ class HukouStage:
             pop.migrant[converted] = False
             self.converted |= converted
         self.converted_now = converted
+        world.relocate(np.flatnonzero(converted))
 
     def variables(self, world: World) -> dict[str, Callable]:
         return {}  # (its rules read the population's hukou, residence and migrant status)

@@ -82,6 +82,11 @@ class ListsStage:
                          first_index)  # fmt: skip
         return cls(states)
 
+    @property
+    def status_bits(self) -> int:
+        """The low bits of ``status`` it uses: one per list."""
+        return len(self.states)
+
     def change_dates(self) -> list[dt.date]:
         dates: list[dt.date] = []
         for state in self.states:

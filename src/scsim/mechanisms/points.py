@@ -1,20 +1,29 @@
 """A municipal points scheme (Rongcheng-style): base points, per-event deltas, recovery for clean
 time, a cap and a floor, grade bands and consent (where and whom it reaches: mechanisms/jurisdiction).
 
-The kernel functions act on one citizen; :func:`prepare` turns the scenario section into arrays.
+The kernel functions act on one citizen; :func:`prepare` turns the scenario section into arrays;
+:class:`PointsReachStage` decides at each epoch's start whom the scheme reaches (``ELIGIBLE``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numba as nb
 import numpy as np
 
-from scsim.core.layout import CLEAN_ANCHOR, POINTS
+from scsim.core.layout import CLEAN_ANCHOR, ELIGIBLE, POINTS
 from scsim.core.vocabulary import PROVINCE_NAMES
+from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import PointsScheme
+from scsim.scenario.vocabulary import BOOL, CITIZEN
+
+from . import jurisdiction
+from .attributes import holds
+from .stage import World
 
 NO_CAP = 30_000  # without a cap, points stop here: the largest value the schema allows
 
@@ -158,3 +167,60 @@ def deduct_or_reward(si, i, day, delta, floor, cap, bounds, day0, points_day, gr
     set_points(si, i, si[i, POINTS] + delta, day, floor, cap, bounds, day0, points_day, grade_day)
     if delta < 0:
         si[i, CLEAN_ANCHOR] = day
+
+
+class PointsReachStage:
+    """The points scheme's reach at the epoch boundary (a :class:`~scsim.mechanisms.stage.Stage`):
+    at each epoch's start, where the scheme is in force (rollout, coverage, scope:
+    ``mechanisms/jurisdiction``) and whom its ``applies_to`` takes in, into ``si[:, ELIGIBLE]``
+    for the kernel. Its metrics are the kernel's. Built only with a points scheme."""
+
+    kind: ClassVar[str] = "points"
+
+    def __init__(self, spec: PointsScheme, reach: jurisdiction.Reach, draw: np.ndarray | None,
+                 applies: Expr, n: int) -> None:  # fmt: skip
+        self.spec = spec
+        self.reach = reach
+        self.draw = draw  # see jurisdiction.draws
+        self.enrolled = np.zeros(n, dtype=bool)
+        self.applies = applies
+
+    @classmethod
+    def build(cls, spec: PointsScheme | None, world: World, params,
+              scheme_index: int) -> PointsReachStage | None:  # fmt: skip
+        """The points scheme's reach, or None without a points scheme."""
+        if spec is None:
+            return None
+        n = len(world.pop)
+        citizens = np.arange(n, dtype=np.int64)
+        return cls(
+            spec,
+            jurisdiction.prepare(spec.jurisdiction, world.start),
+            jurisdiction.draws(world.seed, scheme_index, citizens, spec.jurisdiction),
+            compile_expr(spec.applies_to, variables=CITIZEN, params=params, expect=BOOL),
+            n,
+        )
+
+    def change_dates(self) -> list[dt.date]:
+        return self.reach.change_dates()
+
+    def begin_epoch(self, world: World, day0: int, date: dt.date) -> None:
+        """Who the scheme reaches in the epoch starting on ``day0`` (``ELIGIBLE``)."""
+        reach = self.reach.enforced(day0, date, world.province, self.draw, self.enrolled)
+        world.si[:, ELIGIBLE] = holds(self.applies, world.arrays(date.year), reach)
+
+    def end_epoch(self, world: World, day0: int, day1: int, date0: dt.date,
+                  date1: dt.date) -> None:  # fmt: skip
+        pass
+
+    def variables(self, world: World) -> dict[str, Callable]:
+        return {}
+
+    def tally(self, world: World, date: dt.date, year_end: bool) -> None:
+        pass  # (the points metrics are the kernel's)
+
+    def columns(self, end_day: int) -> dict:
+        return {}
+
+    def release(self) -> None:
+        self.draw = None

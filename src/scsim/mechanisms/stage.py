@@ -18,7 +18,7 @@ import numpy as np
 
 from scsim.core.metrics import GROUPS, MARGINALS
 
-from .attributes import CitizenArrays
+from .attributes import CitizenArrays, cell_codes
 
 
 @dataclass
@@ -47,6 +47,15 @@ class World:
     def __post_init__(self) -> None:
         if self.flow_group is None:
             self.flow_group = self.group
+
+    def relocate(self, who: np.ndarray) -> None:
+        """The citizens ``who`` (indices) moved or changed registration: their cells and base
+        groups anew, and they join ``relocated`` (reset by the engine at each epoch end)."""
+        if who.size:
+            pop = self.pop
+            self.cell[who] = cell_codes(pop, who)
+            self.group[who] = (pop.hukou_urban[who].astype(np.uint8) << 1) | pop.migrant[who]
+            self.relocated = np.union1d(self.relocated, who)
 
     def day(self, date: dt.date) -> int:
         """The run's day after ``date`` (the day a metric dated ``date`` is counted on)."""
@@ -113,3 +122,42 @@ class Stage(Protocol):
     def release(self) -> None:
         """Drop what only the simulation needed before the outputs are written."""
         ...
+
+
+class MovesStage:
+    """Moves at the epoch boundary (a :class:`Stage`): the kernel moves citizens between
+    provinces within an epoch; at its end, a mover's residence restarts (``moved_in``) and their
+    migrant status follows the new province (registration stays where it was), and the World
+    regroups them (:meth:`World.relocate`). Always built: it is the World's own update."""
+
+    kind: ClassVar[str] = "moves"  # (world.population's migration: not a scheme)
+
+    def __init__(self, province: np.ndarray) -> None:
+        self.province_before = province.copy()  # residence at the epoch's start
+
+    def change_dates(self) -> list[dt.date]:
+        return []
+
+    def begin_epoch(self, world: World, day0: int, date: dt.date) -> None:
+        self.province_before[:] = world.province
+
+    def end_epoch(self, world: World, day0: int, day1: int, date0: dt.date,
+                  date1: dt.date) -> None:  # fmt: skip
+        pop, province = world.pop, world.province
+        moved = province != self.province_before
+        if moved.any():  # residence restarts; registration stays where it was
+            pop.moved_in[moved] = (date1 - dt.timedelta(days=1)).year
+            pop.migrant[moved] = province[moved] != pop.hukou_province[moved]
+        world.relocate(np.flatnonzero(moved))
+
+    def variables(self, world: World) -> dict[str, Callable]:
+        return {}
+
+    def tally(self, world: World, date: dt.date, year_end: bool) -> None:
+        pass  # (migrants are hukou's metric; moves the event log's)
+
+    def columns(self, end_day: int) -> dict:
+        return {}
+
+    def release(self) -> None:
+        pass
