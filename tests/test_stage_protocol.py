@@ -31,9 +31,14 @@ def test_the_protocol_names_every_method() -> None:
     assert names == set(PROTOCOL_METHODS)
 
 
+STAGE_CLASSES = (ListsStage, CompositeStage, FriendsStage, HukouStage, PointsReachStage,
+                 MovesStage)  # fmt: skip
+
+
+@pytest.mark.parametrize("cls", STAGE_CLASSES, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("method", PROTOCOL_METHODS)
-def test_the_lists_stage_has_each_method_with_the_protocols_parameters(method: str) -> None:
-    ours, theirs = getattr(ListsStage, method), getattr(Stage, method)
+def test_every_stage_has_each_method_with_the_protocols_parameters(cls, method: str) -> None:
+    ours, theirs = getattr(cls, method), getattr(Stage, method)
     assert callable(ours)
     assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
 
@@ -60,13 +65,6 @@ def test_a_scenario_without_lists_builds_no_lists_stage() -> None:
 @pytest.fixture(scope="module")
 def with_composite():
     return simulate_arrays(scsim.load("sesame"), population=2000, days=400)
-
-
-@pytest.mark.parametrize("cls", [CompositeStage, FriendsStage])
-@pytest.mark.parametrize("method", PROTOCOL_METHODS)
-def test_the_composite_and_graph_stages_have_the_protocols_methods(cls, method: str) -> None:
-    ours, theirs = getattr(cls, method), getattr(Stage, method)
-    assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
 
 
 def test_the_composite_stage_satisfies_the_protocol(with_composite) -> None:
@@ -96,12 +94,6 @@ def test_a_scenario_without_a_composite_score_or_graph_builds_neither_stage() ->
     assert FriendsStage.build(None) is None
 
 
-@pytest.mark.parametrize("method", PROTOCOL_METHODS)
-def test_the_hukou_stage_has_the_protocols_methods(method: str) -> None:
-    ours, theirs = getattr(HukouStage, method), getattr(Stage, method)
-    assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
-
-
 def test_the_hukou_stage_satisfies_the_protocol() -> None:
     scenario = scsim.load("hukou-only")
     stages = simulate_arrays(scenario, population=500, days=60).stages
@@ -123,13 +115,6 @@ def test_a_scenario_without_hukou_rules_builds_no_hukou_stage(with_composite) ->
         assert not stages.lacking.any() and not stages.citizen_cost.any()
     empty = spec.hukou.model_copy(update={"rights": {}, "conversion": {}})
     assert HukouStage.build(empty, stages.world, None) is None
-
-
-@pytest.mark.parametrize("cls", [PointsReachStage, MovesStage])
-@pytest.mark.parametrize("method", PROTOCOL_METHODS)
-def test_the_points_and_moves_stages_have_the_protocols_methods(cls, method: str) -> None:
-    ours, theirs = getattr(cls, method), getattr(Stage, method)
-    assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
 
 
 def test_the_engine_calls_the_stages_in_order(with_lists) -> None:
