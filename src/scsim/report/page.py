@@ -208,10 +208,13 @@ def _calibration(entries: Sequence[dict[str, Any]]) -> str:
 
 
 def _href(href: str) -> str:
-    """A source's address: a link when it is a web address, else plain text."""
+    """A source's address: a link when it is a web address; otherwise a path in the scsim
+    repository (``docs/sources.md#...``), shown as text, since the report does not ship it."""
     if href.startswith(("https://", "http://")):
         return f'<a href="{escape(href)}" rel="noreferrer">{escape(href)}</a>'
-    return f"<code>{escape(href)}</code>" if href else ""
+    if not href:
+        return ""
+    return f"<code>{escape(href)}</code> <span class=muted>(in the scsim repository)</span>"
 
 
 def _sources(sources: Sequence[dict[str, Any]]) -> str:
