@@ -74,7 +74,7 @@ def test_points_schemes_stay_within_their_bounds(bundled_run, as_arrays):
     assert scored.sum() > 0
     cap = max(scheme["cap"]["values"].values())
     assert c["points"][scored].max() <= cap
-    assert c["points"][scored].min() >= scheme["floor"]
+    assert c["points"][scored].min() >= min(scheme["floor"]["values"].values())
     assert set(np.unique(c["grade"][scored])) <= set(scheme["grades"])
 
 

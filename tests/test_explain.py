@@ -183,7 +183,8 @@ def test_attributes_and_snapshot_come_from_the_citizens_row(run):
     assert {m["name"] for m in applied} == flags and "flight_ban" in flags
     for m in applied:
         assert m["when"] == measures[m["name"]]["when"]
-        assert m["effects"] == measures[m["name"]]["effects"]
+        written = measures[m["name"]]["effects"]  # plain numbers: one value from 1900
+        assert m["effects"] == {k: v["values"]["1900-01-01"] for k, v in written.items()}
     assert {m["name"] for m in result.snapshot["rewards"]} <= {
         "heating_discount",
         "deposit_free_services",
@@ -403,4 +404,4 @@ def test_list_joins_are_logged_and_explained(tmp_path):
     spec = scenario.spec.schemes[row["kind"]]
     assert entry["list"] == row["kind"] and entry["red"] == (spec.kind == "redlist")
     assert entry["until"] == dt.date(2018, 1, 1) + dt.timedelta(days=int(row["value"]))
-    assert f"at least {spec.threshold} record" in entry["text"]
+    assert f"at least {spec.threshold.at(spec.jurisdiction.start or dt.date.max):g} record" in entry["text"]

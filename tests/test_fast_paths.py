@@ -501,10 +501,10 @@ def test_qualifiers_of_several_lists_in_one_pass() -> None:
     for state in states:
         state.year_base[:] = rng.integers(0, 3, 5000)
         state.until[:] = rng.choice([0, day, day + 1, 500], 5000)
-    found = lists.qualifiers(states, n_rec, day)
+    found = lists.qualifiers(states, n_rec, day, dt.date(2020, 6, 30))
     for state, got in zip(states, found, strict=True):
         count = n_rec[:, state.kinds].sum(axis=1).astype(np.int64) - state.year_base
-        expected = np.flatnonzero((count >= state.spec.threshold) & (state.until <= day))
+        expected = np.flatnonzero((count >= state.threshold(dt.date(2020, 6, 30))) & (state.until <= day))
         assert expected.size and np.array_equal(got, expected), state.name
 
 

@@ -224,7 +224,8 @@ def test_quoted_word_is_not_told_to_remove_the_quotes(tmp_path: Path) -> None:
         (PROVINCES_NEW, PROVINCES_NEW.replace("100000", "[1000, 2000]"),
          "world.population.agents", "expected a whole number, got a list"),
         ("    pay_if_able: 0.8\n", "    pay_if_able: [0.8, 0.9]\n",
-         "schemes.court.pay_if_able", "expected a number, got a list"),
+         "schemes.court.pay_if_able",
+         "expected a number or a dated parameter (a mapping with 'values'), got a list"),
     ],
 )  # fmt: skip
 def test_list_where_a_number_is_expected(
@@ -404,7 +405,7 @@ def test_largest_seed_is_accepted(tmp_path: Path) -> None:
          "schemes.traffic_points.deltas.traffic_violation.values.2020-01-01", "-40000",
          "must be between -30,000 and 30,000, got -40,000"),
         ("    pay_if_able: 0.8\n", "    pay_if_able: .nan\n", "schemes.court.pay_if_able",
-         "pay_if_able: .nan", "should be a finite number"),
+         "pay_if_able: .nan", "must be between 0 and 1, got .nan"),
         ("    high: 0.1\n", "    high: .inf\n", "calibration.listed_share.high", "high: .inf",
          "should be a finite number"),
         ('traffic_violation: "0.5 if urban else 0.3"', "traffic_violation: 1.5",
@@ -912,8 +913,8 @@ def test_reform_by_changes_and_unknown_reform(tmp_path: Path) -> None:
          "schemes.traffic_points.deltas has no 'traffic_violaton' — did you mean 'traffic_violation'?"),
         ("schemes.traffic_points.delta.traffic_violation",
          "schemes.traffic_points has no 'delta' — did you mean 'deltas'?"),
-        ("schemes.court.pay_if_able",
-         "schemes.court.pay_if_able is not a parameter (a number with dated values)"),
+        ("schemes.court.list_from",
+         "schemes.court.list_from is not a parameter (a number with dated values)"),
     ],
     ids=["misspelt-event", "misspelt-key", "not-a-parameter"],
 )  # fmt: skip

@@ -372,11 +372,12 @@ def test_fear_of_losing_points_fades_by_habituation(society):
     plan = prepare(spec, society.params())
     factor = _habituation(plan, spec.points_scheme()[1], spec.world.start)
     k = plan.kinds.index("offence")
-    began = (dt.date(2015, 3, 1) - spec.world.start).days  # the first rollout
-    assert factor(0)[k] == 1.0 and factor(began)[k] == 1.0
-    assert factor(began + 180)[k] == pytest.approx(0.25 + 0.75 * 0.5)
-    assert factor(began + 5000)[k] == pytest.approx(0.25, abs=1e-6)
-    assert factor(began + 180)[plan.kinds.index("gaming")] == 1.0
+    began = dt.date(2015, 3, 1)  # the first rollout
+    days = dt.timedelta
+    assert factor(spec.world.start)[k] == 1.0 and factor(began)[k] == 1.0
+    assert factor(began + days(180))[k] == pytest.approx(0.25 + 0.75 * 0.5)
+    assert factor(began + days(5000))[k] == pytest.approx(0.25, abs=1e-6)
+    assert factor(began + days(180))[plan.kinds.index("gaming")] == 1.0
 
 
 # --- bad input --------------------------------------------------------------------------------

@@ -284,21 +284,27 @@ def _at(param: Param | None, day: dt.date) -> float | None:
     return None if param is None else param.at(day)
 
 
-def effects_text(effects: Effects) -> str:
-    """A measure's effects as a reader takes them in: income ×0.9 · costs ¥60/month · …"""
+def effect_values(effects: Effects, day: dt.date) -> dict[str, float]:
+    """A measure's effects in force on ``day``, by name."""
+    return {name: effects.value(name, day) for name in Effects.NAMES}
+
+
+def effects_text(effects: Effects, day: dt.date) -> str:
+    """A measure's effects on ``day`` as a reader takes them in: income ×0.9 · costs ¥60/month"""
     parts = []
-    factor = effects.income_factor
+    values = effect_values(effects, day)
+    factor = values["income_factor"]
     if factor != 1.0:
         parts.append(f"income ×{factor:g}")
-    cost = effects.monthly_cost
+    cost = values["monthly_cost"]
     if cost > 0:
         parts.append(f"costs {yuan(cost)}/month")
     elif cost < 0:
         parts.append(f"saves {yuan(-cost)}/month")
-    pressure = effects.pay_pressure
+    pressure = values["pay_pressure"]
     if pressure:
         parts.append(f"pressure to pay a court debt +{pressure:g}/month")
-    interest = effects.interest_add
+    interest = values["interest_add"]
     if interest:
         parts.append(f"interest on debt {interest * 100:+g} pp/year")
     return " · ".join(parts) or "no economic effect"
@@ -378,13 +384,15 @@ class _Context:
             rule["province"] = where
         return rule
 
-    def recovery(self) -> dict[str, Any]:
+    def recovery(self, day: dt.date) -> dict[str, Any]:
         rec = self.points.recovery if self.points is not None else None
+        points = _at(None if rec is None else rec.points, day)
+        days = _at(None if rec is None else rec.clean_days, day)
         return {
             "type": "recovery",
             "scheme": self.points_name,
-            "points": rec.points if rec is not None else None,
-            "clean_days": rec.clean_days if rec is not None else None,
+            "points": None if points is None else int(points),
+            "clean_days": None if days is None else int(days),
         }
 
     def cap(self, day: dt.date) -> float | None:
@@ -510,7 +518,7 @@ def _timeline(events: pa.Table, ctx: _Context, notes: list[str]) -> list[dict[st
                 entry["text"] += f" {yuan(value)}"
             case = None
         elif what == "list_joined":
-            entry.update(_list_joined(ctx, kind, value))
+            entry.update(_list_joined(ctx, kind, value, day))
         elif what == "moved":
             name = _province_name(ctx.provinces, value)
             entry["province"] = name
@@ -528,13 +536,15 @@ def _timeline(events: pa.Table, ctx: _Context, notes: list[str]) -> list[dict[st
     return out
 
 
-def _list_joined(ctx: _Context, name: str, until: float) -> dict[str, Any]:
-    """A black or red list's join: the list, its rule, and ``until``, the first day off it."""
+def _list_joined(ctx: _Context, name: str, until: float, day: dt.date) -> dict[str, Any]:
+    """A black or red list's join on ``day``: the list, its rule (the threshold in force on the
+    epoch's last day, the day before the join), and ``until``, the first day off it."""
     spec = ctx.scenario.lists().get(name)
     ends = ctx.start + dt.timedelta(days=int(until)) if ctx.start is not None else None
     red = spec is not None and spec.kind == "redlist"
     records = (", ".join(spec.records) if spec is not None else "") or "its kinds"
-    threshold = spec.threshold if spec is not None else 1
+    in_force = None if spec is None else spec.threshold.at(day - dt.timedelta(days=1))
+    threshold = 1 if in_force is None else int(in_force)
     rule = f"at least {threshold} record{'s' if threshold != 1 else ''} of {records} this year"
     label = f" ({spec.label})" if spec is not None and spec.label else ""
     return {
@@ -561,7 +571,7 @@ def _points_rule(
 ) -> dict[str, Any]:
     """The rule of one points row, and its sentence."""
     if kind == "recovery":
-        rule = ctx.recovery()
+        rule = ctx.recovery(day)
         per, days = rule.get("points") or 0, rule.get("clean_days")
         periods = change // per if per else 0
         if periods > 1:
@@ -716,6 +726,7 @@ def _snapshot(values: Mapping[str, Any], ctx: _Context) -> dict[str, Any]:
     snap["lists"] = lists
 
     measures = scenario.measures
+    end = scenario.world.end
     applied: dict[str, list[dict[str, Any]]] = {"sanctions": [], "rewards": []}
     for column in [c for c in values if c.startswith("sanction_")]:
         used.add(column)
@@ -727,14 +738,13 @@ def _snapshot(values: Mapping[str, Any], ctx: _Context) -> dict[str, Any]:
             "name": name,
             "label": m.label if m is not None else "",
             "when": m.when if m is not None else "",
-            "effects": m.effects.model_dump(mode="json") if m is not None else {},
-            "effects_text": effects_text(m.effects if m is not None else Effects()),
+            "effects": effect_values(m.effects, end) if m is not None else {},
+            "effects_text": effects_text(m.effects if m is not None else Effects(), end),
         }
         applied["rewards" if m is not None and m.is_reward else "sanctions"].append(item)
     snap.update(applied)
 
     rights = scenario.hukou.rights
-    end = scenario.world.end
     lacked = []
     for column in [c for c in values if c.startswith("lacks_")]:
         used.add(column)

@@ -255,7 +255,8 @@ def simulate_arrays(
         cap = pts.max_cap(start, end)
         if cap < points.NO_CAP:
             ratio = cap / max(pts.min_base(start, end), 1)  # (points / base) at its largest
-            det_factor_max = np.where(plan.points_exponent > 0, ratio**plan.points_exponent, 1.0)
+            exponent = plan.max_points_exponent(start, end)
+            det_factor_max = np.where(exponent > 0, ratio**exponent, 1.0)
     bound_p = plan.bound_probability(start, end)
 
     # Misattributed records are delivered in the calendar month after they are made, so an
@@ -268,6 +269,7 @@ def simulate_arrays(
         [
             *plan.change_dates(),
             *court.change_dates(),
+            *meas.change_dates(),
             *economy.change_dates(spec.economy),
             *spec.observation.misattribution.change_dates(),
             *([] if pts_spec is None else _points_dates(pts_spec)),
@@ -292,7 +294,8 @@ def simulate_arrays(
     def update_rates(year: int, kinds_due: list[int], day0: int) -> None:
         behaviour.citizen_rates(
             plan, stage.arrays(year), het, (det_table, province, cell), rates, next_due, next_any,
-            kinds_due, bound_p * det_factor_max, seed, day0,
+            kinds_due, bound_p * det_factor_max,
+            plan.detection_sensitivity(start + dt.timedelta(days=day0)), seed, day0,
         )  # fmt: skip
 
     # The initial state, like a model's setup: the first scores, then every rate.
@@ -315,10 +318,10 @@ def simulate_arrays(
                 base_p=plan.base_probability(day0_date),
                 bound_p=bound_p,
                 det_factor_max=det_factor_max,
-                points_exp=plan.points_exponent * habituation(day0),
+                points_exp=plan.points_exponent(day0_date) * habituation(day0_date),
                 consequence=plan.consequence,
                 amount_median=plan.amount_median(day0_date),
-                amount_sigma=plan.amount_sigma,
+                amount_sigma=plan.amount_sigma(day0_date),
                 pay_within=plan.pay_within,
                 det_table=det_table,
                 misattribution=spec.observation.misattribution.at(day0_date) or 0.0,
@@ -328,14 +331,13 @@ def simulate_arrays(
                 deltas=pts.deltas(list(kinds), day0_date),
                 grade_bounds=pts.grade_bounds,
                 base=float(max(pts.base(day0_date), 1)),
-                floor=pts.floor,
+                floor=pts.floor(day0_date),
                 cap=pts.cap(day0_date),
-                recovery_days=pts.recovery_days,
-                recovery_points=pts.recovery_points,
+                recovery_days=pts.recovery(day0_date)[0],
+                recovery_points=pts.recovery(day0_date)[1],
             ),
             cp, court.active,
-            Measures(meas.flags, stage.status, meas.income_factor, meas.monthly_cost,
-                     meas.pay_pressure, meas.interest_add, stage.citizen_cost),
+            Measures(meas.flags, stage.status, *meas.effects_at(day0_date), stage.citizen_cost),
             economy.vector(spec.economy, day0_date, day1 - day0),
             Deliveries(victims[0], victims[1], victims[2], v_lo, v_hi, mis_day),
             month_days, ms_lo, ms_hi,
@@ -360,7 +362,7 @@ def simulate_arrays(
     yearly = behaviour.yearly_kinds(plan)
     year_start = None  # (points, scored) when the run, then each calendar year, began
     source_dates = set(observation.source_dates(spec))
-    sensitive = [k for k in range(n_kinds) if plan.detection_sensitivity[k] > 0]
+    sensitive = list(plan.sensitive)
     for e in range(n_epochs):
         day0_date, day1_date = bounds[e], bounds[e + 1]
         day0, day1 = (day0_date - start).days, (day1_date - start).days
@@ -370,6 +372,8 @@ def simulate_arrays(
             det_table = observation.detection_table(spec, kinds, params, day0_date)
             if sensitive:  # who fears detection responds to the new coverage at once
                 update_rates(year, sensitive, day0)
+        if resensitised := plan.sensitivity_changes(day0_date):
+            update_rates(year, resensitised, day0)
         if year != last_rate_year:  # rates change at each year start
             last_rate_year = year
             update_rates(year, yearly, day0)
@@ -436,7 +440,9 @@ def simulate_arrays(
 
 def _points_dates(spec) -> list[dt.date]:
     dates = [spec.jurisdiction.start, spec.jurisdiction.until] + spec.base.change_dates()
-    dates += spec.consent.share.change_dates()
+    dates += spec.consent.share.change_dates() + spec.floor.change_dates()
+    if spec.recovery is not None:
+        dates += spec.recovery.clean_days.change_dates() + spec.recovery.points.change_dates()
     if spec.cap is not None:
         dates += spec.cap.change_dates()
     for delta in [
@@ -459,20 +465,25 @@ def _friendship_graph(spec, pop, seed):
     )  # fmt: skip
 
 
-def _habituation(plan, pts_spec, start: dt.date) -> Callable[[int], np.ndarray]:
+def _habituation(plan, pts_spec, start: dt.date) -> Callable[[dt.date], np.ndarray]:
     """Per kind, the factor on the deterrence exponent on a day: fear of losing points fades
-    from the day the points scheme first runs anywhere."""
+    from the day the points scheme first runs anywhere (with the half-life and floor in force
+    that day; a repealed half-life stops the fading)."""
     factors = [e.deterrence.habituation for e in plan.events]
     if pts_spec is None or not any(factors):
         return lambda day: np.ones(plan.n)
     began = int(jurisdiction.prepare(pts_spec.jurisdiction, start).start_day.min())
 
-    def factor(day: int) -> np.ndarray:
-        since = max(day - began, 0)
-        return np.array([
-            1.0 if h is None else h.floor + (1.0 - h.floor) * 0.5 ** (since / h.half_life_days)
-            for h in factors
-        ])  # fmt: skip
+    def fading(h, day: dt.date) -> float:
+        half_life = h.half_life_days.at(day)
+        if half_life is None:
+            return 1.0
+        floor = h.floor.at(day) or 0.0
+        since = max((day - start).days - began, 0)
+        return floor + (1.0 - floor) * 0.5 ** (since / half_life)
+
+    def factor(day: dt.date) -> np.ndarray:
+        return np.array([1.0 if h is None else fading(h, day) for h in factors])
 
     return factor
 

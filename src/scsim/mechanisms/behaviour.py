@@ -38,9 +38,7 @@ class EventPlan:
     eligible: tuple[Expr, ...]
     consequence: np.ndarray  # int8 index into CONSEQUENCES
     pay_within: np.ndarray  # int32 days
-    amount_sigma: np.ndarray  # float64
-    points_exponent: np.ndarray  # float64
-    detection_sensitivity: np.ndarray  # float64
+    sensitive: tuple[int, ...]  # kinds whose detection sensitivity is above 0 at some time
 
     @property
     def n(self) -> int:
@@ -51,8 +49,28 @@ class EventPlan:
         for e in self.events:
             dates += _rate_param(e).change_dates()
             if e.amount is not None:
-                dates += e.amount.median.change_dates()
+                dates += e.amount.median.change_dates() + e.amount.sigma.change_dates()
+            dates += e.deterrence.points_exponent.change_dates() + self.sensitivity_dates(e)
+            if (h := e.deterrence.habituation) is not None:
+                dates += h.half_life_days.change_dates() + h.floor.change_dates()
         return dates
+
+    @staticmethod
+    def sensitivity_dates(event: Event) -> list[dt.date]:
+        return event.deterrence.detection_sensitivity.change_dates()
+
+    def sensitivity_changes(self, day: dt.date) -> list[int]:
+        """Kinds whose detection sensitivity takes a new value on ``day``."""
+        return [k for k, e in enumerate(self.events) if day in self.sensitivity_dates(e)]
+
+    def detection_sensitivity(self, day: dt.date) -> np.ndarray:
+        return np.array([e.deterrence.detection_sensitivity.at(day) or 0.0 for e in self.events])
+
+    def points_exponent(self, day: dt.date) -> np.ndarray:
+        return np.array([e.deterrence.points_exponent.at(day) or 0.0 for e in self.events])
+
+    def max_points_exponent(self, start: dt.date, end: dt.date) -> np.ndarray:
+        return np.array([e.deterrence.points_exponent.max_over(start, end) for e in self.events])
 
     def base_probability(self, day: dt.date) -> np.ndarray:
         """Daily probability per kind before citizen factors, in force on ``day``."""
@@ -65,6 +83,11 @@ class EventPlan:
     def amount_median(self, day: dt.date) -> np.ndarray:
         return np.array(
             [(e.amount.median.at(day) or 0.0) if e.amount else 0.0 for e in self.events]
+        )
+
+    def amount_sigma(self, day: dt.date) -> np.ndarray:
+        return np.array(
+            [(e.amount.sigma.at(day) or 0.0) if e.amount else 0.0 for e in self.events]
         )
 
     def reads_dynamic(self) -> bool:
@@ -98,10 +121,11 @@ def prepare(spec: ScenarioSpec, params: dict[str, float]) -> EventPlan:
         ),
         consequence=np.array([CONSEQUENCES.index(e.consequence) for e in events], dtype=np.int8),
         pay_within=np.array([e.pay_within_days for e in events], dtype=np.int32),
-        amount_sigma=np.array([e.amount.sigma if e.amount else 0.0 for e in events]),
-        points_exponent=np.array([e.deterrence.points_exponent for e in events]),
-        detection_sensitivity=np.array([e.deterrence.detection_sensitivity for e in events]),
-    )
+        sensitive=tuple(
+            k for k, e in enumerate(events)
+            if e.deterrence.detection_sensitivity.max_over(spec.world.start, spec.world.end) > 0
+        ),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,13 +165,15 @@ def citizen_rates(
     next_any: np.ndarray,
     kinds: list[int],
     bound_base: np.ndarray,
+    sensitivity: np.ndarray,
     seed: int,
     day0: int,
 ) -> None:
     """Recompute ``rates[:, k]`` (the static rate factor) for each kind in ``kinds`` and, where
     it changed, draw a fresh next-candidate day from ``day0`` (valid: waiting times are
     memoryless), lowering ``next_any`` (a lower bound of each citizen's earliest day) with it.
-    ``detection`` is (table [kind, province, cell], province, cell).
+    ``detection`` is (table [kind, province, cell], province, cell); ``sensitivity`` the
+    detection sensitivity per kind in force.
 
     Block by block of citizens: the expressions of every kind are evaluated on the block while it
     is in cache, then one pass writes each citizen's row of rates for all those kinds.
@@ -173,7 +199,7 @@ def citizen_rates(
                 _not_finite(plan, k, part, factor[j, : hi - lo], bad)
         _update_rates(
             rates, next_due, next_any, lo, hi, kinds_arr, factor, eligible, het.rows, het.row_of,
-            plan.detection_sensitivity, table, province, cell, bound_base, seed, day0,
+            sensitivity, table, province, cell, bound_base, seed, day0,
         )  # fmt: skip
 
 
@@ -221,5 +247,5 @@ def yearly_kinds(plan: EventPlan) -> list[int]:
         k
         for k in range(plan.n)
         if (plan.modifiers[k].reads | plan.eligible[k].reads) & DYNAMIC
-        or plan.detection_sensitivity[k] > 0
+        or k in plan.sensitive
     ]

@@ -88,6 +88,7 @@ class CompositeState:
         dates = self.reach.change_dates() + self.spec.adoption.share.change_dates()
         if self.spec.ties is not None:
             dates += self.spec.ties.monthly_probability.change_dates()
+            dates += self.spec.ties.below.change_dates()
         return dates
 
 
@@ -431,11 +432,13 @@ class CompositeStage:
         score_users(comp, arrays, world.n_rec, world.kinds, days_run / 365.25, friends, users)
         if graph is None or epoch_days == 0:
             return None
-        p = tie_drop_probability(comp, epoch_date or date, epoch_days)
-        if p <= 0.0:
+        ties, when = comp.spec.ties, epoch_date or date
+        p = tie_drop_probability(comp, when, epoch_days)
+        threshold = None if ties is None else ties.below.at(when)
+        if p <= 0.0 or threshold is None:
             return np.zeros(len(world.pop), dtype=np.int32)
         score = np.where(comp.user, comp.score, np.iinfo(np.int16).max)  # non-users: never below
-        below = np.float32(comp.spec.ties.below)  # (compared as ever: in float32)
+        below = np.float32(threshold)  # (compared as ever: in float32)
         dropped = drop_ties(graph, score, comp.user, below, p, world.seed, day,
                             degree=self.friends.degree)  # fmt: skip
         comp.ties_dropped += dropped

@@ -85,6 +85,7 @@ class CourtPlan:
         s = self.spec
         dates = [s.list_from, s.national_from]
         for param in (s.grace_days, s.list_probability, s.term_days, s.repeat_extension_days,
+                      s.pay_if_able, s.monthly_payment_propensity, s.no_assets.after_days,
                       s.no_assets.monthly_probability, s.min_listing_amount):  # fmt: skip
             dates += param.change_dates()
         return dates
@@ -100,12 +101,12 @@ class CourtPlan:
         term = s.term_days.at(day)
         out[TERM_DAYS] = -1.0 if term is None else term  # repealed: no fixed term
         out[REPEAT_EXTENSION] = s.repeat_extension_days.at(day) or 0.0
-        out[PAY_IF_ABLE] = s.pay_if_able
-        out[MONTHLY_PROPENSITY] = s.monthly_payment_propensity
+        out[PAY_IF_ABLE] = s.pay_if_able.at(day) or 0.0
+        out[MONTHLY_PROPENSITY] = s.monthly_payment_propensity.at(day) or 0.0
         out[LIST_FROM] = (s.list_from - self.start).days
         out[NATIONAL_FROM] = (s.national_from - self.start).days
         out[NO_ASSETS_ENABLED] = float(s.no_assets.enabled)
-        out[NO_ASSETS_AFTER] = s.no_assets.after_days
+        out[NO_ASSETS_AFTER] = s.no_assets.after_days.at(day) or 0.0
         out[NO_ASSETS_PROBABILITY] = s.no_assets.monthly_probability.at(day) or 0.0
         out[ACTIVE] = 1.0
         out[MIN_AMOUNT] = s.min_listing_amount.at(day) or 0.0

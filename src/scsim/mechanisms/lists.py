@@ -30,6 +30,8 @@ from .attributes import subset, take
 from .stage import World
 from .tally import HISTOGRAM_CHUNKS, _adults_by_province, histogram
 
+NOBODY = 1 << 40  # a threshold no count of records reaches (counts are uint16)
+
 
 @dataclass
 class ListState:
@@ -55,7 +57,13 @@ class ListState:
         return self.until[who] > day
 
     def change_dates(self) -> list[dt.date]:
-        return self.reach.change_dates() + self.spec.term_days.change_dates()
+        return (self.reach.change_dates() + self.spec.term_days.change_dates()
+                + self.spec.threshold.change_dates())  # fmt: skip
+
+    def threshold(self, day: dt.date) -> int:
+        """Records that make a citizen join on ``day``; a repealed threshold lets nobody in."""
+        value = self.spec.threshold.at(day)
+        return NOBODY if value is None else int(value)
 
 
 class ListsStage:
@@ -109,7 +117,7 @@ class ListsStage:
         last = date1 - dt.timedelta(days=1)
         arrays = world.arrays(last.year)
         by_name = {s.name: s for s in self.states}
-        qualifying = dict(zip(by_name, qualifiers(self.states, world.n_rec, day1), strict=True))
+        qualifying = dict(zip(by_name, qualifiers(self.states, world.n_rec, day1, last), strict=True))
 
         def excluded(who, names):
             out = np.zeros(who.size, dtype=bool)
@@ -274,7 +282,7 @@ def update(
     term = int(state.spec.term_days.at(last) or 0)
     if day >= state.reach.until_day or term <= 0:  # ended, or a repealed term: nobody joins
         return joined
-    who = qualifiers([state], n_rec, day)[0] if qualifying is None else qualifying
+    who = qualifiers([state], n_rec, day, last)[0] if qualifying is None else qualifying
     if who.size == 0:
         return joined
     draw = None if state.place_draw is None else state.place_draw[who]
@@ -289,13 +297,15 @@ def update(
     return joined
 
 
-def qualifiers(states: list[ListState], n_rec: np.ndarray, day: int) -> list[np.ndarray]:
+def qualifiers(states: list[ListState], n_rec: np.ndarray, day: int,
+               last: dt.date) -> list[np.ndarray]:  # fmt: skip
     """Per list, the citizens (indices) whose records of its kinds this calendar year reach its
-    threshold and who are not on it on ``day``: one pass over the records for all the lists."""
+    threshold (in force on ``last``, the epoch's last day) and who are not on it on ``day``: one
+    pass over the records for all the lists."""
     kinds = np.full((len(states), max(s.kinds.size for s in states)), -1, dtype=np.int64)
     for j, state in enumerate(states):
         kinds[j, : state.kinds.size] = state.kinds
-    thresholds = np.array([s.spec.threshold for s in states], dtype=np.int64)
+    thresholds = np.array([s.threshold(last) for s in states], dtype=np.int64)
     bits = np.empty(n_rec.shape[0], dtype=np.uint8)
     _qualifying(n_rec, kinds, thresholds, tuple(s.year_base for s in states),
                 tuple(s.until for s in states), day, bits)  # fmt: skip

@@ -25,13 +25,15 @@ above the list bits.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from scsim.core.vocabulary import CELL_FLAGS, N_CELLS, cell_domains
 from scsim.rules import Expr, compile_expr
-from scsim.scenario.schema import ScenarioSpec
+from scsim.scenario.schema import Effects, ScenarioSpec
 from scsim.scenario.vocabulary import BOOL, status_names, status_variables
 
 
@@ -41,14 +43,30 @@ class MeasurePlan:
     conditions: tuple[Expr, ...]
     table: np.ndarray  # uint8 [measure, listed, scored, grade, cell, status]: clause + 1, or 0
     flags: np.ndarray  # int16 [listed, scored, grade, cell, status]: bit m set if measure m applies
-    income_factor: np.ndarray
-    monthly_cost: np.ndarray
-    pay_pressure: np.ndarray
-    interest_add: np.ndarray
+    effects: tuple[Effects, ...]
 
     @property
     def n(self) -> int:
         return len(self.names)
+
+    def change_dates(self) -> list[dt.date]:
+        return [d for e in self.effects for p in e.params() for d in p.change_dates()]
+
+    def effects_at(self, day: dt.date) -> EffectArrays:
+        """Each measure's effects in force on ``day`` (a repealed effect does nothing)."""
+        return EffectArrays(*(
+            np.array([e.value(name, day) for e in self.effects], dtype=np.float64)
+            for name in Effects.NAMES
+        ))  # fmt: skip
+
+
+class EffectArrays(NamedTuple):
+    """The measures' effects on one day, one entry per measure (in ``Effects.NAMES`` order)."""
+
+    income_factor: np.ndarray
+    monthly_cost: np.ndarray
+    pay_pressure: np.ndarray
+    interest_add: np.ndarray
 
 
 def status_size(n_lists: int, n_bands: int) -> int:
@@ -87,7 +105,6 @@ def prepare(spec: ScenarioSpec, grade_names: tuple[str, ...], params) -> Measure
         if composite and composite[0] in cond.reads:
             fired = np.where(band_code > 0, fired, 0)
         table[m] = fired
-    effects = [m.effects for m in measures]
     flags = np.zeros(shape, dtype=np.int16)
     for m in range(len(measures)):
         flags |= (table[m] > 0).astype(np.int16) << m
@@ -96,8 +113,5 @@ def prepare(spec: ScenarioSpec, grade_names: tuple[str, ...], params) -> Measure
         conditions=conditions,
         table=table,
         flags=flags,
-        income_factor=np.array([e.income_factor for e in effects]),
-        monthly_cost=np.array([e.monthly_cost for e in effects]),
-        pay_pressure=np.array([e.pay_pressure for e in effects]),
-        interest_add=np.array([e.interest_add for e in effects]),
+        effects=tuple(m.effects for m in measures),
     )

@@ -36,14 +36,22 @@ class PointsPlan:
     name: str
     grade_names: tuple[str, ...]
     grade_bounds: np.ndarray  # float64, lower bound of each band, ascending
-    recovery_days: int
-    recovery_points: int
-    floor: int
     consent_required: bool
     spec: PointsScheme | None
 
     def base(self, day: dt.date) -> int:
         return int(round(self.spec.base.at(day) or 0)) if self.spec else 1000
+
+    def floor(self, day: dt.date) -> int:
+        return int(round(self.spec.floor.at(day) or 0)) if self.spec else 0
+
+    def recovery(self, day: dt.date) -> tuple[int, int]:
+        """(clean days, points per clean run) in force on ``day``; (1, 0) without recovery."""
+        rec = self.spec.recovery if self.spec else None
+        days = None if rec is None else rec.clean_days.at(day)
+        if days is None:
+            return 1, 0
+        return int(days), int(rec.points.at(day) or 0)
 
     def cap(self, day: dt.date) -> int:
         if self.spec is None or self.spec.cap is None:
@@ -87,17 +95,13 @@ def prepare(name: str | None, spec: PointsScheme | None, start: dt.date) -> Poin
     """Compile a points scheme (or its absence) into a plan."""
     if spec is None:
         return PointsPlan(
-            False, "", ("none",), np.zeros(1), 1, 0, 0, False, None,
+            False, "", ("none",), np.zeros(1), False, None,
         )  # fmt: skip
-    recovery = spec.recovery
     return PointsPlan(
         active=True,
         name=name or "",
         grade_names=tuple(spec.grades),
         grade_bounds=np.array(list(spec.grades.values()), dtype=np.float64),
-        recovery_days=recovery.clean_days if recovery else 1,
-        recovery_points=recovery.points if recovery else 0,
-        floor=int(round(spec.floor)),
         consent_required=spec.consent.required,
         spec=spec,
     )

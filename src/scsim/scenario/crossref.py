@@ -141,7 +141,8 @@ def check_cross_references(
                 # Deterrence scales a rate by (points / base) ** exponent; the engine samples
                 # against its largest value, which only a cap bounds.
                 for kind, event in spec.behaviour.events.items():
-                    if event.deterrence.points_exponent > 0:
+                    exponent = event.deterrence.points_exponent.values.values()
+                    if any(v is not None and v > 0 for v in exponent):
                         errors.append(
                             PathError(
                                 ("behaviour", "events", kind, "deterrence", "points_exponent"),

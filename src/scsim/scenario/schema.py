@@ -14,7 +14,7 @@ import math
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -33,6 +33,11 @@ EPOCH_START = dt.date(1900, 1, 1)  # the date a plain number takes effect: alway
 SEED_MAX = 2**63 - 1  # keys the uint64 RNG (core/rng.py); int64 so that DuckDB can read it
 MAX_DAYS = 32_000  # the longest horizon: day indices are int16 (core/layout.py)
 MAX_POINTS = 30_000  # points are int16 too
+# Ranges beyond which a number can only be a slip (and would overflow the engine's float state).
+MAX_YUAN = 1e9  # any amount of money in yuan: a monthly cost, a median fine
+MAX_INCOME_FACTOR = 100.0  # a measure's multiplier of income
+MAX_EXPONENT = 20.0  # the deterrence exponent on points / base
+MAX_LOG_SIGMA = 5.0  # the spread of log(amount): exp(5) is a factor of 150 per standard deviation
 
 
 class Strict(BaseModel):
@@ -131,8 +136,34 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _param(value: float) -> Param:
-    return Param.model_validate(value)
+def _param(value: float, *, source: str | None = None) -> Param:
+    """A default parameter; ``source`` names the section of docs/sources.md that says why."""
+    if source is None:
+        return Param.model_validate(value)
+    reference = DEFAULT_SOURCES[source]
+    return Param(values={EPOCH_START: float(value)}, reference=[reference])
+
+
+DEFAULT_SOURCES = {
+    "defaults-off": Reference(
+        title="scsim default: the effect is off unless the scenario sets it (no claim about "
+        "the world)",
+        href="docs/sources.md#defaults-off",
+        verified=False,
+    ),
+    **{
+        anchor: Reference(
+            title=f"scsim default, a modelling assumption without a source ({what})",
+            href=f"docs/sources.md#{anchor}",
+            verified=False,
+        )
+        for anchor, what in (
+            ("assumption-court-list", "court list"),
+            ("assumption-lists", "black and red lists"),
+            ("assumption-point-values", "points schemes"),
+        )
+    },
+}
 
 
 def _number(value: float) -> str:
@@ -404,8 +435,12 @@ class Amount(Strict):
     model_config = ConfigDict(title="Amount")
 
     median: YuanParam = Field(description="Median in yuan (the value in force at the epoch start).")
-    sigma: Annotated[float, Field(ge=0)] = Field(
-        0.0, description="Standard deviation of log(amount); 0 gives the median exactly."
+    sigma: Annotated[Param, Bounds(0, MAX_LOG_SIGMA)] = Field(
+        _param(0.0, source="defaults-off"),
+        description=(
+            "Standard deviation of log(amount), in force at the epoch start; 0 gives the median "
+            "exactly."
+        ),
     )
 
 
@@ -418,11 +453,14 @@ class Habituation(Strict):
 
     model_config = ConfigDict(title="Habituation")
 
-    half_life_days: Annotated[int, Field(gt=0, le=MAX_DAYS)] = Field(
-        description="Days in which the part of the exponent above the floor halves."
+    half_life_days: Annotated[Param, Bounds(0, MAX_DAYS, above_low=True, whole=True)] = Field(
+        description=(
+            "Days in which the part of the exponent above the floor halves (the value in force at "
+            "each epoch start; repealed: no habituation)."
+        )
     )
-    floor: Probability = Field(
-        0.0,
+    floor: ProbabilityParam = Field(
+        _param(0.0, source="assumption-point-values"),
         description=(
             "Share of the exponent that never fades: 0 lets deterrence by points vanish in time, "
             "1 means no habituation."
@@ -435,18 +473,18 @@ class Deterrence(Strict):
 
     model_config = ConfigDict(title="Deterrence")
 
-    points_exponent: Annotated[float, Field(ge=0)] = Field(
-        0.0,
+    points_exponent: Annotated[Param, Bounds(0, MAX_EXPONENT)] = Field(
+        _param(0.0, source="defaults-off"),
         description=(
             "e in (points / base) ^ e, applied while the citizen is scored; 0 switches it off. "
             "Without a `cap` the factor cannot exceed 1. `habituation` lowers it over time."
         ),
     )
-    detection_sensitivity: Annotated[float, Field(ge=0, le=1)] = Field(
-        0.0,
+    detection_sensitivity: ProbabilityParam = Field(
+        _param(0.0, source="defaults-off"),
         description=(
             "s in (1 − s × detection), with the detection probability of the citizen's province "
-            "and cell (re-evaluated every 1 January)."
+            "and cell (re-evaluated every 1 January, and when `s` or the detection changes)."
         ),
     )
     habituation: Habituation | None = Field(
@@ -692,15 +730,19 @@ class Recovery(Strict):
 
     model_config = ConfigDict(title="Recovery")
 
-    clean_days: Annotated[int, Field(gt=0, le=MAX_DAYS)] = Field(
-        30,
+    clean_days: Annotated[Param, Bounds(0, MAX_DAYS, above_low=True, whole=True)] = Field(
+        _param(30.0, source="assumption-point-values"),
         description=(
             "Length of a clean run: each full run of this many days without a deduction earns "
             "`points`."
         ),
     )
-    points: Annotated[int, Field(ge=0, le=MAX_POINTS)] = Field(
-        1, description="Points earned per completed clean run (up to the cap)."
+    points: Annotated[Param, Bounds(0, MAX_POINTS, whole=True)] = Field(
+        _param(1.0, source="assumption-point-values"),
+        description=(
+            "Points earned per completed clean run (up to the cap); repealed: none. Both keys "
+            "take the value in force at the epoch start."
+        ),
     )
 
 
@@ -727,8 +769,9 @@ class PointsScheme(Strict):
             "date."
         ),
     )
-    floor: Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)] = Field(
-        0.0, description="Lowest attainable points."
+    floor: PointsParam = Field(
+        _param(0.0, source="assumption-point-values"),
+        description="Lowest attainable points (repealed: 0).",
     )
     deltas: dict[str, PointsParam] = Field(
         description=(
@@ -802,7 +845,10 @@ class NoAssetsRule(Strict):
     model_config = ConfigDict(title="No-assets rule")
 
     enabled: bool = Field(False, description="Whether courts remove listed debtors who cannot pay.")
-    after_days: Days = Field(365, description="Days on the list before a removal is possible.")
+    after_days: DaysParam = Field(
+        _param(365.0, source="assumption-court-list"),
+        description="Days on the list before a removal is possible.",
+    )
     monthly_probability: ProbabilityParam = Field(
         _param(0.05),
         description=(
@@ -849,14 +895,14 @@ class CourtList(Strict):
     repeat_extension_days: DaysParam = Field(
         _param(365.0), description="Added to the term for each earlier listing of the same citizen."
     )
-    pay_if_able: Probability = Field(
-        0.8,
+    pay_if_able: ProbabilityParam = Field(
+        _param(0.8, source="assumption-court-list"),
         description=(
             "Probability that a citizen whose liquid wealth covers the amount pays on the due day."
         ),
     )
-    monthly_payment_propensity: Probability = Field(
-        0.1,
+    monthly_payment_propensity: ProbabilityParam = Field(
+        _param(0.1, source="assumption-court-list"),
         description=(
             "Probability, on the first day of each month, that an unpaid debtor who can pay does "
             "so; the measures' `pay_pressure` adds to it."
@@ -954,10 +1000,10 @@ class TieDropping(Strict):
 
     model_config = ConfigDict(title="Tie dropping")
 
-    below: Annotated[float, Field(ge=0, le=MAX_POINTS)] = Field(
+    below: Annotated[Param, Bounds(0, MAX_POINTS)] = Field(
         description=(
-            "A user may drop a friend who is a user scoring below this (non-users are never "
-            "dropped)."
+            "A user may drop a friend who is a user scoring below this, in force at the epoch "
+            "end (non-users are never dropped; repealed: nobody is dropped)."
         )
     )
     monthly_probability: ProbabilityParam = Field(
@@ -1078,11 +1124,12 @@ class ListScheme(Strict):
             "them add up, misattributed ones included."
         )
     )
-    threshold: Annotated[int, Field(ge=1, le=10_000)] = Field(
-        1,
+    threshold: Annotated[Param, Bounds(1, 10_000, whole=True)] = Field(
+        _param(1.0, source="assumption-lists"),
         description=(
             "Records of the `records` kinds in the current calendar year (counted from 1 "
-            "January) that make a citizen join."
+            "January) that make a citizen join, in force on the epoch's last day (repealed: "
+            "nobody joins)."
         ),
     )
     term_days: DaysParam = Field(
@@ -1128,16 +1175,40 @@ class Effects(Strict):
 
     model_config = ConfigDict(title="Effects")
 
-    income_factor: Annotated[float, Field(ge=0)] = Field(
-        1.0, description="Multiplies base income (factors of several measures multiply)."
+    income_factor: Annotated[Param, Bounds(0, MAX_INCOME_FACTOR)] = Field(
+        _param(1.0, source="defaults-off"),
+        description=("Multiplies base income (factors of several measures multiply; repealed: 1)."),
     )
-    monthly_cost: float = Field(
-        0.0, description="Yuan per month taken from wealth; negative for a discount."
+    monthly_cost: Annotated[Param, Bounds(-MAX_YUAN, MAX_YUAN)] = Field(
+        _param(0.0, source="defaults-off"),
+        description="Yuan per month taken from wealth; negative for a discount.",
     )
-    pay_pressure: Probability = Field(
-        0.0, description="Added to the court's monthly payment propensity."
+    pay_pressure: ProbabilityParam = Field(
+        _param(0.0, source="defaults-off"),
+        description="Added to the court's monthly payment propensity.",
     )
-    interest_add: float = Field(0.0, description="Added to the annual interest rate on debt.")
+    interest_add: Annotated[Param, Bounds(-1, 1)] = Field(
+        _param(0.0, source="defaults-off"),
+        description=(
+            "Added to the annual interest rate on debt, as a fraction (0.05 is five points more "
+            "a year)."
+        ),
+    )
+
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "income_factor",
+        "monthly_cost",
+        "pay_pressure",
+        "interest_add",
+    )
+
+    def params(self) -> tuple[Param, ...]:
+        return tuple(getattr(self, name) for name in self.NAMES)
+
+    def value(self, name: str, day: dt.date) -> float:
+        """The effect ``name`` in force on ``day``; a repealed effect does nothing."""
+        value = getattr(self, name).at(day)
+        return (1.0 if name == "income_factor" else 0.0) if value is None else value
 
 
 class Measure(Strict):
@@ -1157,11 +1228,19 @@ class Measure(Strict):
         citizen (no income cut, no cost, no added interest or pressure to pay) and at least one
         helps (more income, a discount or less interest)."""
         e = self.effects
-        harmless = (
-            e.income_factor >= 1 and e.monthly_cost <= 0 and e.interest_add <= 0
-            and e.pay_pressure <= 0
+
+        def ever(param: Param, holds: Callable[[float], bool]) -> bool:
+            return any(v is not None and holds(v) for v in param.values.values())
+
+        harmful = (
+            ever(e.income_factor, lambda v: v < 1) or ever(e.monthly_cost, lambda v: v > 0)
+            or ever(e.interest_add, lambda v: v > 0) or ever(e.pay_pressure, lambda v: v > 0)
         )  # fmt: skip
-        return harmless and (e.income_factor > 1 or e.monthly_cost < 0 or e.interest_add < 0)
+        helps = (
+            ever(e.income_factor, lambda v: v > 1) or ever(e.monthly_cost, lambda v: v < 0)
+            or ever(e.interest_add, lambda v: v < 0)
+        )  # fmt: skip
+        return not harmful and helps
 
 
 class Economy(Strict):
