@@ -43,7 +43,7 @@ ROWS = pa.schema(
         ("value", pa.float64()),
     ]
 )
-PROBE_AGENTS, PROBE_DAYS = 256, 31  # the tiny run that finds the metrics a scenario has
+PROBE_AGENTS = 2000  # the small run, over the experiment's horizon, that finds its metrics
 
 
 class MetricError(ValueError):
@@ -174,15 +174,16 @@ def _grouping(label: str) -> tuple[str, str]:
 
 
 def check_measures(
-    scenario: Scenario, by: str | Sequence[str] | None, metrics: str | Sequence[str] | None
+    scenario: Scenario,
+    by: str | Sequence[str] | None,
+    metrics: str | Sequence[str] | None,
+    end: dt.date,
 ) -> Measures:
-    """The measures asked for, checked on a tiny in-memory run before any case starts: an
-    unknown grouping or metric fails here, naming the close ones."""
+    """The measures asked for, checked on a small in-memory run of the same horizon before any
+    case starts: an unknown grouping or metric fails here, naming the close ones."""
     spec = scenario.spec
-    probe = scenario.configured(population=PROBE_AGENTS,
-                                end=min(spec.world.start + dt.timedelta(days=PROBE_DAYS - 1),
-                                        spec.world.end))  # fmt: skip
-    outcome = simulate_arrays(probe)
+    probe = scenario.configured(population=PROBE_AGENTS, end=end)
+    outcome = simulate_arrays(probe, synthesized=POPULATIONS)
     groupings = _names(by) if by is not None else list(DEFAULT_BY)
     result = audit(citizen_columns(outcome), groupings,
                    manifest={"scenario": probe.resolved()})  # fmt: skip

@@ -24,8 +24,8 @@ import pyarrow as pa
 from scsim import __version__
 from scsim.engine.simulate import horizon
 from scsim.experiments.design import Design, Value, grid, zipped
-from scsim.experiments.evaluate import CaseResult, CaseTask, check_measures, evaluate
-from scsim.experiments.executors import opened_executor, run_tasks
+from scsim.experiments.evaluate import CaseResult, CaseTask, Measures, check_measures, evaluate
+from scsim.experiments.executors import Opened, opened_executor, run_tasks
 from scsim.experiments.replicates import replicate_seeds, run_options
 from scsim.experiments.store import (
     FORMAT_VERSION,
@@ -114,7 +114,7 @@ def run_design(
     options = run_options(scenario, population, days, until, out, False)
     start, end = horizon(scenario, days, options["until"])
     points = [scenario.reform(design.overlay(p)) for p in range(len(design.points))]
-    measures = check_measures(scenario, by, metrics)
+    measures = check_measures(scenario, by, metrics, end)
     n = population or scenario.spec.world.population.agents
     identity = {
         "kind": kind,
@@ -145,63 +145,83 @@ def run_design(
         "versions": _versions(),
         "base_scenario": scenario.resolved(),
     }
-    writer = ExperimentWriter(out, name, manifest, resume=resume)
-    try:
-        finished = writer.finished() if resume else {}
-        records: dict[int, dict[str, Any]] = {k: r for k, (_, r) in finished.items()}
-        tables: dict[int, pa.Table] = {k: t for k, (t, _) in finished.items()}
-        todo = sorted((k for k in range(len(design)) if k not in finished),
-                      key=lambda k: (k % len(design.seeds), k))  # a seed's cases together  # fmt: skip
-        tasks = [
-            CaseTask(
-                k,
-                points[design.case(k)[0]],
-                design.case(k)[1],
-                n,
-                end,
-                measures,
-                str(writer.runs_path) if keep_runs else None,
-            )  # fmt: skip
-            for k in todo
-        ]
-        run_clock = time.perf_counter()
-        with opened_executor(executor, workers, scheduler=scheduler) as opened:
-
-            def store(index: int, result: CaseResult) -> None:
-                k = result.case
-                point, seed_k = design.case(k)
-                rows = _case_rows(design, k, result.rows)
-                record = {"case": k, "point": point, "seed": seed_k, "worker": result.worker,
-                          "timings": result.timings,
-                          "run": f"{RUNS}/{Path(result.run).name}" if result.run else None}  # fmt: skip
-                writer.add(k, rows, record)
-                tables[k], records[k] = rows, record
-                if on_case is not None:
-                    on_case(len(records), len(design), record)
-
-            run_tasks(evaluate, tasks, opened, store)
-            executor_info = opened.describe()
-        results = pa.concat_tables([tables[k] for k in range(len(design))])
-        cases = [records[k] for k in range(len(design))]
-        simulated = sum(c["timings"].get("simulate_s", 0.0) for c in cases)
-        manifest.update(
-            {
-                "executor": executor_info,
-                "cases": cases,
-                "resumed": len(finished),
-                "timings": {
-                    "total_s": round(time.perf_counter() - clock, 6),
-                    "cases_wall_s": round(time.perf_counter() - run_clock, 6),
-                    "simulate_s_sum": round(simulated, 6),
-                    "case_total_s_sum": round(sum(c["timings"]["total_s"] for c in cases), 6),
-                },
-                "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            }
-        )
-        path = writer.commit(results, manifest)
-    finally:
-        writer.close()
+    # The executor first: a cluster that cannot be reached leaves nothing behind.
+    with opened_executor(executor, workers, scheduler=scheduler) as opened:
+        writer = ExperimentWriter(out, name, manifest, resume=resume)
+        try:
+            path = _run_cases(writer, design, points, n, end, measures, keep_runs, opened,
+                              on_case, manifest, resume, clock)  # fmt: skip
+        finally:
+            writer.close()
     return Experiment(path)
+
+
+def _run_cases(
+    writer: ExperimentWriter,
+    design: Design,
+    points: Sequence[Scenario],
+    n: int,
+    end: dt.date,
+    measures: Measures,
+    keep_runs: bool,
+    opened: Opened,
+    on_case: OnCase | None,
+    manifest: dict[str, Any],
+    resume: bool,
+    clock: float,
+) -> Path:
+    """The cases not finished yet, each stored as it finishes; then the whole experiment."""
+    finished = writer.finished() if resume else {}
+    records: dict[int, dict[str, Any]] = {k: r for k, (_, r) in finished.items()}
+    tables: dict[int, pa.Table] = {k: t for k, (t, _) in finished.items()}
+    seeds = len(design.seeds)
+    todo = sorted((k for k in range(len(design)) if k not in finished),
+                  key=lambda k: (k % seeds, k))  # a seed's cases together: one population  # fmt: skip
+    tasks = [
+        CaseTask(
+            k,
+            points[design.case(k)[0]],
+            design.case(k)[1],
+            n,
+            end,
+            measures,
+            str(writer.runs_path) if keep_runs else None,
+        )  # fmt: skip
+        for k in todo
+    ]
+
+    def store(index: int, result: CaseResult) -> None:
+        k = result.case
+        point, seed = design.case(k)
+        rows = _case_rows(design, k, result.rows)
+        record = {"case": k, "point": point, "seed": seed, "worker": result.worker,
+                  "timings": result.timings,
+                  "run": f"{RUNS}/{Path(result.run).name}" if result.run else None}  # fmt: skip
+        writer.add(k, rows, record)
+        tables[k], records[k] = rows, record
+        if on_case is not None:
+            on_case(len(records), len(design), record)
+
+    run_clock = time.perf_counter()
+    run_tasks(evaluate, tasks, opened, store)
+    results = pa.concat_tables([tables[k] for k in range(len(design))])
+    cases = [records[k] for k in range(len(design))]
+    simulated = sum(c["timings"].get("simulate_s", 0.0) for c in cases)
+    manifest.update(
+        {
+            "executor": opened.describe(),
+            "cases": cases,
+            "resumed": len(finished),
+            "timings": {
+                "total_s": round(time.perf_counter() - clock, 6),
+                "cases_wall_s": round(time.perf_counter() - run_clock, 6),
+                "simulate_s_sum": round(simulated, 6),
+                "case_total_s_sum": round(sum(c["timings"]["total_s"] for c in cases), 6),
+            },
+            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+    )
+    return writer.commit(results, manifest)
 
 
 def _case_rows(design: Design, case: int, rows: pa.Table) -> pa.Table:
