@@ -1100,7 +1100,7 @@ def audit(
         PovertyTrap(),
         Inequality(),
         Calibration(None if manifest is None else list(manifest.get("calibration") or [])),
-        Network(_last_value(run if timeseries is None else timeseries, "score_assortativity")),
+        Network(_last_value(run, "score_assortativity", timeseries)),
         Behaviour(),
         GradeMobility(),
     ]
@@ -1139,11 +1139,12 @@ def audit(
     return AuditTable(a.rows.table(weight), calibration, notes=a.notes, info=info)
 
 
-def _last_value(run: Any, metric: str) -> float | None:
-    """The last value of a whole-population time-series metric of a run, or of a time-series
-    table (None if absent)."""
-    if isinstance(run, pa.Table):
-        rows = run.filter(pc.and_(pc.equal(run["metric"], metric), pc.equal(run["group"], ALL)))
+def _last_value(run: Any, metric: str, timeseries: pa.Table | None = None) -> float | None:
+    """The last value of a whole-population time-series metric of a run, or of ``timeseries``
+    when given (None if absent)."""
+    if timeseries is not None:
+        ts = timeseries
+        rows = ts.filter(pc.and_(pc.equal(ts["metric"], metric), pc.equal(ts["group"], ALL)))
         if not rows.num_rows:
             return None
         return float(rows.sort_by([("date", "descending")])["value"][0].as_py())
