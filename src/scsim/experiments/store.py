@@ -219,7 +219,11 @@ class Experiment:
         import duckdb
 
         con = duckdb.connect()
-        con.execute(f"create view results as select * from read_parquet('{self.path / RESULTS}')")
+        source = str(self.path / RESULTS).replace("'", "''")
+        con.execute(
+            f"create view results as select * from read_parquet('{source}', "
+            "hive_partitioning = false)"
+        )
         relation = con.sql(sql)
         return relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else (
             relation.fetch_arrow_table())  # fmt: skip

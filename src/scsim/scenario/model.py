@@ -191,6 +191,8 @@ def value_text(value: float | None) -> str:
     """A parameter value as short, exact text: 30, 0.05, 1e-05, null."""
     if value is None:
         return "null"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)  # not a number: validation reports it
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))
