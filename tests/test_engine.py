@@ -116,7 +116,10 @@ def test_reform_returns_a_new_scenario_and_leaves_the_baseline_alone(scenario_fr
 
     reformed = sc.reform({"schemes.court.grace_days": 90}, start="2021-07-01", until="2021-10-01")
     assert reformed is not sc and reformed.hash != digest
-    assert reformed.reforms_applied == ("reform",)
+    assert reformed.reforms_applied == (
+        "schemes.court.grace_days=90 from 2021-07-01 until 2021-10-01",
+    )
+    assert reformed.run_name == f"{sc.name}-grace_days=90@2021-07-01..2021-10-01"
     new = reformed.spec.schemes["court"].grace_days
     assert [new.at(D(2021, m, 1)) for m in (6, 7, 9, 10)] == [10.0, 90.0, 90.0, 10.0]
     # The baseline is untouched: same content, same hash, same values in force.

@@ -8,8 +8,8 @@ scsim models people who do not exist. It reads scenario files and published aggr
     scsim.audit(run).by_group("hukou")
     run.query("select * from timeseries where metric = 'listed_share_adults'")
 
-The verbs (``load``, ``simulate``, ``replicate``, ``audit``, ``compare``, ``explain``,
-``report``; see :mod:`scsim.api`) are imported on first use, so that ``import scsim`` (and the
+The verbs (``load``, ``simulate``, ``replicate``, ``audit``, ``compare``, ``sweep``,
+``explain``, ``report``; see :mod:`scsim.api`) are imported on first use, so that ``import scsim`` (and the
 command line's start) stays light until something heavy is needed.
 """
 
@@ -19,17 +19,27 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-VERBS = ("load", "simulate", "replicate", "audit", "compare", "explain", "report")
-__all__ = ["Run", "Scenario", "audit", "compare", "explain", "load", "replicate", "report",
-           "simulate", "__version__"]  # fmt: skip
+VERBS = ("load", "simulate", "replicate", "audit", "compare", "sweep", "explain", "report")
+__all__ = ["Experiment", "Run", "Scenario", "audit", "compare", "explain", "load", "replicate",
+           "report", "simulate", "sweep", "__version__"]  # fmt: skip
 
 if TYPE_CHECKING:
-    from scsim.api import Run, Scenario, compare, explain, load, replicate, simulate
+    from scsim.api import (
+        Experiment,
+        Run,
+        Scenario,
+        compare,
+        explain,
+        load,
+        replicate,
+        simulate,
+        sweep,
+    )
 
 
 def __getattr__(name: str) -> Any:
     if name in ("audit", "report"):  # the box's package, callable as the verb (core/verbs.py)
         return importlib.import_module(f"scsim.{name}")
-    if name in ("Run", "Scenario", *VERBS):
+    if name in ("Experiment", "Run", "Scenario", *VERBS):
         return getattr(importlib.import_module("scsim.api"), name)
     raise AttributeError(f"module 'scsim' has no attribute {name!r}")

@@ -5,6 +5,7 @@
     runs = scsim.replicate(sc, 5, population=100_000)   # experiments/
     scsim.audit(run).by_group("hukou")                  # audit/
     scsim.compare(sc, reform="longer-grace", replicates=5, population=100_000)  # experiments/
+    scsim.sweep(sc, {"schemes.court.grace_days": [0, 30, 90]}, replicates=5)  # experiments/
     scsim.explain(run, pick="listed and wrongful")      # audit/
     scsim.report(run)                                   # report/
 
@@ -17,12 +18,13 @@ from __future__ import annotations
 
 from scsim.audit.explain import explain
 from scsim.audit.metrics import audit
-from scsim.experiments import compare, replicate, simulate
+from scsim.experiments import Experiment, compare, replicate, simulate, sweep
 from scsim.report.write import write_report as report
 from scsim.results import Run
 from scsim.scenario.model import Scenario, load
 
 __all__ = [
+    "Experiment",
     "Run",
     "Scenario",
     "audit",
@@ -32,4 +34,5 @@ __all__ = [
     "replicate",
     "report",
     "simulate",
+    "sweep",
 ]

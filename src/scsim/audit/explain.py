@@ -184,13 +184,15 @@ def explain(
     con = duckdb.connect(":memory:")
     try:
         row = _fetch(
-            con, "SELECT * FROM read_parquet(?) WHERE id = ?", [str(run.file(CITIZENS)), citizen]
+            con,
+            "SELECT * FROM read_parquet(?, hive_partitioning = false) WHERE id = ?",
+            [str(run.file(CITIZENS)), citizen],
         )
         events = None
         if run.has_events:
             events = _fetch(
                 con,
-                "SELECT date, event, kind, value FROM read_parquet(?, file_row_number = true) "
+                "SELECT date, event, kind, value FROM read_parquet(?, file_row_number = true, hive_partitioning = false) "
                 "WHERE citizen = ? ORDER BY file_row_number",
                 [str(run.file(EVENTS)), citizen],
             )

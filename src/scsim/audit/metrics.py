@@ -1064,6 +1064,7 @@ def audit(
     offences: Sequence[str] | None = None,
     weight: float | None = None,
     manifest: Mapping[str, Any] | None = None,
+    timeseries: pa.Table | None = None,
 ) -> AuditTable:
     """All audit metrics of a run (or a citizens table), overall and per group of each ``by``.
 
@@ -1074,7 +1075,8 @@ def audit(
     (``"not listed"``, ``"scored and grade >= 'A'"``); ``reference`` maps a grouping to its
     reference group (default: the group with the highest favourable rate); ``offences`` the
     event kinds counted as offences; ``weight`` real persons per agent (default: the run's, or
-    1); ``manifest`` a run manifest when ``source`` is not a run.
+    1); ``manifest`` a run manifest and ``timeseries`` its time series when ``source`` is not
+    a run (the experiments audit runs they never write).
     """
     clock = time.perf_counter()
     run = Run(source) if isinstance(source, str | os.PathLike) else source
@@ -1098,7 +1100,7 @@ def audit(
         PovertyTrap(),
         Inequality(),
         Calibration(None if manifest is None else list(manifest.get("calibration") or [])),
-        Network(_last_value(run, "score_assortativity")),
+        Network(_last_value(run, "score_assortativity", timeseries)),
         Behaviour(),
         GradeMobility(),
     ]
@@ -1137,8 +1139,15 @@ def audit(
     return AuditTable(a.rows.table(weight), calibration, notes=a.notes, info=info)
 
 
-def _last_value(run: Any, metric: str) -> float | None:
-    """The last value of a whole-population time-series metric of a run (None if absent)."""
+def _last_value(run: Any, metric: str, timeseries: pa.Table | None = None) -> float | None:
+    """The last value of a whole-population time-series metric of a run, or of ``timeseries``
+    when given (None if absent)."""
+    if timeseries is not None:
+        ts = timeseries
+        rows = ts.filter(pc.and_(pc.equal(ts["metric"], metric), pc.equal(ts["group"], ALL)))
+        if not rows.num_rows:
+            return None
+        return float(rows.sort_by([("date", "descending")])["value"][0].as_py())
     if not isinstance(run, Run):
         return None
     table = run.query(

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 @click.argument("a")
 @click.argument("b", required=False)
 @click.option("--reform", help="Compare A with A under one of its named reforms (instead of B).")
+@click.option("--set", "settings", multiple=True, metavar="PATH=VALUE",
+              help="Set a dated parameter in B for the whole horizon (repeatable; without B, "
+                   "B is A so changed), e.g. schemes.court.grace_days=90.")  # fmt: skip
 @click.option(
     "--replicates",
     "-r",
@@ -69,6 +72,7 @@ def compare_command(
     a: str,
     b: str | None,
     reform: str | None,
+    settings: tuple[str, ...],
     replicates: int | None,
     seed: int | None,
     population: int | None,
@@ -81,18 +85,20 @@ def compare_command(
     show_all: bool,
     fmt: str | None,
 ) -> None:
-    """Compare scenario A with scenario B (or A with --reform NAME) over the same seeds, or two
-    existing runs (run directories, or folders of one scenario's runs, paired by seed).
+    """Compare scenario A with scenario B (or A with --reform NAME, or A with --set changes) over
+    the same seeds, or two existing runs (run directories, or folders of one scenario's runs, paired by seed).
 
     Reports each audit metric's paired difference B − A with a bootstrap interval across the
     replicate pairs (common random numbers: both sides share the population and every draw)."""
     with user_errors("interrupted — the runs already complete are kept") as outcome:
         from scsim.experiments import compare
+        from scsim.scenario.settings import parse_assignments
 
+        changes = {path: v[0] for path, v in parse_assignments(settings).items()}
         display = RunsProgress(progress, 2 * (replicates or 1), serial=workers == 1)
         try:
             result = compare(
-                a, b, reform=reform, replicates=replicates, seed=seed, population=population,
+                a, b, reform=reform, settings=changes, replicates=replicates, seed=seed, population=population,
                 days=days, until=until.date() if until else None, by=by, out=Path(out),
                 workers=workers, progress=display.epoch, on_phase=display.phase,
                 on_run=display.finished,

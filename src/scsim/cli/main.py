@@ -11,6 +11,7 @@ from scsim.cli.explain import explain
 from scsim.cli.report import report
 from scsim.cli.run import run, scenarios, validate
 from scsim.cli.show import query, show
+from scsim.cli.sweep import sweep_command
 
 
 @click.group()
@@ -19,7 +20,9 @@ def main() -> None:
     """scsim: simulate and audit social credit systems over synthetic populations."""
 
 
-for command in (run, validate, scenarios, show, query, audit, explain, compare_command, report):
+COMMANDS = (run, validate, scenarios, show, query, audit, explain, compare_command, sweep_command,
+            report)  # fmt: skip
+for command in COMMANDS:
     main.add_command(command)
 
 if __name__ == "__main__":

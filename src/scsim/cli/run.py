@@ -37,6 +37,9 @@ if TYPE_CHECKING:
               help="Folder that receives the run directory.")  # fmt: skip
 @click.option("--events", is_flag=True, help="Also write the full event log (events.parquet).")
 @click.option("--reform", help="Apply one of the scenario's named reforms.")
+@click.option("--set", "settings", multiple=True, metavar="PATH=VALUE",
+              help="Set a dated parameter for the whole horizon (repeatable; after --reform), "
+                   "e.g. schemes.court.grace_days=30; null repeals.")  # fmt: skip
 @click.option("--progress", type=click.Choice(["auto", "bar", "json", "none"]), default="auto",
               show_default=True, help="Progress display; json writes one line per epoch to stderr.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run directory.")
@@ -46,8 +49,8 @@ if TYPE_CHECKING:
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes running --replicates (the runs are the same for any number).")  # fmt: skip
 def run(
-    scenario, population, seed, until, days, out, events, reform, progress, quiet, replicates,
-    workers,
+    scenario, population, seed, until, days, out, events, reform, settings, progress, quiet,
+    replicates, workers,
 ) -> None:  # fmt: skip
     """Run SCENARIO (a bundled name or a YAML file) and write a run directory."""
     # Ctrl-C while importing is an interrupt like any other.
@@ -55,10 +58,13 @@ def run(
         from scsim.experiments import simulate
         from scsim.results.summary import summarize
         from scsim.scenario.model import load
+        from scsim.scenario.settings import parse_assignments, with_settings
 
+        changes = {path: v[0] for path, v in parse_assignments(settings).items()}
         sc = load(scenario)
         if reform:
             sc = sc.reform(reform)
+        sc = with_settings(sc, changes)
         if replicates is not None:
             outcome.interrupted = "interrupted — the replicates already complete are kept"
             run_replicates(

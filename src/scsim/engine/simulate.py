@@ -63,10 +63,10 @@ from scsim.mechanisms import (
 from scsim.mechanisms.attributes import cell_codes
 from scsim.population import Population, synthesize
 from scsim.population.census import PROVINCE_POPULATION
-from scsim.population.graph import build_graph
+from scsim.population.graph import Graph, build_graph
 from scsim.population.graph import estimate_bytes as graph_bytes
 from scsim.scenario.model import Scenario
-from scsim.scenario.schema import SEED_MAX
+from scsim.scenario.schema import SEED_MAX, ScenarioSpec
 
 N_CHUNKS = 256  # fixed, so that results never depend on the thread count
 BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
@@ -74,6 +74,10 @@ BYTES_PER_CITIZEN_PER_KIND = 4 + 2 + 2 + 2  # rates, next_due, n_true, n_rec
 # 50): with the per-kind arrays, 10^7 agents of the 11-kind court-blacklist peaked at 2.63 GB.
 BYTES_PER_CITIZEN = 2 * N_INT_FIELDS + 4 * N_FLOAT_FIELDS + 2 + 40 + 50
 BASELINE_BYTES = 400 << 20  # the interpreter, numpy, numba, pyarrow and duckdb themselves
+
+
+# What makes a run's population and graph (synthesize_world, or a cache of its results).
+Synthesizer = Callable[[ScenarioSpec, int, int, dt.date], tuple[Population, Graph | None]]
 
 
 @dataclass
@@ -170,8 +174,14 @@ def simulate_arrays(
     until: dt.date | None = None,
     events: bool = False,
     progress: Progress | None = None,
+    synthesized: Synthesizer | None = None,
 ) -> Outcome:
-    """Run a scenario in memory and return its final state, metrics and (optionally) events."""
+    """Run a scenario in memory and return its final state, metrics and (optionally) events.
+
+    ``synthesized`` stands in for :func:`synthesize_world` (the experiments reuse one population
+    across the cases that share it); it must return what that would, in arrays of the run's own,
+    since a run changes its population and graph.
+    """
     spec = scenario.spec
     progress = progress or Progress()
     n = spec.world.population.agents if population is None else population
@@ -194,14 +204,9 @@ def simulate_arrays(
 
     clock = time.perf_counter()
     progress.phase("synthesizing")
-    pop = synthesize(
-        n,
-        seed,
-        year=start.year,
-        provinces=spec.world.population.provinces,
-        real_population=spec.world.population.real_population,
-    )
-    graph = _friendship_graph(spec, pop, seed)
+    pop, graph = (synthesized or synthesize_world)(spec, n, seed, start)
+    if len(pop) != n:
+        raise ValueError(f"the population given has {len(pop)} citizens, not {n}")
     timings["synthesize_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -451,6 +456,21 @@ def _points_dates(spec) -> list[dt.date]:
     ]:
         dates += delta.change_dates()
     return [d for d in dates if d is not None]
+
+
+def synthesize_world(
+    spec: ScenarioSpec, n: int, seed: int, start: dt.date
+) -> tuple[Population, Graph | None]:
+    """A run's synthetic population and its friendship graph: a function of the scenario's
+    ``world.population`` section, the agent count, the seed and the start year only."""
+    pop = synthesize(
+        n,
+        seed,
+        year=start.year,
+        provinces=spec.world.population.provinces,
+        real_population=spec.world.population.real_population,
+    )
+    return pop, _friendship_graph(spec, pop, seed)
 
 
 def _friendship_graph(spec, pop, seed):

@@ -1,25 +1,46 @@
 """Experiments: cases (a scenario and a seed) → an executor → runs → one tidy table.
 
 ``simulate`` runs one scenario once; ``replicate`` one scenario over several seeds; ``compare``
-two scenarios over the same seeds (common random numbers) and their paired differences. The
-face (``scsim.simulate``, ``scsim.replicate``, ``scsim.compare``) calls these; nothing below this
-box imports it.
+two scenarios over the same seeds (common random numbers) and their paired differences;
+``sweep`` a grid of parameter values × seeds into an experiment directory (``run_design`` is
+its path for any :class:`Design`). The face (``scsim.simulate``, ``scsim.replicate``,
+``scsim.compare``, ``scsim.sweep``) calls these; nothing below this box imports it.
 """
 
-from scsim.experiments.executors import Case, SerialExecutor, process_pool, run_cases
+from scsim.experiments.design import Design, DesignError, grid, zipped
+from scsim.experiments.executors import (
+    Case,
+    SerialExecutor,
+    opened_executor,
+    process_pool,
+    run_cases,
+    run_tasks,
+)
 from scsim.experiments.paired import checked_reform, compare
 from scsim.experiments.replicates import replicate, replicate_seeds, replicate_summary
 from scsim.experiments.run import simulate
+from scsim.experiments.store import Experiment, ExperimentError
+from scsim.experiments.sweep import run_design, sweep
 
 __all__ = [
     "Case",
+    "Design",
+    "DesignError",
+    "Experiment",
+    "ExperimentError",
     "SerialExecutor",
     "checked_reform",
     "compare",
+    "grid",
+    "opened_executor",
     "process_pool",
     "replicate",
     "replicate_seeds",
     "replicate_summary",
     "run_cases",
+    "run_design",
+    "run_tasks",
     "simulate",
+    "sweep",
+    "zipped",
 ]

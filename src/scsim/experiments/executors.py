@@ -13,9 +13,10 @@ import datetime as dt
 import gc
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,160 @@ def run_cases(
     if own:
         executor.shutdown()
     return [run for run in runs if run is not None]
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks through an executor chosen by name: serial, a process pool, Dask
+
+POOL_RESTARTS = 3  # a pool whose worker died is started again this often
+DASK_RETRIES = 2  # Dask runs a task again elsewhere when its worker dies, this often
+SCHEDULER_TIMEOUT_S = 5
+
+
+@dataclass
+class Opened:
+    """An executor to run tasks on, what it is (for the experiment's record), and, for a pool
+    this layer started, how to start a fresh one."""
+
+    executor: Executor
+    kind: str  # "serial", "processes", "dask", "executor" (given by the caller)
+    workers: int
+    address: str | None = None
+    restart: Callable[[], Executor] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, "workers": self.workers, "address": self.address}
+
+
+@contextmanager
+def opened_executor(
+    executor: Executor | str | None = None, workers: int = 1, *, scheduler: str | None = None
+) -> Iterator[Opened]:
+    """The executor to use: ``None`` (serial, or a process pool when ``workers`` > 1),
+    ``"serial"``, ``"processes"``, ``"dask"`` (an embedded LocalCluster of ``workers``
+    single-threaded workers), a scheduler address ``tcp://HOST:PORT`` (or ``scheduler=``), an
+    ``Executor`` or a ``distributed.Client`` (the caller's, left running). Pools and clusters
+    started here are stopped on the way out."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if isinstance(executor, str) and "://" in executor:
+        executor, scheduler = "dask", executor
+    if scheduler is not None:
+        executor = "dask"
+    if executor is None:
+        executor = "serial" if workers == 1 else "processes"
+    if isinstance(executor, str):
+        if executor == "serial":
+            yield Opened(SerialExecutor(), "serial", 1)
+        elif executor == "processes":
+            opened = Opened(process_pool(workers), "processes", workers,
+                            restart=lambda: process_pool(workers))  # fmt: skip
+            try:
+                yield opened
+            except BaseException:
+                _stop_pool(opened.executor)
+                raise
+            opened.executor.shutdown()
+        elif executor == "dask":
+            with _dask(workers, scheduler) as opened:
+                yield opened
+        else:
+            raise ValueError(
+                f"unknown executor '{executor}' — serial, processes, dask or tcp://HOST:PORT"
+            )
+        return
+    if type(executor).__name__ == "Client" and hasattr(executor, "get_executor"):
+        yield Opened(executor.get_executor(retries=DASK_RETRIES, pure=False), "dask",
+                     len(executor.scheduler_info().get("workers", {})),
+                     address=executor.scheduler.address)  # fmt: skip
+        return
+    yield Opened(executor, "executor", getattr(executor, "_max_workers", 1) or 1)
+
+
+@contextmanager
+def _dask(workers: int, scheduler: str | None) -> Iterator[Opened]:
+    try:
+        import distributed
+    except ImportError:
+        raise SimulationError(
+            "Dask is not installed: pip install 'scsim[dask]' (or run without --dask/--scheduler)"
+        ) from None
+    import logging
+
+    cluster = None
+    if scheduler is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        threads = os.environ.get("NUMBA_NUM_THREADS") or str(max(1, (cpus or 1) // workers))
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": threads},
+        )  # fmt: skip
+        client = distributed.Client(cluster)
+    else:
+        try:
+            client = distributed.Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+        except Exception as err:  # OSError, TimeoutError, ValueError for a bad address, ...
+            raise SimulationError(
+                f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT_S} s "
+                f"({type(err).__name__}: {err}) — start one (`dask scheduler`, then "
+                "`dask worker ADDRESS`) or check the address"
+            ) from None
+    try:
+        n = len(client.scheduler_info().get("workers", {})) or workers
+        yield Opened(client.get_executor(retries=DASK_RETRIES, pure=False), "dask", n,
+                     address=None if cluster is not None else scheduler)  # fmt: skip
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _stop_pool(executor: Executor) -> None:
+    """End a process pool now (its processes too)."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+    executor.shutdown(wait=all(p.exitcode is not None for p in processes), cancel_futures=True)
+    gc.collect()
+
+
+def run_tasks(
+    fn: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    opened: Opened,
+    on_result: Callable[[int, Any], None],
+) -> None:
+    """``fn(task)`` for every task on ``opened``'s executor; ``on_result(index, result)`` here
+    as each finishes (in order when serial). A process pool whose worker died (out of memory,
+    killed) is started again for the tasks not finished, up to POOL_RESTARTS times; Dask runs
+    a lost task again itself."""
+    remaining = dict(enumerate(tasks))
+    restarts = 0
+    while remaining:
+        if isinstance(opened.executor, SerialExecutor):
+            for index in list(remaining):
+                on_result(index, fn(remaining.pop(index)))
+            return
+        futures = {opened.executor.submit(fn, task): index for index, task in remaining.items()}
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                result = future.result()
+                del remaining[index]
+                on_result(index, result)
+        except BrokenProcessPool:
+            for future, index in futures.items():  # what finished before the pool broke
+                finished = future.done() and not future.cancelled()
+                if index in remaining and finished and future.exception() is None:
+                    del remaining[index]
+                    on_result(index, future.result())
+            if opened.restart is None or restarts >= POOL_RESTARTS:
+                raise SimulationError(
+                    "a worker process ended abruptly (out of memory, or killed) "
+                    f"{restarts + 1} times — use fewer --workers or a smaller --population"
+                ) from None
+            restarts += 1
+            _stop_pool(opened.executor)
+            opened.executor = opened.restart()

@@ -31,6 +31,7 @@ from scsim.experiments.replicates import replicate_seeds, run_options
 from scsim.results.outcome import citizen_columns
 from scsim.scenario.errors import did_you_mean
 from scsim.scenario.model import Scenario, load
+from scsim.scenario.settings import with_settings
 
 PROBE_AGENTS = 64  # agents of the tiny in-memory run that checks the audit options up front
 
@@ -70,6 +71,7 @@ def compare(
     b: Any = None,
     *,
     reform: str | None = None,
+    settings: Mapping[str, float | None] | None = None,
     replicates: int | None = None,
     seed: int | None = None,
     population: int | None = None,
@@ -90,7 +92,8 @@ def compare(
     """Paired differences B − A of the audit metrics of two scenarios run with the same seeds.
 
     ``a`` and ``b`` are scenarios (a :class:`Scenario`, a bundled name or a YAML path), or
-    ``b`` is left out and ``reform`` names one of ``a``'s reforms; both then run with the seeds
+    ``b`` is left out and ``reform`` names one of ``a``'s reforms, or ``settings`` (``{path:
+    value}``, as ``--set``) change B (B is A, or A's ``reform``, when ``b`` is left out); both run with the seeds
     ``seed, seed + 1, …`` (``replicates`` of them, default 1; ``seed`` defaults to A's) at the
     same ``population`` and horizon (``days``/``until``), through ``executor`` or a pool of
     ``workers`` (as :func:`scsim.replicate`). Or ``a`` and ``b`` are existing runs (a Run, a run
@@ -105,12 +108,15 @@ def compare(
     runs_a, runs_b = run_set(a), None if b is None else run_set(b)
     if reform is not None and b is not None:
         raise CompareError("give either B or --reform NAME (the reform of A is B), not both")
-    if b is None and reform is None:
+    if b is None and reform is None and not settings:
         raise CompareError(
-            "give two scenarios A and B, a scenario A with --reform NAME, or two runs"
+            "give two scenarios A and B, a scenario A with --reform NAME or --set PATH=VALUE, "
+            "or two runs"
         )
+    if runs_a is not None and runs_b is not None and settings:
+        raise CompareError("--set changes a scenario; A and B are existing runs (give scenarios)")
     if runs_a is not None or runs_b is not None:
-        if runs_a is None or runs_b is None or reform is not None:
+        if runs_a is None or runs_b is None or reform is not None or settings:
             raise CompareError(
                 "compare two scenarios (each run here with the same seeds) or two existing runs "
                 "or sets of runs, not a run with a scenario"
@@ -127,8 +133,8 @@ def compare(
         seeds = [run.seed for run in runs_a]
     else:
         sc_a = a if isinstance(a, Scenario) else load(a)
-        sc_b = checked_reform(sc_a, reform) if reform is not None else b
-        sc_b = sc_b if isinstance(sc_b, Scenario) else load(sc_b)
+        sc_b = checked_reform(sc_a, reform) if reform is not None else (sc_a if b is None else b)
+        sc_b = with_settings(sc_b if isinstance(sc_b, Scenario) else load(sc_b), settings or {})
         options = run_options(sc_a, population, days, until, out, False)
         check_same_world(
             _world(sc_a, population, days, options["until"]),

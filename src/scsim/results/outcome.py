@@ -70,7 +70,7 @@ def write(
     sc = outcome.scenario
     timeseries = pa.table(outcome.timeseries)
     clock = dt.datetime.now()
-    name = run_dir_name(sc.name, sc.hash, outcome.seed)
+    name = run_dir_name(sc.run_name, sc.hash, outcome.seed)
     with RunWriter(out, name, scenario_hash=sc.hash) as writer:
         writer.write_timeseries(timeseries)
         writer.write_citizens(citizen_columns(outcome))

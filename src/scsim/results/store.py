@@ -575,7 +575,9 @@ class Run:
         for filename in views:
             view = filename.removesuffix(".parquet")
             source = _sql_str(self.path.resolve() / filename)
-            con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({source})")
+            con.execute(
+                f"CREATE VIEW {view} AS SELECT * FROM read_parquet({source}, hive_partitioning = false)"
+            )
         pop = self.population
         con.execute(
             "CREATE VIEW manifest AS SELECT "

@@ -48,7 +48,7 @@ def _connect(run: Run) -> duckdb.DuckDBPyConnection:
     source = str(run.file(TIMESERIES).resolve()).replace("'", "''")
     con.execute(
         "CREATE VIEW ts AS SELECT * EXCLUDE (file_row_number), file_row_number AS rn "
-        f"FROM read_parquet('{source}', file_row_number = true)"
+        f"FROM read_parquet('{source}', file_row_number = true, hive_partitioning = false)"
     )
     return con
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -59,15 +59,26 @@ def bundled_path(name: str) -> Path:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A validated scenario; equal content gives an equal ``hash``."""
+    """A validated scenario; equal content gives an equal ``hash``.
+
+    ``stem``, when set, names its run directories instead of the scenario name: a reform given
+    as ``{path: value}`` changes (``--set``) sets it to the name before and a short text of what
+    was set (``court-blacklist-grace_days=30``), which the scenario name's alphabet cannot hold.
+    """
 
     spec: ScenarioSpec
     source: str = "<memory>"
     reforms_applied: tuple[str, ...] = field(default=())
+    stem: str = ""
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def run_name(self) -> str:
+        """What its run directories are named by: ``<run_name>-<hash8>-s<seed>``."""
+        return self.stem or self.spec.name
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain JSON-ready data (what the hash is taken of)."""
@@ -118,8 +129,7 @@ class Scenario:
                 "seed": world.seed if seed is None else seed,
             }
         )
-        spec = self.spec.model_copy(update={"world": world})
-        return Scenario(spec, self.source, self.reforms_applied)
+        return replace(self, spec=self.spec.model_copy(update={"world": world}))
 
     def reform(
         self,
@@ -133,12 +143,14 @@ class Scenario:
                 hint = did_you_mean(changes, self.spec.reforms)
                 raise ValueError(f"scenario '{self.name}' has no reform '{changes}'{hint}")
             settings = [(s.path, s.value, s.start, s.until) for s in self.spec.reforms[changes].set]
-            label = changes
+            label, applied = changes, changes
+            stem = f"{self.stem}-{changes}" if self.stem else ""
         else:
             settings = [
                 (path, value, _date(start), _date(until)) for path, value in changes.items()
             ]
-            label = "reform"
+            label, applied = "reform", ", ".join(setting_text(*s) for s in settings)
+            stem = f"{self.run_name}-{setting_slug(settings)}"
         for path, value, _, _ in settings:
             try:
                 _, bounds = parameter_at(self.spec, path)
@@ -162,7 +174,51 @@ class Scenario:
             # worded as when these checks ran in a pydantic validator of the whole scenario
             problems = f": Value error, {PathErrors(errors)} (got {data!r})"
             raise ValueError(f"the reform makes the scenario invalid: {problems}")
-        return Scenario(spec, self.source, (*self.reforms_applied, label))
+        return Scenario(spec, self.source, (*self.reforms_applied, applied), stem)
+
+
+SLUG_LENGTH = 64  # the most a run directory name spends on what was set
+
+
+def setting_text(path: str, value: float | None, start=None, until=None) -> str:
+    """One change as text: ``schemes.court.grace_days=90 from 2020-01-01``."""
+    text = f"{path}={value_text(value)}"
+    text += f" from {start}" if start is not None else ""
+    return text + (f" until {until}" if until is not None else "")
+
+
+def value_text(value: float | None) -> str:
+    """A parameter value as short, exact text: 30, 0.05, 1e-05, null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)  # not a number: validation reports it
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def setting_slug(settings) -> str:
+    """What was set, short enough for a directory name: each path by its shortest distinct
+    ending (``grace_days=30,list_probability=0.5``), a dated change with ``@from..until``;
+    what does not fit in SLUG_LENGTH characters is counted (``,+2``)."""
+    paths = [s[0].split(".") for s in settings]
+    depth = 1
+    while depth < max(map(len, paths)) and len({tuple(p[-depth:]) for p in paths}) < len(paths):
+        depth += 1
+    items = []
+    for parts, (_, value, frm, to) in zip(paths, settings, strict=True):
+        item = f"{'.'.join(parts[-depth:])}={value_text(value)}"
+        if frm is not None or to is not None:
+            item += f"@{frm or ''}" + (f"..{to}" if to is not None else "")
+        items.append(re.sub(r"[^A-Za-z0-9_.=+@,-]", "-", item))
+    slug = ""
+    for k, item in enumerate(items):
+        rest = f",+{len(items) - k - 1}" if k < len(items) - 1 else ""
+        if slug and len(slug) + 1 + len(item) + len(rest) > SLUG_LENGTH:
+            return f"{slug},+{len(items) - k}"
+        slug = f"{slug},{item}" if slug else item[:SLUG_LENGTH]
+    return slug
 
 
 def spec_from_resolved(data: Mapping[str, Any]) -> ScenarioSpec:
