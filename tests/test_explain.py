@@ -404,4 +404,7 @@ def test_list_joins_are_logged_and_explained(tmp_path):
     spec = scenario.spec.schemes[row["kind"]]
     assert entry["list"] == row["kind"] and entry["red"] == (spec.kind == "redlist")
     assert entry["until"] == dt.date(2018, 1, 1) + dt.timedelta(days=int(row["value"]))
-    assert f"at least {spec.threshold.at(spec.jurisdiction.start or dt.date.max):g} record" in entry["text"]
+    assert (
+        f"at least {spec.threshold.at(spec.jurisdiction.start or dt.date.max):g} record"
+        in entry["text"]
+    )

@@ -504,7 +504,9 @@ def test_qualifiers_of_several_lists_in_one_pass() -> None:
     found = lists.qualifiers(states, n_rec, day, dt.date(2020, 6, 30))
     for state, got in zip(states, found, strict=True):
         count = n_rec[:, state.kinds].sum(axis=1).astype(np.int64) - state.year_base
-        expected = np.flatnonzero((count >= state.threshold(dt.date(2020, 6, 30))) & (state.until <= day))
+        expected = np.flatnonzero(
+            (count >= state.threshold(dt.date(2020, 6, 30))) & (state.until <= day)
+        )
         assert expected.size and np.array_equal(got, expected), state.name
 
 

@@ -86,9 +86,7 @@ class EventPlan:
         )
 
     def amount_sigma(self, day: dt.date) -> np.ndarray:
-        return np.array(
-            [(e.amount.sigma.at(day) or 0.0) if e.amount else 0.0 for e in self.events]
-        )
+        return np.array([(e.amount.sigma.at(day) or 0.0) if e.amount else 0.0 for e in self.events])
 
     def reads_dynamic(self) -> bool:
         return any(expr.reads & DYNAMIC for expr in self.modifiers + self.eligible)
@@ -246,6 +244,5 @@ def yearly_kinds(plan: EventPlan) -> list[int]:
     return [
         k
         for k in range(plan.n)
-        if (plan.modifiers[k].reads | plan.eligible[k].reads) & DYNAMIC
-        or k in plan.sensitive
+        if (plan.modifiers[k].reads | plan.eligible[k].reads) & DYNAMIC or k in plan.sensitive
     ]

@@ -117,7 +117,9 @@ class ListsStage:
         last = date1 - dt.timedelta(days=1)
         arrays = world.arrays(last.year)
         by_name = {s.name: s for s in self.states}
-        qualifying = dict(zip(by_name, qualifiers(self.states, world.n_rec, day1, last), strict=True))
+        qualifying = dict(
+            zip(by_name, qualifiers(self.states, world.n_rec, day1, last), strict=True)
+        )
 
         def excluded(who, names):
             out = np.zeros(who.size, dtype=bool)
