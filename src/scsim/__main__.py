@@ -26,12 +26,30 @@ def main() -> None:
             err.show()
             sys.exit(err.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted — no run directory was completed\n")
-        _exit_now(EXIT_INTERRUPTED)
+        _interrupted()
     except SystemExit as done:
         if done.code == EXIT_INTERRUPTED:  # reported already, by the command
             _exit_now(EXIT_INTERRUPTED)
         raise
+    except Exception as err:
+        # An interrupt inside class creation (e.g. functools.cached_property.__set_name__ while
+        # importing) reaches us wrapped in a RuntimeError: it is still Ctrl-C.
+        if not _caused_by_interrupt(err):
+            raise
+        _interrupted()
+
+
+def _caused_by_interrupt(err: BaseException | None) -> bool:
+    while err is not None:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def _interrupted() -> None:
+    sys.stderr.write("error: interrupted — no run directory was completed\n")
+    _exit_now(EXIT_INTERRUPTED)
 
 
 def _exit_now(code: int) -> None:
