@@ -10,7 +10,6 @@ import datetime as dt
 import difflib
 import json
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from pydantic import BaseModel
 
 import scsim
+from docs_support import anchors, nodes, prose
 from scsim.docsgen import reference
 from scsim.scenario.errors import ScenarioError
 from scsim.scenario.model import bundled_names
@@ -77,16 +77,9 @@ KNOWN_GAPS: dict[str, set[str]] = {
 }
 
 
-def params(node: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Param]]:
+def params(spec: BaseModel) -> Iterator[tuple[str, Param]]:
     """Every dated parameter in a scenario, by dotted path (schema defaults included)."""
-    if isinstance(node, Param):
-        yield ".".join(path), node
-    elif isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            yield from params(getattr(node, name), (*path, name))
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from params(value, (*path, str(key)))
+    return nodes(spec, Param)
 
 
 def href_problem(href: str) -> str:
@@ -280,42 +273,6 @@ def test_the_example_check_can_fail(tmp_path: Path) -> None:
 
 LINK = re.compile(r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+\"[^\"]*\")?\s*$")
-HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-HTML_ANCHOR = re.compile(r"<a\s+(?:name|id)=\"([^\"]+)\"")
-
-
-def prose(text: str, *, keep_code: bool = False) -> Iterator[tuple[int, str]]:
-    """(line number, line) outside fenced code blocks, inline code removed unless kept."""
-    fence = ""
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.lstrip()
-        if stripped.startswith(("```", "~~~")):
-            fence = "" if fence and stripped.startswith(fence) else fence or stripped[:3]
-            continue
-        if not fence:
-            yield number, line if keep_code else re.sub(r"(`+)(?:(?!\1).)+\1", "", line)
-
-
-def slug(heading: str) -> str:
-    """The anchor GitHub gives a heading."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link counts as its text
-    text = re.sub(r"<[^>]+>", "", text).replace("`", "").strip().lower()
-    kept = "".join(c for c in text if c in " -_" or unicodedata.category(c)[0] in "LN")
-    return kept.replace(" ", "-")
-
-
-def anchors(path: Path) -> set[str]:
-    """The anchors of a Markdown file: heading slugs (numbered when repeated) and <a> names."""
-    found: set[str] = set()
-    seen: dict[str, int] = {}
-    for _, line in prose(path.read_text(encoding="utf-8"), keep_code=True):
-        found.update(HTML_ANCHOR.findall(line))
-        heading = HEADING.match(line)
-        if heading:
-            base = slug(heading.group(2))
-            found.add(f"{base}-{seen[base]}" if base in seen else base)
-            seen[base] = seen.get(base, 0) + 1
-    return found
 
 
 def broken_links(path: Path) -> list[str]:

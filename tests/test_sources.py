@@ -8,7 +8,6 @@ Every scenario here is synthetic; nothing reads records about real persons.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -17,14 +16,13 @@ import pytest
 from pydantic import BaseModel
 
 import scsim
+from docs_support import anchors, nodes
 from scsim.scenario.model import bundled_names
 from scsim.scenario.schema import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "docs" / "sources.md"
 
-HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-HTML_ANCHOR = re.compile(r"<a\s+(?:name|id)=\"([^\"]+)\"")
 SECTION_NUMBER = re.compile(r"^#{2,6}\s+(\d+(?:\.\d+)?)\s")
 # A file outside the project: the private notes, an absolute path, a path that climbs out.
 OUTSIDE = re.compile(r"REFERENCE\.md|shared/domain|/work/|(^|[\s(])\.\./", re.IGNORECASE)
@@ -32,37 +30,9 @@ TRACKER = re.compile(r"\bissues?\s*(?:#\s*)?\d|\bissues?:|issues/|\btracker\b", 
 SECTION_MENTION = re.compile(r"§\s*(\d+(?:\.\d+)?)")
 
 
-def walk(node: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Reference]]:
+def walk(spec: BaseModel) -> Iterator[tuple[str, Reference]]:
     """Every Reference in a parsed scenario (parameters, schemes, targets, reforms, parts)."""
-    if isinstance(node, Reference):
-        yield ".".join(path), node
-    elif isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            yield from walk(getattr(node, name), (*path, name))
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from walk(value, (*path, str(key)))
-    elif isinstance(node, list | tuple):
-        for i, value in enumerate(node):
-            yield from walk(value, (*path, str(i)))
-
-
-def slug(heading: str) -> str:
-    """The anchor GitHub gives a heading."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
-    text = re.sub(r"<[^>]+>", "", text).replace("`", "").strip().lower()
-    kept = "".join(c for c in text if c in " -_" or unicodedata.category(c)[0] in "LN")
-    return kept.replace(" ", "-")
-
-
-def anchors(path: Path) -> set[str]:
-    """A Markdown file's anchors: explicit <a id> names and heading slugs."""
-    found: set[str] = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        found.update(HTML_ANCHOR.findall(line))
-        if heading := HEADING.match(line):
-            found.add(slug(heading.group(2)))
-    return found
+    return nodes(spec, Reference)
 
 
 def section_numbers(path: Path) -> set[str]:
