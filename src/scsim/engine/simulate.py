@@ -315,6 +315,7 @@ def simulate_arrays(
         v_hi = np.searchsorted(victims[0], hi)
         resume = np.empty(N_CHUNKS, dtype=np.int64)
         log.reset(day1 - day0, n_kinds)
+        clean_days, clean_points = pts.recovery(day0_date)
         run_epoch(
             day0, day1, year, seed, lo, hi,
             Citizens(cell, group, pop.birth_year, province, prov_cdf, si, sf, rates, next_due,
@@ -338,8 +339,8 @@ def simulate_arrays(
                 base=float(max(pts.base(day0_date), 1)),
                 floor=pts.floor(day0_date),
                 cap=pts.cap(day0_date),
-                recovery_days=pts.recovery(day0_date)[0],
-                recovery_points=pts.recovery(day0_date)[1],
+                recovery_days=clean_days,
+                recovery_points=clean_points,
             ),
             cp, court.active,
             Measures(meas.flags, stage.status, *meas.effects_at(day0_date), stage.citizen_cost),

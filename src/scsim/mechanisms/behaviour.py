@@ -50,18 +50,19 @@ class EventPlan:
             dates += _rate_param(e).change_dates()
             if e.amount is not None:
                 dates += e.amount.median.change_dates() + e.amount.sigma.change_dates()
-            dates += e.deterrence.points_exponent.change_dates() + self.sensitivity_dates(e)
+            dates += e.deterrence.points_exponent.change_dates()
+            dates += e.deterrence.detection_sensitivity.change_dates()
             if (h := e.deterrence.habituation) is not None:
                 dates += h.half_life_days.change_dates() + h.floor.change_dates()
         return dates
 
-    @staticmethod
-    def sensitivity_dates(event: Event) -> list[dt.date]:
-        return event.deterrence.detection_sensitivity.change_dates()
-
     def sensitivity_changes(self, day: dt.date) -> list[int]:
         """Kinds whose detection sensitivity takes a new value on ``day``."""
-        return [k for k, e in enumerate(self.events) if day in self.sensitivity_dates(e)]
+        return [
+            k
+            for k in self.sensitive
+            if day in self.events[k].deterrence.detection_sensitivity.values
+        ]
 
     def detection_sensitivity(self, day: dt.date) -> np.ndarray:
         return np.array([e.deterrence.detection_sensitivity.at(day) or 0.0 for e in self.events])
