@@ -195,7 +195,8 @@ def render(experiment: Experiment, console: Console) -> None:
         f"({seeds[0]}{'…' + str(seeds[-1]) if len(seeds) > 1 else ''}) · overall, "
         + ("mean (min–max) over seeds" if len(seeds) > 1 else "one seed")
     )
-    out = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    # title and caption as lines of their own: a table's title wraps to the table's width
+    out = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for path in design.parameters:
         out.add_column(path.rsplit(".", 1)[-1], justify="right", no_wrap=True)
     for metric in chosen:
@@ -214,6 +215,7 @@ def render(experiment: Experiment, console: Console) -> None:
             else:
                 cells.append(_fmt(metric, r["mean"]))
         out.add_row(*cells)
-    out.caption = "every metric, group and seed: results.parquet (Experiment(path).results)"
-    out.caption_justify = "left"
+    console.print(title, markup=False, highlight=False)
     console.print(out)
+    console.print("every metric, group and seed: results.parquet (Experiment(path).results)",
+                  markup=False, highlight=False)  # fmt: skip
