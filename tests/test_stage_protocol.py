@@ -11,11 +11,13 @@ import pytest
 
 import scsim
 from scsim.engine.simulate import simulate_arrays
+from scsim.mechanisms import registry
 from scsim.mechanisms.composite import CompositeStage, FriendsStage
 from scsim.mechanisms.hukou import HukouStage
 from scsim.mechanisms.lists import ListsStage
 from scsim.mechanisms.points import PointsReachStage
 from scsim.mechanisms.stage import MovesStage, Stage
+from scsim.scenario.schema import SCHEME_KINDS
 
 PROTOCOL_METHODS = ("change_dates", "begin_epoch", "end_epoch", "variables", "tally", "columns",
                     "release")  # fmt: skip
@@ -43,6 +45,32 @@ def test_every_stage_has_each_method_with_the_protocols_parameters(cls, method: 
     assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
 
 
+@pytest.mark.parametrize("cls", STAGE_CLASSES, ids=lambda c: c.__name__)
+def test_every_stage_is_built_from_the_scenario_and_says_what_it_keeps(cls) -> None:
+    for method in ("build", "bytes_per_citizen"):
+        assert inspect.ismethod(getattr(cls, method)), f"{cls.__name__}.{method}: a classmethod"
+    assert list(inspect.signature(cls.build).parameters) == ["spec", "world", "params"]
+    assert list(inspect.signature(cls.bytes_per_citizen).parameters) == ["spec"]
+    assert isinstance(cls.kind, str) and isinstance(cls.schemes, tuple)
+
+
+def test_the_registry_lists_every_stage_once_and_implements_every_scheme_kind() -> None:
+    assert set(registry.STAGES) == set(STAGE_CLASSES) and len(registry.STAGES) == len(STAGE_CLASSES)
+    kinds = [cls.kind for cls in registry.STAGES]
+    assert len(set(kinds)) == len(kinds) and set(registry.CLOSING) <= set(kinds)
+    assert registry.scheme_kinds() == set(SCHEME_KINDS)  # the schema's `kind:`s, each run
+
+
+def test_the_memory_estimate_adds_each_stages_own(with_lists) -> None:
+    spec = with_lists.scenario.spec
+    own = {cls.kind: cls.bytes_per_citizen(spec) for cls in registry.STAGES}
+    assert own["lists"] == 15 * len(spec.lists()) > 0 and own["graph"] == 12
+    assert own["composite"] == 40 + 4 * len(spec.composite()[1].dimensions)
+    assert registry.bytes_per_citizen(spec) == registry.BASE_BYTES_PER_CITIZEN + sum(own.values())
+    bare = scsim.load("hukou-only").spec
+    assert registry.bytes_per_citizen(bare) == registry.BASE_BYTES_PER_CITIZEN
+
+
 def test_the_lists_stage_satisfies_the_protocol(with_lists) -> None:
     stage = with_lists.stages.list_stage
     assert isinstance(stage, ListsStage) and isinstance(stage, Stage)
@@ -59,7 +87,7 @@ def test_a_scenario_without_lists_builds_no_lists_stage() -> None:
     assert not scenario.spec.lists()
     run = simulate_arrays(scenario, population=500, days=60)
     assert run.stages.list_stage is None and run.stages.lists == []
-    assert ListsStage.build({}, run.stages.world, params=None, first_index=1) is None
+    assert ListsStage.build(scenario.spec, run.stages.world, params=None) is None
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +118,8 @@ def test_a_scenario_without_a_composite_score_or_graph_builds_neither_stage() ->
     stages = simulate_arrays(scenario, population=500, days=60).stages
     assert stages.composite_stage is None and stages.composite is None
     assert stages.friends is None and stages.degree is None and stages.friends_initial is None
-    assert CompositeStage.build(None, stages.world, None, None, scheme_index=9) is None
-    assert FriendsStage.build(None) is None
+    assert CompositeStage.build(scenario.spec, stages.world, None) is None
+    assert FriendsStage.build(scenario.spec, stages.world, None) is None
 
 
 def test_the_hukou_stage_satisfies_the_protocol() -> None:
@@ -114,7 +142,7 @@ def test_a_scenario_without_hukou_rules_builds_no_hukou_stage(with_composite) ->
         assert stages.hukou_stage is None
         assert not stages.lacking.any() and not stages.citizen_cost.any()
     empty = spec.hukou.model_copy(update={"rights": {}, "conversion": {}})
-    assert HukouStage.build(empty, stages.world, None) is None
+    assert HukouStage.build(spec.model_copy(update={"hukou": empty}), stages.world, None) is None
 
 
 def test_the_engine_calls_the_stages_in_order(with_lists) -> None:
@@ -149,4 +177,4 @@ def test_the_moves_stage_regroups_movers_and_reports_them() -> None:
     pop = stages.pop
     expected = (pop.hukou_urban[[1, 3, 7]].astype(np.uint8) << 1) | pop.migrant[[1, 3, 7]]
     assert np.array_equal(world.group[[1, 3, 7]], expected)
-    assert PointsReachStage.build(None, world, None, scheme_index=0) is None
+    assert PointsReachStage.build(scenario.spec, world, None) is None

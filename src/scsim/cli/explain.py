@@ -17,6 +17,7 @@ from rich.table import Table
 from scsim.cli.console import console, fail, user_errors
 from scsim.results.format import fmt_num
 from scsim.results.format import fmt_yuan as yuan
+from scsim.scenario.schema import SCHEME_KINDS
 
 if TYPE_CHECKING:
     from scsim.audit.explain import Explanation
@@ -308,7 +309,7 @@ def _snapshot(snap: dict[str, Any], run: dict[str, Any]) -> Table:
         table.add_row("Court list", escape(_court_text(court)))
     for item in snap.get("lists") or []:
         status = "[bold]member[/]" if item.get("member") else "not a member"
-        kind = "red list" if item.get("kind") == "redlist" else "black list"
+        kind = SCHEME_KINDS["redlist" if item.get("kind") == "redlist" else "blacklist"].label
         table.add_row(
             escape(item["name"]),
             f"{status} ({kind}: {escape(item.get('label') or '')}); "

@@ -59,6 +59,7 @@ from scsim.mechanisms import (
     measures,
     observation,
     points,
+    registry,
 )
 from scsim.mechanisms.attributes import cell_codes
 from scsim.population import Population, synthesize
@@ -129,7 +130,7 @@ def estimate_bytes(n: int, n_kinds: int, spec=None) -> int:
     per_citizen = BYTES_PER_CITIZEN + n_kinds * BYTES_PER_CITIZEN_PER_KIND
     extra = 0
     if spec is not None:
-        per_citizen += stages.bytes_per_citizen(spec)
+        per_citizen += registry.bytes_per_citizen(spec)
         if spec.world.population.graph is not None:
             extra = graph_bytes(n, spec.world.population.graph.mean_degree)
     return BASELINE_BYTES + n * per_citizen + extra

@@ -25,24 +25,20 @@ import numpy as np
 from scsim.core.errors import SimulationError
 from scsim.core.layout import LISTED, STAGE
 from scsim.engine.kernel import LOG_LIST_JOINED
-from scsim.mechanisms import tally
+from scsim.mechanisms import registry, tally
 from scsim.mechanisms.attributes import CitizenArrays, take
-from scsim.mechanisms.composite import CompositeStage, CompositeState, FriendsStage
-from scsim.mechanisms.hukou import HukouStage
-from scsim.mechanisms.lists import ListsStage, ListState
-from scsim.mechanisms.points import PointsReachStage
-from scsim.mechanisms.stage import MovesStage, Stage, World
+from scsim.mechanisms.composite import CompositeState
+from scsim.mechanisms.lists import ListState
+from scsim.mechanisms.stage import Stage, World
 from scsim.population.graph import estimate_bytes
 from scsim.scenario.schema import ScenarioSpec
 
 
 class Stages:
-    """The epoch-boundary stages of a run, called in turn: the black and red lists
-    (``mechanisms.lists.ListsStage``), the composite score and the friendship graph
-    (``mechanisms.composite.CompositeStage``, ``FriendsStage``), the points scheme's reach
-    (``mechanisms.points.PointsReachStage``), hukou rights and conversions
-    (``mechanisms.hukou.HukouStage``) and moves (``mechanisms.stage.MovesStage``); a stage the
-    scenario does not use is not built. The attributes below are views of their state."""
+    """The epoch-boundary stages of a run (``mechanisms.registry.STAGES``: the black and red
+    lists, the composite score, the friendship graph, the points scheme's reach, hukou rights and
+    conversions, moves), called in turn; a stage the scenario does not use is not built. The
+    attributes below are views of their state."""
 
     def __init__(self, spec: ScenarioSpec, params, pop, sf, si, n_rec, kinds, seed: int,
                  start: dt.date, province, cell, group, pts_spec, graph) -> None:  # fmt: skip
@@ -53,34 +49,38 @@ class Stages:
         self.weight = pop.weight
         self.world = World(pop=pop, si=si, sf=sf, n_rec=n_rec, kinds=kinds, seed=seed,
                            start=start, province=province, cell=cell, group=group,
-                           weight=pop.weight, arrays=self.arrays)  # fmt: skip
+                           weight=pop.weight, arrays=self.arrays, graph=graph)  # fmt: skip
         self.pts_spec = pts_spec
-        self.points_stage = PointsReachStage.build(pts_spec, self.world, params, scheme_index=0)
-        self.list_stage = ListsStage.build(spec.lists(), self.world, params, first_index=1)
-        self.friends = FriendsStage.build(graph)
-        self.composite_stage = CompositeStage.build(spec.composite(), self.world, params,
-                                                    self.friends, scheme_index=9)  # fmt: skip
-        self.hukou_stage = HukouStage.build(spec.hukou, self.world, params)
-        self.moves = MovesStage(province)
-        # The order of every call but end_epoch: the lists first at an epoch's start (the rules
-        # after them may read memberships), and the metric rows and columns in this order.
-        self.stages: list[Stage] = [
-            s for s in (self.list_stage, self.composite_stage, self.friends, self.points_stage,
-                        self.hukou_stage, self.moves)
-            if s is not None
-        ]  # fmt: skip
-        # At an epoch's end, residence and registration first (moves, then conversions): the
-        # lists and the score read them.
-        self.closing: list[Stage] = [
-            s for s in (self.moves, self.hukou_stage, self.list_stage, self.composite_stage,
-                        self.friends)
-            if s is not None
-        ]  # fmt: skip
+        # The order of every call but end_epoch (the registry's), and of the metric rows and
+        # columns; at an epoch's end, residence and registration first (registry.CLOSING).
+        self.stages: list[Stage] = registry.build(spec, self.world, params)
+        self.closing: list[Stage] = registry.closing(self.stages)
+        self.by_kind: dict[str, Stage] = {stage.kind: stage for stage in self.stages}
         self.status = np.zeros(n, dtype=np.uint8)  # the measures' status index
         self._no_cost = np.zeros(n, dtype=np.float32)  # (without hukou rights)
         self.rows = self.world.rows  # the stages' metric rows
 
     # -- the stages' state, as the engine, the outputs and the tests read it -----------------
+
+    @property
+    def list_stage(self):
+        return self.by_kind.get("lists")
+
+    @property
+    def composite_stage(self):
+        return self.by_kind.get("composite")
+
+    @property
+    def friends(self):
+        return self.by_kind.get("graph")
+
+    @property
+    def points_stage(self):
+        return self.by_kind.get("points")
+
+    @property
+    def hukou_stage(self):
+        return self.by_kind.get("hukou")
 
     @property
     def lists(self) -> list[ListState]:
@@ -217,18 +217,6 @@ class Stages:
         for stage in self.stages:
             cols.update(stage.columns(end_day))
         return cols
-
-
-def bytes_per_citizen(spec: ScenarioSpec) -> int:
-    """What the stages keep per citizen during a run (the graph aside: see graph.estimate_bytes):
-    per list its term end, year base, listings and place draw; the composite's draws, score,
-    dimensions and ties; the status index, rights and costs."""
-    size = 16 + 15 * len(spec.lists())
-    if spec.composite() is not None:
-        size += 40 + 4 * len(spec.composite()[1].dimensions)
-    if spec.world.population.graph is not None:
-        size += 12  # degrees before and now
-    return size
 
 
 def check_graph_fits(spec: ScenarioSpec, n: int, free: int) -> None:

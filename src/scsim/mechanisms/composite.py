@@ -328,6 +328,7 @@ class FriendsStage:
     Built only with a graph; the composite score's stage reads and changes it."""
 
     kind: ClassVar[str] = "graph"  # (world.population.graph: not a scheme)
+    schemes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, graph) -> None:
         self.graph = graph
@@ -336,8 +337,14 @@ class FriendsStage:
         self.composite: CompositeState | None = None  # the score whose assortativity is tallied
 
     @classmethod
-    def build(cls, graph) -> FriendsStage | None:
-        return None if graph is None else cls(graph)
+    def build(cls, spec, world: World, params) -> FriendsStage | None:
+        """The graph's stage, or None without a friendship graph."""
+        return None if world.graph is None else cls(world.graph)
+
+    @classmethod
+    def bytes_per_citizen(cls, spec) -> int:
+        """The degrees before and now (the graph itself: population.graph.estimate_bytes)."""
+        return 0 if spec.world.population.graph is None else 12
 
     def change_dates(self) -> list[dt.date]:
         return []
@@ -377,26 +384,40 @@ class CompositeStage:
     a graph: ``friends``), and its band codes as ``status`` bits for the measures."""
 
     kind: ClassVar[str] = "composite"
+    schemes: ClassVar[tuple[str, ...]] = ("composite",)
+    scheme_index: ClassVar[int] = 9  # its places' and adoption's draws (after the lists')
     status_bits: ClassVar[int] = 3  # band codes: 0 (not a user), 1 + the band index (< 8 bands)
 
-    def __init__(self, state: CompositeState, friends: FriendsStage | None) -> None:
+    def __init__(self, state: CompositeState) -> None:
         self.state = state
-        self.friends = friends
+        self.friends: FriendsStage | None = None  # the graph whose ties users drop (connect)
         self.status = np.zeros(0, dtype=np.uint8)
         self.dropped: np.ndarray | None = None  # ties dropped at the last epoch end, per citizen
-        if friends is not None:
-            state.ties_dropped = np.zeros(state.user.size, dtype=np.int32)
-            friends.composite = state
 
     @classmethod
-    def build(cls, scheme: tuple[str, CompositeScore] | None, world: World, params,
-              friends: FriendsStage | None, scheme_index: int) -> CompositeStage | None:  # fmt: skip
-        """The composite score's stage, or None without one (``scheme``: its name and spec)."""
+    def build(cls, spec, world: World, params) -> CompositeStage | None:
+        """The composite score's stage, or None without one."""
+        scheme = spec.composite()
         if scheme is None:
             return None
         state = prepare(scheme[0], scheme[1], params, world.seed, world.start, len(world.pop),
-                        scheme_index)  # fmt: skip
-        return cls(state, friends)
+                        cls.scheme_index)  # fmt: skip
+        return cls(state)
+
+    @classmethod
+    def bytes_per_citizen(cls, spec) -> int:
+        """Its draws, score, dimensions and ties."""
+        scheme = spec.composite()
+        return 0 if scheme is None else 40 + 4 * len(scheme[1].dimensions)
+
+    def connect(self, stages: dict) -> None:
+        """With a friendship graph, users drop ties to low scorers, and the graph's stage
+        tallies the users' score assortativity."""
+        friends = stages.get(FriendsStage.kind)
+        if friends is not None:
+            self.friends = friends
+            self.state.ties_dropped = np.zeros(self.state.user.size, dtype=np.int32)
+            friends.composite = self.state
 
     def change_dates(self) -> list[dt.date]:
         return self.state.change_dates()

@@ -143,6 +143,7 @@ class HukouStage:
     MovesStage``) at an epoch's end, and reads who moved or converted in ``World.relocated``."""
 
     kind: ClassVar[str] = "hukou"  # (the scenario's hukou section: not a scheme)
+    schemes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, plan: HukouPlan, n: int) -> None:
         self.plan = plan
@@ -156,10 +157,14 @@ class HukouStage:
         self.prices = None  # the monthly cost of each pattern of rights lacked, as last applied
 
     @classmethod
-    def build(cls, spec: Hukou, world: World, params) -> HukouStage | None:
+    def build(cls, spec, world: World, params) -> HukouStage | None:
         """The hukou stage, or None without rights and conversion rules."""
-        plan = prepare(spec, params)
+        plan = prepare(spec.hukou, params)
         return cls(plan, len(world.pop)) if plan.active else None
+
+    @classmethod
+    def bytes_per_citizen(cls, spec) -> int:
+        return 0  # (rights lacked and their costs: counted with the engine's own state)
 
     def change_dates(self) -> list[dt.date]:
         return self.plan.change_dates()

@@ -71,7 +71,9 @@ class ListsStage:
     their states, the red-listed share of each province, and who joined at the last epoch end.
     Built only when the scenario has lists (:meth:`build`)."""
 
-    kind: ClassVar[str] = "lists"  # the "blacklist" and "redlist" schemes
+    kind: ClassVar[str] = "lists"
+    schemes: ClassVar[tuple[str, ...]] = ("blacklist", "redlist")
+    first_index: ClassVar[int] = 1  # list j draws its places with scheme index 1 + j
 
     def __init__(self, states: list[ListState]) -> None:
         self.states = states
@@ -80,15 +82,20 @@ class ListsStage:
         self.joined: dict[str, np.ndarray] = {}  # who joined each list at the last epoch end
 
     @classmethod
-    def build(cls, lists: dict[str, ListScheme], world: World, params,
-              first_index: int) -> ListsStage | None:  # fmt: skip
+    def build(cls, spec, world: World, params) -> ListsStage | None:
         """The lists' stage, or None without lists; list j draws its places with scheme index
         ``first_index + j``."""
+        lists = spec.lists()
         if not lists:
             return None
         states = prepare(lists, world.kinds, params, world.seed, world.start, len(world.pop),
-                         first_index)  # fmt: skip
+                         cls.first_index)  # fmt: skip
         return cls(states)
+
+    @classmethod
+    def bytes_per_citizen(cls, spec) -> int:
+        """Per list: its term end, year base, listings and place draw."""
+        return 15 * len(spec.lists())
 
     @property
     def status_bits(self) -> int:

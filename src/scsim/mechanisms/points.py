@@ -180,6 +180,8 @@ class PointsReachStage:
     for the kernel. Its metrics are the kernel's. Built only with a points scheme."""
 
     kind: ClassVar[str] = "points"
+    schemes: ClassVar[tuple[str, ...]] = ("points",)
+    scheme_index: ClassVar[int] = 0  # its places' draws (jurisdiction.draws)
 
     def __init__(self, spec: PointsScheme, reach: jurisdiction.Reach, draw: np.ndarray | None,
                  applies: Expr, n: int) -> None:  # fmt: skip
@@ -190,20 +192,25 @@ class PointsReachStage:
         self.applies = applies
 
     @classmethod
-    def build(cls, spec: PointsScheme | None, world: World, params,
-              scheme_index: int) -> PointsReachStage | None:  # fmt: skip
+    def build(cls, spec, world: World, params) -> PointsReachStage | None:
         """The points scheme's reach, or None without a points scheme."""
-        if spec is None:
+        scheme = spec.points_scheme()
+        if scheme is None:
             return None
+        scheme = scheme[1]
         n = len(world.pop)
         citizens = np.arange(n, dtype=np.int64)
         return cls(
-            spec,
-            jurisdiction.prepare(spec.jurisdiction, world.start),
-            jurisdiction.draws(world.seed, scheme_index, citizens, spec.jurisdiction),
-            compile_expr(spec.applies_to, variables=CITIZEN, params=params, expect=BOOL),
+            scheme,
+            jurisdiction.prepare(scheme.jurisdiction, world.start),
+            jurisdiction.draws(world.seed, cls.scheme_index, citizens, scheme.jurisdiction),
+            compile_expr(scheme.applies_to, variables=CITIZEN, params=params, expect=BOOL),
             n,
         )
+
+    @classmethod
+    def bytes_per_citizen(cls, spec) -> int:
+        return 0  # (its reach and draws: counted with the engine's own state)
 
     def change_dates(self) -> list[dt.date]:
         return self.reach.change_dates()

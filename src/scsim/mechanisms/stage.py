@@ -38,6 +38,7 @@ class World:
     group: np.ndarray  # base group (hukou × migrant) now
     weight: float  # real people per agent
     arrays: Callable[[int], CitizenArrays]  # the citizen variables as in ``year``, every stage's
+    graph: Any = None  # the friendship graph (population.graph.Graph), None without one
     flow_group: np.ndarray | None = None  # the base group at the epoch's start (flows' group)
     relocated: np.ndarray = field(  # who moved or converted in the last epoch (indices)
         default_factory=lambda: np.zeros(0, dtype=np.int64)
@@ -81,8 +82,14 @@ class Stage(Protocol):
     """One mechanism's state and rules at the epoch boundary. Its metrics are declared in
     ``core/metrics.py``; ``tally`` appends their rows to ``world.rows``.
 
+    Every stage class is built by ``build(spec, world, params)`` (a classmethod: the stage, or
+    None when the scenario does not use the mechanism) and listed once in
+    ``mechanisms/registry.py``, which gives the engine its order.
+
     Optional, beyond the methods below (the engine looks for them):
 
+    - ``connect(stages)``: called once all stages are built, with them by ``kind``, for a stage
+      that works on another's state (the composite score drops the friendship graph's ties);
     - ``start(world, day0, date)``: the state before the first epoch, like a model's setup
       (the composite score's first users and scores), called once before any ``begin_epoch``;
     - ``status`` (uint8 per citizen, set by ``begin_epoch``) and ``status_bits`` (how many
@@ -91,7 +98,13 @@ class Stage(Protocol):
       bands).
     """
 
-    kind: ClassVar[str]  # the scheme kind(s) it implements: "lists", "composite", ...
+    kind: ClassVar[str]  # the mechanism's name: "lists", "composite", "graph", ...
+    schemes: ClassVar[tuple[str, ...]]  # the `kind:`s of the scenario's schemes it implements
+
+    @classmethod
+    def bytes_per_citizen(cls, spec: Any) -> int:
+        """What its state keeps per citizen during a run of ``spec`` (for the memory check)."""
+        ...
 
     def change_dates(self) -> list[dt.date]:
         """Dates its rules change on (an epoch boundary falls on each)."""
@@ -131,9 +144,18 @@ class MovesStage:
     regroups them (:meth:`World.relocate`). Always built: it is the World's own update."""
 
     kind: ClassVar[str] = "moves"  # (world.population's migration: not a scheme)
+    schemes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, province: np.ndarray) -> None:
         self.province_before = province.copy()  # residence at the epoch's start
+
+    @classmethod
+    def build(cls, spec, world: World, params) -> MovesStage:
+        return cls(world.province)
+
+    @classmethod
+    def bytes_per_citizen(cls, spec) -> int:
+        return 0  # (the residence at the epoch's start: counted with the engine's own state)
 
     def change_dates(self) -> list[dt.date]:
         return []

@@ -35,7 +35,7 @@ from scsim.audit.metrics import (
 )
 from scsim.population.census import ADULT_AGE
 from scsim.results.store import CITIZENS, TIMESERIES, Run
-from scsim.scenario.schema import CompositeScore, Param, PointsScheme, ScenarioSpec
+from scsim.scenario.schema import SCHEME_KINDS, CompositeScore, Param, PointsScheme, ScenarioSpec
 
 HUKOU_MIGRANT = "hukou_migrant"
 # Derived from income among adults; not the audit's own "income_quintile", which needs the
@@ -82,13 +82,6 @@ STOCKS = {
     "listed_wrongful": "wrongfully listed",
 }
 MAX_BINS = 60
-SCHEME_KINDS = {
-    "points": "points scheme",
-    "court_list": "court list",
-    "composite": "private composite score",
-    "blacklist": "black list",
-    "redlist": "red list",
-}
 
 
 class ReportError(ValueError):
@@ -254,8 +247,7 @@ def mechanisms(scenario: ScenarioSpec | None) -> list[str]:
     elif observation.detection or _positive(observation.misattribution):
         out.append("observation")
     for name, scheme in scenario.schemes.items():
-        kind = SCHEME_KINDS.get(scheme.kind, scheme.kind)
-        out.append(f"{kind}: {scheme.label or name}")
+        out.append(f"{SCHEME_KINDS[scheme.kind].label}: {scheme.label or name}")
     if scenario.world.population.graph is not None:
         out.append("friendship graph")
     measures = scenario.measures

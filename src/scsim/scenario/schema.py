@@ -14,7 +14,7 @@ import math
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -746,12 +746,20 @@ class Recovery(Strict):
     )
 
 
+class SchemeKind(NamedTuple):
+    """What readers call a scheme kind: in a report's prose, and in a listing's narrow column."""
+
+    label: str
+    short: str
+
+
 class PointsScheme(Strict):
     """A municipal points scheme (Rongcheng-style): everyone covered starts at `base`, recorded
     events add their `deltas`, clean time earns `recovery`, points stay within [`floor`, `cap`] and
     fall into `grades`."""
 
     model_config = ConfigDict(title="Points scheme")
+    KINDS: ClassVar[dict[str, SchemeKind]] = {"points": SchemeKind("points scheme", "points")}
 
     kind: Literal["points"] = Field(description="Selects this scheme type.")
     label: str = Field("", description="Human-readable name.")
@@ -864,6 +872,7 @@ class CourtList(Strict):
     finding or (before the list is national) a move to another province."""
 
     model_config = ConfigDict(title="Court list")
+    KINDS: ClassVar[dict[str, SchemeKind]] = {"court_list": SchemeKind("court list", "court list")}
 
     kind: Literal["court_list"] = Field(description="Selects this scheme type.")
     label: str = Field("", description="Human-readable name.")
@@ -1024,6 +1033,9 @@ class CompositeScore(Strict):
     expressions."""
 
     model_config = ConfigDict(title="Composite score")
+    KINDS: ClassVar[dict[str, SchemeKind]] = {
+        "composite": SchemeKind("private composite score", "private score")
+    }
 
     kind: Literal["composite"] = Field(description="Selects this scheme type.")
     label: str = Field("", description="Human-readable name.")
@@ -1109,6 +1121,10 @@ class ListScheme(Strict):
     calendar year; they stay on it for `term_days`. Measures read membership by the scheme's name."""
 
     model_config = ConfigDict(title="Black or red list")
+    KINDS: ClassVar[dict[str, SchemeKind]] = {
+        "blacklist": SchemeKind("black list", "black list"),
+        "redlist": SchemeKind("red list", "red list"),
+    }
 
     kind: Literal["blacklist", "redlist"] = Field(
         description=(
@@ -1161,9 +1177,11 @@ class ListScheme(Strict):
     reference: list[Reference] = Field([], description="Sources for the list as a whole.")
 
 
-Scheme = Annotated[
-    PointsScheme | CourtList | CompositeScore | ListScheme, Field(discriminator="kind")
-]
+SCHEME_MODELS = (PointsScheme, CourtList, CompositeScore, ListScheme)
+Scheme = Annotated[Union[SCHEME_MODELS], Field(discriminator="kind")]  # noqa: UP007
+# Every scheme kind a scenario can name (`schemes.<name>.kind`), with what readers call it; each
+# is run by a mechanism (mechanisms/registry.py, held to this by tests/test_stage_protocol.py).
+SCHEME_KINDS: dict[str, SchemeKind] = {k: v for m in SCHEME_MODELS for k, v in m.KINDS.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1510,10 +1528,7 @@ class ScenarioSpec(Strict):
         ):
             used.append("surveillance" if obs.sources else "observation")
         for scheme in self.schemes.values():
-            used.append(
-                {"points": "points", "court_list": "court list", "composite": "private score",
-                 "blacklist": "black list", "redlist": "red list"}[scheme.kind]
-            )  # fmt: skip
+            used.append(SCHEME_KINDS[scheme.kind].short)
         if self.world.population.graph is not None:
             used.append("friendship graph")
         if self.measures:
