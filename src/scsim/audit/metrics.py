@@ -61,6 +61,7 @@ from scsim.audit.frame import (
     wilson,
 )
 from scsim.audit.tidy import ALL, TidyTable
+from scsim.core.vocabulary import ColumnType
 from scsim.population.census import ADULT_AGE, EMPLOYMENT_TIERS
 from scsim.results.store import CITIZENS, Run, arrow_kind
 from scsim.rules import Bool, ExprError, Number, Ordinal, compile_expr
@@ -160,6 +161,15 @@ class _Columns:
                 raise AuditError(f"citizen columns differ in length: {sorted(lengths)}")
             self.num_rows = lengths.pop() if lengths else 0
         self._loaded = set() if self._path is not None else set(self._arrays)
+
+    @classmethod
+    def declared(cls, types: Mapping[str, ColumnType]) -> _Columns:
+        """The columns a run will have, by type and without data
+        (``results.outcome.citizen_column_types``): enough to check an audit's options."""
+        cols = cls({})
+        cols.kinds = {name: t.kind for name, t in types.items()}
+        cols._levels = {name: list(t.levels) for name, t in types.items() if t.kind == "category"}
+        return cols
 
     def has(self, *names: str) -> bool:
         return all(name in self.kinds for name in names)
@@ -1089,21 +1099,9 @@ def audit(
     weight = 1.0 if weight is None else float(weight)
     cols = _Columns(run)
     a = _Audit(cols, _check_by(by, cols.kinds), weight, scenario)
-    families: list[_Family] = [
-        ListingRate(),
-        SanctionExposure(),
-        GradeDistribution(),
-        Lists(),
-        Fairness(favourable, among, reference or {}),
-        WrongfulListings(),
-        NeverRecorded(offences),
-        PovertyTrap(),
-        Inequality(),
-        Calibration(None if manifest is None else list(manifest.get("calibration") or [])),
-        Network(_last_value(run, "score_assortativity", timeseries)),
-        Behaviour(),
-        GradeMobility(),
-    ]
+    calibration = None if manifest is None else list(manifest.get("calibration") or [])
+    assortativity = _last_value(run, "score_assortativity", timeseries)
+    families = _families(favourable, among, reference, offences, calibration, assortativity)
     needed = ["age"] if cols.has("age") else []
     for g in a.by:
         needed += list(DERIVED.get(g, (g,)))
@@ -1137,6 +1135,49 @@ def audit(
     }
     calibration = list((manifest or {}).get("calibration") or [])
     return AuditTable(a.rows.table(weight), calibration, notes=a.notes, info=info)
+
+
+def _families(favourable: str, among: str, reference: Mapping[str, str] | None,
+              offences: Sequence[str] | None, calibration: list | None,
+              assortativity: float | None) -> list[_Family]:  # fmt: skip
+    """The audit's families, in the order of its table."""
+    return [
+        ListingRate(),
+        SanctionExposure(),
+        GradeDistribution(),
+        Lists(),
+        Fairness(favourable, among, reference or {}),
+        WrongfulListings(),
+        NeverRecorded(offences),
+        PovertyTrap(),
+        Inequality(),
+        Calibration(calibration),
+        Network(assortativity),
+        Behaviour(),
+        GradeMobility(),
+    ]
+
+
+def check(
+    columns: Mapping[str, ColumnType],
+    by: str | Sequence[str] | None = None,
+    *,
+    scenario: ScenarioSpec | None = None,
+    favourable: str = DEFAULT_FAVOURABLE,
+    among: str = DEFAULT_AMONG,
+    reference: Mapping[str, str] | None = None,
+    offences: Sequence[str] | None = None,
+    weight: float | None = None,
+) -> None:
+    """Check an audit's options against the citizen columns a run will have (declared by
+    ``results.outcome.citizen_column_types``), before any run: an unknown grouping, an outcome
+    that does not compile, an unknown offence kind or a reference group for no grouping raise
+    the :class:`AuditError` that :func:`audit` would raise on the run. ``weight`` is accepted
+    (and ignored) so that an audit's options can be passed as they are."""
+    cols = _Columns.declared(columns)
+    a = _Audit(cols, _check_by(by, cols.kinds), 1.0, scenario)
+    for family in _families(favourable, among, reference, offences, None, None):
+        family.needs(a)
 
 
 def _last_value(run: Any, metric: str, timeseries: pa.Table | None = None) -> float | None:

@@ -9,6 +9,8 @@ behind the names (``scsim.mechanisms.attributes``).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 # --- Provinces -------------------------------------------------------------------------------
@@ -97,3 +99,23 @@ def input_names(kinds: tuple[str, ...]) -> list[str]:
     own = {"province", "score", "user"}  # a score does not feed on itself
     return [*(v for v in CITIZEN_ATTRIBUTES if v not in own), *(RECORDS + k for k in kinds),
             *FRIENDS]  # fmt: skip
+
+
+# --- Citizen columns --------------------------------------------------------------------------
+class ColumnType(NamedTuple):
+    """What a citizens.parquet column holds, as the audit's expressions read it: a flag
+    ("bool"), a number, or a category with its levels in code order. Each mechanism declares
+    its columns' types from the scenario (``column_types``), so that an audit's options can be
+    checked before any run."""
+
+    kind: str
+    levels: tuple[str, ...] = ()
+
+
+FLAG = ColumnType("bool")
+NUMBER = ColumnType("number")
+
+
+def category(levels) -> ColumnType:
+    """A categorical column with ``levels`` (its codes' labels, in order)."""
+    return ColumnType("category", tuple(levels))

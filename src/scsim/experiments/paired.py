@@ -24,16 +24,14 @@ from scsim.audit.compare import (
     paired,
     run_set,
 )
-from scsim.audit.metrics import audit
-from scsim.engine.simulate import horizon, simulate_arrays
+from scsim.audit.metrics import check
+from scsim.engine.simulate import horizon
 from scsim.experiments.executors import Case, Done, Epoch, Phase, run_cases
 from scsim.experiments.replicates import replicate_seeds, run_options
-from scsim.results.outcome import citizen_columns
+from scsim.results.outcome import citizen_column_types
 from scsim.scenario.errors import did_you_mean
 from scsim.scenario.model import Scenario, load
 from scsim.scenario.settings import with_settings
-
-PROBE_AGENTS = 64  # agents of the tiny in-memory run that checks the audit options up front
 
 
 def _world(scenario: Scenario, population: int | None, days, until) -> dict[str, Any]:
@@ -143,7 +141,7 @@ def compare(
             f"'{sc_b.name}'",
         )
         seeds = replicate_seeds(sc_a.spec.world.seed if seed is None else seed, replicates or 1)
-        _probe_audit(sc_a, by, audit_options)
+        _check_audit(sc_a, by, audit_options)
         cases: dict[tuple[str, int], Case] = {}
         for s in seeds:  # A and B of a seed one after the other; the same scenario runs once
             for sc in (sc_a, sc_b):
@@ -167,10 +165,7 @@ def compare(
     return result
 
 
-def _probe_audit(scenario: Scenario, by: Any, options: Mapping[str, Any]) -> None:
-    """Audit a tiny in-memory run, so that a bad --by fails before any real run starts."""
-    try:
-        columns = citizen_columns(simulate_arrays(scenario, population=PROBE_AGENTS, days=1))
-    except Exception:  # a problem of the tiny run itself, not of the options: the runs will tell
-        return
-    audit(columns, by=by, manifest={"scenario": scenario.resolved()}, **options)
+def _check_audit(scenario: Scenario, by: Any, options: Mapping[str, Any]) -> None:
+    """Check the audit's options against the columns the runs will write, declared from the
+    scenario, so that a bad --by fails before any run starts."""
+    check(citizen_column_types(scenario.spec), by, scenario=scenario.spec, **options)

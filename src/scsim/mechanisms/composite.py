@@ -32,7 +32,7 @@ import numpy as np
 from scsim.core import rng
 from scsim.core.layout import N_GROUPS
 from scsim.core.metrics import COMPOSITE_QUANTILES, GROUPS, MARGINALS
-from scsim.core.vocabulary import RECORDS
+from scsim.core.vocabulary import FLAG, NUMBER, RECORDS, ColumnType, category
 from scsim.population.graph import assortativity, drop_ties, neighbour_mean_at
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import CompositeScore, Term
@@ -346,6 +346,12 @@ class FriendsStage:
         """The degrees before and now (the graph itself: population.graph.estimate_bytes)."""
         return 0 if spec.world.population.graph is None else 12
 
+    @classmethod
+    def column_types(cls, spec) -> dict[str, ColumnType]:
+        if spec.world.population.graph is None:
+            return {}
+        return {"friends_initial": NUMBER, "friends": NUMBER}
+
     def change_dates(self) -> list[dt.date]:
         return []
 
@@ -409,6 +415,23 @@ class CompositeStage:
         """Its draws, score, dimensions and ties."""
         scheme = spec.composite()
         return 0 if scheme is None else 40 + 4 * len(scheme[1].dimensions)
+
+    @classmethod
+    def column_types(cls, spec) -> dict[str, ColumnType]:
+        """Use, score and band (``not a user`` for non-users), each dimension, and with a
+        friendship graph the ties each citizen dropped."""
+        if spec.composite() is None:
+            return {}
+        scheme = spec.composite()[1]
+        cols = {
+            "composite_user": FLAG,
+            "composite_score": NUMBER,
+            "composite_band": category([*scheme.bands, "not a user"]),
+        }
+        cols.update({f"dimension_{name}": NUMBER for name in scheme.dimensions})
+        if spec.world.population.graph is not None:
+            cols["ties_dropped"] = NUMBER
+        return cols
 
     def connect(self, stages: dict) -> None:
         """With a friendship graph, users drop ties to low scorers, and the graph's stage

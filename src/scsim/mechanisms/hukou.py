@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from scsim.core import rng
-from scsim.core.vocabulary import PROVINCE_NAMES
+from scsim.core.vocabulary import FLAG, PROVINCE_NAMES, ColumnType
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import Hukou
 from scsim.scenario.vocabulary import BOOL, CITIZEN
@@ -165,6 +165,14 @@ class HukouStage:
     @classmethod
     def bytes_per_citizen(cls, spec) -> int:
         return 0  # (rights lacked and their costs: counted with the engine's own state)
+
+    @classmethod
+    def column_types(cls, spec) -> dict[str, ColumnType]:
+        """``lacks_<right>`` per right; ``hukou_converted`` with conversion rules."""
+        cols = {f"lacks_{right}": FLAG for right in spec.hukou.rights}
+        if spec.hukou.conversion:
+            cols["hukou_converted"] = FLAG
+        return cols
 
     def change_dates(self) -> list[dt.date]:
         return self.plan.change_dates()

@@ -20,7 +20,7 @@ import numba as nb
 import numpy as np
 
 from scsim.core.layout import LISTED, NEVER, STAGE
-from scsim.core.vocabulary import N_PROVINCES
+from scsim.core.vocabulary import FLAG, N_PROVINCES, NUMBER, ColumnType
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import ListScheme
 from scsim.scenario.vocabulary import BOOL, CITIZEN
@@ -96,6 +96,15 @@ class ListsStage:
     def bytes_per_citizen(cls, spec) -> int:
         """Per list: its term end, year base, listings and place draw."""
         return 15 * len(spec.lists())
+
+    @classmethod
+    def column_types(cls, spec) -> dict[str, ColumnType]:
+        """Per list: ``on_<list>`` (a member at the run's end), ``listings_<list>`` (times
+        listed in the run)."""
+        cols: dict[str, ColumnType] = {}
+        for name in spec.lists():
+            cols[f"on_{name}"], cols[f"listings_{name}"] = FLAG, NUMBER
+        return cols
 
     @property
     def status_bits(self) -> int:

@@ -16,7 +16,7 @@ import numba as nb
 import numpy as np
 
 from scsim.core.layout import CLEAN_ANCHOR, ELIGIBLE, POINTS
-from scsim.core.vocabulary import PROVINCE_NAMES
+from scsim.core.vocabulary import PROVINCE_NAMES, ColumnType
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import PointsScheme
 from scsim.scenario.vocabulary import BOOL, CITIZEN
@@ -211,6 +211,10 @@ class PointsReachStage:
     @classmethod
     def bytes_per_citizen(cls, spec) -> int:
         return 0  # (its reach and draws: counted with the engine's own state)
+
+    @classmethod
+    def column_types(cls, spec) -> dict[str, ColumnType]:
+        return {}  # (the points and grades are the kernel's: results/outcome.py)
 
     def change_dates(self) -> list[dt.date]:
         return self.reach.change_dates()

@@ -61,6 +61,15 @@ def scheme_kinds() -> set[str]:
     return {kind for cls in STAGES for kind in cls.schemes} | set(KERNEL_SCHEMES)
 
 
+def column_types(spec) -> dict:
+    """The citizens.parquet columns the stages a run of ``spec`` builds write, declared
+    (``core.vocabulary.ColumnType`` by name, in the stages' order)."""
+    cols: dict = {}
+    for cls in STAGES:
+        cols.update(cls.column_types(spec))  # (none from a stage the run does not build)
+    return cols
+
+
 def bytes_per_citizen(spec) -> int:
     """What the stages keep per citizen during a run of ``spec`` (the graph aside: see
     population.graph.estimate_bytes)."""

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from scsim.core.metrics import GROUPS, MARGINALS
+from scsim.core.vocabulary import ColumnType
 
 from .attributes import CitizenArrays, cell_codes
 
@@ -106,6 +107,11 @@ class Stage(Protocol):
         """What its state keeps per citizen during a run of ``spec`` (for the memory check)."""
         ...
 
+    @classmethod
+    def column_types(cls, spec: Any) -> dict[str, ColumnType]:
+        """The citizens.parquet columns ``columns`` writes in a run of ``spec``, declared."""
+        ...
+
     def change_dates(self) -> list[dt.date]:
         """Dates its rules change on (an epoch boundary falls on each)."""
         ...
@@ -156,6 +162,10 @@ class MovesStage:
     @classmethod
     def bytes_per_citizen(cls, spec) -> int:
         return 0  # (the residence at the epoch's start: counted with the engine's own state)
+
+    @classmethod
+    def column_types(cls, spec) -> dict[str, ColumnType]:
+        return {}
 
     def change_dates(self) -> list[dt.date]:
         return []

@@ -39,11 +39,14 @@ from scsim.core.layout import (
     WRONGFUL_LISTINGS,
     WRONGFUL_RECORDS,
 )
+from scsim.core.vocabulary import FLAG, NUMBER, ColumnType, category
 from scsim.engine import kernel
 from scsim.engine.simulate import Outcome, thread_count
+from scsim.mechanisms import registry
 from scsim.mechanisms.court_list import EXIT_ESCAPED, EXIT_EXPIRY, EXIT_NO_ASSETS, EXIT_PAID
 from scsim.population.census import EDUCATION_LEVELS, PROVINCE_NAMES
 from scsim.results.store import Run, RunWriter, run_dir_name
+from scsim.scenario.schema import ScenarioSpec
 
 CASE_STAGES = ["none", "awaiting_payment", "in_grace", "listed", "unlisted_enforcement"]
 LOG_CODES = {
@@ -116,8 +119,44 @@ def manifest(outcome: Outcome, calibration: list[dict], timings: dict) -> dict[s
     }
 
 
+# The columns every run writes, by type (citizen_column_types declares the rest per scenario).
+ATTRIBUTE_COLUMNS: dict[str, ColumnType] = {
+    "province": category(PROVINCE_NAMES), "hukou_province": category(PROVINCE_NAMES),
+    "hukou": category(("rural", "urban")), "urban": FLAG, "migrant": FLAG, "age": NUMBER,
+    "sex": category(("female", "male")), "minority": FLAG, "has_child": FLAG,
+    "employment": NUMBER, "education": category(EDUCATION_LEVELS), "residence_years": NUMBER,
+    "income": NUMBER, "wealth": NUMBER, "debt": NUMBER,
+}  # fmt: skip
+COURT_COLUMNS: dict[str, ColumnType] = {
+    "listed": FLAG, "case_stage": category(CASE_STAGES), "case_amount": NUMBER,
+    "case_wrongful": FLAG, "listed_since": NUMBER, "days_listed": NUMBER, "n_cases": NUMBER,
+    "n_listings": NUMBER, "cases_paid": NUMBER, "exits_expiry": NUMBER,
+    "exits_no_assets": NUMBER, "escapes": NUMBER, "wrongful_records": NUMBER,
+    "wrongful_listings": NUMBER, "ever_trapped": FLAG,
+}  # fmt: skip
+
+
+def citizen_column_types(spec: ScenarioSpec) -> dict[str, ColumnType]:
+    """The columns of citizens.parquet a run of ``spec`` writes, by type, in the order
+    :func:`citizen_columns` writes them: declared from the scenario, without running it (the
+    experiments check an audit's options with it before any run)."""
+    cols = dict(ATTRIBUTE_COLUMNS)
+    points = spec.points_scheme()
+    if points is not None:
+        grades = category([*points[1].grades, "unscored"])
+        cols.update({"consent": FLAG, "scored": FLAG, "points": NUMBER, "grade": grades,
+                     "grade_year_start": grades})  # fmt: skip
+    cols.update(COURT_COLUMNS)
+    cols.update({f"sanction_{name}": FLAG for name in spec.measures})
+    cols.update(registry.column_types(spec))
+    for kind in spec.behaviour.events:
+        cols[f"n_{kind}"] = cols[f"rec_{kind}"] = NUMBER
+    return cols
+
+
 def citizen_columns(o: Outcome) -> dict[str, Any]:
-    """One row per agent: attributes, each scheme's state, and counts per event kind."""
+    """One row per agent: attributes, each scheme's state, and counts per event kind (their
+    types declared by :func:`citizen_column_types`)."""
     pop, si, sf = o.population, o.si, o.sf
     end_day = (o.end - o.start).days + 1
     listed = si[:, STAGE] == LISTED
