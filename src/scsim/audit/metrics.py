@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -562,6 +562,12 @@ class _Family:
     def compute(self, a: _Audit) -> None:
         raise NotImplementedError
 
+    def writes(self, a: _Audit) -> list[str]:
+        """The metrics :meth:`compute` writes for these columns (called after :meth:`needs`
+        accepted them): declared, so that an experiment checks ``--metrics`` before any run.
+        A metric may still be left out of a run's table when it has no group to report."""
+        raise NotImplementedError
+
 
 def _missing(a: _Audit, *names: str) -> list[str] | str:
     absent = [n for n in names if not a.cols.has(n)]
@@ -584,6 +590,9 @@ class ListingRate(_Family):
         if a.cols.has("n_listings"):
             a.share("ever_listed_rate", "", a.cols.array("n_listings") > 0, a.adult)
 
+    def writes(self, a):
+        return ["listing_rate", *(["ever_listed_rate"] if a.cols.has("n_listings") else [])]
+
 
 class SanctionExposure(_Family):
     """``sanction_share`` (category: the measure): share of adults under each measure at the end
@@ -600,14 +609,24 @@ class SanctionExposure(_Family):
         return flags + (["days_listed"] if a.cols.has("days_listed") else [])
 
     def compute(self, a):
-        measures = a.scenario.measures if a.scenario is not None else {}
-        rewards = {name for name, measure in measures.items() if measure.is_reward}
-        for column in _sanction_columns(a):
-            measure = column.removeprefix("sanction_")
-            metric = "reward_share" if measure in rewards else "sanction_share"
-            a.share(metric, measure, a.cols.array(column), a.adult)
+        for column, metric in self._metrics(a):
+            a.share(metric, column.removeprefix("sanction_"), a.cols.array(column), a.adult)
         if a.cols.has("days_listed"):
             a.mean("days_listed_per_adult", "", a.cols.array("days_listed"), a.adult)
+
+    def writes(self, a):
+        metrics = dict.fromkeys(metric for _, metric in self._metrics(a))
+        return [*metrics, *(["days_listed_per_adult"] if a.cols.has("days_listed") else [])]
+
+    @staticmethod
+    def _metrics(a: _Audit) -> list[tuple[str, str]]:
+        """(column, metric) of each measure's flag: rewards apart from sanctions."""
+        measures = a.scenario.measures if a.scenario is not None else {}
+        rewards = {name for name, measure in measures.items() if measure.is_reward}
+        return [
+            (c, "reward_share" if c.removeprefix("sanction_") in rewards else "sanction_share")
+            for c in _sanction_columns(a)
+        ]
 
 
 def _sanction_columns(a: _Audit) -> list[str]:
@@ -637,6 +656,9 @@ class GradeDistribution(_Family):
             levels = [i for i, label in enumerate(labels) if label not in OUTSIDE_LABELS]
             a.categorical_share(metric, codes, labels, holders, levels)
 
+    def writes(self, a):
+        return [m for c, p, metric, pop in STANDINGS if a.cols.has(c, p) for m in (pop, metric)]
+
 
 class Lists(_Family):
     """``list_share`` (category: the list): share of adults on each black or red list at the
@@ -657,6 +679,12 @@ class Lists(_Family):
             if _prefixed_flag(a, name, ("lacks_",)):
                 right = name.removeprefix("lacks_")
                 a.share("rights_lacking_share", right, a.cols.array(name), a.adult)
+
+    def writes(self, a):
+        flags = [n for n in a.cols.kinds if _prefixed_flag(a, n, ("on_", "lacks_"))]
+        return [metric for prefix, metric in (("on_", "list_share"),
+                                              ("lacks_", "rights_lacking_share"))
+                if any(n.startswith(prefix) for n in flags)]  # fmt: skip
 
 
 def _prefixed_flag(a: _Audit, name: str, prefixes: tuple[str, ...]) -> bool:
@@ -744,6 +772,10 @@ class Fairness(_Family):
             flag = np.where(np.isnan(di), np.nan, (di < FOUR_FIFTHS).astype(np.float64))
             a.rows.add("four_fifths", category, name, labels, flag, n=n)
 
+    def writes(self, a):
+        ratios = ["disparate_impact_ratio", "statistical_parity_difference", "four_fifths"]
+        return ["favourable_rate", *(ratios if a.by else [])]
+
     def _reference(self, name: str, labels: list[str], p: np.ndarray, n: np.ndarray) -> int | None:
         if name in self.reference:
             wanted = self.reference[name]
@@ -830,6 +862,15 @@ class WrongfulListings(_Family):
                 a.share("wrongful_sanction_share", column.removeprefix("sanction_"),
                         case_wrongful, flag)  # fmt: skip
 
+    def writes(self, a):
+        has = a.cols.has
+        return [metric for metric, present in (
+            ("wrongful_listing_rate", has("wrongful_listings")),
+            ("wrongful_listing_share", has("wrongful_listings", "n_listings")),
+            ("wrongful_record_rate", has("wrongful_records")),
+            ("wrongful_sanction_share", has("case_wrongful") and bool(_sanction_columns(a))),
+        ) if present]  # fmt: skip
+
 
 class NeverRecorded(_Family):
     """``offenders_never_recorded``: among citizens who committed an offence (``n_<kind> > 0``),
@@ -884,6 +925,9 @@ class NeverRecorded(_Family):
         for kind, offended, recorded in per_kind:
             a.share("offenders_never_recorded", kind, ~recorded, offended)
 
+    def writes(self, a):
+        return ["offenders_never_recorded"]
+
 
 class PovertyTrap(_Family):
     """Poverty trap, among citizens ever listed (``n_listings > 0``):
@@ -923,6 +967,11 @@ class PovertyTrap(_Family):
                 category = f"p{round(q * 100)}"
                 a.rows.add("days_listed_quantile", category, name, labels, values[:, j], n=n)
 
+    def writes(self, a):
+        trapped = ["poverty_trap_share"] if a.cols.has("ever_trapped") else []
+        days = ["listed_year_or_more_share", "days_listed_quantile"]
+        return trapped + (days if a.cols.has("days_listed") else [])
+
 
 class Inequality(_Family):
     """``gini`` (category: the column): Gini coefficient of points among the scored, of a
@@ -952,6 +1001,9 @@ class Inequality(_Family):
             for g, (gini, n) in zip(a.groupings, per_grouping, strict=True):
                 a.rows.add("gini", column, g.name, list(g.labels), gini, n=n)
 
+    def writes(self, a):
+        return ["gini"]
+
 
 class Calibration(_Family):
     """``calibration`` (category: the target): the simulated value of each calibration target
@@ -978,6 +1030,9 @@ class Calibration(_Family):
             a.rows.add("calibration", name, ALL, [group], value)
             a.rows.add("calibration_within", name, ALL, [group],
                        math.nan if within is None else float(within))  # fmt: skip
+
+    def writes(self, a):
+        return ["calibration", "calibration_within"] if self.entries else []
 
 
 class Network(_Family):
@@ -1013,6 +1068,16 @@ class Network(_Family):
         if self.assortativity is not None:
             a.rows.add("score_assortativity", "", ALL, [ALL], self.assortativity)
 
+    def writes(self, a):
+        dropped = a.cols.has("ties_dropped", "composite_user")
+        return [
+            "friends_mean",
+            "friends_lost_mean",
+            "ties_lost_share",
+            *(["ties_dropped_per_user"] if dropped else []),
+            *(["score_assortativity"] if self.assortativity is not None else []),
+        ]
+
 
 class Behaviour(_Family):
     """``events_per_adult`` (category: the event kind): acts per adult over the run, true (not
@@ -1034,6 +1099,9 @@ class Behaviour(_Family):
         adult = a.cols.array("age") >= ADULT_AGE
         for column in self.kinds:
             a.mean("events_per_adult", column[2:], a.cols.array(column), adult)
+
+    def writes(self, a):
+        return ["events_per_adult"]
 
 
 class GradeMobility(_Family):
@@ -1058,6 +1126,9 @@ class GradeMobility(_Family):
             pairs = [f"{name}→{to}" for to in end_labels]
             a.categorical_share("grade_transition", end_codes, pairs, among,
                                 range(len(end_labels)))  # fmt: skip
+
+    def writes(self, a):
+        return ["grade_transition"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1158,6 +1229,14 @@ def _families(favourable: str, among: str, reference: Mapping[str, str] | None,
     ]
 
 
+class AuditPlan(NamedTuple):
+    """What an audit of a run will hold, known before the run: the groupings (checked) and
+    the metrics its families write for the declared columns, in the table's order."""
+
+    by: list[str]
+    metrics: list[str]
+
+
 def check(
     columns: Mapping[str, ColumnType],
     by: str | Sequence[str] | None = None,
@@ -1168,16 +1247,25 @@ def check(
     reference: Mapping[str, str] | None = None,
     offences: Sequence[str] | None = None,
     weight: float | None = None,
-) -> None:
+    series: Iterable[str] = (),
+) -> AuditPlan:
     """Check an audit's options against the citizen columns a run will have (declared by
     ``results.outcome.citizen_column_types``), before any run: an unknown grouping, an outcome
     that does not compile, an unknown offence kind or a reference group for no grouping raise
-    the :class:`AuditError` that :func:`audit` would raise on the run. ``weight`` is accepted
-    (and ignored) so that an audit's options can be passed as they are."""
+    the :class:`AuditError` that :func:`audit` would raise on the run. ``series`` are the
+    metrics the run's time series will have (``engine.metrics.written_metrics``), which the
+    audit reads for ``score_assortativity``. ``weight`` is accepted (and ignored) so that an
+    audit's options can be passed as they are."""
     cols = _Columns.declared(columns)
     a = _Audit(cols, _check_by(by, cols.kinds), 1.0, scenario)
-    for family in _families(favourable, among, reference, offences, None, None):
-        family.needs(a)
+    targets = [{"name": name} for name in scenario.calibration] if scenario is not None else []
+    # The value is the run's; only whether the time series will hold it matters here.
+    assortativity = math.nan if "score_assortativity" in set(series) else None
+    metrics: list[str] = []
+    for family in _families(favourable, among, reference, offences, targets, assortativity):
+        if not isinstance(family.needs(a), str):
+            metrics += family.writes(a)
+    return AuditPlan(list(a.by), list(dict.fromkeys(metrics)))
 
 
 def _last_value(run: Any, metric: str, timeseries: pa.Table | None = None) -> float | None:

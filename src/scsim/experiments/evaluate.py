@@ -22,13 +22,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scsim.audit.defaults import DEFAULT_BY
-from scsim.audit.metrics import audit
+from scsim.audit.metrics import audit, check
 from scsim.audit.tidy import ALL
 from scsim.engine.metrics import written_metrics
-from scsim.engine.simulate import simulate_arrays
 from scsim.experiments.populations import POPULATIONS
 from scsim.experiments.run import calibration_of, simulate_outcome, write_outcome
-from scsim.results.outcome import citizen_columns
+from scsim.results.outcome import citizen_column_types, citizen_columns
 from scsim.scenario.errors import did_you_mean
 from scsim.scenario.model import Scenario
 
@@ -43,7 +42,6 @@ ROWS = pa.schema(
         ("value", pa.float64()),
     ]
 )
-PROBE_AGENTS = 2000  # the small run, over the experiment's horizon, that finds its metrics
 
 
 class MetricError(ValueError):
@@ -177,21 +175,18 @@ def check_measures(
     scenario: Scenario,
     by: str | Sequence[str] | None,
     metrics: str | Sequence[str] | None,
-    end: dt.date,
 ) -> Measures:
-    """The measures asked for, checked on a small in-memory run of the same horizon before any
-    case starts: an unknown grouping or metric fails here, naming the close ones."""
+    """The measures asked for, checked against what the scenario's runs will write (their
+    citizen columns and time-series metrics, declared from the scenario) before any case
+    starts: an unknown grouping or metric fails here, naming the close ones."""
     spec = scenario.spec
-    probe = scenario.configured(population=PROBE_AGENTS, end=end)
-    outcome = simulate_arrays(probe, synthesized=POPULATIONS)
+    series = set(written_metrics(spec))
     groupings = _names(by) if by is not None else list(DEFAULT_BY)
-    result = audit(citizen_columns(outcome), groupings,
-                   manifest={"scenario": probe.resolved()})  # fmt: skip
-    by_checked = tuple(result.info["by"])
+    plan = check(citizen_column_types(spec), groupings, scenario=spec, series=series)
+    by_checked = tuple(plan.by)
     if metrics is None:
         return Measures(by_checked, None, ())
-    audited = set(result.table.column("metric").to_pylist())
-    series = set(written_metrics(spec))
+    audited = set(plan.metrics)
     wanted = _names(metrics)
     unknown = [m for m in wanted if m not in audited | series]
     if unknown:
