@@ -67,9 +67,10 @@ class Param(Strict):
     force at all times) or a mapping with these keys. A value holds from its date until the next
     one; `null` repeals (nothing is in force from that date, and nothing is before the first date;
     the mechanisms then use 0, except where a key says otherwise). Every date on which a value
-    changes starts a new epoch, so the new value takes effect on its own day. Numbers written in
-    quotes are errors. The key that holds a parameter gives the range of its values in the Allowed
-    column (`null` is always allowed).
+    changes starts a new epoch, so the new value takes effect on its own day. A mapping with
+    `value` instead of `values` holds one value at all times (`{value: 0.4, reference: [...]}`: a
+    plain number with its source). Numbers written in quotes are errors. The key that holds a
+    parameter gives the range of its values in the Allowed column (`null` is always allowed).
 
     The field that holds a parameter gives the range of its values, finite ones only, as
     ``Annotated[Param, Bounds(...)]``; every value is checked there, so that all the values out
@@ -91,6 +92,12 @@ class Param(Strict):
     def _plain_number(cls, data: object) -> object:
         if isinstance(data, int | float) and not isinstance(data, bool):
             return {"values": {EPOCH_START: float(data)}}
+        if isinstance(data, dict) and "value" in data:  # one value, in force at all times
+            if "values" in data:
+                raise PathError(("value",), "write either 'value' or dated 'values', not both")
+            data = dict(data)
+            value = data.pop("value")
+            return {**data, "values": {EPOCH_START: value}}
         if isinstance(data, dict):
             return data
         expected = "expected a number or a dated parameter (a mapping with 'values')"
