@@ -34,9 +34,9 @@ from scsim.report.data import (
     sources,
 )
 from scsim.report.findings import (
+    adverse,
     calibration,
     findings,
-    four_fifths,
     listing_contrast,
     listing_level,
     poverty_trap,
@@ -241,23 +241,31 @@ def test_level_wrongful_and_trap_sentences_use_the_values() -> None:
     assert none is not None and none.text.startswith("No one in this run was listed")
 
 
-def test_four_fifths_sentence_names_the_groups_below_it() -> None:
-    def table(q1: float) -> Metrics:
-        rows = [
-            {"metric": "disparate_impact_ratio", "category": "not listed",
-             "group_by": INCOME_QUINTILE, "group": group, "value": value, "n": 500}
-            for group, value in (("Q1", q1), ("Q5", 1.0))
-        ]  # fmt: skip
-        return _table(rows, reference={INCOME_QUINTILE: "Q5"})
-
-    below = four_fifths(table(0.7))
-    assert below is not None and below.text.startswith("By the four-fifths rule, 1 group had")
-    assert "Q1 (income quintile, 0.70×)" in below.text
-    above = four_fifths(table(0.93))
-    assert above is not None and "lowest disparate impact ratio was 0.93× (Q1 against Q5" in (
-        above.text
+def test_adverse_sentences_name_the_most_affected_group_and_merge_equal_outcomes() -> None:
+    rows = [
+        {"metric": "adverse_ratio", "category": category, "group_by": by, "group": group,
+         "value": value, "low": value * 0.8, "high": value * 1.2, "n": 500}
+        for category in ("listed", "sanction_flight_ban")
+        for by, group, value in (("hukou", "rural", 1.5), ("hukou", "urban", 1.0),
+                                 (INCOME_QUINTILE, "Q1", 1.1), (INCOME_QUINTILE, "Q5", 1.0))
+    ]  # fmt: skip
+    m = _table(rows)
+    m.outcomes = {"listed": "on the court list", "sanction_flight_ban": "No air tickets"}
+    m.adverse_references = {
+        "hukou": {"listed": "urban", "sanction_flight_ban": "urban"},
+        INCOME_QUINTILE: {"listed": "Q5", "sanction_flight_ban": "Q5"},
+    }
+    (finding,) = adverse(m)  # the same figures: one sentence for both outcomes
+    assert finding.text.startswith(
+        "On the court list and No air tickets: rural-hukou adults 1.50× as often as urban-hukou"
     )
-    assert four_fifths(table(1.0)) is None  # everyone alike (no one listed): nothing to say
+    assert "failing the four-fifths rule" in finding.text.split(";")[0]
+    assert "adults in income quintile Q1 1.10× as often as adults in income quintile Q5" in (
+        finding.text
+    )
+    assert "failing" not in finding.text.split(";")[1]
+    m.adverse_references = {}
+    assert adverse(m) == []  # no reference group: nothing to compare with
 
 
 def test_calibration_sentence_counts_met_targets() -> None:

@@ -6,7 +6,11 @@ the agents in the metric's denominator and ``weight`` the real people they repre
 (``n`` × the run's persons per agent). ``category`` names the sub-item of a metric (a measure,
 a grade, an event kind, a quantile) and is empty otherwise.
 
-Metrics (each family's docstring below gives the definitions): ``listing_rate``,
+Metrics (each family's docstring below gives the definitions; docs/audit.md is the glossary).
+First the outcomes that hurt, as the scenario's mechanisms declare them (on the court list, each
+sanction, a black list, a hukou right lacked, a low grade or band): ``adverse_rate``,
+``adverse_ratio`` (times as often as the least affected group), ``adverse_difference`` and
+``adverse_four_fifths``; then ``listing_rate``,
 ``ever_listed_rate``, ``sanction_share`` / ``reward_share``, ``days_listed_per_adult``,
 ``scored_share``, ``grade_share``, ``composite_user_share``, ``composite_band_share``,
 ``list_share``, ``rights_lacking_share``,
@@ -463,6 +467,8 @@ class _Audit:
         self.scenario = scenario
         self.notes: list[str] = []
         self.references: dict[str, str] = {}  # grouping → its reference group
+        self.adverse_references: dict[str, dict[str, str]] = {}  # grouping → outcome → group
+        self.outcomes: dict[str, str] = {}  # adverse outcome → its label
         self.rows = _Rows()
         self._totals: dict[int, tuple[np.ndarray | None, CellTotals]] = {}
         self.adult: np.ndarray | None = None
@@ -574,6 +580,166 @@ def _missing(a: _Audit, *names: str) -> list[str] | str:
     if absent:
         return f"needs column(s) {', '.join(absent)}"
     return list(names)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An outcome that hurts, declared by a mechanism the run has: who suffers it (``hit``)
+    among whom (``among``: None for adults), and the columns both read."""
+
+    name: str  # the table's category: the column or condition it comes from
+    label: str  # what a reader calls it
+    columns: tuple[str, ...]
+    hit: Any  # _Audit -> bool array
+    among: Any = None  # _Audit -> bool array, or None for adults
+
+
+def adverse_outcomes(a: _Audit) -> list[Outcome]:
+    """The outcomes that hurt, from the mechanisms present: on the court list; under each
+    sanction (a measure some of whose effects go against the citizen); on each black list;
+    lacking each hukou right; scored below the grade a new citizen starts in; in a composite
+    score's lowest band. Without the run's scenario, what its columns show."""
+    sc = a.scenario
+    cols = a.cols
+    out: list[Outcome] = []
+    if cols.has("listed") and (sc is None or sc.court_list() is not None):
+        out.append(Outcome("listed", "on the court list", ("listed",),
+                           lambda a: a.cols.array("listed")))  # fmt: skip
+    for column, metric in SanctionExposure._metrics(a):
+        if metric == "sanction_share":
+            measure = column.removeprefix("sanction_")
+            label = sc.measures[measure].label if sc and measure in sc.measures else ""
+            out.append(Outcome(column, label or measure, (column,), _flag(column)))
+    lists = sc.lists() if sc is not None else {}
+    for name in cols.kinds:
+        listed = name.removeprefix("on_")
+        if _prefixed_flag(a, name, ("on_",)) and (sc is None or (
+                listed in lists and lists[listed].kind == "blacklist")):  # fmt: skip
+            label = lists[listed].label if listed in lists else ""
+            out.append(Outcome(name, f"on the {label or listed}", (name,), _flag(name)))
+    rights = sc.hukou.rights if sc is not None else {}
+    for name in cols.kinds:
+        if _prefixed_flag(a, name, ("lacks_",)):
+            right = name.removeprefix("lacks_")
+            label = rights[right].label if right in rights else ""
+            out.append(Outcome(name, f"lacking {label or right}", (name,), _flag(name)))
+    points = sc.points_scheme() if sc is not None else None
+    if points is not None and cols.has("grade", "scored"):
+        low = _grades_below_start(points[1], sc.world.start)
+        if low:
+            out.append(Outcome(
+                "grade", f"scored below the starting grade ({', '.join(reversed(low))})",
+                ("grade", "scored"), _levels("grade", low), _flag("scored"),
+            ))  # fmt: skip
+    composite = sc.composite() if sc is not None else None
+    if composite is not None and cols.has("composite_band", "composite_user"):
+        bands = composite[1].bands
+        lowest = min(bands, key=bands.get)
+        out.append(Outcome(
+            "composite_band", f"in the lowest band of {composite[1].label or composite[0]} "
+            f"({lowest})", ("composite_band", "composite_user"), _levels("composite_band",
+            [lowest]), _flag("composite_user"),
+        ))  # fmt: skip
+    return out
+
+
+def _flag(column: str) -> Any:
+    return lambda a: a.cols.array(column).astype(bool, copy=False)
+
+
+def _levels(column: str, levels: Sequence[str]) -> Any:
+    def hit(a: _Audit) -> np.ndarray:
+        codes, labels = a.cols._categorical(column)
+        wanted = [i for i, label in enumerate(labels) if label in levels]
+        return np.isin(codes, wanted)
+
+    return hit
+
+
+def _grades_below_start(scheme: PointsScheme, day: Any) -> list[str]:
+    """The grades below the one a citizen with the base points is in."""
+    base = scheme.base.at(day)
+    if base is None:
+        return []
+    bounds = sorted(scheme.grades.items(), key=lambda item: item[1])
+    start = max((i for i, (_, low) in enumerate(bounds) if low <= base), default=0)
+    return [name for name, _ in bounds[:start]]
+
+
+class AdverseOutcomes(_Family):
+    """Disparities in the outcomes that hurt (see :func:`adverse_outcomes`); category: the
+    outcome. Among adults, or among the scored or the score's users for a grade or band.
+
+    - ``adverse_rate``: share of the group who suffer it, with Wilson intervals.
+    - ``adverse_ratio``: the group's rate over the reference group's (Katz log intervals): 2.0
+      means twice as often. The reference is the group given for the grouping (``reference``),
+      else the one with the lowest rate above zero (ties: the largest), so that every ratio
+      reads "times as often as the least affected group".
+    - ``adverse_difference``: the group's rate minus the reference's (Newcombe intervals).
+    - ``adverse_four_fifths``: 1 where the reference's rate is below four-fifths of the group's
+      (a ratio above 1.25): the four-fifths rule of thumb read for an outcome that hurts.
+    """
+
+    name = "adverse_rate"
+
+    def __init__(self, reference: Mapping[str, str]) -> None:
+        self.reference = dict(reference)
+        self.outcomes: list[Outcome] = []
+
+    def needs(self, a):
+        self.outcomes = adverse_outcomes(a)
+        if not self.outcomes:
+            return "the run has no mechanism with an outcome that hurts"
+        return [c for o in self.outcomes for c in o.columns]
+
+    def compute(self, a):
+        for outcome in self.outcomes:
+            hit = np.asarray(outcome.hit(a), bool)
+            among = a.adult if outcome.among is None else outcome.among(a)
+            if among is not None and a.adult is not None and outcome.among is not None:
+                among = among & a.adult
+            den = dict((n, v) for n, _, v in a.per_group(a.counts(among)))
+            both = hit if among is None else hit & among
+            for name, labels, k in a.per_group(a._cells(both)):
+                n = den[name]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    p = k / n
+                low, high = wilson(k, n)
+                a.rows.add("adverse_rate", outcome.name, name, labels, p, low, high, n)
+                if name == ALL:
+                    continue
+                ref = self._reference(name, labels, p, n)
+                if ref is None:
+                    continue
+                p0, n0, lo0, hi0 = p[ref], n[ref], low[ref], high[ref]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ratio = p / p0
+                r_low, r_high = ratio_interval(p, n, p0, n0)
+                d_low, d_high = difference_interval(p, low, high, p0, lo0, hi0)
+                for arr in (r_low, r_high, d_low, d_high):
+                    arr[ref] = np.nan
+                a.rows.add("adverse_ratio", outcome.name, name, labels, ratio, r_low, r_high, n)
+                a.rows.add("adverse_difference", outcome.name, name, labels, p - p0, d_low,
+                           d_high, n)  # fmt: skip
+                flag = np.where(np.isnan(ratio), np.nan,
+                                (ratio * FOUR_FIFTHS > 1).astype(np.float64))  # fmt: skip
+                a.rows.add("adverse_four_fifths", outcome.name, name, labels, flag, n=n)
+                a.adverse_references.setdefault(name, {})[outcome.name] = labels[ref]
+        a.outcomes.update({o.name: o.label for o in self.outcomes})
+
+    def _reference(self, name: str, labels: list[str], p: np.ndarray, n: np.ndarray) -> int | None:
+        if name in self.reference and self.reference[name] in labels:
+            index = labels.index(self.reference[name])
+            return index if n[index] > 0 and p[index] > 0 else None
+        rates = np.where((n > 0) & (p > 0), p, np.inf)
+        if not np.isfinite(rates).any():
+            return None
+        best = np.flatnonzero(rates == rates.min())
+        return int(best[np.argmax(n[best])])
+
+    def writes(self, a):
+        ratios = ["adverse_ratio", "adverse_difference", "adverse_four_fifths"]
+        return ["adverse_rate", *(ratios if a.by else [])]
 
 
 class ListingRate(_Family):
@@ -1200,6 +1366,8 @@ def audit(
         "favourable": favourable,
         "among": among,
         "reference": dict(a.references),
+        "outcomes": dict(a.outcomes),
+        "adverse_reference": {g: dict(r) for g, r in a.adverse_references.items()},
         "intervals": "95%: Wilson (rates), normal (means), Katz log (ratios), Newcombe (differences)",
         "columns_read": sorted(set(needed) & set(cols.kinds)),
         "timings": {"read_s": read_s, "total_s": time.perf_counter() - clock},
@@ -1213,6 +1381,7 @@ def _families(favourable: str, among: str, reference: Mapping[str, str] | None,
               assortativity: float | None) -> list[_Family]:  # fmt: skip
     """The audit's families, in the order of its table."""
     return [
+        AdverseOutcomes(reference or {}),
         ListingRate(),
         SanctionExposure(),
         GradeDistribution(),

@@ -33,6 +33,7 @@ MAX_WIDE_GROUPS = 8  # more groups than this: one row per group with the headlin
 # when the terminal is too narrow).
 HEADLINE = (
     ("listing_rate", "", "listed"),
+    ("adverse_ratio", "listed", "listed ×"),
     ("disparate_impact_ratio", None, "DI"),
     ("four_fifths", None, "4/5"),
     ("wrongful_listing_share", "", "wrongful"),
@@ -84,8 +85,10 @@ def audit(
     fmt: str | None,
     out: str | None,
 ) -> None:
-    """Audit RUN: listing, sanctions, grades, disparate impact, wrongful listings, offenders
-    never recorded, poverty traps and inequality, overall and by group, with 95% intervals."""
+    """Audit RUN: who suffers each outcome that hurts (listed, each sanction, a low grade, a
+    right lacked) and how many times as often as the least affected group; then listing,
+    sanctions, grades, disparate impact, wrongful listings, offenders never recorded, poverty
+    traps and inequality, overall and by group, with 95% intervals."""
     references = _parse_reference(reference)
     with user_errors():
         from scsim.audit.metrics import audit as run_audit
@@ -133,15 +136,16 @@ def render(result: AuditTable, console: Console) -> None:
     head.add_row("intervals", escape(str(info.get("intervals", ""))))
     console.print(head)
     rows = [r for r in result.table.to_pylist() if not r["metric"].startswith("calibration")]
+    outcomes = info.get("outcomes") or {}
     groupings = [ALL, *info.get("by", [])]
     for grouping in groupings:
         reference = (info.get("reference") or {}).get(grouping)
         mine = [r for r in rows if r["group_by"] in (ALL, grouping)]
         groups = list(dict.fromkeys(r["group"] for r in mine if r["group_by"] == grouping))
         if grouping == ALL or len(groups) <= MAX_WIDE_GROUPS:
-            table = _wide(grouping, mine, groups, reference)
+            table = _wide(grouping, mine, groups, reference, outcomes)
             if _width(console, table) > console.width:
-                table = _long(grouping, mine, reference)
+                table = _long(grouping, mine, reference, outcomes)
         else:
             table = _headline(grouping, mine, groups, reference, console)
         console.print(table)
@@ -152,7 +156,11 @@ def render(result: AuditTable, console: Console) -> None:
 
 
 def _wide(
-    grouping: str, rows: list[dict[str, Any]], groups: list[str], reference: str | None
+    grouping: str,
+    rows: list[dict[str, Any]],
+    groups: list[str],
+    reference: str | None,
+    outcomes: dict[str, str],
 ) -> Table:
     """One row per metric (and category), one column per group, 'all' first."""
     title = "Overall" if grouping == ALL else f"By {grouping}"
@@ -169,8 +177,8 @@ def _wide(
             continue
         cells.setdefault(key, {})[column] = _fmt(r["metric"], r["value"])
     for (metric, category), values in cells.items():
-        label = metric + (f" · {category}" if category else "")
-        table.add_row(escape(label), *(values.get(c, "") for c in columns))
+        table.add_row(escape(_label(metric, category, outcomes)),
+                      *(values.get(c, "") for c in columns))  # fmt: skip
     table.caption = "95% intervals, n and persons: --csv or --json"
     table.caption_justify = "left"
     return table
@@ -179,7 +187,16 @@ def _wide(
 _FAIRNESS_ONLY = {"disparate_impact_ratio", "statistical_parity_difference", "four_fifths"}
 
 
-def _long(grouping: str, rows: list[dict[str, Any]], reference: str | None) -> Table:
+def _label(metric: str, category: str, outcomes: dict[str, str]) -> str:
+    """A row's name: the metric, then its category (an outcome that hurts by its label)."""
+    if metric.startswith("adverse_"):
+        category = outcomes.get(category, category)
+    return metric + (f" · {category}" if category else "")
+
+
+def _long(
+    grouping: str, rows: list[dict[str, Any]], reference: str | None, outcomes: dict[str, str]
+) -> Table:
     """One row per metric and group, with its interval (when the wide table does not fit)."""
     table = Table(title=f"By {grouping}", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)  # fmt: skip
@@ -192,7 +209,7 @@ def _long(grouping: str, rows: list[dict[str, Any]], reference: str | None) -> T
         if r["group_by"] == ALL and r["metric"] in _FAIRNESS_ONLY:
             continue
         key = (r["metric"], r["category"])
-        label = r["metric"] + (f" · {r['category']}" if r["category"] else "")
+        label = _label(r["metric"], r["category"], outcomes)
         low, high = r["ci_low"], r["ci_high"]
         interval = "" if _missing(low) else f"{_fmt(r['metric'], low)} – {_fmt(r['metric'], high)}"
         table.add_row(

@@ -203,8 +203,10 @@ def dot_chart(
     fmt: str,
     lines: Sequence[tuple[float, str]] = (),
     why_not: str = "No data.",
+    log: bool = False,
 ) -> Chart:
-    """Values with 95% intervals as dots and whiskers, one row per group."""
+    """Values with 95% intervals as dots and whiskers, one row per group (``log``: on a
+    logarithmic axis, for ratios that span orders of magnitude)."""
     dots = [d for d in dots if not missing(d.value)]
     if not dots:
         return _omit(id, section, title, why_not)
@@ -224,7 +226,8 @@ def dot_chart(
     option = _base(
         tooltip={"trigger": "item", "formatter": "fn:tip"},
         grid={"left": 8, "right": 48, "top": 28, "bottom": 36, "containLabel": True},
-        xAxis={"type": "value", "scale": fmt == "ratio", "axisLabel": {"formatter": f"fn:{fmt}"}},
+        xAxis={"type": "log", "axisLabel": {"formatter": f"fn:{fmt}"}} if log else
+              {"type": "value", "scale": fmt == "ratio", "axisLabel": {"formatter": f"fn:{fmt}"}},
         yAxis={"type": "category", "data": labels, "inverse": True,
                "axisLabel": {"interval": 0}, "axisTick": {"show": False}},
         series=[
@@ -278,6 +281,39 @@ def listing_by_group(m: Metrics) -> Chart:
         "dashed line is the rate among all adults.",
         _share_dots(m, "listing_rate", groupings), "pct", lines,
         why_not="The run has no listing data (no 'listed' column).",
+    )  # fmt: skip
+
+
+def adverse_impact(m: Metrics) -> Chart:
+    """How many times as often each group suffers the first outcome that hurts (the court list
+    where the scenario has one), with Katz intervals."""
+    categories = m.categories("adverse_ratio")
+    category = categories[0] if categories else ""
+    outcome = m.outcomes.get(category, category)
+    dots = []
+    never = []
+    for by in [g for g in GROUP_ORDER if g in m.groupings()]:
+        rows = m.groups("adverse_ratio", by, category)
+        never += [r.group for r in rows if r.value == 0]
+        rows = [r for r in rows if r.value > 0]  # a log axis has no 0
+        reference = m.adverse_references.get(by, {}).get(category)
+        for r in rows:
+            label = _row_label(r, {by: reference} if reference else {})
+            interval = f" (95% CI {ratio(r.low)[:-1]}–{ratio(r.high)})" if r.has_interval else ""
+            flag = " — fails the four-fifths rule" if r.value > 1.25 else ""
+            tip = (f"{esc(label)}<br>{ratio(r.value)} as often as {esc(reference or '')}"
+                   f"{interval}{flag}<br>n = {compact(r.n)} agents")  # fmt: skip
+            dots.append(Dot(label, r.value, r.low, r.high, tip))
+    return dot_chart(
+        "adverse-impact", "fairness", f"How many times as often: {outcome}",
+        f"Each group's rate of '{outcome}' divided by the rate of its grouping's reference group "
+        "(ref: the given group, else the least affected one), with 95% Katz log intervals. A "
+        "group above 1.25 fails the four-fifths rule of thumb read for an outcome that hurts: "
+        "the reference group's rate is below four-fifths of its own. A logarithmic axis: 2× and "
+        "0.5× lie as far from parity." + (f" Never affected (not drawn): {', '.join(never)}."
+                                          if never else ""),
+        dots, "ratio", [(1.0, "parity"), (1.25, "")],
+        why_not="The scenario has no mechanism with an outcome that hurts.", log=True,
     )  # fmt: skip
 
 
@@ -502,7 +538,13 @@ def charts(data: RunData, comparison: Comparison | None) -> list[Chart]:
     else:
         out.append(_omit("score-0", "scores", "Score distribution",
                          "This scenario has no points scheme and no composite score."))  # fmt: skip
-    out += [province_map(m), province_listing(m), listing_by_group(m), disparate_impact(m)]
+    out += [
+        province_map(m),
+        province_listing(m),
+        listing_by_group(m),
+        adverse_impact(m),
+        disparate_impact(m),
+    ]
     out += [stocks_over_time(data), *trap_and_wrongful(m)]
     if comparison is not None:
         out.append(comparison_chart(comparison))

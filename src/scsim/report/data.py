@@ -117,6 +117,11 @@ class Metrics:
     def __init__(self, result: AuditTable) -> None:
         self.result = result
         self.references: dict[str, str] = dict(result.info.get("reference") or {})
+        # the outcomes that hurt: their labels, and each grouping's reference group for each
+        self.outcomes: dict[str, str] = dict(result.info.get("outcomes") or {})
+        self.adverse_references: dict[str, dict[str, str]] = dict(
+            result.info.get("adverse_reference") or {}
+        )
         self.weight = float(result.info.get("weight") or 1.0)
         self._rows: dict[tuple[str, str, str, str], Row] = {}
         self._order: dict[tuple[str, str, str], list[Row]] = {}

@@ -146,37 +146,45 @@ def province_range(m: Metrics) -> Finding | None:
     )
 
 
-def four_fifths(m: Metrics) -> Finding | None:
-    """Groups whose favourable rate is below four-fifths of their reference group's."""
-    rows = [
-        r
-        for by in m.groupings()
-        for category in m.categories("disparate_impact_ratio")
-        for r in m.groups("disparate_impact_ratio", by, category)
-        if not missing(r.value)
+def adverse(m: Metrics) -> list[Finding]:
+    """For each outcome that hurts, the group of each grouping that suffers it most often, as a
+    multiple of its reference group's rate; outcomes with the same figures share a sentence."""
+    sentences: dict[str, list[str]] = {}
+    for category in m.categories("adverse_ratio"):
+        parts = []
+        for by in [g for g in m.groupings() if g != "province"]:
+            rows = [r for r in m.groups("adverse_ratio", by, category) if not missing(r.value)]
+            top = max(rows, key=lambda r: r.value, default=None)
+            reference = m.adverse_references.get(by, {}).get(category)
+            if top is None or reference is None or top.value <= 1:
+                continue
+            ci = f" (95% CI {ratio(top.low)[:-1]}–{ratio(top.high)})" if top.has_interval else ""
+            fails = ", failing the four-fifths rule" if top.value > 1.25 else ""
+            parts.append(f"{_who(by, top.group)} {ratio(top.value)} as often as "
+                         f"{_who(by, reference)}{ci}{fails}")  # fmt: skip
+        if parts:
+            sentences.setdefault("; ".join(parts), []).append(m.outcomes.get(category, category))
+    return [
+        Finding("disparity", f"{_outcomes(labels)[0].upper()}{_outcomes(labels)[1:]}: {text}.")
+        for text, labels in sentences.items()
     ]
-    if not rows:
-        return None
-    if all(r.value == 1 for r in rows):  # everyone fares alike (e.g. no one was listed)
-        return None
-    outcome = m.categories("disparate_impact_ratio")[0] or "the favourable outcome"
-    flagged = [r for r in rows if r.value < 0.8]
-    if flagged:
-        named = ", ".join(f"{r.group} ({r.group_by}, {ratio(r.value)})" for r in flagged[:6])
-        more = f" and {len(flagged) - 6} more" if len(flagged) > 6 else ""
-        return Finding(
-            "disparity",
-            f"By the four-fifths rule, {len(flagged)} group{'s' if len(flagged) > 1 else ''} "
-            f"had a rate of '{outcome}' below 80% of their reference group's: {named}{more}.",
-        )
-    lowest = min(rows, key=lambda r: r.value)
-    reference = m.references.get(lowest.group_by, "its reference group")
-    return Finding(
-        "disparity",
-        f"No group's rate of '{outcome}' fell below four-fifths of its reference group's; the "
-        f"lowest disparate impact ratio was {ratio(lowest.value)} ({lowest.group} against "
-        f"{reference}, by {lowest.group_by.replace('_', ' ')}).",
-    )
+
+
+def _who(by: str, group: str) -> str:
+    """A group as a sentence names it: 'rural-hukou adults', 'adults in income quintile Q1'."""
+    phrases = {
+        "hukou": "{}-hukou adults",
+        HUKOU_MIGRANT: "adults with {}",
+        "migrant": "{} adults",
+        "urban": "adults living in {} areas",
+        INCOME_QUINTILE: "adults in income quintile {}",
+        "minority": "{} adults",
+    }
+    return phrases.get(by, by.replace("_", " ") + " {}").format(group)
+
+
+def _outcomes(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def wrongful(m: Metrics) -> Finding | None:
@@ -354,7 +362,7 @@ def findings(
         listing_level(m, list_label),
         *(listing_contrast(m, by, g, ref) for by, g, ref in CONTRASTS),
         province_range(m),
-        four_fifths(m),
+        *adverse(m),
         wrongful(m),
         poverty_trap(m),
         widest(m, "sanction_share", "sanction"),

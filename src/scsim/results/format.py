@@ -93,10 +93,12 @@ def fmt_metric(metric: str, value: float | None) -> str:
         return "–"
     if metric.endswith(("_share", "_rate")) or metric in PERCENT:
         return "0%" if value == 0 else fmt_pct(value)  # never "-0%"
-    if metric == "statistical_parity_difference":
+    if metric in ("statistical_parity_difference", "adverse_difference"):
         return f"{value * 100:+.3g} pp"
-    if metric == "four_fifths":
+    if metric in ("four_fifths", "adverse_four_fifths"):
         return "[red]fails[/]" if value else "ok"
+    if metric == "adverse_ratio":
+        return f"{value:.3g}×"
     if metric in ("disparate_impact_ratio", "gini"):
         return f"{value:.3f}"
     return fmt_plain(value)
