@@ -167,3 +167,25 @@ def test_a_rate_reading_state_no_mechanism_keeps_is_refused(
 def test_rules_reading_lists_that_exist_load() -> None:
     for name in ("rongcheng", "court-blacklist", "national-documented", "sesame"):
         assert scsim.load(name).name == name
+
+
+@pytest.mark.parametrize(
+    ("rule", "part", "says"),
+    [
+        ("age / 100 + exp(1000)", "exp(1000)", "is inf"),
+        ("1 + 0/0", "0/0", "is nan"),
+        ("1 + age ** 10**10", "10**10", "beyond ±1000"),
+        ("1 + ａｇｅ", "ａｇｅ", "FULLWIDTH"),
+    ],
+)
+def test_a_modifier_that_cannot_be_finite_is_refused_at_its_part_in_the_file(
+    tmp_path: Path, rule: str, part: str, says: str
+) -> None:
+    text = changed(
+        '      eligible: "True"\n', f'      eligible: "True"\n      modifier: "{rule}"\n'
+    )
+    path = write(tmp_path, text)
+    issue = only_issue(path)
+    line, col = place(path, f'modifier: "{rule}"')
+    assert (issue.line, issue.col) == (line, col + len('modifier: "') + rule.index(part))
+    assert says in issue.message
