@@ -167,7 +167,7 @@ def test_validate_unreadable_inputs(tmp_path: Path) -> None:
     empty.write_text("")
     for target, message in [
         (folder, "no scenario.yaml in this folder"),
-        (binary, "cannot read the file"),
+        (binary, "binary.yaml:1:1: the file is UTF-16 (little-endian)"),
         (empty, "empty.yaml:1:1: the file is empty"),
     ]:
         result = invoke("validate", target)

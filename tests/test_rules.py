@@ -341,7 +341,7 @@ def test_evaluate_names_missing_arrays():
         ("age > p.court", 6, "unknown parameter 'court'"),
         ("age > p", 6, "`p` must be followed by a parameter name"),
         ("min > 3", 0, "'min' is a function; call it like min(a, b, ...)"),
-        ("城市 and agee", 7, "unknown variable 'agee'"),
+        ("城市 and agee", 0, "character '城' (U+57CE CJK UNIFIED IDEOGRAPH-57CE) is not ASCII"),
         # types
         ("age and listed", 0, "`and` needs true/false operands, got a number"),
         ("listed or income", 10, "`or` needs true/false operands, got a number"),
@@ -556,3 +556,44 @@ def test_long_vectors_are_evaluated_block_by_block_to_the_same_values(monkeypatc
         whole = e.evaluate(arrays)
         monkeypatch.undo()
         assert np.array_equal(np.broadcast_to(whole, blocked.shape), blocked), source
+
+
+# ---------------------------------------------------------------------------------------------
+# Constants proven finite, exponents and nesting bounded, identifiers ASCII
+
+
+@pytest.mark.parametrize(
+    ("source", "column", "message"),
+    [
+        ("0/0", 0, "'0/0' is nan"),
+        ("age + exp(1000)", 6, "'exp(1000)' is inf"),
+        ("1 + log(0)", 4, "'log(0)' is -inf"),
+        ("sqrt(-1) * age", 0, "'sqrt(-1)' is nan"),
+        ("age * (1 / (2 - 2))", 7, "'1 / (2 - 2)' is inf"),
+        ("10**10**10", 4, "exponent 1e+10 is beyond ±1000"),
+        ("age ** 5000", 7, "exponent 5000 is beyond ±1000"),
+        ("2 ** -1001 + age", 5, "exponent -1001 is beyond ±1000"),
+        ("ａｇｅ > 3", 0, "U+FF41 FULLWIDTH LATIN SMALL LETTER A) is not ASCII"),
+        ("ａｇｅ > 3", 0, "write 'a'"),
+        ("аge > 3", 0, "CYRILLIC SMALL LETTER A"),
+        ("age ≥ 18", 4, "write '>='"),
+        ("age > 3 and “urban”", 12, "write '\"'"),
+        ("(" * 33 + "age" + ")" * 33, 32, "parentheses nested more than 32 deep"),
+        ("(" * 4000 + "age" + ")" * 4000, 32, "parentheses nested more than 32 deep"),
+    ],
+)
+def test_an_expression_that_cannot_be_finite_or_is_not_ascii_is_refused_at_its_part(
+    source, column, message
+):
+    err = error(source)
+    assert message in err.message
+    assert err.column == column
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["2 ** -3 * age", "exp(-age / 10)", "age ** 1000 * 0 + 1", "(" * 32 + "age" + ")" * 32,
+     "age * (1 - 1)", "log(1 + income)"],
+)  # fmt: skip
+def test_finite_constants_bounded_exponents_and_moderate_nesting_compile(source):
+    assert compile_(source, Number()) is not None

@@ -31,7 +31,7 @@ from pydantic.fields import FieldInfo
 from scsim.core.limits import MAX_BANDS, MAX_LISTS, MAX_MEASURES, MAX_RIGHTS
 from scsim.core.metrics import metric_vocabulary
 from scsim.scenario import schema as s
-from scsim.scenario.yamlpos import FOLDER_ENTRY, INCLUDE_KEY
+from scsim.scenario.yamlpos import FOLDER_ENTRY, INCLUDE_KEY, MAX_FILE_BYTES
 
 REGENERATE = "make docs"
 
@@ -833,7 +833,10 @@ def render() -> str:
         f"A scenario is one YAML file, or a folder holding `{FOLDER_ENTRY}`. Besides the keys "
         f"below, the top level of any file may hold `{INCLUDE_KEY}:`, a path or a list of paths "
         "(relative to that file) merged underneath it before validation: mappings merge key by "
-        "key, anything else is replaced, and later files win.",
+        "key, anything else is replaced, and later files win. An include stays inside the "
+        "scenario's folder tree, or names a bundled part as `scsim:parts/<name>.yaml`; each file "
+        "is UTF-8 without control characters and at most "
+        f"{MAX_FILE_BYTES // (1 << 20)} MiB ([scenarios.md](scenarios.md#files-and-include)).",
         "",
         "Contents: "
         + ", ".join(f"[{model_title(m)}](#{_anchor(model_title(m))})" for m in paths)

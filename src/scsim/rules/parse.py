@@ -12,6 +12,7 @@ import io
 import re
 import string
 import tokenize
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from numbers import Real
@@ -20,11 +21,17 @@ from typing import NoReturn
 import numpy as np
 
 from .errors import ExprError
+from .evaluate import evaluate
 from .ir import BOOL, NUMBER, Arith, Call, Choose, Compare, Const, Logic, Negate, Node, Not, Var
 from .types import Bool, Number, Ordinal, Type, describe
 
 MAX_LENGTH = 10_000
 MAX_CLAUSES = 127  # which_clause answers in int8
+MAX_PARENS = 32  # parentheses nested deeper than this are refused (no scenario needs 5)
+MAX_EXPONENT = 1000.0  # a constant exponent beyond ±this overflows any rate it touches
+# Look-alikes that NFKC does not turn into ASCII, and what was meant.
+_LOOK_ALIKES = {"≥": ">=", "≤": "<=", "≠": "!=", "‘": "'", "’": "'", "“": '"', "”": '"',
+                "−": "-", "×": "*", "÷": "/"}  # fmt: skip
 ZERO = Const(0.0, NUMBER)
 
 # name -> (fewest arguments, most arguments or None for no limit, how to call it)
@@ -105,6 +112,8 @@ def parse(
     if not body.strip():
         raise ExprError("empty expression", 0, source)
     _reject_comments(flat, source)
+    _reject_non_ascii(flat, source)
+    _reject_deep_parentheses(flat, source)
     try:
         tree = ast.parse(body, mode="eval")
     except SyntaxError as error:
@@ -142,6 +151,50 @@ def _reject_comments(flat: str, source: str) -> None:
                 raise ExprError(message, token.start[1], source)
     except (tokenize.TokenError, SyntaxError):
         return  # ast.parse reports the syntax error with its own position
+
+
+def _reject_non_ascii(flat: str, source: str) -> None:
+    """Refuse a non-ASCII character outside quotes: Python would read a full-width ``ａｇｅ`` as
+    ``age``, and a Cyrillic ``а`` looks like a Latin one but names nothing."""
+    quote = ""
+    for i, ch in enumerate(flat):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ord(ch) > 127:
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            meant = _LOOK_ALIKES.get(ch) or unicodedata.normalize("NFKC", ch)
+            hint = f"; write '{meant}'" if meant.isascii() and meant != ch else ""
+            message = (
+                f"character '{ch}' (U+{ord(ch):04X} {name}) is not ASCII: names and operators "
+                f"in expressions are ASCII{hint}"
+            )
+            raise ExprError(message, i, source)
+
+
+def _reject_deep_parentheses(flat: str, source: str) -> None:
+    """Refuse parentheses nested more than MAX_PARENS deep, at the first one too deep."""
+    depth = 0
+    for i, ch in enumerate(flat):
+        depth += (ch == "(") - (ch == ")")
+        if depth > MAX_PARENS:
+            message = f"parentheses nested more than {MAX_PARENS} deep: simplify the expression"
+            raise ExprError(message, i, source)
+
+
+def _reads_nothing(node: Node) -> bool:
+    """Whether a node is made of constants (literals and parameters) only."""
+    if isinstance(node, Var):
+        return False
+    if isinstance(node, Const):
+        return True
+    for slot in type(node).__slots__:
+        value = getattr(node, slot)
+        parts = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(p, Node.__args__) and not _reads_nothing(p) for p in parts):
+            return False
+    return True
 
 
 def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
@@ -235,6 +288,32 @@ class _Checker:
     # -- translation
 
     def check(self, node: ast.expr) -> Node:
+        """Translate one node, or fail; a part made of constants only must be a finite number,
+        and a constant exponent within ±MAX_EXPONENT."""
+        ir = self._translate(node)
+        if isinstance(ir, Arith) and ir.op == "**" and _reads_nothing(ir.right):
+            with np.errstate(all="ignore"):
+                exponent = float(evaluate(ir.right, {}))
+            if not abs(exponent) <= MAX_EXPONENT:
+                where = node.right if isinstance(node, ast.BinOp) else node
+                self.fail(
+                    f"exponent {exponent:g} is beyond ±{MAX_EXPONENT:g}: no rate needs it, and "
+                    "it overflows",
+                    where,
+                )
+        if not isinstance(ir, Const) and _reads_nothing(ir) and isinstance(ir.type, Number):
+            with np.errstate(all="ignore"):
+                value = float(evaluate(ir, {}))
+            if not np.isfinite(value):
+                text = self.source[self.col(node) : self.end(node)]
+                self.fail(
+                    f"'{text}' is {value} (not a finite number): check the constants and "
+                    "parameters in it",
+                    node,
+                )
+        return ir
+
+    def _translate(self, node: ast.expr) -> Node:
         """Translate one node, or fail."""
         match node:
             case ast.BoolOp(op=op, values=values):

@@ -10,7 +10,7 @@ from scsim.core.limits import MAX_BANDS, MAX_LISTS, MAX_MEASURES, MAX_RIGHTS
 from scsim.core.metrics import metric_vocabulary
 from scsim.core.vocabulary import CELL_FLAGS, PROVINCE_NAMES, input_names
 from scsim.scenario.errors import PathError, did_you_mean
-from scsim.scenario.schema import ParameterPathError, parameter_at
+from scsim.scenario.schema import EPOCH_START, Param, ParameterPathError, parameter_at
 
 if TYPE_CHECKING:
     from scsim.scenario.schema import ScenarioSpec
@@ -52,10 +52,30 @@ def check_cross_references(
                 )
             )
 
+    def until_after_from(path: tuple, start: dt.date | None, until: dt.date | None) -> None:
+        if start is not None and until is not None and until <= start:
+            errors.append(
+                PathError(
+                    (*path, "until"),
+                    f"'until' ({until}) must be after 'from' ({start}): 'until' is the first "
+                    "day no longer in force",
+                )
+            )
+
     for kind in spec.observation.detection:
         unknown_event(("observation", "detection", kind), kind)
     if horizon is not None:  # the world validated
-        province_list(("world", "population", "provinces"), spec.world.population.provinces)
+        provinces = spec.world.population.provinces
+        province_list(("world", "population", "provinces"), provinces)
+        if provinces is not None and not provinces:
+            errors.append(
+                PathError(
+                    ("world", "population", "provinces"),
+                    "the list of provinces is empty: name at least one, or leave the key out "
+                    "for all 31",
+                )
+            )
+        errors.extend(_never_in_force(spec, horizon, lost))
 
     def jurisdiction(path: tuple, place) -> None:
         province_list((*path, "provinces"), place.provinces)
@@ -67,6 +87,7 @@ def check_cross_references(
             inside_horizon((*path, "rollout", province), day)
         inside_horizon((*path, "from"), place.start)
         inside_horizon((*path, "until"), place.until)
+        until_after_from(path, place.start, place.until)
 
     sources = set(spec.observation.sources) | lost.entries(("observation", "sources"))
     for kind, rule in spec.observation.detection.items():
@@ -174,8 +195,15 @@ def check_cross_references(
         province_list(("hukou", "conversion", name, "provinces"), rule.provinces)
 
     if len(spec.measures) + len(lost.entries(("measures",))) > MAX_MEASURES:
+        names = list(spec.measures)
+        extra = names[MAX_MEASURES] if len(names) > MAX_MEASURES else None
         errors.append(
-            PathError(("measures",), f"at most {MAX_MEASURES} measures per scenario for now")
+            PathError(
+                ("measures", extra) if extra is not None else ("measures",),
+                f"at most {MAX_MEASURES} measures per scenario for now: this is measure "
+                f"{MAX_MEASURES + 1} of {len(spec.measures) + len(lost.entries(('measures',)))}; "
+                "merge some, or drop those the question does not need",
+            )
         )
 
     metrics = metric_vocabulary()
@@ -218,6 +246,7 @@ def check_cross_references(
             at = ("reforms", name, "set", i)
             inside_horizon((*at, "from"), setting.start)
             inside_horizon((*at, "until"), setting.until)
+            until_after_from(at, setting.start, setting.until)
             if lost.whole(tuple(setting.path.split("."))):
                 continue  # the part it names failed: its parameters are unknown
             try:
@@ -233,6 +262,46 @@ def check_cross_references(
                 message = f"{setting.path} {problem}"
                 errors.append(PathError((*at, "value"), message, at_value=True))
     return errors
+
+
+def _never_in_force(
+    spec: ScenarioSpec, horizon: tuple[dt.date, dt.date], lost: FailedParts
+) -> list[PathError]:
+    """A dated parameter whose first value is dated after the horizon's end is never in force:
+    the run would silently use nothing (0) instead."""
+    errors = []
+    for path, param in _params(spec, ()):
+        if lost.whole(tuple(str(p) for p in path)):
+            continue
+        dated = [d for d in param.values if d != EPOCH_START]
+        if dated and min(dated) > horizon[1] and EPOCH_START not in param.values:
+            first = min(dated)
+            errors.append(
+                PathError(
+                    (*path, "values", first),
+                    f"every value of this parameter is dated after the horizon's end "
+                    f"({horizon[1]}), so none is in force during the run: date the first value "
+                    f"on or before {horizon[1]}",
+                )
+            )
+    return errors
+
+
+def _params(node: object, path: tuple) -> list[tuple[tuple, Param]]:
+    """Every dated parameter below ``node``, with its data path as written (keys by alias)."""
+    if isinstance(node, Param):
+        return [(path, node)]
+    found: list[tuple[tuple, Param]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.extend(_params(value, (*path, key)))
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            found.extend(_params(value, (*path, i)))
+    elif hasattr(type(node), "model_fields"):
+        for name, field in type(node).model_fields.items():
+            found.extend(_params(getattr(node, name), (*path, field.alias or name)))
+    return found
 
 
 class FailedParts:

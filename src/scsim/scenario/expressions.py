@@ -7,6 +7,7 @@ reported with its position in the file before anything runs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -55,20 +56,61 @@ def expression_sites(spec: ScenarioSpec) -> Iterator[tuple[tuple, str, dict, obj
         yield ("measures", name, "when"), measure.when, status, BOOL
 
 
-def check_expressions(spec: ScenarioSpec, positions, params: dict[str, float]) -> list[Issue]:
-    """Compile every expression; one positioned issue per expression that fails."""
+def absent_mechanisms(spec: ScenarioSpec) -> dict[str, str]:
+    """State variables a rule may name but this scenario has no mechanism to keep, each with
+    what it would take: read anyway, they would be False (or 0) for everyone, silently."""
+    kinds = {scheme.kind for scheme in spec.schemes.values()}
+    needs = {
+        "listed": ("court_list", "a court list (a scheme of kind: court_list)"),
+        "blacklisted": ("blacklist", "a black list (a scheme of kind: blacklist)"),
+        "red_listed": ("redlist", "a red list (a scheme of kind: redlist)"),
+        "red_share": ("redlist", "a red list (a scheme of kind: redlist)"),
+        "user": ("composite", "a composite score (a scheme of kind: composite)"),
+        "score": ("composite", "a composite score (a scheme of kind: composite)"),
+    }
+    return {name: what for name, (kind, what) in needs.items() if kind not in kinds}
+
+
+def check_expressions(
+    spec: ScenarioSpec, positions, params: dict[str, float], *, schemes_known: bool = True
+) -> list[Issue]:
+    """Compile every expression; one positioned issue per expression that fails.
+
+    ``schemes_known`` is False when a scheme failed validation: which mechanisms exist is then
+    unknown, and no rule is blamed for reading one that seems absent."""
     issues = []
+    absent = absent_mechanisms(spec) if schemes_known else {}
     for path, text, variables, expect in expression_sites(spec):
         try:
             expr = compile_expr(text, variables=variables, params=params, expect=expect)
         except ExprError as err:
             issues.append(issue_in_value(positions, path, err.message, err.column))
             continue
+        # Hukou rules and a scheme's reach come from shared parts (parts/hukou.yaml requires
+        # `not listed`), where a requirement about a list that is absent holds for everyone, as
+        # meant; a rate or a sanction that depends on one is a mistake.
+        checked = path[0] in ("behaviour", "measures")
+        missing = [name for name in expr.variables if name in absent and checked]
+        if missing:
+            name = min(missing, key=lambda n: _first_use(text, n))
+            message = (
+                f"'{name}' is kept by {absent[name]}, and this scenario has none: it would be "
+                f"{'0' if name in ('red_share', 'score') else 'False'} for everyone — add the "
+                "scheme, or remove it from the rule"
+            )
+            issues.append(issue_in_value(positions, path, message, _first_use(text, name)))
+            continue
         if path[:2] == ("observation", "detection") or path[-1] == "coverage":
             problem = _not_a_probability(expr.evaluate(detection_grid()))
             if problem:
                 issues.append(issue_in_value(positions, path, problem, 0))
     return issues
+
+
+def _first_use(text: str, name: str) -> int:
+    """The 0-based offset of the first use of a variable in an expression's text."""
+    found = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)
+    return found.start() if found else 0
 
 
 def _not_a_probability(values) -> str | None:

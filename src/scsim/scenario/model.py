@@ -151,7 +151,12 @@ class Scenario:
             ]
             label, applied = "reform", ", ".join(setting_text(*s) for s in settings)
             stem = f"{self.run_name}-{setting_slug(settings)}"
-        for path, value, _, _ in settings:
+        for path, value, frm, to in settings:
+            if frm is not None and to is not None and to <= frm:
+                raise ValueError(
+                    f"reform of '{path}': until ({to}) must be after from ({frm}) — 'until' is "
+                    "the first day the value before the reform returns"
+                )
             try:
                 _, bounds = parameter_at(self.spec, path)
             except ParameterPathError as err:
@@ -336,7 +341,10 @@ def _expression_issues(
         spec = spec.model_copy(update={"behaviour": Behaviour(events={})})
     if spec.points_scheme() is None and any(f[0] == "schemes" for f in failed):
         spec = spec.model_copy(update={"measures": {}})  # their grade names are unknown
-    return check_expressions(spec, positions, _PartialParams(spec, failed))
+    schemes_known = not any(f[0] == "schemes" for f in failed)  # else a list may be missing
+    return check_expressions(
+        spec, positions, _PartialParams(spec, failed), schemes_known=schemes_known
+    )
 
 
 class _PartialParams(Mapping[str, float]):

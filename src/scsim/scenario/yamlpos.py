@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,6 +23,24 @@ INCLUDE_KEY = "include"
 # Values built by following aliases: far more than any scenario needs, and few enough that a
 # file of nested aliases ("billion laughs") is refused before it takes time or memory.
 MAX_ALIASED_VALUES = 10_000
+# The largest scenario file read: the biggest bundled file is a few dozen KiB, and a cap keeps a
+# mistaken path (a log, a data dump) from taking minutes and gigabytes before its first error.
+MAX_FILE_BYTES = 1 << 20
+# Flow collections ([...] and {...}) nested deeper than this are refused before PyYAML, whose
+# recursive parser would otherwise overflow the stack on a few thousand brackets.
+MAX_FLOW_DEPTH = 64
+# ``include: scsim:parts/<name>.yaml`` names a part of the bundled library.
+BUNDLED_PREFIX = "scsim:"
+INCLUDE_SUFFIXES = (".yaml", ".yml")
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+    (b"\xef\xbb\xbf", "UTF-8 with a byte-order mark"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+)
+# C0 controls other than tab, line feed and carriage return, DEL, and C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -214,6 +233,10 @@ def _load_include(
     """Load an included file, reporting a missing file or a cycle at the include entry."""
     target = target / FOLDER_ENTRY if target.is_dir() else target
     ancestors = (*chain, file)
+    refusal = _include_refusal(target, ancestors[0].parent)
+    if refusal:
+        issues.add(_issue_at(spots, entry, file, refusal))
+        return None
     resolved = [p.resolve() for p in ancestors]
     if target.resolve() in resolved:
         start = resolved.index(target.resolve())
@@ -242,11 +265,35 @@ def _include_targets(
         return []
     targets = []
     for entry, item in entries:
-        if isinstance(item, str) and item:
+        if isinstance(item, str) and item.startswith(BUNDLED_PREFIX):
+            targets.append((entry, bundled_root() / item[len(BUNDLED_PREFIX) :]))
+        elif isinstance(item, str) and item:
             targets.append((entry, file.parent / item))
         else:
             issues.add(_issue_at(spots, entry, file, f"expected a file path, got {item!r}"))
     return targets
+
+
+def bundled_root() -> Path:
+    """The folder of the bundled scenario library (``scsim:`` includes are read from it)."""
+    # The library is a namespace package: ask for a file in it to get one real folder.
+    return Path(str(resources.files("scsim.scenarios").joinpath(FOLDER_ENTRY))).parent
+
+
+def _include_refusal(target: Path, root: Path) -> str:
+    """Why an included file may not be read ("" when it may): includes stay inside the
+    scenario's own folder tree or the bundled library, and are YAML files."""
+    resolved = target.resolve()
+    inside = [base.resolve() for base in (root, bundled_root())]
+    if not any(resolved.is_relative_to(base) for base in inside):
+        return (
+            f"included file '{target}' is outside the scenario's folder ({root}): include "
+            f"files from that folder or below it, or a bundled part as "
+            f"'{BUNDLED_PREFIX}parts/<name>.yaml'"
+        )
+    if resolved.suffix not in INCLUDE_SUFFIXES:
+        return f"included file '{target}' is not a YAML file: name a .yaml file"
+    return ""
 
 
 def _issue_at(spots: dict[DataPath, Spot], path: DataPath, file: Path, message: str) -> Issue:
@@ -296,10 +343,8 @@ def _parse(
     """Parse one file into plain data, spots and unreadable values; None (with an issue) when
     it cannot be read."""
     name = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        issues.add(Issue(name, 0, 0, "", f"cannot read the file: {exc}"))
+    text = _read_text(file, issues)
+    if text is None:
         return None
     loader = _Loader(text)
     try:
@@ -325,9 +370,84 @@ def _parse(
         line, col = _line_col(text, exc.position)
         issues.add(Issue(name, line, col, "", f"character #x{exc.character:04x}: {exc.reason}"))
     except yaml.YAMLError as exc:
-        issues.add(Issue(name, 0, 0, "", f"invalid YAML: {exc}"))
+        issues.add(Issue(name, 0, 0, "", f"invalid YAML: {type(exc).__name__}"))
+    except RecursionError:
+        message = "nested too deeply to read: write the structure with fewer levels"
+        issues.add(Issue(name, 1, 1, "", message))
     finally:
         loader.dispose()
+    return None
+
+
+def _read_text(file: Path, issues: IssueCollector) -> str | None:
+    """A file's text, or None (with an issue at the first offending byte) when it is too large,
+    not UTF-8, holds control characters or nests flow collections too deeply. No message
+    quotes the file's contents."""
+    name = str(file)
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = (
+                f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a scenario "
+                "file may have: is this the right file? split a large scenario with 'include:'"
+            )
+            issues.add(Issue(name, 0, 0, "", message))
+            return None
+        raw = file.read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as exc:
+        issues.add(Issue(name, 0, 0, "", f"cannot read the file: {exc.strerror or exc}"))
+        return None
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            message = f"the file is {encoding}: save it as UTF-8 without a byte-order mark"
+            issues.add(Issue(name, 1, 1, "", message))
+            return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace"))
+        message = (
+            f"byte 0x{raw[exc.start]:02x} is not UTF-8: scenario files are UTF-8 "
+            "(re-save it as UTF-8; a Latin-1 or GBK file, or a binary, reads like this)"
+        )
+        issues.add(Issue(name, line, col + 1, "", message))
+        return None
+    bad = _CONTROL.search(text)
+    if bad:
+        line, col = _line_col(text, bad.start())
+        what = "a NUL character" if bad.group() == "\0" else "a control character"
+        message = (
+            f"{what} (U+{ord(bad.group()):04X}): scenario files are text; "
+            "remove it (a binary file reads like this)"
+        )
+        issues.add(Issue(name, line, col, "", message))
+        return None
+    deep = _too_deep(text)
+    if deep is not None:
+        line, col = _line_col(text, deep)
+        message = (
+            f"flow collections ([...] or {{...}}) nested more than {MAX_FLOW_DEPTH} deep: "
+            "write the structure with fewer levels"
+        )
+        issues.add(Issue(name, line, col, "", message))
+        return None
+    return text
+
+
+def _too_deep(text: str) -> int | None:
+    """The index of the first bracket nested more than MAX_FLOW_DEPTH deep, if there is one.
+
+    Counted over the whole text without reading quotes or comments: a bracket in a string only
+    makes the count larger, and no scenario comes near the limit."""
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return None
+    depth = 0
+    for match in re.finditer(r"[\[\]{}]", text):
+        depth += 1 if match.group() in "[{" else -1
+        depth = max(depth, 0)
+        if depth > MAX_FLOW_DEPTH:
+            return match.start()
     return None
 
 
