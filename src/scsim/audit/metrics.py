@@ -711,15 +711,9 @@ class AdverseOutcomes(_Family):
                 ref = self._reference(name, labels, p, n)
                 if ref is None:
                     continue
-                p0, n0, lo0, hi0 = p[ref], n[ref], low[ref], high[ref]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ratio = p / p0
-                r_low, r_high = ratio_interval(p, n, p0, n0)
-                d_low, d_high = difference_interval(p, low, high, p0, lo0, hi0)
-                for arr in (r_low, r_high, d_low, d_high):
-                    arr[ref] = np.nan
+                ratio, r_low, r_high, diff, d_low, d_high = _against(ref, p, n, low, high)
                 a.rows.add("adverse_ratio", outcome.name, name, labels, ratio, r_low, r_high, n)
-                a.rows.add("adverse_difference", outcome.name, name, labels, p - p0, d_low,
+                a.rows.add("adverse_difference", outcome.name, name, labels, diff, d_low,
                            d_high, n)  # fmt: skip
                 flag = np.where(np.isnan(ratio), np.nan,
                                 (ratio * FOUR_FIFTHS > 1).astype(np.float64))  # fmt: skip
@@ -925,15 +919,9 @@ class Fairness(_Family):
                 f"{name}: reference group '{labels[ref]}' "
                 f"({'given' if name in self.reference else 'highest favourable rate'})"
             )
-            p0, n0, lo0, hi0 = p[ref], n[ref], low[ref], high[ref]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                di = p / p0
-            di_low, di_high = ratio_interval(p, n, p0, n0)
-            spd_low, spd_high = difference_interval(p, low, high, p0, lo0, hi0)
-            for arr in (di_low, di_high, spd_low, spd_high):
-                arr[ref] = np.nan
+            di, di_low, di_high, spd, spd_low, spd_high = _against(ref, p, n, low, high)
             a.rows.add("disparate_impact_ratio", category, name, labels, di, di_low, di_high, n)
-            a.rows.add("statistical_parity_difference", category, name, labels, p - p0,
+            a.rows.add("statistical_parity_difference", category, name, labels, spd,
                        spd_low, spd_high, n)  # fmt: skip
             flag = np.where(np.isnan(di), np.nan, (di < FOUR_FIFTHS).astype(np.float64))
             a.rows.add("four_fifths", category, name, labels, flag, n=n)
@@ -959,6 +947,19 @@ class Fairness(_Family):
             return None
         best = np.flatnonzero(rates == rates.max())
         return int(best[np.argmax(n[best])])  # ties: the largest group
+
+
+def _against(ref: int, p: np.ndarray, n: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple:
+    """Each group's rate against the reference group's: the ratio with Katz's interval and the
+    difference with Newcombe's (no interval for the reference itself)."""
+    p0, n0, lo0, hi0 = p[ref], n[ref], low[ref], high[ref]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = p / p0
+    r_low, r_high = ratio_interval(p, n, p0, n0)
+    d_low, d_high = difference_interval(p, low, high, p0, lo0, hi0)
+    for arr in (r_low, r_high, d_low, d_high):
+        arr[ref] = np.nan
+    return ratio, r_low, r_high, p - p0, d_low, d_high
 
 
 def _variables(cols: _Columns) -> dict[str, Any]:
