@@ -508,8 +508,11 @@ class _Audit:
 
     # metric shapes ----------------------------------------------------------------------------
 
-    def share(self, metric: str, category: str, hit: np.ndarray, among: np.ndarray | None) -> None:
-        """Share of the rows ``among`` for which ``hit`` holds, with Wilson intervals."""
+    def rates(
+        self, hit: np.ndarray, among: np.ndarray | None
+    ) -> Iterable[tuple[str, list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """(grouping, labels, share, Wilson low, high, n) of the rows ``among`` for which
+        ``hit`` holds, per group, 'all' first."""
         both = hit if among is None else hit & among
         den = dict((n, v) for n, _, v in self.per_group(self.counts(among)))
         for name, labels, k in self.per_group(self._cells(both)):
@@ -517,6 +520,11 @@ class _Audit:
             with np.errstate(invalid="ignore", divide="ignore"):
                 p = k / n
             low, high = wilson(k, n)
+            yield name, labels, p, low, high, n
+
+    def share(self, metric: str, category: str, hit: np.ndarray, among: np.ndarray | None) -> None:
+        """Share of the rows ``among`` for which ``hit`` holds, with Wilson intervals."""
+        for name, labels, p, low, high, n in self.rates(hit, among):
             self.rows.add(metric, category, name, labels, p, low, high, n)
 
     def mean(
@@ -603,8 +611,7 @@ def adverse_outcomes(a: _Audit) -> list[Outcome]:
     cols = a.cols
     out: list[Outcome] = []
     if cols.has("listed") and (sc is None or sc.court_list() is not None):
-        out.append(Outcome("listed", "on the court list", ("listed",),
-                           lambda a: a.cols.array("listed")))  # fmt: skip
+        out.append(Outcome("listed", "on the court list", ("listed",), _flag("listed")))
     for column, metric in SanctionExposure._metrics(a):
         if metric == "sanction_share":
             measure = column.removeprefix("sanction_")
@@ -695,16 +702,10 @@ class AdverseOutcomes(_Family):
     def compute(self, a):
         for outcome in self.outcomes:
             hit = np.asarray(outcome.hit(a), bool)
-            among = a.adult if outcome.among is None else outcome.among(a)
-            if among is not None and a.adult is not None and outcome.among is not None:
-                among = among & a.adult
-            den = dict((n, v) for n, _, v in a.per_group(a.counts(among)))
-            both = hit if among is None else hit & among
-            for name, labels, k in a.per_group(a._cells(both)):
-                n = den[name]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    p = k / n
-                low, high = wilson(k, n)
+            among = a.adult
+            if outcome.among is not None:
+                among = outcome.among(a) if among is None else outcome.among(a) & among
+            for name, labels, p, low, high, n in a.rates(hit, among):
                 a.rows.add("adverse_rate", outcome.name, name, labels, p, low, high, n)
                 if name == ALL:
                     continue
@@ -901,12 +902,7 @@ class Fairness(_Family):
         among = np.broadcast_to(among, (a.n_rows,)) if among.ndim == 0 else among
         fav = np.broadcast_to(fav, (a.n_rows,)) if fav.ndim == 0 else fav
         category = self.favourable_source
-        num = dict((n, v) for n, _, v in a.per_group(a._cells(fav & among)))
-        for name, labels, n in a.per_group(a.counts(among)):
-            k = num[name]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                p = k / n
-            low, high = wilson(k, n)
+        for name, labels, p, low, high, n in a.rates(fav, among):
             a.rows.add("favourable_rate", category, name, labels, p, low, high, n)
             if name == ALL:
                 continue

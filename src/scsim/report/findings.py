@@ -170,17 +170,20 @@ def adverse(m: Metrics) -> list[Finding]:
     ]
 
 
+# A group as a sentence names it, by grouping.
+WHO = {
+    "hukou": "{}-hukou adults",
+    HUKOU_MIGRANT: "adults with {}",
+    "migrant": "{} adults",
+    "urban": "adults living in {} areas",
+    INCOME_QUINTILE: "adults in income quintile {}",
+    "minority": "{} adults",
+}
+
+
 def _who(by: str, group: str) -> str:
-    """A group as a sentence names it: 'rural-hukou adults', 'adults in income quintile Q1'."""
-    phrases = {
-        "hukou": "{}-hukou adults",
-        HUKOU_MIGRANT: "adults with {}",
-        "migrant": "{} adults",
-        "urban": "adults living in {} areas",
-        INCOME_QUINTILE: "adults in income quintile {}",
-        "minority": "{} adults",
-    }
-    return phrases.get(by, by.replace("_", " ") + " {}").format(group)
+    """'rural-hukou adults', 'adults in income quintile Q1', 'age band 18-29'."""
+    return WHO.get(by, by.replace("_", " ") + " {}").format(group)
 
 
 def _outcomes(labels: list[str]) -> str:
