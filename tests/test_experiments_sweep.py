@@ -302,7 +302,7 @@ def test_run_with_set_names_the_directory_by_what_was_set(tmp_path):
     [
         (["--set", "schemes.court.grace_dayz=30"], ["did you mean 'grace_days'"]),
         (["--set", f"{PROBABILITY}=2", "--set", "world.seed=3"],
-         ["between 0 and 1, got 2", "world.seed is not a parameter", "2 problems"]),
+         ["between 0 and 1, got 2", "world.seed is not set this way: use --seed", "2 problems"]),
         (["--set", f"{GRACE}=x"], ["'x' is not a number"]),
         (["--set", f"{GRACE}=1", "--set", f"{GRACE}=2"], ["given twice"]),
     ],

@@ -914,7 +914,7 @@ def test_reform_by_changes_and_unknown_reform(tmp_path: Path) -> None:
         ("schemes.traffic_points.delta.traffic_violation",
          "schemes.traffic_points has no 'delta' — did you mean 'deltas'?"),
         ("schemes.court.list_from",
-         "schemes.court.list_from is not a parameter (a number with dated values)"),
+         "schemes.court.list_from is not a number (a dated parameter or a number fixed for the run)"),
     ],
     ids=["misspelt-event", "misspelt-key", "not-a-parameter"],
 )  # fmt: skip

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 @click.argument("b", required=False)
 @click.option("--reform", help="Compare A with A under one of its named reforms (instead of B).")
 @click.option("--set", "settings", multiple=True, metavar="PATH=VALUE",
-              help="Set a dated parameter in B for the whole horizon (repeatable; without B, "
+              help="Set a parameter in B for the whole horizon (repeatable; without B, "
                    "B is A so changed), e.g. schemes.court.grace_days=90.")  # fmt: skip
 @click.option(
     "--replicates",

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 @click.option("--events", is_flag=True, help="Also write the full event log (events.parquet).")
 @click.option("--reform", help="Apply one of the scenario's named reforms.")
 @click.option("--set", "settings", multiple=True, metavar="PATH=VALUE",
-              help="Set a dated parameter for the whole horizon (repeatable; after --reform), "
+              help="Set a parameter for the whole horizon (repeatable; after --reform), "
                    "e.g. schemes.court.grace_days=30; null repeals.")  # fmt: skip
 @click.option("--progress", type=click.Choice(["auto", "bar", "json", "none"]), default="auto",
               show_default=True, help="Progress display; json writes one line per epoch to stderr.")  # fmt: skip

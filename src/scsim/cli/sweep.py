@@ -31,7 +31,7 @@ SUMMARY_METRICS = ("listing_rate", "wrongful_listing_share", "poverty_trap_share
 @click.command("sweep")
 @click.argument("scenario")
 @click.option("--set", "settings", multiple=True, required=True, metavar="PATH=V1,V2,…",
-              help="A dated parameter and its values (repeatable), e.g. "
+              help="A parameter and its values (repeatable), e.g. "
                    "schemes.court.grace_days=0,30,90; each replaces the whole history.")  # fmt: skip
 @click.option("--grid", "method", flag_value="grid", default=True,
               help="Every combination of the values (the default).")  # fmt: skip

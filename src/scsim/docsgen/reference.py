@@ -77,8 +77,9 @@ MODEL_CHECKS: dict[type[BaseModel], tuple[str, ...]] = {
         f"{MAX_LISTS} `blacklist` or `redlist` schemes; at most 15 measures.",
         "Calibration periods, jurisdiction dates (`from`, `until`, `rollout`) and reform dates "
         "lie inside the horizon.",
-        "Every reform `path` leads to a dated parameter that the scenario sets (with a 'did you "
-        "mean' suggestion otherwise), and every reform `value` lies in that parameter's range.",
+        "Every reform `path` leads to a dated parameter or a number fixed for the run that the "
+        "scenario sets (with a 'did you mean' suggestion otherwise), and every reform `value` "
+        "lies in its range; a number fixed for the run takes no `from`, `until` or `null`.",
         "Every expression compiles against its vocabulary (see [Expressions](#expressions)).",
     ),
     s.World: (

@@ -10,7 +10,13 @@ from scsim.core.limits import MAX_BANDS, MAX_LISTS, MAX_MEASURES, MAX_RIGHTS
 from scsim.core.metrics import metric_vocabulary
 from scsim.core.vocabulary import CELL_FLAGS, PROVINCE_NAMES, input_names
 from scsim.scenario.errors import PathError, did_you_mean
-from scsim.scenario.schema import EPOCH_START, Param, ParameterPathError, parameter_at
+from scsim.scenario.schema import (
+    EPOCH_START,
+    Param,
+    ParameterPathError,
+    fixed_problem,
+    parameter_at,
+)
 
 if TYPE_CHECKING:
     from scsim.scenario.schema import ScenarioSpec
@@ -250,7 +256,7 @@ def check_cross_references(
             if lost.whole(tuple(setting.path.split("."))):
                 continue  # the part it names failed: its parameters are unknown
             try:
-                _, bounds = parameter_at(spec, setting.path)
+                number, bounds = parameter_at(spec, setting.path)
             except ParameterPathError as err:
                 # where an entry of the same mapping is already reported (say, a misspelt
                 # event in 'deltas'), the reform may well name it as it was meant
@@ -258,7 +264,12 @@ def check_cross_references(
                 if not named_wrong:
                     errors.append(PathError((*at, "path"), str(err), at_value=True))
                 continue
-            if problem := bounds.problem(setting.value):
+            if not isinstance(number, Param) and (
+                problem := fixed_problem(setting.path, setting.value, setting.start, setting.until)
+            ):
+                where = "from" if setting.start else "until" if setting.until else "value"
+                errors.append(PathError((*at, where), problem, at_value=True))
+            elif problem := bounds.problem(setting.value):
                 message = f"{setting.path} {problem}"
                 errors.append(PathError((*at, "value"), message, at_value=True))
     return errors

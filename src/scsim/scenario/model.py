@@ -29,6 +29,7 @@ from scsim.scenario.schema import (
     Param,
     ParameterPathError,
     ScenarioSpec,
+    fixed_problem,
     parameter_at,
 )
 from scsim.scenario.validate import path_error_issues, validate_model, validate_parts
@@ -158,9 +159,11 @@ class Scenario:
                     "the first day the value before the reform returns"
                 )
             try:
-                _, bounds = parameter_at(self.spec, path)
+                number, bounds = parameter_at(self.spec, path)
             except ParameterPathError as err:
                 raise ValueError(f"reform path '{path}': {err}") from None
+            if not isinstance(number, Param) and (problem := fixed_problem(path, value, frm, to)):
+                raise ValueError(f"reform of '{path}': {problem}")
             if problem := bounds.problem(value):
                 raise ValueError(f"reform of '{path}': the value {problem}")
         data = self.spec.model_dump(mode="python", by_alias=True)
@@ -170,16 +173,20 @@ class Scenario:
         try:
             spec = ScenarioSpec.model_validate(data)
         except ValidationError as err:
-            problems = "; ".join(
-                f"{'.'.join(_loc(x) for x in e['loc'])}: {e['msg']} (got {e['input']!r})"
-                for e in err.errors()
-            )
+            problems = "; ".join(_problem(e) for e in err.errors())
             raise ValueError(f"the reform makes the scenario invalid: {problems}") from None
         if errors := check_cross_references(spec):
-            # worded as when these checks ran in a pydantic validator of the whole scenario
-            problems = f": Value error, {PathErrors(errors)} (got {data!r})"
-            raise ValueError(f"the reform makes the scenario invalid: {problems}")
+            raise ValueError(f"the reform makes the scenario invalid: {PathErrors(errors)}")
         return Scenario(spec, self.source, (*self.reforms_applied, applied), stem)
+
+
+def _problem(error) -> str:
+    """One validation error of a reformed scenario: where, what, and the value when it is one."""
+    where = ".".join(_loc(x) for x in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    value = error["input"]
+    got = "" if isinstance(value, dict | list) else f" (got {value!r})"
+    return f"{where}: {message}{got}"
 
 
 SLUG_LENGTH = 64  # the most a run directory name spends on what was set
@@ -269,13 +276,19 @@ def _walk_params(node: Any, path: tuple[str, ...]):
 
 
 def _overlay(data: dict, path: str, value: float | None, start, until) -> None:
-    """Overlay a dated value on the parameter at ``path`` in a dumped scenario (in place).
+    """Overlay a dated value on the parameter at ``path`` in a dumped scenario (in place); a
+    number fixed for the run is replaced.
 
     ``path`` has been resolved on the scenario already (:func:`parameter_at`).
     """
-    node: Any = data
-    for part in path.split("."):
-        node = node[part]
+    *parents, last = path.split(".")
+    parent: Any = data
+    for part in parents:
+        parent = parent[part]
+    node = parent[last]
+    if not isinstance(node, dict):  # fixed for the run; whole numbers stay ints
+        parent[last] = int(value) if isinstance(node, int) and float(value).is_integer() else value
+        return
     before = Param.model_validate(copy.deepcopy(node))
     values = dict(node["values"])
     if start is None:

@@ -1418,8 +1418,10 @@ class Setting(Strict):
 
     path: str = Field(
         description=(
-            "Dotted path of a dated parameter from the top of the scenario, e.g. "
-            "`schemes.court.grace_days`. Only dated parameters that the scenario sets can be "
+            "Dotted path of a number from the top of the scenario, e.g. "
+            "`schemes.court.grace_days`: a dated parameter, or a number fixed for the run (such "
+            "as a `heterogeneity` shape or a grade bound), which a setting replaces for the "
+            "whole run, without `from` or `until`. Only numbers that the scenario sets can be "
             "reformed; checked when loading."
         )
     )
@@ -1550,19 +1552,29 @@ class ScenarioSpec(Strict):
 
 
 class ParameterPathError(ValueError):
-    """A dotted path that does not lead to a dated parameter; ``found`` is the part that exists."""
+    """A dotted path that does not lead to a number; ``found`` is the part that exists."""
 
     def __init__(self, message: str, found: tuple[str, ...]) -> None:
         self.found = found
         super().__init__(message)
 
 
-def parameter_at(root: BaseModel, path: str) -> tuple[Param, Bounds]:
-    """The dated parameter at a dotted ``path`` below ``root`` and the range of its values.
+# Plain numbers a setting may not name, and the option that sets each instead.
+NOT_SETTABLE = {"world.seed": "--seed", "world.population.agents": "--population"}
 
-    Mapping keys are path parts (``schemes.court.grace_days``); a path that leads nowhere raises
-    ParameterPathError with a "did you mean" for the part that is not there.
+
+def parameter_at(root: BaseModel, path: str) -> tuple[Param | float, Bounds]:
+    """The number at a dotted ``path`` below ``root`` and the range of its values.
+
+    Mostly a dated :class:`Param`; a plain number (a heterogeneity draw's shape, a grade band's
+    bound) is *fixed for the run*: a setting replaces it for the whole run, never from a date
+    (:func:`fixed_problem`). Mapping keys are path parts (``schemes.court.grace_days``); a path
+    that leads nowhere raises ParameterPathError with a "did you mean" for the part that is not
+    there.
     """
+    if path in NOT_SETTABLE:
+        message = f"{path} is not set this way: use {NOT_SETTABLE[path]}"
+        raise ParameterPathError(message, tuple(path.split(".")))
     node: object = root
     annotation: object = type(root)
     parts = path.split(".")
@@ -1576,11 +1588,41 @@ def parameter_at(root: BaseModel, path: str) -> tuple[Param, Bounds]:
     if node is None:
         message = f"{path} is not set in this scenario, so it cannot be reformed"
         raise ParameterPathError(message, tuple(parts))
-    if not isinstance(node, Param):
-        message = f"{path} is not a parameter (a number with dated values)"
-        raise ParameterPathError(message, tuple(parts))
-    _, metadata = _strip(annotation)
-    return node, next((m for m in metadata if isinstance(m, Bounds)), Bounds())
+    bare, metadata = _strip(annotation)
+    if isinstance(node, Param):
+        return node, next((m for m in metadata if isinstance(m, Bounds)), Bounds())
+    if isinstance(node, int | float) and not isinstance(node, bool):
+        return float(node), _field_bounds(bare, metadata)
+    message = f"{path} is not a number (a dated parameter or a number fixed for the run)"
+    raise ParameterPathError(message, tuple(parts))
+
+
+def fixed_problem(path: str, value: float | None, start: object, until: object) -> str:
+    """Why a setting cannot apply to the number fixed for the run at ``path`` (or "")."""
+    if value is None:
+        return f"{path} is fixed for the whole run and cannot be repealed: give a number"
+    if start is not None or until is not None:
+        return (
+            f"{path} is fixed for the whole run (drawn or checked once, at the start), so it "
+            "takes no 'from' or 'until': set it for the whole run"
+        )
+    return ""
+
+
+def _field_bounds(bare: object, metadata: list[object]) -> Bounds:
+    """A plain number field's ``Field(ge=…, le=…)`` constraints as :class:`Bounds`."""
+    low = high = None
+    above_low = False
+    for item in metadata:
+        for name in ("ge", "gt", "le", "lt"):
+            bound = getattr(item, name, None)
+            if bound is None:
+                continue
+            if name in ("ge", "gt"):
+                low, above_low = float(bound), name == "gt"
+            else:
+                high = float(bound)  # (lt read as le: the overlaid scenario is validated again)
+    return Bounds(low, high, above_low=above_low, whole=bare is int)
 
 
 def _path_children(node: object, annotation: object) -> dict[str, tuple[object, object]]:

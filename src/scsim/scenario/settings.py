@@ -1,6 +1,6 @@
 """Parameters set from outside the file: ``--set PATH=VALUE`` (``PATH=V1,V2,…`` for a sweep),
-read and checked as a reform's overlays are: every path must lead to a dated parameter (with a
-"did you mean"), every value must lie in the parameter's declared range. All the problems are
+read and checked as a reform's overlays are: every path must lead to a dated parameter or a
+number fixed for the run (with a "did you mean"), every value must lie in its declared range. All the problems are
 reported together, each as ``file: --set path: message``.
 """
 
@@ -10,7 +10,13 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from scsim.scenario.errors import Issue, ScenarioError
-from scsim.scenario.schema import ParameterPathError, ScenarioSpec, parameter_at
+from scsim.scenario.schema import (
+    Param,
+    ParameterPathError,
+    ScenarioSpec,
+    fixed_problem,
+    parameter_at,
+)
 
 Value = float | None
 NULL = ("null", "none")  # a repeal: nothing in force
@@ -68,13 +74,13 @@ def parse_assignments(texts: Iterable[str], *, several: bool = False) -> dict[st
 def check_settings(
     spec: ScenarioSpec, settings: Mapping[str, Sequence[Value]], source: str = "<memory>"
 ) -> None:
-    """Raise a ScenarioError naming every path that leads to no dated parameter and every value
-    outside its parameter's declared range."""
+    """Raise a ScenarioError naming every path that leads to no number and every value outside
+    its declared range (or null for a number fixed for the run)."""
     issues = []
     for path, values in settings.items():
         where = f"--set {path}"
         try:
-            _, bounds = parameter_at(spec, path)
+            number, bounds = parameter_at(spec, path)
         except ParameterPathError as err:
             issues.append(Issue(source, 0, 0, where, str(err)))
             continue
@@ -83,6 +89,10 @@ def check_settings(
         for value in values:
             if isinstance(value, bool) or not isinstance(value, int | float | type(None)):
                 issues.append(Issue(source, 0, 0, where, f"{value!r} is not a number (or None)"))
+            elif not isinstance(number, Param) and (
+                problem := fixed_problem(path, value, None, None)
+            ):
+                issues.append(Issue(source, 0, 0, where, problem))
             elif problem := bounds.problem(value):
                 issues.append(Issue(source, 0, 0, where, f"the value {problem}"))
     if issues:
