@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
 import shutil
+import warnings
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -67,9 +69,38 @@ class IncompleteRun(RunError):
     """The run exists but was never finished (interrupted, or its files are damaged)."""
 
 
+class DamagedRun(IncompleteRun):
+    """A file of a complete run is missing or differs from what its manifest recorded."""
+
+
+class UncheckedRun(UserWarning):
+    """The run was written before manifests recorded checksums: its files cannot be verified."""
+
+
 class IncompatibleRun(RunError):
     """The run was written in another on-disk format version, or by a version of scsim whose
     scenarios this one cannot read."""
+
+
+_HASH_CHUNK = 1 << 22
+_verified: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 4 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verified_sha256(path: Path, stat: os.stat_result) -> str:
+    """The file's SHA-256, computed once per process for a given path, mtime and size."""
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _verified:
+        _verified[key] = sha256_file(path)
+    return _verified[key]
 
 
 def run_dir_name(scenario_name: str, scenario_hash: str, seed: int) -> str:
@@ -318,6 +349,7 @@ class RunWriter:
         data["scenario_hash"] = self.scenario_hash
         data["format_version"] = FORMAT_VERSION
         data["files"] = {n: (self.tmp_path / n).stat().st_size for n in sorted(self._written)}
+        data["sha256"] = {n: sha256_file(self.tmp_path / n) for n in sorted(self._written)}
         data["written_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         data["status"] = "complete"
         self._write_manifest(data)
@@ -466,19 +498,47 @@ class Run:
         return manifest
 
     def _check_files(self) -> None:
-        """Every file the manifest lists must exist with the recorded size."""
-        for name, size in (self.manifest.get("files") or {}).items():
+        """Every file the manifest lists must exist with the recorded size and checksum."""
+        sizes = self.manifest.get("files") or {}
+        checksums = self.manifest.get("sha256")
+        for name in (TIMESERIES, CITIZENS):
+            if name not in sizes and not (self.path / name).is_file():
+                raise self._damaged(name, "is missing")
+        for name, size in sizes.items():
             file = self.path / name
             if not file.is_file():
-                raise IncompleteRun(f"run {self.path}: {name} is missing — run it again")
-            if size is not None and file.stat().st_size != size:
-                raise IncompleteRun(
-                    f"run {self.path}: {name} has {file.stat().st_size} bytes, the manifest "
-                    f"says {size} — the file was changed or truncated; run it again"
+                raise self._damaged(name, "is missing")
+            stat = file.stat()
+            if size is not None and stat.st_size != size:
+                raise self._damaged(
+                    name, f"has {stat.st_size} bytes, the manifest says {size} (truncated?)"
                 )
-        for name in (TIMESERIES, CITIZENS):
-            if not (self.path / name).is_file():
-                raise IncompleteRun(f"run {self.path}: {name} is missing — run it again")
+            if checksums is None:
+                continue
+            expected = checksums.get(name)
+            if expected is None:
+                raise self._damaged(name, "has no checksum in the manifest")
+            try:
+                actual = _verified_sha256(file, stat)
+            except OSError as exc:
+                raise self._damaged(name, f"cannot be read ({exc.strerror or exc})") from None
+            if actual != expected:
+                raise self._damaged(name, "differs from its checksum in the manifest (changed)")
+            if name.endswith(".parquet"):
+                try:
+                    pq.read_metadata(file)
+                except (OSError, pa.ArrowException) as exc:
+                    raise self._damaged(name, f"has an unreadable Parquet footer ({exc})") from None
+        if checksums is None:
+            warnings.warn(
+                f"run {self.path} was written before manifests recorded checksums: "
+                "its files are not verified",
+                UncheckedRun,
+                stacklevel=3,
+            )
+
+    def _damaged(self, name: str, what: str) -> DamagedRun:
+        return DamagedRun(f"run {self.path} is damaged: {name} {what} — run it again")
 
     @property
     def name(self) -> str:

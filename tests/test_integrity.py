@@ -1,0 +1,108 @@
+"""Run integrity: the manifest's checksums, and every reader refusing a damaged run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from scsim.cli import main
+from scsim.results import DamagedRun, Run
+from scsim.results.store import UncheckedRun, sha256_file
+
+RUN_ARGS = ["--population", "2000", "--days", "60", "--progress", "none"]
+
+
+def invoke(*args: object) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("integrity-runs")
+    result = invoke("run", "mesa-reference", *RUN_ARGS, "--events", "-q", "--out", out)
+    assert result.exit_code == 0, result.output
+    return Path(result.stdout.strip())
+
+
+@pytest.fixture
+def run_copy(pristine: Path, tmp_path: Path) -> Path:
+    target = tmp_path / pristine.name
+    shutil.copytree(pristine, target)
+    return target
+
+
+def readers(run: Path, tmp_path: Path) -> list[list[object]]:
+    return [
+        ["show", run],
+        ["query", run, "select count(*) from citizens"],
+        ["audit", run],
+        ["explain", run, "0"],
+        ["report", run, "--out", tmp_path / "report.html"],
+    ]
+
+
+def assert_refused(run: Path, tmp_path: Path, words: str) -> None:
+    for args in readers(run, tmp_path):
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert isinstance(result.exception, SystemExit), (args, repr(result.exception))
+        assert "Traceback" not in result.output
+        assert "damaged" in result.output and words in result.output, (args, result.output)
+
+
+def test_manifest_records_every_files_checksum(pristine: Path) -> None:
+    manifest = json.loads((pristine / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["sha256"]) == set(manifest["files"])
+    for name, digest in manifest["sha256"].items():
+        assert sha256_file(pristine / name) == digest
+
+
+def test_flipped_bytes_same_size_are_refused(run_copy: Path, tmp_path: Path) -> None:
+    file = run_copy / "citizens.parquet"
+    data = bytearray(file.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 8] = bytes(b ^ 0xFF for b in data[middle : middle + 8])
+    file.write_bytes(bytes(data))
+    with pytest.raises(DamagedRun, match="citizens.parquet differs from its checksum"):
+        Run(run_copy)
+    assert_refused(run_copy, tmp_path, "checksum")
+
+
+def test_truncated_file_is_refused(run_copy: Path, tmp_path: Path) -> None:
+    file = run_copy / "timeseries.parquet"
+    file.write_bytes(file.read_bytes()[:-100])
+    assert_refused(run_copy, tmp_path, "bytes")
+
+
+def test_deleted_file_is_refused(run_copy: Path, tmp_path: Path) -> None:
+    (run_copy / "events.parquet").unlink()
+    assert_refused(run_copy, tmp_path, "missing")
+
+
+def test_damaged_footer_is_refused(run_copy: Path) -> None:
+    file = run_copy / "citizens.parquet"
+    data = bytearray(file.read_bytes())
+    data[-4:] = b"XXXX"  # the closing magic
+    file.write_bytes(bytes(data))
+    manifest_file = run_copy / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    manifest["sha256"]["citizens.parquet"] = sha256_file(file)
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(DamagedRun, match="Parquet footer"):
+        Run(run_copy)
+
+
+def test_old_manifest_without_checksums_warns(run_copy: Path) -> None:
+    manifest_file = run_copy / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    del manifest["sha256"]
+    manifest_file.write_text(json.dumps(manifest), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Run(run_copy)
+    assert [w.category for w in caught] == [UncheckedRun]
