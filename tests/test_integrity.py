@@ -106,3 +106,23 @@ def test_old_manifest_without_checksums_warns(run_copy: Path) -> None:
         warnings.simplefilter("always")
         Run(run_copy)
     assert [w.category for w in caught] == [UncheckedRun]
+
+
+@pytest.mark.parametrize("name", ["citizens.parquet", "manifest.json"])
+def test_audit_out_into_a_runs_files_is_refused(run_copy: Path, name: str) -> None:
+    before = (run_copy / name).read_bytes()
+    result = invoke("audit", run_copy, "--out", run_copy / name)
+    assert result.exit_code == 2, result.output
+    assert (
+        "would overwrite a file of the run" in result.output and "write elsewhere" in result.output
+    )
+    assert "Traceback" not in result.output
+    assert (run_copy / name).read_bytes() == before
+    Run(run_copy)
+
+
+def test_report_out_onto_a_runs_file_is_refused(run_copy: Path) -> None:
+    result = invoke("report", run_copy, "--out", run_copy / "timeseries.parquet")
+    assert result.exit_code == 2, result.output
+    assert "would overwrite a file of the run" in result.output
+    Run(run_copy)

@@ -103,6 +103,35 @@ def _verified_sha256(path: Path, stat: os.stat_result) -> str:
     return _verified[key]
 
 
+class RunFileTarget(RunError):
+    """An output path that would overwrite a file of a run (one its manifest lists, or the manifest)."""
+
+
+def refuse_run_file(path: str | os.PathLike[str], option: str = "--out") -> Path:
+    """``path``, unless writing it would overwrite the manifest or a file a run's manifest lists."""
+    target = Path(path)
+    folder = target.parent.resolve()
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return target
+    if target.name == MANIFEST:
+        listed = True
+    else:
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            data = {}
+        files = data.get("files") if isinstance(data, dict) else None
+        listed = target.name in (files or {}) or target.name in (TIMESERIES, CITIZENS, EVENTS)
+    if listed:
+        raise RunFileTarget(
+            f"{option} {target} would overwrite a file of the run in {folder} — "
+            f"write elsewhere, e.g. {option} {folder.parent / (folder.name + '-' + target.stem)}"
+            f"{target.suffix or '.csv'}"
+        )
+    return target
+
+
 def run_dir_name(scenario_name: str, scenario_hash: str, seed: int) -> str:
     """The directory name of a run: ``<name>-<hash8>-s<seed>``."""
     return f"{scenario_name}-{scenario_hash[:8]}-s{seed}"
@@ -511,7 +540,8 @@ class Run:
             stat = file.stat()
             if size is not None and stat.st_size != size:
                 raise self._damaged(
-                    name, f"has {stat.st_size} bytes, the manifest says {size} (truncated?)"
+                    name,
+                    f"has {stat.st_size} bytes, the manifest says {size} — the file was changed or truncated",
                 )
             if checksums is None:
                 continue
