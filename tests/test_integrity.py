@@ -126,3 +126,15 @@ def test_report_out_onto_a_runs_file_is_refused(run_copy: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "would overwrite a file of the run" in result.output
     Run(run_copy)
+
+
+def test_rerun_keeps_files_the_user_wrote(tmp_path: Path) -> None:
+    first = invoke("run", "mesa-reference", *RUN_ARGS, "-q", "--out", tmp_path)
+    assert first.exit_code == 0, first.output
+    run = Path(first.stdout.strip())
+    (run / "report.html").write_text("mine", encoding="utf-8")
+    again = invoke("run", "mesa-reference", *RUN_ARGS, "-q", "--out", tmp_path)
+    assert again.exit_code == 0, again.output
+    assert (run / "report.html").read_text(encoding="utf-8") == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == [run.name]
+    Run(run)

@@ -436,8 +436,21 @@ class RunWriter:
         except OSError:
             os.rename(old, self.final_path)
             raise
+        try:
+            self._keep_user_files(old)
+        except OSError:
+            return  # the old directory stays, hidden, with the files that could not be moved
         with contextlib.suppress(OSError):
             _remove(old)
+
+    def _keep_user_files(self, old: Path) -> None:
+        """Move what the user wrote into the old run (a report.html, an audit, notes: anything
+        that is not one of the run's own files) into the new one, so a re-run never deletes it."""
+        own = {MANIFEST, TIMESERIES, CITIZENS, EVENTS}
+        for entry in sorted(old.iterdir()):
+            target = self.final_path / entry.name
+            if entry.name not in own and not target.exists():
+                os.rename(entry, target)
 
 
 # --------------------------------------------------------------------------------------------
