@@ -138,3 +138,24 @@ def test_rerun_keeps_files_the_user_wrote(tmp_path: Path) -> None:
     assert (run / "report.html").read_text(encoding="utf-8") == "mine"
     assert [p.name for p in tmp_path.iterdir()] == [run.name]
     Run(run)
+
+
+def test_a_nan_in_the_state_stops_the_run_with_the_array_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scsim.engine.integrity as integrity
+    from scsim.core.layout import WEALTH
+
+    check = integrity.check_state
+
+    def poisoned(date, sf, rates):  # a NaN appears in the citizens' wealth
+        sf[7, WEALTH] = float("nan")
+        check(date, sf, rates)
+
+    monkeypatch.setattr(integrity, "check_state", poisoned)
+    result = invoke("run", "mesa-reference", *RUN_ARGS, "-q", "--out", tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "wealth (sf[:, 1]) is not finite" in result.output and "savings_rate" in result.output
+    assert not list(tmp_path.glob("*/manifest.json"))
+    assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
