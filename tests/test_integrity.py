@@ -159,3 +159,20 @@ def test_a_nan_in_the_state_stops_the_run_with_the_array_named(
     assert "wealth (sf[:, 1]) is not finite" in result.output and "savings_rate" in result.output
     assert not list(tmp_path.glob("*/manifest.json"))
     assert not [p for p in tmp_path.iterdir() if ".partial" in p.name]
+
+
+def test_clean_lists_and_removes_dead_partials_only(tmp_path: Path) -> None:
+    import os
+
+    dead = tmp_path / ".x-1234abcd-s1.partial-999999999-abc123"
+    live = tmp_path / f".x-1234abcd-s1.partial-{os.getpid()}-def456"
+    dead.mkdir()
+    live.mkdir()
+    listed = invoke("clean", tmp_path)
+    assert listed.exit_code == 0, listed.output
+    assert dead.name in listed.output and "--yes" in listed.output
+    assert "still running" in listed.output
+    assert dead.exists() and live.exists()
+    removed = invoke("clean", tmp_path, "--yes")
+    assert removed.exit_code == 0, removed.output
+    assert not dead.exists() and live.exists()

@@ -255,6 +255,32 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def leftovers(root: str | os.PathLike[str]) -> list[tuple[Path, bool]]:
+    """The hidden partial (``.<name>.partial-<pid>-…``) and old (``.<name>.old-…``) folders
+    in ``root``, each with whether its writer may still be running (its pid is alive here, or
+    cannot be read from the name)."""
+    found = []
+    for path in sorted(Path(root).glob(".*")):
+        for marker in (".partial-", ".old-"):
+            if path.is_dir() and marker in path.name:
+                pid = path.name.split(marker, 1)[1].split("-")[0]
+                alive = not pid.isdigit() or _pid_alive(int(pid))
+                if marker == ".old-":
+                    alive = False  # an old run set aside during a swap is never written to
+                found.append((path, alive))
+    return found
+
+
+def remove_leftovers(root: str | os.PathLike[str]) -> list[Path]:
+    """Delete the leftovers in ``root`` whose writer is gone; return what was removed."""
+    removed = []
+    for path, alive in leftovers(root):
+        if not alive:
+            _remove(path)
+            removed.append(path)
+    return removed
+
+
 class RunWriter:
     """Write one run directory atomically: use as a context manager and call ``commit()``."""
 
