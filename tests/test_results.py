@@ -303,7 +303,7 @@ def test_replacing_an_existing_run(tmp_path):
         w.write_citizens(_citizens(5))
         second = w.commit(_manifest())
     assert second == first
-    assert not (second / "stale.txt").exists()
+    assert (second / "stale.txt").read_text() == "old"  # what the user wrote there is kept
     assert Run(second).citizens().num_rows == 5
     assert _leftovers(tmp_path) == []
 

@@ -67,7 +67,7 @@ from scsim.audit.frame import (
 from scsim.audit.tidy import ALL, TidyTable
 from scsim.core.vocabulary import ColumnType
 from scsim.population.census import ADULT_AGE, EMPLOYMENT_TIERS
-from scsim.results.store import CITIZENS, Run, arrow_kind
+from scsim.results.store import CITIZENS, Run, arrow_kind, refuse_run_file
 from scsim.rules import Bool, ExprError, Number, Ordinal, compile_expr
 from scsim.scenario.model import spec_from_resolved
 from scsim.scenario.schema import PointsScheme, ScenarioSpec
@@ -1456,7 +1456,7 @@ def _last_value(run: Any, metric: str, timeseries: pa.Table | None = None) -> fl
 
 def write(result: AuditTable, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
     """Write an audit as CSV or JSON (``fmt``, or from the file suffix; CSV otherwise)."""
-    path = Path(path)
+    path = refuse_run_file(path)
     fmt = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
     if fmt == "json":
         path.write_text(result.to_json() + "\n", encoding="utf-8")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from scsim.cli.audit import audit
+from scsim.cli.clean import clean
 from scsim.cli.compare import compare_command
 from scsim.cli.explain import explain
 from scsim.cli.report import report
@@ -20,7 +21,7 @@ def main() -> None:
     """scsim: simulate and audit social credit systems over synthetic populations."""
 
 
-COMMANDS = (run, validate, scenarios, show, query, audit, explain, compare_command, sweep_command,
+COMMANDS = (run, validate, scenarios, show, query, audit, explain, compare_command, sweep_command, clean,
             report)  # fmt: skip
 for command in COMMANDS:
     main.add_command(command)

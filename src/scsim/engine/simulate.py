@@ -37,7 +37,7 @@ from scsim.core.layout import (
     WEALTH,
     MetricLayout,
 )
-from scsim.engine import stages
+from scsim.engine import integrity, stages
 from scsim.engine.epochs import epoch_bounds, month_starts
 from scsim.engine.kernel import (
     LOG_SLOTS_PER_DAY,
@@ -409,6 +409,7 @@ def simulate_arrays(
             chunk_lo = resume
         recorder.end_epoch(day1_date)
         stage.end_epoch(day0, day1, day0_date, day1_date, last_epoch=e == n_epochs - 1)
+        integrity.check_state(day1_date, sf, rates)
         if events:
             log.add(stage.list_joins(day1 - 1))
             _check_log_fits(log, day1, n_days)

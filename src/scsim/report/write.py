@@ -14,7 +14,7 @@ from scsim.report.compare import check_comparable
 from scsim.report.compare import compare as compare_runs
 from scsim.report.data import ReportError, gather, scenario_of
 from scsim.report.page import render
-from scsim.results.store import Run
+from scsim.results.store import Run, refuse_run_file
 
 DEFAULT_NAME = "report.html"
 MAX_BYTES = 5_000_000  # the issue's limit for one report
@@ -36,7 +36,7 @@ def _list_label(run: Run) -> str:
 
 def _target(out: str | os.PathLike[str] | None, run: Run) -> Path:
     """The output file, checked before any work is done."""
-    path = run.path / DEFAULT_NAME if out is None else Path(out)
+    path = run.path / DEFAULT_NAME if out is None else refuse_run_file(out)
     if path.is_dir():
         raise ReportError(f"--out {path} is a directory; give a file name such as report.html")
     if not path.parent.is_dir():

@@ -3,6 +3,7 @@ summary and the formatting of numbers for people."""
 
 from scsim.results.store import (
     FORMAT_VERSION,
+    DamagedRun,
     IncompatibleRun,
     IncompleteRun,
     Run,
@@ -15,6 +16,7 @@ from scsim.results.summary import summarize
 
 __all__ = [
     "FORMAT_VERSION",
+    "DamagedRun",
     "IncompatibleRun",
     "IncompleteRun",
     "Run",

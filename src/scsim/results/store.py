@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
 import shutil
+import warnings
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -67,9 +69,67 @@ class IncompleteRun(RunError):
     """The run exists but was never finished (interrupted, or its files are damaged)."""
 
 
+class DamagedRun(IncompleteRun):
+    """A file of a complete run is missing or differs from what its manifest recorded."""
+
+
+class UncheckedRun(UserWarning):
+    """The run was written before manifests recorded checksums: its files cannot be verified."""
+
+
 class IncompatibleRun(RunError):
     """The run was written in another on-disk format version, or by a version of scsim whose
     scenarios this one cannot read."""
+
+
+_HASH_CHUNK = 1 << 22
+_verified: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 4 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verified_sha256(path: Path, stat: os.stat_result) -> str:
+    """The file's SHA-256, computed once per process for a given path, mtime and size."""
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _verified:
+        _verified[key] = sha256_file(path)
+    return _verified[key]
+
+
+class RunFileTarget(RunError):
+    """An output path that would overwrite a file of a run (one its manifest lists, or the manifest)."""
+
+
+def refuse_run_file(path: str | os.PathLike[str], option: str = "--out") -> Path:
+    """``path``, unless writing it would overwrite the manifest or a file a run's manifest lists."""
+    target = Path(path)
+    folder = target.parent.resolve()
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return target
+    if target.name == MANIFEST:
+        listed = True
+    else:
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            data = {}
+        files = data.get("files") if isinstance(data, dict) else None
+        listed = target.name in (files or {}) or target.name in (TIMESERIES, CITIZENS, EVENTS)
+    if listed:
+        raise RunFileTarget(
+            f"{option} {target} would overwrite a file of the run in {folder} — "
+            f"write elsewhere, e.g. {option} {folder.parent / (folder.name + '-' + target.stem)}"
+            f"{target.suffix or '.csv'}"
+        )
+    return target
 
 
 def run_dir_name(scenario_name: str, scenario_hash: str, seed: int) -> str:
@@ -195,6 +255,32 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def leftovers(root: str | os.PathLike[str]) -> list[tuple[Path, bool]]:
+    """The hidden partial (``.<name>.partial-<pid>-…``) and old (``.<name>.old-…``) folders
+    in ``root``, each with whether its writer may still be running (its pid is alive here, or
+    cannot be read from the name)."""
+    found = []
+    for path in sorted(Path(root).glob(".*")):
+        for marker in (".partial-", ".old-"):
+            if path.is_dir() and marker in path.name:
+                pid = path.name.split(marker, 1)[1].split("-")[0]
+                alive = not pid.isdigit() or _pid_alive(int(pid))
+                if marker == ".old-":
+                    alive = False  # an old run set aside during a swap is never written to
+                found.append((path, alive))
+    return found
+
+
+def remove_leftovers(root: str | os.PathLike[str]) -> list[Path]:
+    """Delete the leftovers in ``root`` whose writer is gone; return what was removed."""
+    removed = []
+    for path, alive in leftovers(root):
+        if not alive:
+            _remove(path)
+            removed.append(path)
+    return removed
+
+
 class RunWriter:
     """Write one run directory atomically: use as a context manager and call ``commit()``."""
 
@@ -318,6 +404,7 @@ class RunWriter:
         data["scenario_hash"] = self.scenario_hash
         data["format_version"] = FORMAT_VERSION
         data["files"] = {n: (self.tmp_path / n).stat().st_size for n in sorted(self._written)}
+        data["sha256"] = {n: sha256_file(self.tmp_path / n) for n in sorted(self._written)}
         data["written_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         data["status"] = "complete"
         self._write_manifest(data)
@@ -375,8 +462,21 @@ class RunWriter:
         except OSError:
             os.rename(old, self.final_path)
             raise
+        try:
+            self._keep_user_files(old)
+        except OSError:
+            return  # the old directory stays, hidden, with the files that could not be moved
         with contextlib.suppress(OSError):
             _remove(old)
+
+    def _keep_user_files(self, old: Path) -> None:
+        """Move what the user wrote into the old run (a report.html, an audit, notes: anything
+        that is not one of the run's own files) into the new one, so a re-run never deletes it."""
+        own = {MANIFEST, TIMESERIES, CITIZENS, EVENTS}
+        for entry in sorted(old.iterdir()):
+            target = self.final_path / entry.name
+            if entry.name not in own and not target.exists():
+                os.rename(entry, target)
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,19 +566,48 @@ class Run:
         return manifest
 
     def _check_files(self) -> None:
-        """Every file the manifest lists must exist with the recorded size."""
-        for name, size in (self.manifest.get("files") or {}).items():
+        """Every file the manifest lists must exist with the recorded size and checksum."""
+        sizes = self.manifest.get("files") or {}
+        checksums = self.manifest.get("sha256")
+        for name in (TIMESERIES, CITIZENS):
+            if name not in sizes and not (self.path / name).is_file():
+                raise self._damaged(name, "is missing")
+        for name, size in sizes.items():
             file = self.path / name
             if not file.is_file():
-                raise IncompleteRun(f"run {self.path}: {name} is missing — run it again")
-            if size is not None and file.stat().st_size != size:
-                raise IncompleteRun(
-                    f"run {self.path}: {name} has {file.stat().st_size} bytes, the manifest "
-                    f"says {size} — the file was changed or truncated; run it again"
+                raise self._damaged(name, "is missing")
+            stat = file.stat()
+            if size is not None and stat.st_size != size:
+                raise self._damaged(
+                    name,
+                    f"has {stat.st_size} bytes, the manifest says {size} — the file was changed or truncated",
                 )
-        for name in (TIMESERIES, CITIZENS):
-            if not (self.path / name).is_file():
-                raise IncompleteRun(f"run {self.path}: {name} is missing — run it again")
+            if checksums is None:
+                continue
+            expected = checksums.get(name)
+            if expected is None:
+                raise self._damaged(name, "has no checksum in the manifest")
+            try:
+                actual = _verified_sha256(file, stat)
+            except OSError as exc:
+                raise self._damaged(name, f"cannot be read ({exc.strerror or exc})") from None
+            if actual != expected:
+                raise self._damaged(name, "differs from its checksum in the manifest (changed)")
+            if name.endswith(".parquet"):
+                try:
+                    pq.read_metadata(file)
+                except (OSError, pa.ArrowException) as exc:
+                    raise self._damaged(name, f"has an unreadable Parquet footer ({exc})") from None
+        if checksums is None:
+            warnings.warn(
+                f"run {self.path} was written before manifests recorded checksums: "
+                "its files are not verified",
+                UncheckedRun,
+                stacklevel=3,
+            )
+
+    def _damaged(self, name: str, what: str) -> DamagedRun:
+        return DamagedRun(f"run {self.path} is damaged: {name} {what} — run it again")
 
     @property
     def name(self) -> str:

@@ -1,0 +1,42 @@
+"""``scsim clean [OUT] [--yes]``: list, and with --yes remove, folders left by interrupted runs."""
+
+from __future__ import annotations
+
+import click
+from rich.markup import escape
+
+from scsim.cli.console import console, user_errors
+
+
+@click.command()
+@click.argument("out", default="runs", required=False)
+@click.option(
+    "--yes", is_flag=True, help="Remove the folders listed (never one still being written)."
+)
+def clean(out: str, yes: bool) -> None:
+    """List the hidden folders that interrupted runs left in OUT (default: runs); --yes removes
+    those whose writer is no longer running."""
+    with user_errors():
+        from scsim.results.store import leftovers, remove_leftovers
+
+        found = leftovers(out)
+        if not found:
+            console.print(f"no leftover folders in {escape(out)}", highlight=False)
+            return
+        if yes:
+            for path in remove_leftovers(out):
+                console.print(f"removed {escape(str(path))}", highlight=False, soft_wrap=True)
+        for path, alive in found:
+            if alive:
+                console.print(
+                    f"kept {escape(str(path))}: its writer is still running",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            elif not yes:
+                console.print(f"partial {escape(str(path))}", highlight=False, soft_wrap=True)
+        if not yes and any(not alive for _, alive in found):
+            console.print(f"remove them with: scsim clean {escape(out)} --yes", highlight=False)
+
+
+__all__ = ["clean"]
