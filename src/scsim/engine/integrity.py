@@ -47,7 +47,7 @@ def check_state(date: dt.date, sf: np.ndarray, rates: np.ndarray) -> None:
             date,
             f"the event rates of kind {kind} (rates[:, {kind}])",
             citizens,
-            "behaviour.<kind>.rate, its rate factors and heterogeneity, deterrence",
+            "the kind's daily_probability or annual_rate, modifier, heterogeneity and deterrence",
         )
 
 
