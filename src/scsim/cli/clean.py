@@ -29,7 +29,7 @@ def clean(out: str, yes: bool) -> None:
         for path, alive in found:
             if alive:
                 console.print(
-                    f"kept {escape(str(path))}: its writer is still running",
+                    f"kept {escape(str(path))}: its writer may still be running",
                     highlight=False,
                     soft_wrap=True,
                 )
