@@ -29,14 +29,18 @@ def clean(out: str, yes: bool) -> None:
         for path, alive in found:
             if alive:
                 console.print(
-                    f"kept {escape(str(path))}: its writer may still be running",
+                    f"kept {escape(str(path))}: perhaps still running (its writer is alive or unknown)",
                     highlight=False,
                     soft_wrap=True,
                 )
             elif not yes:
                 console.print(f"partial {escape(str(path))}", highlight=False, soft_wrap=True)
         if not yes and any(not alive for _, alive in found):
-            console.print(f"remove them with: scsim clean {escape(out)} --yes", highlight=False)
+            console.print(
+                f"remove them with: scsim clean {escape(out)} --yes",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 __all__ = ["clean"]
