@@ -109,7 +109,13 @@ def test_old_manifest_without_checksums_warns(run_copy: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["citizens.parquet", "manifest.json"])
-def test_audit_out_into_a_runs_files_is_refused(run_copy: Path, name: str) -> None:
+def test_audit_out_into_a_runs_files_is_refused(
+    run_copy: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_audit(*args, **kwargs):
+        raise AssertionError("the target is checked before the audit is computed")
+
+    monkeypatch.setattr("scsim.audit.metrics.audit", no_audit)
     before = (run_copy / name).read_bytes()
     result = invoke("audit", run_copy, "--out", run_copy / name)
     assert result.exit_code == 2, result.output
