@@ -110,3 +110,31 @@ def test_every_audit_metric_is_in_the_glossary() -> None:
                      series=written_metrics(spec))  # fmt: skip
         missing |= {m for m in plan.metrics if f"`{m}`" not in glossary}
     assert not missing, f"docs/audit.md lacks {sorted(missing)}"
+
+
+def test_the_terminal_marks_each_rows_own_reference_group() -> None:
+    """The adverse rows are against the least affected group, disparate impact against the
+    favourable view's reference: each row marks its own, never a column for all."""
+    from rich.console import Console
+
+    from scsim.cli.audit import _References, _wide
+
+    def row(metric, category, group, value):
+        return {"metric": metric, "category": category, "group_by": "income", "group": group,
+                "value": value, "ci_low": None, "ci_high": None}  # fmt: skip
+
+    rows = [
+        row("adverse_ratio", "listed", "Q1", 20.0),
+        row("adverse_ratio", "listed", "Q5", 1.0),
+        row("disparate_impact_ratio", "not listed", "Q1", 1.0),
+        row("disparate_impact_ratio", "not listed", "Q5", 1.01),
+    ]
+    references = _References(favourable="Q1", adverse={"listed": "Q5"})
+    console = Console(width=200, record=True, color_system=None)
+    console.print(_wide("income", rows, ["Q1", "Q5"], references, {"listed": "on the list"}))
+    lines = console.export_text().splitlines()
+    ratio = next(line for line in lines if line.lstrip().startswith("adverse_ratio"))
+    impact = next(line for line in lines if line.lstrip().startswith("disparate_impact"))
+    assert ratio.split()[-1] == "(ref)" and "20× " in ratio and "(ref)" not in ratio.split("20×")[0]
+    assert impact.count("(ref)") == 1 and impact.index("(ref)") < impact.index("1.01")
+    assert not any("(ref)" in line for line in lines if "Q1" in line and "Q5" in line)  # header

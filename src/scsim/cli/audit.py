@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -142,15 +143,18 @@ def render(result: AuditTable, console: Console) -> None:
     outcomes = info.get("outcomes") or {}
     groupings = [ALL, *info.get("by", [])]
     for grouping in groupings:
-        reference = (info.get("reference") or {}).get(grouping)
+        references = _References(
+            (info.get("reference") or {}).get(grouping),
+            (info.get("adverse_reference") or {}).get(grouping) or {},
+        )
         mine = [r for r in rows if r["group_by"] in (ALL, grouping)]
         groups = list(dict.fromkeys(r["group"] for r in mine if r["group_by"] == grouping))
         if grouping == ALL or len(groups) <= MAX_WIDE_GROUPS:
-            table = _wide(grouping, mine, groups, reference, outcomes)
+            table = _wide(grouping, mine, groups, references, outcomes)
             if _width(console, table) > console.width:
-                table = _long(grouping, mine, reference, outcomes)
+                table = _long(grouping, mine, references, outcomes)
         else:
-            table = _headline(grouping, mine, groups, reference, console)
+            table = _headline(grouping, mine, groups, references, console)
         console.print(table)
     if result.calibration:
         console.print(_calibration(result.calibration))
@@ -162,23 +166,25 @@ def _wide(
     grouping: str,
     rows: list[dict[str, Any]],
     groups: list[str],
-    reference: str | None,
+    references: _References,
     outcomes: dict[str, str],
 ) -> Table:
-    """One row per metric (and category), one column per group, 'all' first."""
+    """One row per metric (and category), one column per group, 'all' first; the group a ratio
+    or difference is against is marked in its row."""
     title = "Overall" if grouping == ALL else f"By {grouping}"
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("metric", no_wrap=True)
     columns = [ALL] + ([] if grouping == ALL else groups)
     for group in columns:
-        table.add_column(_group_label(group, reference), justify="right", no_wrap=True)
+        table.add_column(escape(group), justify="right", no_wrap=True)
     cells: dict[tuple[str, str], dict[str, str]] = {}
     for r in rows:
         key = (r["metric"], r["category"])
         column = ALL if r["group_by"] == ALL else r["group"]
         if r["group_by"] == ALL and grouping != ALL and r["metric"] in _FAIRNESS_ONLY:
             continue
-        cells.setdefault(key, {})[column] = _fmt(r["metric"], r["value"])
+        mark = REF_MARK if column != ALL and column == references.of(r) else ""
+        cells.setdefault(key, {})[column] = _fmt(r["metric"], r["value"]) + mark
     for (metric, category), values in cells.items():
         table.add_row(escape(_label(metric, category, outcomes)),
                       *(values.get(c, "") for c in columns))  # fmt: skip
@@ -198,7 +204,7 @@ def _label(metric: str, category: str, outcomes: dict[str, str]) -> str:
 
 
 def _long(
-    grouping: str, rows: list[dict[str, Any]], reference: str | None, outcomes: dict[str, str]
+    grouping: str, rows: list[dict[str, Any]], references: _References, outcomes: dict[str, str]
 ) -> Table:
     """One row per metric and group, with its interval (when the wide table does not fit)."""
     table = Table(title=f"By {grouping}", title_justify="left", box=box.SIMPLE_HEAD,
@@ -217,7 +223,7 @@ def _long(
         interval = "" if _missing(low) else f"{_fmt(r['metric'], low)} – {_fmt(r['metric'], high)}"
         table.add_row(
             escape(label) if key != previous else "",
-            _group_label(r["group"], reference),
+            _group_label(r["group"], references.of(r)),
             _fmt(r["metric"], r["value"]),
             interval,
         )
@@ -225,8 +231,29 @@ def _long(
     return table
 
 
+REF_MARK = " [dim](ref)[/]"
+
+
+@dataclass(frozen=True)
+class _References:
+    """The groups a grouping's ratios and differences are against: one for the favourable view
+    (disparate impact), one per outcome that hurts (its lowest rate, or --reference)."""
+
+    favourable: str | None
+    adverse: dict[str, str]
+
+    def of(self, row: dict[str, Any]) -> str | None:
+        """The reference group of a row's metric, or None for a metric without one."""
+        if row["metric"] in _AGAINST_A_REFERENCE:
+            return self.adverse.get(row["category"])
+        return self.favourable if row["metric"] in _FAIRNESS_ONLY else None
+
+
+_AGAINST_A_REFERENCE = {"adverse_ratio", "adverse_difference", "adverse_four_fifths"}
+
+
 def _group_label(group: str, reference: str | None) -> str:
-    return escape(group) + (" [dim](ref)[/]" if group == reference else "")
+    return escape(group) + (REF_MARK if group == reference else "")
 
 
 def _width(console: Console, table: Table) -> int:
@@ -238,7 +265,7 @@ def _headline(
     grouping: str,
     rows: list[dict[str, Any]],
     groups: list[str],
-    reference: str | None,
+    references: _References,
     console: Console,
 ) -> Table:
     """One row per group with the headline metrics that fit (for groupings with many groups)."""
@@ -247,7 +274,7 @@ def _headline(
                                    for r in rows)
     ]  # fmt: skip
     while True:
-        table = _headline_table(grouping, rows, groups, reference, present)
+        table = _headline_table(grouping, rows, groups, references, present)
         if len(present) <= 3 or _width(console, table) <= console.width:
             return table
         present = present[:-1]
@@ -257,7 +284,7 @@ def _headline_table(
     grouping: str,
     rows: list[dict[str, Any]],
     groups: list[str],
-    reference: str | None,
+    references: _References,
     present: list[tuple[str, str | None, str]],
 ) -> Table:
     table = Table(
@@ -276,11 +303,12 @@ def _headline_table(
             by_key.setdefault((r["metric"], r["group"]), {})[r["category"]] = r
     for group in groups:
         listing = by_key.get(("listing_rate", group), {}).get("")
-        cells = [_group_label(group, reference), _num(listing["n"]) if listing else ""]
+        cells = [escape(group), _num(listing["n"]) if listing else ""]
         for metric, category, _ in present:
             found = by_key.get((metric, group), {})
             r = next(iter(found.values()), None) if category is None else found.get(category)
-            cells.append(_fmt(metric, r["value"]) if r else "")
+            mark = REF_MARK if r and group == references.of(r) else ""
+            cells.append(_fmt(metric, r["value"]) + mark if r else "")
         table.add_row(*cells)
     return table
 
