@@ -257,7 +257,7 @@ def test_adverse_sentences_name_the_most_affected_group_and_merge_equal_outcomes
     }
     (finding,) = adverse(m)  # the same figures: one sentence for both outcomes
     assert finding.text.startswith(
-        "On the court list and No air tickets: rural-hukou adults 1.50× as often as urban-hukou"
+        "On the court list and no air tickets: rural-hukou adults 1.50× as often as urban-hukou"
     )
     assert "failing the four-fifths rule" in finding.text.split(";")[0]
     assert "adults in income quintile Q1 1.10× as often as adults in income quintile Q5" in (
@@ -564,3 +564,15 @@ def test_report_renders_offline_in_chromium(national_report: Path) -> None:
         assert entry["error"] is None, (chart_id, entry["error"])
         assert entry["rendered"], f"{chart_id} never finished drawing"
         assert entry["painted"] > 2000, f"{chart_id} drew almost nothing: {entry['painted']}"
+
+
+@pytest.mark.parametrize(
+    ("label", "inside"),
+    [("No air tickets", "no air tickets"), ("on the court list", "on the court list"),
+     ("AAA grade", "AAA grade"), ("Sesame Credit perks", "Sesame Credit perks"), ("D", "D"),
+     ("", "")],
+)  # fmt: skip
+def test_an_outcome_label_reads_in_lower_case_inside_a_sentence(label, inside) -> None:
+    from scsim.report.findings import _mid_sentence
+
+    assert _mid_sentence(label) == inside

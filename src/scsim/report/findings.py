@@ -187,7 +187,19 @@ def _who(by: str, group: str) -> str:
 
 
 def _outcomes(labels: list[str]) -> str:
+    """Labels as one list inside a sentence: 'on the court list, no air tickets and …'."""
+    labels = [_mid_sentence(label) for label in labels]
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _mid_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: 'No air tickets' → 'no air tickets'; an acronym
+    ('AAA grade') or a name ('Sesame Credit perks') keeps its case."""
+    words = label.split()
+    name = len(words) > 1 and words[1][:1].isupper()
+    if words and label[:1].isupper() and words[0][1:].islower() and not name:
+        return label[0].lower() + label[1:]
+    return label
 
 
 def wrongful(m: Metrics) -> Finding | None:
