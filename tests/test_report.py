@@ -554,9 +554,14 @@ def test_report_renders_offline_in_chromium(national_report: Path) -> None:
             # Switching the map to another measure redraws it without errors.
             page_.select_option('select[data-chart="province-map"]', "1")
             page_.wait_for_timeout(200)
+            widths = {}  # the page never scrolls sideways on a desktop or a laptop screen
+            for width in (1400, 800):
+                page_.set_viewport_size({"width": width, "height": 900})
+                widths[width] = page_.evaluate("document.documentElement.scrollWidth")
         finally:
             browser.close()
     assert requests == [PAGE_URL], f"requests besides the page itself: {requests}"
+    assert widths == {1400: 1400, 800: 800}, f"the page is wider than the window: {widths}"
     assert failed == []
     assert problems == []
     assert set(state) == expected
