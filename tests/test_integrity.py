@@ -182,3 +182,42 @@ def test_clean_lists_and_removes_dead_partials_only(tmp_path: Path) -> None:
     removed = invoke("clean", tmp_path, "--yes")
     assert removed.exit_code == 0, removed.output
     assert not dead.exists() and live.exists()
+
+
+@pytest.mark.parametrize(
+    ("sql", "needle"),
+    [
+        ("copy (select 1) to '{out}'", "a COPY statement is not allowed"),
+        ("copy citizens to '{run}/citizens.parquet' (use_tmp_file false)", "a COPY statement"),
+        ("attach '{out}' as other", "an ATTACH statement is not allowed"),
+        ("select * from read_csv('{run}/manifest.json')", "file system operations are disabled"),
+        ("select * from read_csv('/etc/passwd')", "file system operations are disabled"),
+        ("set enable_external_access = true", "a SET statement is not allowed"),
+    ],
+)
+def test_query_reads_the_run_only_and_writes_nothing(
+    run_copy: Path, tmp_path: Path, sql: str, needle: str
+) -> None:
+    before = {p.name: p.read_bytes() for p in run_copy.iterdir()}
+    out = tmp_path / "written.csv"
+    result = invoke("query", run_copy, sql.format(out=out, run=run_copy))
+    assert result.exit_code == 2, result.output
+    assert needle in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    assert {p.name: p.read_bytes() for p in run_copy.iterdir()} == before
+    # the run's own tables, events included, are still read
+    fine = invoke("query", run_copy, "select count(*) as n from events", "--csv")
+    assert fine.exit_code == 0 and int(fine.output.splitlines()[1]) > 0, fine.output
+
+
+def test_audit_out_refuses_a_name_that_says_another_format(
+    run_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_audit(*args, **kwargs):
+        raise AssertionError("the name is checked before the audit is computed")
+
+    monkeypatch.setattr("scsim.audit.metrics.audit", no_audit)
+    result = invoke("audit", run_copy, "--out", tmp_path / "audit.xlsx")
+    assert result.exit_code == 2, result.output
+    assert "not as .xlsx — name the file audit.csv or audit.json" in result.output
+    assert not (tmp_path / "audit.xlsx").exists()

@@ -1455,14 +1455,27 @@ def _last_value(run: Any, metric: str, timeseries: pa.Table | None = None) -> fl
 
 
 def write(result: AuditTable, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
-    """Write an audit as CSV or JSON (``fmt``, or from the file suffix; CSV otherwise)."""
-    path = refuse_run_file(path)
-    fmt = fmt or ("json" if path.suffix.lower() == ".json" else "csv")
+    """Write an audit as CSV or JSON (``fmt``, or from the file suffix; see :func:`target`)."""
+    path, fmt = target(path, fmt)
     if fmt == "json":
         path.write_text(result.to_json() + "\n", encoding="utf-8")
     else:
         result.to_csv(path)
     return path
+
+
+def target(path: str | os.PathLike[str], fmt: str | None = None) -> tuple[Path, str]:
+    """Where an audit may be written and in which format: JSON for ``fmt="json"`` or a .json
+    name, CSV for a .csv name or none; another suffix, or a file of a run, is refused (so that
+    no file says it holds what it does not)."""
+    path = refuse_run_file(path)
+    suffix = path.suffix.lower()
+    if fmt is None and suffix not in (".csv", ".json", ""):
+        raise AuditError(
+            f"--out {path}: an audit is written as CSV or JSON, not as {suffix} — name the file "
+            f"{path.with_suffix('.csv').name} or {path.with_suffix('.json').name}"
+        )
+    return path, fmt or ("json" if suffix == ".json" else "csv")
 
 
 __all__ = [
@@ -1473,6 +1486,7 @@ __all__ = [
     "audit",
     "income_quintiles",
     "offence_kinds",
+    "target",
     "valid_groupings",
     "write",
 ]

@@ -93,12 +93,11 @@ def audit(
     references = _parse_reference(reference)
     with user_errors():
         from scsim.audit.metrics import audit as run_audit
-        from scsim.audit.metrics import write
+        from scsim.audit.metrics import target, write
         from scsim.results import Run
-        from scsim.results.store import refuse_run_file
 
         if out is not None:
-            refuse_run_file(out)  # before the work, not after it
+            target(out, fmt)  # checked before the work, not after it
         result = run_audit(
             Run(run_dir),
             by=by,

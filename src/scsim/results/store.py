@@ -720,15 +720,36 @@ class Run:
         return con
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        """Run SQL against the run's views; a DuckDB error becomes ``RunError``."""
+        """Run SQL against the run's views; a DuckDB error becomes ``RunError``.
+
+        A query reads the run and nothing else, and writes nothing: only SELECT (and EXPLAIN)
+        statements run, on a connection that may open no file but the run's own tables.
+        """
         con = self.connect()
         try:
+            for statement in con.extract_statements(sql):
+                if statement.type not in READ_ONLY_STATEMENTS:
+                    kind = statement.type.name.replace("_", " ")
+                    article = "an" if kind[0] in "AEIOU" else "a"
+                    raise RunError(
+                        f"query reads a run and writes nothing: {article} {kind} statement is not "
+                        "allowed — run SELECT statements, and save a result with "
+                        "`scsim query RUN SQL --csv > result.csv`"
+                    )
+            files = [TIMESERIES, CITIZENS] + ([EVENTS] if self.has_events else [])
+            allowed = ", ".join(_sql_str(self.path.resolve() / f) for f in files)
+            con.execute(f"SET allowed_paths = [{allowed}]")
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
             relation = con.sql(sql, params=params)
             return _arrow_table(relation) if relation is not None else pa.table({})
         except duckdb.Error as exc:
             raise RunError(f"query failed: {exc}") from None
         finally:
             con.close()
+
+
+READ_ONLY_STATEMENTS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
 
 
 def arrow_kind(type_: pa.DataType) -> str:
