@@ -108,14 +108,19 @@ def test_old_manifest_without_checksums_warns(run_copy: Path) -> None:
     assert [w.category for w in caught] == [UncheckedRun]
 
 
-@pytest.mark.parametrize("name", ["citizens.parquet", "manifest.json"])
-def test_audit_out_into_a_runs_files_is_refused(
-    run_copy: Path, name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def no_audit(*args, **kwargs):
+@pytest.fixture
+def no_audit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An audit that fails if computed: an --out target must be checked before the work."""
+
+    def audit(*args, **kwargs):
         raise AssertionError("the target is checked before the audit is computed")
 
-    monkeypatch.setattr("scsim.audit.metrics.audit", no_audit)
+    monkeypatch.setattr("scsim.audit.metrics.audit", audit)
+
+
+@pytest.mark.parametrize("name", ["citizens.parquet", "manifest.json"])
+@pytest.mark.usefixtures("no_audit")
+def test_audit_out_into_a_runs_files_is_refused(run_copy: Path, name: str) -> None:
     before = (run_copy / name).read_bytes()
     result = invoke("audit", run_copy, "--out", run_copy / name)
     assert result.exit_code == 2, result.output
@@ -210,13 +215,8 @@ def test_query_reads_the_run_only_and_writes_nothing(
     assert fine.exit_code == 0 and int(fine.output.splitlines()[1]) > 0, fine.output
 
 
-def test_audit_out_refuses_a_name_that_says_another_format(
-    run_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def no_audit(*args, **kwargs):
-        raise AssertionError("the name is checked before the audit is computed")
-
-    monkeypatch.setattr("scsim.audit.metrics.audit", no_audit)
+@pytest.mark.usefixtures("no_audit")
+def test_audit_out_refuses_a_name_that_says_another_format(run_copy: Path, tmp_path: Path) -> None:
     result = invoke("audit", run_copy, "--out", tmp_path / "audit.xlsx")
     assert result.exit_code == 2, result.output
     assert "not as .xlsx — name the file audit.csv or audit.json" in result.output
