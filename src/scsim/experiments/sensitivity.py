@@ -60,6 +60,8 @@ def indices_rows(
     """SALib's result as tidy rows: metric, group_by, group, parameter, index, value."""
     rows: list[tuple[str, str, float]] = []
     for index, values in found.items():
+        if index == "names":
+            continue
         values = np.asarray(values, dtype=float)
         if values.ndim == 2:  # S2: parameter pairs
             for i, a in enumerate(names):
