@@ -9,7 +9,7 @@ scsim models people who do not exist. It reads scenario files and published aggr
     run.query("select * from timeseries where metric = 'listed_share_adults'")
 
 The verbs (``load``, ``simulate``, ``replicate``, ``audit``, ``compare``, ``sweep``,
-``explain``, ``report``; see :mod:`scsim.api`) are imported on first use, so that ``import scsim`` (and the
+``sensitivity``, ``explain``, ``report``; see :mod:`scsim.api`) are imported on first use, so that ``import scsim`` (and the
 command line's start) stays light until something heavy is needed.
 """
 
@@ -19,9 +19,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-VERBS = ("load", "simulate", "replicate", "audit", "compare", "sweep", "explain", "report")
+VERBS = ("load", "simulate", "replicate", "audit", "compare", "sweep", "sensitivity", "explain",
+         "report")  # fmt: skip
 __all__ = ["Experiment", "Run", "Scenario", "audit", "compare", "explain", "load", "replicate",
-           "report", "simulate", "sweep", "__version__"]  # fmt: skip
+           "report", "sensitivity", "simulate", "sweep", "__version__"]  # fmt: skip
 
 if TYPE_CHECKING:
     from scsim.api import (
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         explain,
         load,
         replicate,
+        sensitivity,
         simulate,
         sweep,
     )

@@ -6,6 +6,7 @@
     scsim.audit(run).by_group("hukou")                  # audit/
     scsim.compare(sc, reform="longer-grace", replicates=5, population=100_000)  # experiments/
     scsim.sweep(sc, {"schemes.court.grace_days": [0, 30, 90]}, replicates=5)  # experiments/
+    scsim.sensitivity(sc, {"schemes.court.grace_days": (0, 90)}, method="sobol").indices
     scsim.explain(run, pick="listed and wrongful")      # audit/
     scsim.report(run)                                   # report/
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from scsim.audit.explain import explain
 from scsim.audit.metrics import audit
-from scsim.experiments import Experiment, compare, replicate, simulate, sweep
+from scsim.experiments import Experiment, compare, replicate, sensitivity, simulate, sweep
 from scsim.report.write import write_report as report
 from scsim.results import Run
 from scsim.scenario.model import Scenario, load
@@ -33,6 +34,7 @@ __all__ = [
     "load",
     "replicate",
     "report",
+    "sensitivity",
     "simulate",
     "sweep",
 ]

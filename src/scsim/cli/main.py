@@ -11,6 +11,7 @@ from scsim.cli.compare import compare_command
 from scsim.cli.explain import explain
 from scsim.cli.report import report
 from scsim.cli.run import run, scenarios, validate
+from scsim.cli.sensitivity import sensitivity_command
 from scsim.cli.show import query, show
 from scsim.cli.sweep import sweep_command
 
@@ -21,8 +22,8 @@ def main() -> None:
     """scsim: simulate and audit social credit systems over synthetic populations."""
 
 
-COMMANDS = (run, validate, scenarios, show, query, audit, explain, compare_command, sweep_command, clean,
-            report)  # fmt: skip
+COMMANDS = (run, validate, scenarios, show, query, audit, explain, compare_command, sweep_command,
+            sensitivity_command, clean, report)  # fmt: skip
 for command in COMMANDS:
     main.add_command(command)
 

@@ -8,6 +8,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,80 @@ if TYPE_CHECKING:
 SUMMARY_METRICS = ("listing_rate", "wrongful_listing_share", "poverty_trap_share")
 
 
+def experiment_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options every experiment command takes: seeds, the run's size and end, a reform,
+    the executor, keeping runs, resuming, the output folder and progress."""
+    options = [
+        click.option(
+            "--replicates",
+            "-r",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Seeds per point, --seed, --seed + 1, … (the same for every point).",
+        ),
+        click.option(
+            "--seed",
+            "-s",
+            type=click.IntRange(min=0, max=SEED_MAX),
+            help="First seed (default: the scenario's).",
+        ),
+        click.option("--population", "-n", type=click.IntRange(min=1), help="Number of agents."),
+        click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Stop after this date."),
+        click.option(
+            "--days", type=click.IntRange(min=1), help="Run this many days from the start."
+        ),
+        click.option("--reform", help="Apply one of the scenario's named reforms first."),
+        click.option(
+            "--workers",
+            "-w",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Processes (or Dask workers with --dask) running the cases.",
+        ),
+        click.option(
+            "--dask",
+            "use_dask",
+            is_flag=True,
+            help="Run the cases on an embedded Dask LocalCluster of --workers workers.",
+        ),
+        click.option(
+            "--scheduler",
+            metavar="tcp://HOST:PORT",
+            help="Run the cases on an existing Dask cluster.",
+        ),
+        click.option(
+            "--keep-runs",
+            is_flag=True,
+            help="Keep every case's run directory (in the experiment's runs/).",
+        ),
+        click.option(
+            "--resume",
+            is_flag=True,
+            help="Continue the interrupted experiment of this design (finished cases kept).",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(file_okay=False),
+            default="experiments",
+            show_default=True,
+            help="Folder that receives the experiment directory.",
+        ),
+        click.option(
+            "--progress",
+            type=click.Choice(["auto", "bar", "json", "none"]),
+            default="auto",
+            show_default=True,
+            help="Progress over cases; json writes a line per case.",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="Print only the experiment directory."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command("sweep")
 @click.argument("scenario")
 @click.option("--set", "settings", multiple=True, required=True, metavar="PATH=V1,V2,…",
@@ -37,34 +112,12 @@ SUMMARY_METRICS = ("listing_rate", "wrongful_listing_share", "poverty_trap_share
               help="Every combination of the values (the default).")  # fmt: skip
 @click.option("--zip", "method", flag_value="zip",
               help="The i-th values of every --set together (lists of one length).")  # fmt: skip
-@click.option("--replicates", "-r", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Seeds per point, --seed, --seed + 1, … (the same for every point).")  # fmt: skip
-@click.option("--seed", "-s", type=click.IntRange(min=0, max=SEED_MAX),
-              help="First seed (default: the scenario's).")  # fmt: skip
-@click.option("--population", "-n", type=click.IntRange(min=1), help="Number of agents.")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Stop after this date.")
-@click.option("--days", type=click.IntRange(min=1), help="Run this many days from the start.")
-@click.option("--reform", help="Apply one of the scenario's named reforms first.")
 @click.option("--by", default=",".join(DEFAULT_BY), show_default=True,
               help="Comma-separated groupings of the audit ('' for only 'all').")  # fmt: skip
 @click.option("--metrics",
               help="Comma-separated metrics to keep: audit metrics, and time-series metrics "
                    "(kept at every date); default: every audit metric.")  # fmt: skip
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes (or Dask workers with --dask) running the cases.")  # fmt: skip
-@click.option("--dask", "use_dask", is_flag=True,
-              help="Run the cases on an embedded Dask LocalCluster of --workers workers.")  # fmt: skip
-@click.option("--scheduler", metavar="tcp://HOST:PORT",
-              help="Run the cases on an existing Dask cluster.")  # fmt: skip
-@click.option("--keep-runs", is_flag=True,
-              help="Keep every case's run directory (in the experiment's runs/).")  # fmt: skip
-@click.option("--resume", is_flag=True,
-              help="Continue the interrupted experiment of this design (finished cases kept).")  # fmt: skip
-@click.option("--out", type=click.Path(file_okay=False), default="experiments",
-              show_default=True, help="Folder that receives the experiment directory.")  # fmt: skip
-@click.option("--progress", type=click.Choice(["auto", "bar", "json", "none"]), default="auto",
-              show_default=True, help="Progress over cases; json writes a line per case.")  # fmt: skip
-@click.option("--quiet", "-q", is_flag=True, help="Print only the experiment directory.")
+@experiment_options
 def sweep_command(
     scenario: str,
     settings: tuple[str, ...],
@@ -92,45 +145,70 @@ def sweep_command(
     metric, category, group_by, group, date, value)."""
     with user_errors("interrupted") as outcome:
         from scsim.experiments import sweep
-        from scsim.scenario.model import load
         from scsim.scenario.settings import parse_assignments
 
         values = parse_assignments(settings, several=True)
-        if use_dask and scheduler:
-            raise click.UsageError("give --dask (a cluster started here) or --scheduler, not both")
-        sc = load(scenario)
-        if reform:
-            sc = sc.reform(reform)
-        display = CasesProgress(progress)
-        outcome.interrupted = (
-            f"interrupted — the finished cases are kept in {out}/.<name>.partial; the same "
-            "command with --resume continues"
-        )
-        clock = time.perf_counter()
-        try:
-            experiment = sweep(
+        sc = loaded(scenario, reform, use_dask, scheduler)
+        experiment = run_experiment(
+            outcome, out, progress,
+            lambda on_case: sweep(
                 sc, values, method=method, replicates=replicates, seed=seed,
                 population=population, days=days, until=until.date() if until else None,
                 by=by, metrics=metrics, out=Path(out), keep_runs=keep_runs, resume=resume,
                 workers=workers, executor="dask" if use_dask else None, scheduler=scheduler,
-                on_case=display.case,
-            )  # fmt: skip
-        finally:
-            display.stop()
-        outcome.interrupted = f"interrupted — the experiment is complete: {experiment.path}"
-        if quiet:
-            print(experiment.path)
-            return
-        render(experiment, console)
-        info = experiment.manifest.get("executor") or {}
-        kind = info.get("kind", "?")
-        console.print(
-            f"\nexperiment written to [bold]{escape(str(experiment.path))}[/] in "
-            f"{time.perf_counter() - clock:.1f} s ({len(experiment.design)} cases, {kind}"
-            f"{'' if kind == 'serial' else ', ' + str(info.get('workers')) + ' workers'})",
-            highlight=False,
-            soft_wrap=True,
-        )
+                on_case=on_case,
+            ),
+        )  # fmt: skip
+        finished(experiment, quiet, render)
+
+
+def loaded(scenario: str, reform: str | None, use_dask: bool, scheduler: str | None) -> Any:
+    """The scenario of an experiment command (its named reform applied)."""
+    from scsim.scenario.model import load
+
+    if use_dask and scheduler:
+        raise click.UsageError("give --dask (a cluster started here) or --scheduler, not both")
+    sc = load(scenario)
+    return sc.reform(reform) if reform else sc
+
+
+def run_experiment(
+    outcome: Any, out: str, progress: str, start: Callable[[Any], Experiment]
+) -> Experiment:
+    """``start(on_case)`` with one progress display over the cases, and the message an
+    interrupt leaves saying where the finished cases are."""
+    display = CasesProgress(progress)
+    outcome.interrupted = (
+        f"interrupted — the finished cases are kept in {out}/.<name>.partial; the same "
+        "command with --resume continues"
+    )
+    try:
+        experiment = start(display.case)
+    finally:
+        display.stop()
+    outcome.interrupted = f"interrupted — the experiment is complete: {experiment.path}"
+    display.experiment = experiment
+    return experiment
+
+
+def finished(
+    experiment: Experiment, quiet: bool, render: Callable[[Experiment, Console], None]
+) -> None:
+    """The experiment's directory (``--quiet``), or its summary and where it was written."""
+    if quiet:
+        print(experiment.path)
+        return
+    render(experiment, console)
+    info = experiment.manifest.get("executor") or {}
+    kind = info.get("kind", "?")
+    seconds = (experiment.manifest.get("timings") or {}).get("total_s", 0.0)
+    console.print(
+        f"\nexperiment written to [bold]{escape(str(experiment.path))}[/] in "
+        f"{seconds:.1f} s ({len(experiment.design)} cases, {kind}"
+        f"{'' if kind == 'serial' else ', ' + str(info.get('workers')) + ' workers'})",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 class CasesProgress:

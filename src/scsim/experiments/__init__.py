@@ -3,7 +3,8 @@
 ``simulate`` runs one scenario once; ``replicate`` one scenario over several seeds; ``compare``
 two scenarios over the same seeds (common random numbers) and their paired differences;
 ``sweep`` a grid of parameter values × seeds into an experiment directory (``run_design`` is
-its path for any :class:`Design`). The face (``scsim.simulate``, ``scsim.replicate``,
+its path for any :class:`Design`); ``sensitivity`` SALib's points over parameter ranges, then
+SALib's indices of every audit value. The face (``scsim.simulate``, ``scsim.replicate``,
 ``scsim.compare``, ``scsim.sweep``) calls these; nothing below this box imports it.
 """
 
@@ -19,6 +20,7 @@ from scsim.experiments.executors import (
 from scsim.experiments.paired import checked_reform, compare
 from scsim.experiments.replicates import replicate, replicate_seeds, replicate_summary
 from scsim.experiments.run import simulate
+from scsim.experiments.sensitivity import sensitivity
 from scsim.experiments.store import Experiment, ExperimentError
 from scsim.experiments.sweep import run_design, sweep
 
@@ -40,6 +42,7 @@ __all__ = [
     "run_cases",
     "run_design",
     "run_tasks",
+    "sensitivity",
     "simulate",
     "sweep",
     "zipped",

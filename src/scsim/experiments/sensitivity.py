@@ -1,49 +1,196 @@
-"""Global sensitivity analysis: SALib samples parameter ranges, each sample point is one case of
-the experiment layer (common random numbers across points), SALib analyses the audit's values.
+"""Global sensitivity analysis: SALib draws points over parameter ranges, each point runs as
+cases of the experiment layer (every point with the same seeds: common random numbers), and
+SALib's analyser turns each audit value into indices.
 
-Work in progress (issue 11 item 4): the API below; not yet wired to the CLI or the face.
+``sensitivity(scenario, {path: (low, high) or None}, method="sobol", samples=64)`` →
+:class:`~scsim.experiments.store.Experiment` whose ``results`` are the cases' tidy rows and
+whose ``indices`` (``indices.parquet``) are, per metric, category, grouping and group, each
+index SALib gives (Sobol S1, ST, S2; Morris mu, mu_star, sigma; FAST S1, ST) with its confidence
+half-width (none for FAST, whose bootstrap intervals SALib calls unreliable). The samplers and analysers are SALib's own (``SALib.sample.*``, ``SALib.analyze.*``,
+over a :class:`SALib.ProblemSpec`); this module only maps points to cases and rows to outputs.
+
+A range not given follows one documented rule (:data:`DEFAULT_SPAN`): the value in force on
+the run's first day ±50%, clipped to the parameter's declared range. Every case holds each
+parameter at its point's value for the whole run (a setting replaces the dated history), and
+a whole-number parameter (days, points) takes its value rounded to the nearest whole number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import datetime as dt
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from scsim.engine.simulate import horizon
+from scsim.experiments.design import Design
+from scsim.experiments.evaluate import CaseResult, CaseTask, evaluate
+from scsim.experiments.replicates import replicate_seeds
+from scsim.experiments.store import INDICES, Experiment
+from scsim.experiments.sweep import OnCase, run_design
+from scsim.scenario.errors import Issue, ScenarioError
+from scsim.scenario.model import Scenario, load, value_text
+from scsim.scenario.schema import Bounds, Param, ParameterPathError, parameter_at
 
 METHODS = ("sobol", "morris", "fast")
+DEFAULT_METHOD = "sobol"
+DEFAULT_SAMPLES = {"sobol": 64, "morris": 16, "fast": 65}
+DEFAULT_SPAN = 0.5  # a range not given: the value in force on the first day ±50%
+FAST_M = 4  # SALib's default interference factor; FAST needs N > 4 M²
+KEY = ("metric", "category", "group_by", "group")
+
+INDICES_SCHEMA = pa.schema(
+    [
+        ("metric", pa.string()),
+        ("category", pa.string()),
+        ("group_by", pa.string()),
+        ("group", pa.string()),
+        ("parameter", pa.string()),
+        ("parameter_2", pa.string()),  # the second parameter of a pair (S2); null otherwise
+        ("index", pa.string()),
+        ("value", pa.float64()),
+        ("conf", pa.float64()),  # half-width of the 95% interval; null when SALib gives none
+    ]
+)
 
 
-def problem(ranges: Mapping[str, tuple[float, float]]) -> Any:
-    """SALib's ProblemSpec over ``{path: (low, high)}``."""
+@dataclass(frozen=True)
+class Range:
+    """A parameter's range in the analysis, and where it came from (said on the terminal and
+    kept in experiment.json)."""
+
+    path: str
+    low: float
+    high: float
+    whole: bool = False
+    rule: str = "given"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "low": self.low, "high": self.high, "whole": self.whole,
+                "rule": self.rule}  # fmt: skip
+
+    def describe(self) -> str:
+        text = f"{self.path} = {value_text(self.low)} … {value_text(self.high)}"
+        return text + (f" ({self.rule})" if self.rule != "given" else "")
+
+
+def ranges(
+    scenario: Scenario, wanted: Mapping[str, tuple[float, float] | None], first_day: dt.date
+) -> list[Range]:
+    """The range of each parameter: as given (checked against its declared range), or by the
+    default rule. Every problem at once, as a ScenarioError naming ``--param PATH``."""
+    issues, out = [], []
+    for path, given in wanted.items():
+        where = f"--param {path}"
+        try:
+            number, bounds = parameter_at(scenario.spec, path)
+        except ParameterPathError as err:
+            issues.append(Issue(scenario.source, 0, 0, where, str(err)))
+            continue
+        try:
+            out.append(_range(path, number, bounds, given, first_day))
+        except ValueError as err:
+            issues.append(Issue(scenario.source, 0, 0, where, str(err)))
+    if issues:
+        raise ScenarioError(issues)
+    if not out:
+        raise ValueError("a sensitivity analysis needs at least one --param")
+    return out
+
+
+def _range(
+    path: str,
+    number: Param | float,
+    bounds: Bounds,
+    given: tuple[float, float] | None,
+    first_day: dt.date,
+) -> Range:
+    if given is not None:
+        low, high = (float(v) for v in given)
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"LOW and HIGH must be finite numbers, got {low:g}:{high:g}")
+        if not low < high:
+            raise ValueError(f"LOW ({low:g}) must be below HIGH ({high:g})")
+        for end in (low, high):
+            if problem := bounds.problem(end):
+                raise ValueError(f"the range {problem}")
+        return Range(path, low, high, bounds.whole)
+    value = number.at(first_day) if isinstance(number, Param) else number
+    if value is None or value == 0:
+        shown = "not in force" if value is None else "0"
+        raise ValueError(
+            f"no range given, and its value on {first_day} is {shown}, so ±50% of it is no "
+            f"range — give one: --param {path}=LOW:HIGH"
+        )
+    half = sorted(_round(value * (1 + side * DEFAULT_SPAN)) for side in (-1, 1))
+    low, high = half
+    if bounds.low is not None:
+        low = max(low, bounds.low)
+    if bounds.high is not None:
+        high = min(high, bounds.high)
+    if not low < high:
+        raise ValueError(f"its default range is empty — give one: --param {path}=LOW:HIGH")
+    changes = isinstance(number, Param) and len(number.values) > 1
+    rule = f"±50% of {value_text(value)}, its value on {first_day}"
+    rule += ", clipped to its declared range" if [low, high] != half else ""
+    rule += "; dated values replaced by one for the whole run" if changes else ""
+    return Range(path, low, high, bounds.whole, rule)
+
+
+def _round(value: float) -> float:
+    """A default range's end without binary noise (0.45, not 0.44999999999999996)."""
+    return float(f"{value:.12g}")
+
+
+def problem(chosen: Sequence[Range]) -> Any:
+    """SALib's ProblemSpec over the ranges."""
     from SALib import ProblemSpec
 
-    for path, (low, high) in ranges.items():
-        if not low < high:
-            raise ValueError(f"--param {path}: LOW ({low:g}) must be below HIGH ({high:g})")
-    return ProblemSpec(
-        {"names": list(ranges), "bounds": [list(map(float, b)) for b in ranges.values()]}
-    )
+    return ProblemSpec({"names": [r.path for r in chosen],
+                        "bounds": [[r.low, r.high] for r in chosen]})  # fmt: skip
 
 
 def sample(spec: Any, method: str, samples: int, seed: int) -> np.ndarray:
-    """The sample points SALib's sampler for ``method`` draws (rows: points)."""
+    """The points SALib's sampler for ``method`` draws (rows: points): Sobol (Saltelli's
+    scheme) N × (2D + 2) points, Morris N trajectories of D + 1, FAST N × D."""
     from SALib.sample import fast_sampler, morris, sobol
 
     if method == "sobol":
-        if samples < 1 or samples & (samples - 1):
-            nearest = 1 << max(0, round(np.log2(max(samples, 1))))
-            raise ValueError(f"--samples for sobol must be a power of two (nearest: {nearest})")
+        if samples < 2 or samples & (samples - 1):
+            nearest = 1 << max(1, round(math.log2(max(samples, 2))))
+            raise ValueError(
+                f"--samples for sobol must be a power of two (Sobol' sequences lose their "
+                f"balance otherwise); the nearest is {nearest}"
+            )
         return sobol.sample(spec, samples, calc_second_order=True, seed=seed)
     if method == "morris":
+        if samples < 2:
+            raise ValueError("--samples for morris (trajectories) must be at least 2")
         return morris.sample(spec, samples, seed=seed)
     if method == "fast":
-        return fast_sampler.sample(spec, samples, seed=seed)
+        if samples <= 4 * FAST_M**2:
+            raise ValueError(
+                f"--samples for fast must be above {4 * FAST_M**2} (4 M², M = {FAST_M})"
+            )
+        return fast_sampler.sample(spec, samples, M=FAST_M, seed=seed)
     raise ValueError(f"the method is one of {', '.join(METHODS)}, not {method!r}")
 
 
-def analyse(spec: Any, method: str, x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
+def cases_for(method: str, samples: int, parameters: int) -> int:
+    """How many points a method draws (times the replicates: the cases)."""
+    return {"sobol": samples * (2 * parameters + 2), "morris": samples * (parameters + 1),
+            "fast": samples * parameters}[method]  # fmt: skip
+
+
+def analyse_one(spec: Any, method: str, x: np.ndarray, y: np.ndarray, seed: int) -> Mapping:
     """SALib's analyser for ``method`` on outputs ``y`` of points ``x``."""
     from SALib.analyze import fast, morris, sobol
 
@@ -51,27 +198,135 @@ def analyse(spec: Any, method: str, x: np.ndarray, y: np.ndarray, seed: int) -> 
         return sobol.analyze(spec, y, calc_second_order=True, seed=seed)
     if method == "morris":
         return morris.analyze(spec, x, y, seed=seed)
-    return fast.analyze(spec, y, seed=seed)
+    with warnings.catch_warnings():
+        # SALib warns that FAST's bootstrap intervals are unreliable (SALib#649), and they are
+        # not kept (indices_rows drops them); the indices themselves are its usual estimates
+        warnings.filterwarnings("ignore", "FAST confidence intervals", UserWarning)
+        found = dict(fast.analyze(spec, y, M=FAST_M, seed=seed))
+    return {k: v for k, v in found.items() if not k.endswith("_conf")}
 
 
-def indices_rows(
-    names: Sequence[str], found: Mapping[str, Any], metric: str, group_by: str, group: str
-) -> pa.Table:
-    """SALib's result as tidy rows: metric, group_by, group, parameter, index, value."""
-    rows: list[tuple[str, str, float]] = []
+def outputs(results: pa.Table, points: int) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """Each audit value (a row of the audit: metric, category, grouping, group; time series
+    are left out) as one output: its mean over a point's seeds, points in order. Returns the
+    keys and a (keys × points) array (NaN where a point has no finite value)."""
+    table = results.filter(pc.is_null(results["date"]))
+    table = table.group_by([*KEY, "point"]).aggregate([("value", "mean")])
+    keys = table.select(list(KEY)).to_pylist()
+    names = sorted({tuple(k.values()) for k in keys})
+    index = {k: i for i, k in enumerate(names)}
+    y = np.full((len(names), points), np.nan)
+    rows = [index[tuple(k.values())] for k in keys]
+    y[rows, table["point"].to_numpy()] = table["value_mean"].to_numpy(zero_copy_only=False)
+    return names, y
+
+
+def analyse(
+    results: pa.Table, chosen: Sequence[Range], method: str, x: np.ndarray, seed: int
+) -> tuple[pa.Table, dict[str, int]]:
+    """The indices of every output that varies, and how many outputs were left out (constant
+    over the points, or not a number at some point)."""
+    spec = problem(chosen)
+    names, y = outputs(results, len(x))
+    tables, skipped = [], {"constant": 0, "not_a_number": 0}
+    for key, values in zip(names, y, strict=True):
+        if not np.isfinite(values).all():
+            skipped["not_a_number"] += 1
+        elif np.ptp(values) == 0:
+            skipped["constant"] += 1
+        else:
+            tables.append(indices_rows(chosen, analyse_one(spec, method, x, values, seed), key))
+    return (pa.concat_tables(tables) if tables else INDICES_SCHEMA.empty_table()), skipped
+
+
+def indices_rows(chosen: Sequence[Range], found: Mapping[str, Any], key: Sequence[str]) -> pa.Table:
+    """SALib's result for one output as tidy rows (an index ``X`` with ``X_conf`` → value and
+    conf; a square S2 → one row per pair)."""
+    names = [r.path for r in chosen]
+    rows: list[tuple[str, str | None, str, float, float | None]] = []
     for index, values in found.items():
-        if index == "names":
+        if index == "names" or index.endswith("_conf"):
             continue
         values = np.asarray(values, dtype=float)
-        if values.ndim == 2:  # S2: parameter pairs
+        conf = found.get(f"{index}_conf")
+        conf = None if conf is None else np.asarray(conf, dtype=float)
+        if values.ndim == 2:  # S2: the upper triangle
             for i, a in enumerate(names):
                 for j in range(i + 1, len(names)):
-                    rows.append((f"{a}:{names[j]}", index, float(values[i, j])))
+                    c = None if conf is None else float(conf[i, j])
+                    rows.append((a, names[j], index, float(values[i, j]), c))
         elif values.ndim == 1 and len(values) == len(names):
-            rows.extend((name, index, float(v)) for name, v in zip(names, values, strict=True))
+            for i, name in enumerate(names):
+                rows.append((name, None, index, float(values[i]),
+                             None if conf is None else float(conf[i])))  # fmt: skip
     n = len(rows)
-    return pa.table({
-        "metric": [metric] * n, "group_by": [group_by] * n, "group": [group] * n,
-        "parameter": [r[0] for r in rows], "index": [r[1] for r in rows],
-        "value": pa.array([r[2] for r in rows], pa.float64()),
-    })  # fmt: skip
+    columns = {k: [v] * n for k, v in zip(KEY, key, strict=True)}
+    for name, column in zip(("parameter", "parameter_2", "index", "value", "conf"),
+                            zip(*rows, strict=True) if rows else [()] * 5, strict=True):  # fmt: skip
+        columns[name] = list(column)
+    return pa.table(columns, schema=INDICES_SCHEMA)
+
+
+def sensitivity(
+    scenario: Scenario | str | Path,
+    parameters: Mapping[str, tuple[float, float] | None] | Sequence[str],
+    *,
+    method: str = DEFAULT_METHOD,
+    samples: int | None = None,
+    replicates: int = 1,
+    seed: int | None = None,
+    population: int | None = None,
+    days: int | None = None,
+    until: dt.date | str | None = None,
+    by: str | Sequence[str] | None = (),
+    metrics: str | Sequence[str] | None = None,
+    out: str | Path = "experiments",
+    keep_runs: bool = False,
+    resume: bool = False,
+    workers: int = 1,
+    executor: Executor | str | None = None,
+    scheduler: str | None = None,
+    on_case: OnCase | None = None,
+    evaluate_fn: Callable[[CaseTask], CaseResult] = evaluate,
+) -> Experiment:
+    """A global sensitivity analysis of ``scenario``'s audit to ``parameters`` (``{path: (low,
+    high)}``; ``None`` or a bare list of paths: the default range, ±50% of the value in force on
+    the first day, clipped to the declared range).
+
+    SALib's sampler for ``method`` (``"sobol"``: ``samples`` N → N(2D + 2) points, a power of
+    two; ``"morris"``: N trajectories; ``"fast"``) draws the points with the first seed; each
+    point runs ``replicates`` seeds (the same for every point) and each audit value's mean over
+    them is one output. ``by``: the audit's groupings (default: the whole population only);
+    ``metrics``: the audit metrics to analyse (default: all). The other options are those of
+    :func:`scsim.sweep`. Returns the :class:`Experiment`; ``.indices`` holds the indices.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    if method not in METHODS:
+        raise ValueError(f"the method is one of {', '.join(METHODS)}, not {method!r}")
+    if not isinstance(parameters, Mapping):
+        parameters = dict.fromkeys(parameters)
+    samples = DEFAULT_SAMPLES[method] if samples is None else samples
+    if isinstance(until, str):
+        until = dt.date.fromisoformat(until)
+    first_day, _ = horizon(scenario, days, until)
+    chosen = ranges(scenario, parameters, first_day)
+    seeds = replicate_seeds(scenario.spec.world.seed if seed is None else seed, replicates)
+    spec = problem(chosen)
+    x = sample(spec, method, samples, seeds[0])
+    whole = np.array([r.whole for r in chosen])
+    points = np.where(whole, np.round(x), x)
+    design = Design(method, tuple(r.path for r in chosen), tuple(map(tuple, points)), seeds)
+    settings = {"method": method, "samples": samples, "sampler_seed": seeds[0],
+                "ranges": [r.to_dict() for r in chosen]}  # fmt: skip
+
+    def indices(results: pa.Table) -> tuple[dict[str, pa.Table], dict[str, Any]]:
+        table, skipped = analyse(results, chosen, method, x, seeds[0])
+        return {INDICES: table}, {"outputs_left_out": skipped, "sample": x.tolist()}
+
+    return run_design(
+        scenario, design, population=population, days=days, until=until, by=by,
+        metrics=metrics, out=out, keep_runs=keep_runs, resume=resume, workers=workers,
+        executor=executor, scheduler=scheduler, on_case=on_case, kind="sensitivity",
+        settings=settings, finish=indices, evaluate_fn=evaluate_fn,
+    )  # fmt: skip

@@ -37,6 +37,7 @@ MANIFEST = "experiment.json"
 RESULTS = "results.parquet"
 CASES = "cases"
 RUNS = "runs"
+INDICES = "indices.parquet"
 
 
 class ExperimentError(ValueError):
@@ -112,13 +113,20 @@ class ExperimentWriter:
         """Store one finished case (whole or not at all)."""
         _write_parquet(self._case_file(case), rows, {"scsim.case": json.dumps(record)})
 
-    def commit(self, results: pa.Table, manifest: Mapping[str, Any]) -> Path:
-        """Write results.parquet and the complete manifest, then rename into place (an
-        existing experiment of this name is replaced)."""
-        _write_parquet(self.path / RESULTS, results, {"scsim.version": __version__,
-                                                      "scsim.experiment": self.name})  # fmt: skip
-        data = {**manifest, "status": "complete",
-                "files": {RESULTS: (self.path / RESULTS).stat().st_size}}  # fmt: skip
+    def commit(
+        self,
+        results: pa.Table,
+        manifest: Mapping[str, Any],
+        files: Mapping[str, pa.Table] | None = None,
+    ) -> Path:
+        """Write results.parquet (and ``files``, name → table, beside it) and the complete
+        manifest, then rename into place (an existing experiment of this name is replaced)."""
+        tables = {RESULTS: results, **(files or {})}
+        for name, table in tables.items():
+            _write_parquet(self.path / name, table, {"scsim.version": __version__,
+                                                     "scsim.experiment": self.name})  # fmt: skip
+        sizes = {name: (self.path / name).stat().st_size for name in tables}
+        data = {**manifest, "status": "complete", "files": sizes}
         _write_json(self.path / MANIFEST, data)
         shutil.rmtree(self.path / CASES)
         self.close()
@@ -208,6 +216,18 @@ class Experiment:
 
     def to_pandas(self) -> Any:
         return self.results.to_pandas()
+
+    @cached_property
+    def indices(self) -> pa.Table:
+        """A sensitivity analysis's indices: metric, category, group_by, group, parameter,
+        parameter_2 (the pair's second, for S2), index, value, conf."""
+        file = self.path / INDICES
+        if not file.is_file():
+            raise ExperimentError(
+                f"experiment {self.path} is a {self.manifest.get('kind', '?')}, not a "
+                "sensitivity analysis: it has no indices"
+            )
+        return pq.read_table(file).replace_schema_metadata(None)
 
     @property
     def runs(self) -> list[Path]:

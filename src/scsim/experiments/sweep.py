@@ -40,6 +40,8 @@ from scsim.scenario.model import Scenario, load
 from scsim.scenario.settings import check_settings
 
 OnCase = Callable[[int, int, dict[str, Any]], None]  # (done, total, the case's record)
+# results → (files beside results.parquet, entries for experiment.json)
+Finish = Callable[[pa.Table], tuple[Mapping[str, pa.Table], Mapping[str, Any]]]
 
 
 def sweep(
@@ -107,9 +109,18 @@ def run_design(
     scheduler: str | None = None,
     on_case: OnCase | None = None,
     kind: str = "sweep",
+    settings: Mapping[str, Any] | None = None,
+    finish: Finish | None = None,
+    evaluate_fn: Callable[[CaseTask], CaseResult] = evaluate,
 ) -> Experiment:
     """Run every case of ``design`` on ``scenario`` (each point's values overlaid as a reform)
-    and write the experiment directory; see :func:`sweep` for the options."""
+    and write the experiment directory; see :func:`sweep` for the options.
+
+    ``kind`` and ``settings`` (the method's own choices, part of the experiment's identity) name
+    the experiment; ``finish(results)`` returns the files to write beside results.parquet (name →
+    table) and entries for experiment.json, computed before the experiment is committed.
+    ``evaluate_fn(task)`` runs one case (a module-level function, for other processes to find);
+    the default simulates and audits it."""
     clock = time.perf_counter()
     options = run_options(scenario, population, days, until, out, False)
     start, end = horizon(scenario, days, options["until"])
@@ -130,6 +141,8 @@ def run_design(
         "end": end.isoformat(),
         "measures": measures.to_dict(),
     }
+    if settings is not None:
+        identity[kind] = dict(settings)
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
     name = f"{scenario.run_name}-{kind}-{digest[:8]}"
     out = Path(out)
@@ -150,7 +163,7 @@ def run_design(
         writer = ExperimentWriter(out, name, manifest, resume=resume)
         try:
             path = _run_cases(writer, design, points, n, end, measures, keep_runs, opened,
-                              on_case, manifest, resume, clock)  # fmt: skip
+                              on_case, manifest, resume, clock, finish, evaluate_fn)  # fmt: skip
         finally:
             writer.close()
     return Experiment(path)
@@ -169,6 +182,8 @@ def _run_cases(
     manifest: dict[str, Any],
     resume: bool,
     clock: float,
+    finish: Finish | None,
+    evaluate_fn: Callable[[CaseTask], CaseResult],
 ) -> Path:
     """The cases not finished yet, each stored as it finishes; then the whole experiment."""
     finished = writer.finished() if resume else {}
@@ -203,8 +218,14 @@ def _run_cases(
             on_case(len(records), len(design), record)
 
     run_clock = time.perf_counter()
-    run_tasks(evaluate, tasks, opened, store)
+    run_tasks(evaluate_fn, tasks, opened, store)
     results = pa.concat_tables([tables[k] for k in range(len(design))])
+    files: dict[str, pa.Table] = {}
+    if finish is not None:
+        analysis_clock = time.perf_counter()
+        files, entries = finish(results)
+        manifest.update(entries)
+        manifest["analysis_s"] = round(time.perf_counter() - analysis_clock, 6)
     cases = [records[k] for k in range(len(design))]
     simulated = sum(c["timings"].get("simulate_s", 0.0) for c in cases)
     manifest.update(
@@ -221,7 +242,7 @@ def _run_cases(
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
     )
-    return writer.commit(results, manifest)
+    return writer.commit(results, manifest, files)
 
 
 def _case_rows(design: Design, case: int, rows: pa.Table) -> pa.Table:
