@@ -7,6 +7,7 @@ Every population here is synthetic; nothing reads records about real persons.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -20,6 +21,7 @@ from scsim.cli.main import main
 from scsim.experiments.evaluate import ROWS, CaseResult, CaseTask
 from scsim.experiments.sensitivity import DEFAULT_SPAN, ranges, sensitivity
 from scsim.experiments.store import Experiment, ExperimentError
+from scsim.scenario.errors import ScenarioError
 from scsim.scenario.schema import parameter_at
 
 SCENARIO = "court-blacklist"
@@ -140,20 +142,26 @@ def test_a_real_analysis_has_indices_per_audit_value_and_says_what_it_left_out(t
 
 def test_a_range_not_given_is_half_the_value_either_side_clipped_to_the_declared_range():
     sc = scsim.load(SCENARIO)
-    start = sc.spec.world.start
-    value = sc.spec.schemes["court"].list_probability.at(start)
-    (r,) = ranges(sc, {PROBABILITY: None}, start)
-    assert (r.low, r.high) == pytest.approx(
-        (value * (1 - DEFAULT_SPAN), value * (1 + DEFAULT_SPAN))
-    )
-    assert str(start) in r.rule and "±50%" in r.rule
-    clipped = sc.reform({PROBABILITY: 0.9})
-    (r,) = ranges(clipped, {PROBABILITY: None}, start)
-    assert (r.low, r.high) == (0.45, 1.0) and "clipped" in r.rule
+    start, end = sc.spec.world.start, dt.date(2020, 12, 31)
+    court = sc.spec.schemes["court"]
+    monthly, pay = court.monthly_payment_propensity.at(start), court.pay_if_able.at(start)
+    (r,) = ranges(sc, {MONTHLY: None}, start, end)
+    assert (r.low, r.high) == pytest.approx((monthly * (1 - DEFAULT_SPAN),
+                                             monthly * (1 + DEFAULT_SPAN)))  # fmt: skip
+    assert "±50%" in r.rule and "clipped" not in r.rule
+    (r,) = ranges(sc, {PAY: None}, start, end)
+    assert pay * (1 + DEFAULT_SPAN) > 1 and (r.low, r.high) == (pay / 2, 1.0)
+    assert "clipped" in r.rule
+    # a value that changes during the run names no one range: the message lists its history
+    with pytest.raises(ScenarioError, match=r"0.3 from 2013-10-01, 0.6 from 2015-01-01"):
+        ranges(sc, {PROBABILITY: None}, start, end)
+    # before its first change, it does not change
+    (r,) = ranges(sc, {PROBABILITY: None}, start, dt.date(2014, 12, 31))
+    assert (r.low, r.high) == (0.15, 0.45)
 
 
 def test_the_sensitivity_command_prints_the_ranges_and_the_indices(tmp_path):
-    result = invoke("sensitivity", SCENARIO, "--param", PROBABILITY, "--param", f"{GRACE}=0:90",
+    result = invoke("sensitivity", SCENARIO, "--param", MONTHLY, "--param", f"{GRACE}=0:90",
                     "--method", "morris", "--samples", "2", "-n", "800", "--days", "200",
                     "--metrics", "listing_rate,days_listed_per_adult", "--out", tmp_path)  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -194,7 +202,16 @@ def test_bad_sensitivity_input_is_a_message_and_writes_nothing(args, needles, tm
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_a_parameter_whose_value_changes_in_the_run_needs_its_range(tmp_path):
+    result = invoke("sensitivity", SCENARIO, "--param", PROBABILITY, "-n", "300",
+                    "--out", tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    for needle in ("changes during the run", "0.85 from 2016-01-21", f"{PROBABILITY}=LOW:HIGH"):
+        assert needle in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_default_range_around_zero_asks_for_a_range(tmp_path):
     sc = scsim.load(SCENARIO).reform({GRACE: 0})
-    with pytest.raises(Exception, match=r"give one: --param schemes.court.grace_days=LOW:HIGH"):
+    with pytest.raises(ScenarioError, match=r"give one: --param schemes.court.grace_days=LOW:HIGH"):
         sensitivity(sc, [GRACE], method="morris", samples=2, out=tmp_path)

@@ -27,8 +27,8 @@ BAR = 20  # characters of a bar at index 1 (Sobol, FAST) or at the largest mu_st
 @click.command("sensitivity")
 @click.argument("scenario")
 @click.option("--param", "params", multiple=True, required=True, metavar="PATH[=LOW:HIGH]",
-              help="A parameter and its range (repeatable); without a range, ±50% of its value "
-                   "on the first day, clipped to its declared range.")  # fmt: skip
+              help="A parameter and its range (repeatable); without a range, ±50% of its value, "
+                   "clipped to its declared range (a value that changes in the run needs one).")  # fmt: skip
 @click.option("--method", type=click.Choice(["sobol", "morris", "fast"]), default="sobol",
               show_default=True, help="SALib's method: sampler and analyser.")  # fmt: skip
 @click.option("--samples", "-N", type=click.IntRange(min=1),
@@ -80,8 +80,7 @@ def sensitivity_command(
         if not quiet:
             from scsim.engine.simulate import horizon
 
-            first, _ = horizon(sc, days, until.date() if until else None)
-            chosen = ranges(sc, wanted, first)
+            chosen = ranges(sc, wanted, *horizon(sc, days, until.date() if until else None))
             from scsim.experiments.sensitivity import DEFAULT_SAMPLES
 
             n = samples or DEFAULT_SAMPLES[method]

@@ -9,8 +9,9 @@ index SALib gives (Sobol S1, ST, S2; Morris mu, mu_star, sigma; FAST S1, ST) wit
 half-width (none for FAST, whose bootstrap intervals SALib calls unreliable). The samplers and analysers are SALib's own (``SALib.sample.*``, ``SALib.analyze.*``,
 over a :class:`SALib.ProblemSpec`); this module only maps points to cases and rows to outputs.
 
-A range not given follows one documented rule (:data:`DEFAULT_SPAN`): the value in force on
-the run's first day ±50%, clipped to the parameter's declared range. Every case holds each
+A range not given follows one documented rule (:data:`DEFAULT_SPAN`): the value in force ±50%,
+clipped to the parameter's declared range — for a parameter whose value does not change during
+the run (one that does needs its range given: each case holds one value for the whole run). Every case holds each
 parameter at its point's value for the whole run (a setting replaces the dated history), and
 a whole-number parameter (days, points) takes its value rounded to the nearest whole number.
 """
@@ -30,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scsim.core.errors import SimulationError
 from scsim.engine.simulate import horizon
 from scsim.experiments.design import Design
 from scsim.experiments.evaluate import CaseResult, CaseTask, evaluate
@@ -83,7 +85,10 @@ class Range:
 
 
 def ranges(
-    scenario: Scenario, wanted: Mapping[str, tuple[float, float] | None], first_day: dt.date
+    scenario: Scenario,
+    wanted: Mapping[str, tuple[float, float] | None],
+    first_day: dt.date,
+    last_day: dt.date,
 ) -> list[Range]:
     """The range of each parameter: as given (checked against its declared range), or by the
     default rule. Every problem at once, as a ScenarioError naming ``--param PATH``."""
@@ -96,7 +101,7 @@ def ranges(
             issues.append(Issue(scenario.source, 0, 0, where, str(err)))
             continue
         try:
-            out.append(_range(path, number, bounds, given, first_day))
+            out.append(_range(path, number, bounds, given, first_day, last_day))
         except ValueError as err:
             issues.append(Issue(scenario.source, 0, 0, where, str(err)))
     if issues:
@@ -112,6 +117,7 @@ def _range(
     bounds: Bounds,
     given: tuple[float, float] | None,
     first_day: dt.date,
+    last_day: dt.date,
 ) -> Range:
     if given is not None:
         low, high = (float(v) for v in given)
@@ -124,6 +130,13 @@ def _range(
                 raise ValueError(f"the range {problem}")
         return Range(path, low, high, bounds.whole)
     value = number.at(first_day) if isinstance(number, Param) else number
+    if isinstance(number, Param) and (changes := _changes(number, first_day, last_day)):
+        history = ", ".join(f"{value_text(v)} from {d}" for d, v in changes)
+        raise ValueError(
+            f"its value changes during the run ({history}), so '±50% of the value in force' "
+            f"names no one range; each case holds one value for the whole run — give the "
+            f"range: --param {path}=LOW:HIGH"
+        )
     if value is None or value == 0:
         shown = "not in force" if value is None else "0"
         raise ValueError(
@@ -138,11 +151,17 @@ def _range(
         high = min(high, bounds.high)
     if not low < high:
         raise ValueError(f"its default range is empty — give one: --param {path}=LOW:HIGH")
-    changes = isinstance(number, Param) and len(number.values) > 1
-    rule = f"±50% of {value_text(value)}, its value on {first_day}"
+    rule = f"±50% of {value_text(value)}, its value in force"
     rule += ", clipped to its declared range" if [low, high] != half else ""
-    rule += "; dated values replaced by one for the whole run" if changes else ""
     return Range(path, low, high, bounds.whole, rule)
+
+
+def _changes(
+    number: Param, first_day: dt.date, last_day: dt.date
+) -> list[tuple[dt.date, float | None]]:
+    """The values in force during the run, each from its date, when there are several."""
+    dates = [first_day, *(d for d in sorted(number.values) if first_day < d <= last_day)]
+    return [(d, number.at(d)) for d in dates] if len(dates) > 1 else []
 
 
 def _round(value: float) -> float:
@@ -150,8 +169,19 @@ def _round(value: float) -> float:
     return float(f"{value:.12g}")
 
 
+def salib() -> None:
+    """Check that SALib is there (an optional dependency), with what to do if not."""
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        raise SimulationError(
+            "sensitivity analysis needs SALib: pip install 'scsim[sensitivity]'"
+        ) from None
+
+
 def problem(chosen: Sequence[Range]) -> Any:
     """SALib's ProblemSpec over the ranges."""
+    salib()
     from SALib import ProblemSpec
 
     return ProblemSpec({"names": [r.path for r in chosen],
@@ -290,8 +320,8 @@ def sensitivity(
     evaluate_fn: Callable[[CaseTask], CaseResult] = evaluate,
 ) -> Experiment:
     """A global sensitivity analysis of ``scenario``'s audit to ``parameters`` (``{path: (low,
-    high)}``; ``None`` or a bare list of paths: the default range, ±50% of the value in force on
-    the first day, clipped to the declared range).
+    high)}``; ``None`` or a bare list of paths: the default range, ±50% of the value in force,
+    clipped to the declared range, for a parameter whose value does not change in the run).
 
     SALib's sampler for ``method`` (``"sobol"``: ``samples`` N → N(2D + 2) points, a power of
     two; ``"morris"``: N trajectories; ``"fast"``) draws the points with the first seed; each
@@ -309,8 +339,7 @@ def sensitivity(
     samples = DEFAULT_SAMPLES[method] if samples is None else samples
     if isinstance(until, str):
         until = dt.date.fromisoformat(until)
-    first_day, _ = horizon(scenario, days, until)
-    chosen = ranges(scenario, parameters, first_day)
+    chosen = ranges(scenario, parameters, *horizon(scenario, days, until))
     seeds = replicate_seeds(scenario.spec.world.seed if seed is None else seed, replicates)
     spec = problem(chosen)
     x = sample(spec, method, samples, seeds[0])
