@@ -156,6 +156,9 @@ def render(experiment: Experiment, console: Console) -> None:
             f"{left.get('not_a_number', 0)} not a number at some point",
             markup=False, highlight=False,
         )  # fmt: skip
+    for message, n in (experiment.manifest.get("analysis_warnings") or {}).items():
+        console.print(f"SALib warned for {n} audit value{'s' if n > 1 else ''}: {message}",
+                      markup=False, highlight=False)  # fmt: skip
     console.print("every index, group and pair: indices.parquet (Experiment(path).indices)",
                   markup=False, highlight=False)  # fmt: skip
 

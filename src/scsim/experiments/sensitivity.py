@@ -253,20 +253,28 @@ def outputs(results: pa.Table, points: int) -> tuple[list[tuple[str, ...]], np.n
 
 def analyse(
     results: pa.Table, chosen: Sequence[Range], method: str, x: np.ndarray, seed: int
-) -> tuple[pa.Table, dict[str, int]]:
-    """The indices of every output that varies, and how many outputs were left out (constant
-    over the points, or not a number at some point)."""
+) -> tuple[pa.Table, dict[str, Any]]:
+    """The indices of every output that varies; how many outputs were left out (constant over
+    the points, or not a number at some point) and what SALib warned about, with the number of
+    outputs it warned for (its warnings are kept, not printed)."""
     spec = problem(chosen)
     names, y = outputs(results, len(x))
     tables, skipped = [], {"constant": 0, "not_a_number": 0}
+    warned: dict[str, int] = {}
     for key, values in zip(names, y, strict=True):
         if not np.isfinite(values).all():
             skipped["not_a_number"] += 1
         elif np.ptp(values) == 0:
             skipped["constant"] += 1
         else:
-            tables.append(indices_rows(chosen, analyse_one(spec, method, x, values, seed), key))
-    return (pa.concat_tables(tables) if tables else INDICES_SCHEMA.empty_table()), skipped
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                found = analyse_one(spec, method, x, values, seed)
+            for message in {str(w.message) for w in caught}:
+                warned[message] = warned.get(message, 0) + 1
+            tables.append(indices_rows(chosen, found, key))
+    table = pa.concat_tables(tables) if tables else INDICES_SCHEMA.empty_table()
+    return table, {"outputs_left_out": skipped, "analysis_warnings": warned}
 
 
 def indices_rows(chosen: Sequence[Range], found: Mapping[str, Any], key: Sequence[str]) -> pa.Table:
@@ -350,8 +358,8 @@ def sensitivity(
                 "ranges": [r.to_dict() for r in chosen]}  # fmt: skip
 
     def indices(results: pa.Table) -> tuple[dict[str, pa.Table], dict[str, Any]]:
-        table, skipped = analyse(results, chosen, method, x, seeds[0])
-        return {INDICES: table}, {"outputs_left_out": skipped, "sample": x.tolist()}
+        table, entries = analyse(results, chosen, method, x, seeds[0])
+        return {INDICES: table}, {**entries, "sample": x.tolist()}
 
     return run_design(
         scenario, design, population=population, days=days, until=until, by=by,
