@@ -9,7 +9,7 @@ scsim models people who do not exist. It reads scenario files and published aggr
     run.query("select * from timeseries where metric = 'listed_share_adults'")
 
 The verbs (``load``, ``simulate``, ``replicate``, ``audit``, ``compare``, ``sweep``,
-``sensitivity``, ``explain``, ``report``; see :mod:`scsim.api`) are imported on first use, so that ``import scsim`` (and the
+``sensitivity``, ``calibrate``, ``explain``, ``report``; see :mod:`scsim.api`) are imported on first use, so that ``import scsim`` (and the
 command line's start) stays light until something heavy is needed.
 """
 
@@ -19,9 +19,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-VERBS = ("load", "simulate", "replicate", "audit", "compare", "sweep", "sensitivity", "explain",
-         "report")  # fmt: skip
-__all__ = ["Experiment", "Run", "Scenario", "audit", "compare", "explain", "load", "replicate",
+VERBS = ("load", "simulate", "replicate", "audit", "compare", "sweep", "sensitivity", "calibrate",
+         "explain", "report")  # fmt: skip
+__all__ = ["Experiment", "Run", "Scenario", "audit", "calibrate", "compare", "explain", "load", "replicate",
            "report", "sensitivity", "simulate", "sweep", "__version__"]  # fmt: skip
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         Experiment,
         Run,
         Scenario,
+        calibrate,
         compare,
         explain,
         load,

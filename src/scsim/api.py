@@ -7,6 +7,7 @@
     scsim.compare(sc, reform="longer-grace", replicates=5, population=100_000)  # experiments/
     scsim.sweep(sc, {"schemes.court.grace_days": [0, 30, 90]}, replicates=5)  # experiments/
     scsim.sensitivity(sc, {"schemes.court.grace_days": (0, 90)}, method="sobol").indices
+    scsim.calibrate(sc, {"schemes.court.list_probability": (0.3, 0.9)}).accepted  # experiments/
     scsim.explain(run, pick="listed and wrongful")      # audit/
     scsim.report(run)                                   # report/
 
@@ -19,7 +20,15 @@ from __future__ import annotations
 
 from scsim.audit.explain import explain
 from scsim.audit.metrics import audit
-from scsim.experiments import Experiment, compare, replicate, sensitivity, simulate, sweep
+from scsim.experiments import (
+    Experiment,
+    calibrate,
+    compare,
+    replicate,
+    sensitivity,
+    simulate,
+    sweep,
+)
 from scsim.report.write import write_report as report
 from scsim.results import Run
 from scsim.scenario.model import Scenario, load
@@ -29,6 +38,7 @@ __all__ = [
     "Run",
     "Scenario",
     "audit",
+    "calibrate",
     "compare",
     "explain",
     "load",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -92,6 +93,10 @@ def audit(
     traps and inequality, overall and by group, with 95% intervals."""
     references = _parse_reference(reference)
     with user_errors():
+        if (Path(run_dir) / "experiment.json").is_file():  # an experiment: findings over it
+            from scsim.cli.calibrate import audit_experiment
+
+            return audit_experiment(run_dir, by, fmt, out)
         from scsim.audit.metrics import audit as run_audit
         from scsim.audit.metrics import target, write
         from scsim.results import Run

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from scsim.cli.audit import audit
+from scsim.cli.calibrate import calibrate_command
 from scsim.cli.clean import clean
 from scsim.cli.compare import compare_command
 from scsim.cli.explain import explain
@@ -23,7 +24,7 @@ def main() -> None:
 
 
 COMMANDS = (run, validate, scenarios, show, query, audit, explain, compare_command, sweep_command,
-            sensitivity_command, clean, report)  # fmt: skip
+            sensitivity_command, calibrate_command, clean, report)  # fmt: skip
 for command in COMMANDS:
     main.add_command(command)
 

@@ -89,25 +89,27 @@ def ranges(
     wanted: Mapping[str, tuple[float, float] | None],
     first_day: dt.date,
     last_day: dt.date,
+    *,
+    option: str = "--param",
 ) -> list[Range]:
     """The range of each parameter: as given (checked against its declared range), or by the
-    default rule. Every problem at once, as a ScenarioError naming ``--param PATH``."""
+    default rule. Every problem at once, as a ScenarioError naming ``option PATH`` (``--param``, ``--free``)."""
     issues, out = [], []
     for path, given in wanted.items():
-        where = f"--param {path}"
+        where = f"{option} {path}"
         try:
             number, bounds = parameter_at(scenario.spec, path)
         except ParameterPathError as err:
             issues.append(Issue(scenario.source, 0, 0, where, str(err)))
             continue
         try:
-            out.append(_range(path, number, bounds, given, first_day, last_day))
+            out.append(_range(path, number, bounds, given, first_day, last_day, option))
         except ValueError as err:
             issues.append(Issue(scenario.source, 0, 0, where, str(err)))
     if issues:
         raise ScenarioError(issues)
     if not out:
-        raise ValueError("a sensitivity analysis needs at least one --param")
+        raise ValueError(f"give at least one parameter ({option} PATH=LOW:HIGH)")
     return out
 
 
@@ -118,6 +120,7 @@ def _range(
     given: tuple[float, float] | None,
     first_day: dt.date,
     last_day: dt.date,
+    option: str,
 ) -> Range:
     if given is not None:
         low, high = (float(v) for v in given)
@@ -135,13 +138,13 @@ def _range(
         raise ValueError(
             f"its value changes during the run ({history}), so '±50% of the value in force' "
             f"names no one range; each case holds one value for the whole run — give the "
-            f"range: --param {path}=LOW:HIGH"
+            f"range: {option} {path}=LOW:HIGH"
         )
     if value is None or value == 0:
         shown = "not in force" if value is None else "0"
         raise ValueError(
             f"no range given, and its value on {first_day} is {shown}, so ±50% of it is no "
-            f"range — give one: --param {path}=LOW:HIGH"
+            f"range — give one: {option} {path}=LOW:HIGH"
         )
     half = sorted(_round(value * (1 + side * DEFAULT_SPAN)) for side in (-1, 1))
     low, high = half
@@ -150,7 +153,7 @@ def _range(
     if bounds.high is not None:
         high = min(high, bounds.high)
     if not low < high:
-        raise ValueError(f"its default range is empty — give one: --param {path}=LOW:HIGH")
+        raise ValueError(f"its default range is empty — give one: {option} {path}=LOW:HIGH")
     rule = f"±50% of {value_text(value)}, its value in force"
     rule += ", clipped to its declared range" if [low, high] != half else ""
     return Range(path, low, high, bounds.whole, rule)
@@ -357,7 +360,9 @@ def sensitivity(
     settings = {"method": method, "samples": samples, "sampler_seed": seeds[0],
                 "ranges": [r.to_dict() for r in chosen]}  # fmt: skip
 
-    def indices(results: pa.Table) -> tuple[dict[str, pa.Table], dict[str, Any]]:
+    def indices(
+        results: pa.Table, _: Mapping[str, Any]
+    ) -> tuple[dict[str, pa.Table], dict[str, Any]]:
         table, entries = analyse(results, chosen, method, x, seeds[0])
         return {INDICES: table}, {**entries, "sample": x.tolist()}
 

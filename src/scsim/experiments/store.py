@@ -38,6 +38,7 @@ RESULTS = "results.parquet"
 CASES = "cases"
 RUNS = "runs"
 INDICES = "indices.parquet"
+CALIBRATION = "calibration.parquet"
 
 
 class ExperimentError(ValueError):
@@ -52,6 +53,13 @@ def _fsync(path: Path) -> None:
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    _fsync(tmp)
+    os.replace(tmp, path)
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
     _fsync(tmp)
     os.replace(tmp, path)
 
@@ -117,12 +125,16 @@ class ExperimentWriter:
         self,
         results: pa.Table,
         manifest: Mapping[str, Any],
-        files: Mapping[str, pa.Table] | None = None,
+        files: Mapping[str, pa.Table | str] | None = None,
     ) -> Path:
-        """Write results.parquet (and ``files``, name → table, beside it) and the complete
-        manifest, then rename into place (an existing experiment of this name is replaced)."""
+        """Write results.parquet (and ``files`` beside it: name → a table, or text) and the
+        complete manifest, then rename into place (an existing experiment of this name is
+        replaced)."""
         tables = {RESULTS: results, **(files or {})}
         for name, table in tables.items():
+            if isinstance(table, str):
+                _write_text(self.path / name, table)
+                continue
             _write_parquet(self.path / name, table, {"scsim.version": __version__,
                                                      "scsim.experiment": self.name})  # fmt: skip
         sizes = {name: (self.path / name).stat().st_size for name in tables}
@@ -226,6 +238,32 @@ class Experiment:
             raise ExperimentError(
                 f"experiment {self.path} is a {self.manifest.get('kind', '?')}, not a "
                 "sensitivity analysis: it has no indices"
+            )
+        return pq.read_table(file).replace_schema_metadata(None)
+
+    @cached_property
+    def accepted(self) -> pa.Table:
+        """A calibration's accepted points: point, each free parameter, and the worst target's
+        distance from its range's centre in half-widths (≤ 1: within)."""
+        table = self._calibration()
+        table = table.filter(table["accepted"])
+        keys = ["point", *self.design.parameters]
+        return table.group_by(keys, use_threads=False).aggregate(
+            [("distance", "max")]).rename_columns([*keys, "distance"]).sort_by("point")  # fmt: skip
+
+    @property
+    def best(self) -> dict[str, float | None]:
+        """A calibration's best point as ``{path: value}`` (``scenario.reform(experiment.best)``
+        is the calibrated scenario)."""
+        self._calibration()
+        return dict(self.manifest["calibration_result"]["best"]["values"])
+
+    def _calibration(self) -> pa.Table:
+        file = self.path / CALIBRATION
+        if not file.is_file():
+            raise ExperimentError(
+                f"experiment {self.path} is a {self.manifest.get('kind', '?')}, not a "
+                "calibration: it has no accepted points"
             )
         return pq.read_table(file).replace_schema_metadata(None)
 

@@ -40,8 +40,10 @@ from scsim.scenario.model import Scenario, load
 from scsim.scenario.settings import check_settings
 
 OnCase = Callable[[int, int, dict[str, Any]], None]  # (done, total, the case's record)
-# results → (files beside results.parquet, entries for experiment.json)
-Finish = Callable[[pa.Table], tuple[Mapping[str, pa.Table], Mapping[str, Any]]]
+# (results, experiment.json so far) → (files beside results.parquet, entries for experiment.json)
+Finish = Callable[
+    [pa.Table, Mapping[str, Any]], tuple[Mapping[str, pa.Table | str], Mapping[str, Any]]
+]
 
 
 def sweep(
@@ -117,7 +119,7 @@ def run_design(
     and write the experiment directory; see :func:`sweep` for the options.
 
     ``kind`` and ``settings`` (the method's own choices, part of the experiment's identity) name
-    the experiment; ``finish(results)`` returns the files to write beside results.parquet (name →
+    the experiment; ``finish(results, manifest)`` returns the files to write beside results.parquet (name →
     table) and entries for experiment.json, computed before the experiment is committed.
     ``evaluate_fn(task)`` runs one case (a module-level function, for other processes to find);
     the default simulates and audits it."""
@@ -220,10 +222,10 @@ def _run_cases(
     run_clock = time.perf_counter()
     run_tasks(evaluate_fn, tasks, opened, store)
     results = pa.concat_tables([tables[k] for k in range(len(design))])
-    files: dict[str, pa.Table] = {}
+    files: Mapping[str, pa.Table | str] = {}
     if finish is not None:
         analysis_clock = time.perf_counter()
-        files, entries = finish(results)
+        files, entries = finish(results, manifest)
         manifest.update(entries)
         manifest["analysis_s"] = round(time.perf_counter() - analysis_clock, 6)
     cases = [records[k] for k in range(len(design))]

@@ -71,32 +71,34 @@ def parse_assignments(texts: Iterable[str], *, several: bool = False) -> dict[st
     return out
 
 
-def parse_ranges(texts: Iterable[str]) -> dict[str, tuple[float, float] | None]:
+def parse_ranges(
+    texts: Iterable[str], *, option: str = "--param"
+) -> dict[str, tuple[float, float] | None]:
     """``--param PATH=LOW:HIGH`` (or a bare ``PATH``: the default range) options."""
     out: dict[str, tuple[float, float] | None] = {}
     for text in texts:
         path, sep, rest = text.partition("=")
         path = path.strip()
         if not path:
-            raise ValueError(f"--param takes PATH=LOW:HIGH or PATH, got '{text}'")
+            raise ValueError(f"{option} takes PATH=LOW:HIGH or PATH, got '{text}'")
         if path in out:
-            raise ValueError(f"--param {path} is given twice")
+            raise ValueError(f"{option} {path} is given twice")
         if not sep:
             out[path] = None
             continue
         low, colon, high = rest.partition(":")
         if not colon or not low.strip() or not high.strip():
             raise ValueError(
-                f"--param {path}: give the range as LOW:HIGH (e.g. {path}=0.2:0.8), got '{rest}'"
+                f"{option} {path}: give the range as LOW:HIGH (e.g. {path}=0.2:0.8), got '{rest}'"
             )
         ends = []
         for end in (low, high):
             try:
                 value = parse_value(end)
             except ValueError as err:
-                raise ValueError(f"--param {path}: {err}") from None
+                raise ValueError(f"{option} {path}: {err}") from None
             if value is None:
-                raise ValueError(f"--param {path}: a range runs between numbers, not null")
+                raise ValueError(f"{option} {path}: a range runs between numbers, not null")
             ends.append(float(value))
         out[path] = (ends[0], ends[1])
     return out
