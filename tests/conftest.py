@@ -7,6 +7,8 @@ real scheme.
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +19,27 @@ import pytest
 
 import scsim
 from scsim import Scenario
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of a headless Chromium that Playwright can drive: skipped when missing, except
+    in CI (.ci/run installs both Playwright and Debian's chromium), where it fails."""
+    missing = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = "Playwright for Python is not installed (pip install -e '.[dev]'; .ci/run does)"
+    candidates = (os.environ.get("SCSIM_CHROMIUM"), "/usr/bin/chromium",
+                  shutil.which("chromium"), shutil.which("chromium-browser"))  # fmt: skip
+    found = next((c for c in candidates if c and Path(c).is_file() and os.access(c, os.X_OK)), None)
+    if missing is None and found is None:
+        missing = "Debian's chromium is not installed (apt-get install chromium; .ci/run does)"
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    return found
 
 
 def write_scenario(directory: Path, text: str, name: str = "scenario.yaml") -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
 from pathlib import Path
@@ -477,24 +476,6 @@ def test_report_over_the_size_limit_is_refused(
 # In a browser: every chart drawn, no request leaves the page
 
 
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("SCSIM_CHROMIUM"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):  # fmt: skip
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def _browser_missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install -e '.[dev]'; .ci/run does)"
-    if _chromium() is None:
-        return "Debian's chromium is not installed (apt-get install chromium; .ci/run does)"
-    return None
-
-
 PAGE_URL = "http://report.invalid/report.html"
 
 COUNT_PIXELS = """
@@ -510,12 +491,7 @@ COUNT_PIXELS = """
 """
 
 
-def test_report_renders_offline_in_chromium(national_report: Path) -> None:
-    missing = _browser_missing()
-    if missing is not None:
-        if os.environ.get("CI") == "true":  # .ci/run installs both: never skip there
-            pytest.fail(missing)
-        pytest.skip(missing)
+def test_report_renders_offline_in_chromium(national_report: Path, chromium: str) -> None:
     from playwright.sync_api import sync_playwright
 
     html = national_report.read_bytes()
@@ -525,7 +501,7 @@ def test_report_renders_offline_in_chromium(national_report: Path) -> None:
     failed: list[str] = []
     problems: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             page_ = browser.new_page(viewport={"width": 1100, "height": 900})
 

@@ -296,11 +296,34 @@ def render(
     for section, _ in SECTIONS:
         if section not in bodies:
             bodies[section] = "".join(_chart(c) for c in by_section.get(section, []))
-    present = [(key, title) for key, title in SECTIONS if bodies.get(key)]
-    nav = "".join(f'<a href="#{key}">{escape(title)}</a>' for key, title in present)
-    sections = "".join(
-        f'<section id="{key}"><h2>{escape(title)}</h2>{bodies[key]}</section>'
-        for key, title in present
+    s = data.summary
+    header = (
+        f"<h1>{escape(s['title'] or s['name'])}</h1>"
+        f'<p class="sub">scsim report of <code>{escape(s["name"])}</code> · run '
+        f"{escape(data.run.hash8)} · seed {escape(str(s['seed']))} · "
+        f"{number(s['n_agents'])} agents for {people(s['real_population'])} people</p>"
+    )
+    return document(f"scsim report — {s['title'] or s['name']}", header,
+                    [(key, title, bodies.get(key, "")) for key, title in SECTIONS], charts,
+                    _footer(data, seconds))  # fmt: skip
+
+
+def document(
+    title: str,
+    header: str,
+    sections: Sequence[tuple[str, str, str]],
+    charts: Sequence[Chart],
+    footer: str,
+) -> str:
+    """One self-contained HTML page: ``header`` (HTML), the ``sections`` (id, title, body HTML;
+    an empty body leaves its section out, and its link), the data of the drawn ``charts``, the
+    styles, the chart library and the script, behind a Content Security Policy that forbids
+    every request."""
+    present = [(key, name, body) for key, name, body in sections if body]
+    nav = "".join(f'<a href="#{key}">{escape(name)}</a>' for key, name, _ in present)
+    main = "".join(
+        f'<section id="{key}"><h2>{escape(name)}</h2>{body}</section>'
+        for key, name, body in present
     )
     drawn = [c for c in charts if c.drawn]
     uses_map = any(c.option and c.option.get("series", [{}])[0].get("type") == "map" for c in drawn)
@@ -309,8 +332,6 @@ def render(
         "geo": json.loads(province_geojson_text()) if uses_map else None,
         "charts": [_clean(c.spec()) for c in drawn],
     }
-    s = data.summary
-    title = f"scsim report — {s['title'] or s['name']}"
     return (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -318,14 +339,11 @@ def render(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="scsim {escape(__version__)}">'
         f"<title>{escape(title)}</title><style>{asset('report.css')}</style></head><body>"
-        f"<header><h1>{escape(s['title'] or s['name'])}</h1>"
-        f'<p class="sub">scsim report of <code>{escape(s["name"])}</code> · run '
-        f"{escape(data.run.hash8)} · seed {escape(str(s['seed']))} · "
-        f"{number(s['n_agents'])} agents for {people(s['real_population'])} people</p>"
+        f"<header>{header}"
         '<p class="banner">A simulation over a synthetic population: no real person is '
         "described here. Numbers are model outputs under the scenario's assumptions.</p>"
-        f"</header><nav>{nav}</nav><main>{sections}</main>"
-        f"<footer>{_footer(data, seconds)}</footer>"
+        f"</header><nav>{nav}</nav><main>{main}</main>"
+        f"<footer>{footer}</footer>"
         f'<script type="application/json" id="scsim-data">{_script_json(payload)}</script>'
         f"<script>{asset('echarts.min.js')}</script>"
         f"<script>{asset('report.js')}</script>"
@@ -333,4 +351,7 @@ def render(
     )
 
 
-__all__ = ["CSP", "asset", "render"]
+chart_html = _chart  # a chart's figure (or why it is not drawn), for other pages
+
+
+__all__ = ["CSP", "asset", "chart_html", "document", "render"]
