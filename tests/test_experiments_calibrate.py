@@ -164,3 +164,15 @@ def test_bad_calibration_input_is_a_message_and_writes_nothing(scenario, args, n
     for needle in needles:
         assert needle in result.output, result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_scaled_best_point_is_written_back_date_by_date():
+    from scsim.experiments import Design
+    from scsim.experiments.calibrate import reform_yaml
+
+    sc = scsim.load("court-blacklist")
+    design = Design("lhs", (PROBABILITY,), ((1.5,),), (1,), (PROBABILITY,))
+    entries = yaml.safe_load(reform_yaml(sc, design, 0, "x"))["calibrated"]["set"]
+    scaled = sc.scaled({PROBABILITY: 1.5}).spec.schemes["court"].list_probability.values
+    assert [e.get("from") for e in entries] == [None, *sorted(scaled)[1:]]
+    assert [e["value"] for e in entries] == pytest.approx([scaled[d] for d in sorted(scaled)])

@@ -23,6 +23,7 @@ from scsim.experiments.sensitivity import DEFAULT_SPAN, ranges, sensitivity
 from scsim.experiments.store import Experiment, ExperimentError
 from scsim.scenario.errors import ScenarioError
 from scsim.scenario.schema import parameter_at
+from scsim.scenario.settings import Scale
 
 SCENARIO = "court-blacklist"
 PROBABILITY = "schemes.court.list_probability"
@@ -152,12 +153,41 @@ def test_a_range_not_given_is_half_the_value_either_side_clipped_to_the_declared
     (r,) = ranges(sc, {PAY: None}, start, end)
     assert pay * (1 + DEFAULT_SPAN) > 1 and (r.low, r.high) == (pay / 2, 1.0)
     assert "clipped" in r.rule
-    # a value that changes during the run names no one range: the message lists its history
-    with pytest.raises(ScenarioError, match=r"0.3 from 2013-10-01, 0.6 from 2015-01-01"):
-        ranges(sc, {PROBABILITY: None}, start, end)
+    # a value that changes during the run: factors on each dated value, the dates kept
+    (r,) = ranges(sc, {PROBABILITY: None}, start, end)
+    assert r.scale and (r.low, r.high) == (0.5, 1.5)
+    assert "0.3 from 2013-10-01, 0.6 from 2015-01-01, 0.85 from 2016-01-21" in r.rule
     # before its first change, it does not change
     (r,) = ranges(sc, {PROBABILITY: None}, start, dt.date(2014, 12, 31))
-    assert (r.low, r.high) == (0.15, 0.45)
+    assert (r.low, r.high) == (0.15, 0.45) and not r.scale
+    # factors asked for
+    (r,) = ranges(sc, {GRACE: Scale(0.5, 2)}, start, end)
+    assert r.scale and (r.low, r.high) == (0.5, 2.0)
+
+
+def test_a_scaled_parameter_keeps_its_dates_and_each_case_is_that_scaled_run(tmp_path):
+    sc = scsim.load(SCENARIO)
+    scaled = sc.scaled({PROBABILITY: 1.5, GRACE: 0.5})
+    court = scaled.spec.schemes["court"]
+    assert court.list_probability.values == {dt.date(2013, 10, 1): pytest.approx(0.45),
+                                             dt.date(2015, 1, 1): pytest.approx(0.9),
+                                             dt.date(2016, 1, 21): 1.0}  # clipped  # fmt: skip
+    assert court.grace_days.values == {dt.date(2013, 10, 1): 0.0, dt.date(2020, 1, 1): 30.0}
+    assert scaled.run_name.endswith("list_probability=x1.5,grace_days=x0.5")
+    with pytest.raises(ValueError, match="0 or more"):
+        sc.scaled({PROBABILITY: -1})
+    experiment = sensitivity(SCENARIO, {PROBABILITY: Scale(0.5, 1.5)}, method="morris",
+                             samples=2, population=800, days=500, metrics="listing_rate",
+                             out=tmp_path / "exp")  # fmt: skip
+    assert experiment.design.scale == (PROBABILITY,)
+    assert experiment.manifest["sensitivity"]["ranges"][0]["scale"] is True
+    (factor,) = experiment.design.points[1]
+    run = scsim.simulate(sc.scaled({PROBABILITY: factor}), seed=experiment.design.seeds[0],
+                         population=800, days=500, out=tmp_path / "runs")  # fmt: skip
+    mine = experiment.results.filter(pc.and_(pc.equal(experiment.results["point"], 1),
+                                             pc.equal(experiment.results["group_by"], "all")))  # fmt: skip
+    (value,) = mine.filter(pc.equal(mine["metric"], "listing_rate"))["value"].to_pylist()
+    assert value == scsim.audit(run, by="").value("listing_rate")
 
 
 def test_the_sensitivity_command_prints_the_ranges_and_the_indices(tmp_path):
@@ -189,6 +219,8 @@ def test_the_sensitivity_command_prints_the_ranges_and_the_indices(tmp_path):
         (["--param", f"{GRACE}=0:9", "--metrics", "listing_rat"], ["listing_rate"]),
         (["--param", "schemes.court.label"], ["not a number"]),
         (["--param", f"{GRACE}=0:9", "--param", f"{GRACE}=1:2"], ["given twice"]),
+        (["--param", f"{GRACE}=x2:1"], ["LOW (x2) must be below HIGH (x1)"]),
+        (["--param", f"{GRACE}=x-1:1"], ["0 or more"]),
     ],
 )
 def test_bad_sensitivity_input_is_a_message_and_writes_nothing(args, needles, tmp_path):
@@ -200,15 +232,6 @@ def test_bad_sensitivity_input_is_a_message_and_writes_nothing(args, needles, tm
     for needle in needles:
         assert needle in result.output, result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
-
-
-def test_a_parameter_whose_value_changes_in_the_run_needs_its_range(tmp_path):
-    result = invoke("sensitivity", SCENARIO, "--param", PROBABILITY, "-n", "300",
-                    "--out", tmp_path / "out")  # fmt: skip
-    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
-    for needle in ("changes during the run", "0.85 from 2016-01-21", f"{PROBABILITY}=LOW:HIGH"):
-        assert needle in result.output
-    assert not (tmp_path / "out").exists()
 
 
 def test_a_default_range_around_zero_asks_for_a_range(tmp_path):

@@ -126,9 +126,12 @@ def render(experiment: Experiment, console: Console) -> None:
         console.print("no point landed within every target: the best point below is the "
                       "closest, not a fit", markup=False)  # fmt: skip
     best = result["best"]
-    options = " ".join(f"--set {s}" for s in result["best_settings"])
+    options = " ".join(s if "=x" in s else f"--set {s}" for s in result["best_settings"])
     console.print(f"best point (worst target {best['distance']:.2f} half-widths from its "
                   f"centre): {options}", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    if any("=x" in s for s in result["best_settings"]):
+        console.print("(=x: a factor on the dated values; best-reform.yaml has them, date by "
+                      "date)", markup=False, highlight=False)  # fmt: skip
     console.print(f"as a reform: {experiment.path / 'best-reform.yaml'}; findings over the "
                   f"accepted set: scsim audit {experiment.path}", markup=False,
                   highlight=False, soft_wrap=True)  # fmt: skip

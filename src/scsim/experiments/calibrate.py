@@ -34,11 +34,12 @@ from scsim.engine.simulate import horizon
 from scsim.experiments.design import Design
 from scsim.experiments.evaluate import CaseResult, CaseTask, evaluate
 from scsim.experiments.replicates import replicate_seeds
-from scsim.experiments.sensitivity import Range, problem, ranges, salib
+from scsim.experiments.sensitivity import Range, Scale, design_of, problem, ranges, salib
 from scsim.experiments.store import CALIBRATION, Experiment
 from scsim.experiments.sweep import OnCase, run_design
 from scsim.scenario.errors import Issue, ScenarioError
 from scsim.scenario.model import Scenario, load, setting_text, value_text
+from scsim.scenario.schema import Param, parameter_at
 
 DESIGNS = ("lhs", "sobol")
 DEFAULT_SAMPLES = 64
@@ -143,7 +144,8 @@ def score(
         "best": {"point": best, "values": best_values, "distance": float(worst[best]),
                  "within_every_target": bool(accepted[best]),
                  "simulated": dict(zip(names, map(float, simulated[best]), strict=True))},
-        "best_settings": [setting_text(p, v) for p, v in best_values.items()],
+        "best_settings": [f"{p}=x{value_text(v)}" if p in design.scale else setting_text(p, v)
+                          for p, v in best_values.items()],
     }  # fmt: skip
     return table, summary
 
@@ -179,23 +181,33 @@ def _table(
     return pa.table(columns)
 
 
-def reform_yaml(name: str, experiment_name: str, values: Mapping[str, float | None]) -> str:
-    """The best point as a reform (a ``reforms:`` entry of a scenario file)."""
+def reform_yaml(base: Scenario, design: Design, point: int, experiment_name: str) -> str:
+    """The best point as a reform (a ``reforms:`` entry of a scenario file): a value for the
+    whole run, or, for a scaled parameter, its scaled dated values, one entry per date."""
+    calibrated = design.scenario(base, point)
     lines = [
         f"# The best point of calibration experiment {experiment_name}: paste this under the",
-        "# scenario's reforms: and run it with --reform calibrated (or use the --set options",
-        "# in experiment.json). Each value holds for the whole run.",
+        "# scenario's reforms: and run it with --reform calibrated. An entry without 'from'",
+        "# holds for the whole run; a scaled parameter keeps the dates of its rule.",
         "calibrated:",
-        f"  description: Best point of the calibration of {name} ({experiment_name}).",
+        f"  description: Best point of the calibration of {base.name} ({experiment_name}).",
         "  set:",
     ]
-    lines += [f"    - {{path: {path}, value: {value_text(v)}}}" for path, v in values.items()]
+    for path, value in design.overlay(point).items():
+        if path not in design.scale:
+            lines.append(f"    - {{path: {path}, value: {value_text(value)}}}")
+            continue
+        number, _ = parameter_at(calibrated.spec, path)
+        dated = sorted(number.values.items()) if isinstance(number, Param) else [(None, number)]
+        for k, (day, v) in enumerate(dated):
+            since = "" if k == 0 else f", from: {day}"
+            lines.append(f"    - {{path: {path}, value: {value_text(v)}{since}}}")
     return "\n".join(lines) + "\n"
 
 
 def calibrate(
     scenario: Scenario | str | Path,
-    free: Mapping[str, tuple[float, float] | None] | Sequence[str],
+    free: Mapping[str, tuple[float, float] | Scale | None] | Sequence[str],
     *,
     design: str = "lhs",
     samples: int = DEFAULT_SAMPLES,
@@ -237,10 +249,7 @@ def calibrate(
     check_targets(scenario, start, end)
     chosen = ranges(scenario, free, start, end, option="--free")
     seeds = replicate_seeds(scenario.spec.world.seed if seed is None else seed, replicates)
-    x = points(chosen, design, samples, seeds[0])
-    whole = np.array([r.whole for r in chosen])
-    drawn = Design(design, tuple(r.path for r in chosen),
-                   tuple(map(tuple, np.where(whole, np.round(x), x))), seeds)  # fmt: skip
+    drawn = design_of(design, chosen, points(chosen, design, samples, seeds[0]), seeds)
     if metrics is not None:  # the calibration rows are what the scores read
         names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
         metrics = list(dict.fromkeys([*names, "calibration", "calibration_within"]))
@@ -252,7 +261,7 @@ def calibrate(
         results: pa.Table, manifest: Mapping[str, Any]
     ) -> tuple[dict[str, pa.Table | str], dict[str, Any]]:
         table, summary = score(results, drawn, targets)
-        text = reform_yaml(scenario.name, manifest["name"], summary["best"]["values"])
+        text = reform_yaml(scenario, drawn, summary["best"]["point"], manifest["name"])
         return {CALIBRATION: table, BEST_REFORM: text}, {"calibration_result": summary}
 
     return run_design(

@@ -1,8 +1,9 @@
 """Experimental designs: design points (a value for each parameter) × seeds → cases.
 
-Every experiment — a sweep, and later a sensitivity analysis or a calibration — is a
-:class:`Design`: the parameters (dotted paths), the points (one value per parameter each), the
-seeds, and how the points were chosen. Every point runs with the same seeds (common random
+Every experiment — a sweep, a sensitivity analysis, a calibration — is a :class:`Design`: the
+parameters (dotted paths), the points (one value per parameter each: the value for the whole
+run, or, for a parameter in ``scale``, a factor on each of its dated values), the seeds, and how
+the points were chosen. Every point runs with the same seeds (common random
 numbers), so two points of one seed differ only by what their parameters change. Case ``k`` is
 point ``k // len(seeds)`` with seed ``seeds[k % len(seeds)]``.
 """
@@ -16,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scsim.scenario.model import setting_text
+from scsim.scenario.model import Scenario, setting_text, value_text
 
 Value = float | None
 
@@ -29,10 +30,11 @@ class DesignError(ValueError):
 class Design:
     """The cases of an experiment: ``points`` × ``seeds``, over ``parameters``."""
 
-    method: str  # how the points were chosen: "grid", "zip" (later "sobol", "morris", "lhs", …)
+    method: str  # how the points were chosen: "grid", "zip", "sobol", "morris", "fast", "lhs"
     parameters: tuple[str, ...]
     points: tuple[tuple[Value, ...], ...]
     seeds: tuple[int, ...]
+    scale: tuple[str, ...] = ()  # parameters whose point values are factors on their dated values
 
     def __post_init__(self) -> None:
         # 30 and 30.0 are one value (and one digest)
@@ -44,6 +46,8 @@ class Design:
             raise DesignError("a design needs at least one point and one seed")
         if any(len(p) != len(self.parameters) for p in self.points):
             raise DesignError("every design point needs one value per parameter")
+        if not set(self.scale) <= set(self.parameters):
+            raise DesignError("a scaled parameter must be one of the design's parameters")
 
     def __len__(self) -> int:
         return len(self.points) * len(self.seeds)
@@ -57,16 +61,31 @@ class Design:
         return dict(zip(self.parameters, self.points[point], strict=True))
 
     def describe(self, point: int) -> str:
-        return ", ".join(setting_text(path, v) for path, v in self.overlay(point).items())
+        return ", ".join(
+            f"{path}=x{value_text(v)}" if path in self.scale else setting_text(path, v)
+            for path, v in self.overlay(point).items()
+        )
+
+    def scenario(self, base: Scenario, point: int) -> Scenario:
+        """The scenario of a point: ``base`` with its values set (each for the whole run) and
+        its factors applied to their parameters' dated values."""
+        overlay = self.overlay(point)
+        values = {k: v for k, v in overlay.items() if k not in self.scale}
+        factors = {k: v for k, v in overlay.items() if k in self.scale}
+        scenario = base.reform(values) if values else base
+        return scenario.scaled(factors) if factors else scenario
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "method": self.method,
             "parameters": list(self.parameters),
             "points": [list(p) for p in self.points],
             "seeds": list(self.seeds),
             "cases": len(self),
         }
+        if self.scale:  # absent for designs of values only (their digests stay as they were)
+            out["scale"] = list(self.scale)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Design:
@@ -75,6 +94,7 @@ class Design:
             tuple(data["parameters"]),
             tuple(tuple(p) for p in data["points"]),
             tuple(int(s) for s in data["seeds"]),
+            tuple(data.get("scale", ())),
         )
 
     def digest(self) -> str:

@@ -9,9 +9,12 @@ index SALib gives (Sobol S1, ST, S2; Morris mu, mu_star, sigma; FAST S1, ST) wit
 half-width (none for FAST, whose bootstrap intervals SALib calls unreliable). The samplers and analysers are SALib's own (``SALib.sample.*``, ``SALib.analyze.*``,
 over a :class:`SALib.ProblemSpec`); this module only maps points to cases and rows to outputs.
 
-A range not given follows one documented rule (:data:`DEFAULT_SPAN`): the value in force ±50%,
-clipped to the parameter's declared range — for a parameter whose value does not change during
-the run (one that does needs its range given: each case holds one value for the whole run). Every case holds each
+A range not given follows one documented rule (:data:`DEFAULT_SPAN`): ±50% — of the value in
+force, clipped to the parameter's declared range, when it does not change during the run; of
+each of its dated values (a factor of 0.5 to 1.5 on all of them, each result clipped), when it
+does, so that the dates of its rule are kept. A range given as values (``PATH=LOW:HIGH``) holds
+one value for the whole run, as ``--set`` does; one given as factors (``PATH=xLOW:HIGH``)
+scales the dated values. Every case holds each
 parameter at its point's value for the whole run (a setting replaces the dated history), and
 a whole-number parameter (days, points) takes its value rounded to the nearest whole number.
 """
@@ -41,6 +44,7 @@ from scsim.experiments.sweep import OnCase, run_design
 from scsim.scenario.errors import Issue, ScenarioError
 from scsim.scenario.model import Scenario, load, value_text
 from scsim.scenario.schema import Bounds, Param, ParameterPathError, parameter_at
+from scsim.scenario.settings import Scale
 
 METHODS = ("sobol", "morris", "fast")
 DEFAULT_METHOD = "sobol"
@@ -66,34 +70,38 @@ INDICES_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class Range:
-    """A parameter's range in the analysis, and where it came from (said on the terminal and
-    kept in experiment.json)."""
+    """A parameter's range in the analysis (values for the whole run, or with ``scale``
+    factors on its dated values), and where it came from (said on the terminal and kept in
+    experiment.json)."""
 
     path: str
     low: float
     high: float
     whole: bool = False
     rule: str = "given"
+    scale: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "low": self.low, "high": self.high, "whole": self.whole,
-                "rule": self.rule}  # fmt: skip
+                "rule": self.rule, "scale": self.scale}  # fmt: skip
 
     def describe(self) -> str:
-        text = f"{self.path} = {value_text(self.low)} … {value_text(self.high)}"
+        sign = "×" if self.scale else "="
+        text = f"{self.path} {sign} {value_text(self.low)} … {value_text(self.high)}"
         return text + (f" ({self.rule})" if self.rule != "given" else "")
 
 
 def ranges(
     scenario: Scenario,
-    wanted: Mapping[str, tuple[float, float] | None],
+    wanted: Mapping[str, tuple[float, float] | Scale | None],
     first_day: dt.date,
     last_day: dt.date,
     *,
     option: str = "--param",
 ) -> list[Range]:
-    """The range of each parameter: as given (checked against its declared range), or by the
-    default rule. Every problem at once, as a ScenarioError naming ``option PATH`` (``--param``, ``--free``)."""
+    """The range of each parameter: as given (values checked against its declared range; a
+    :class:`Scale` of factors), or by the default rule. Every problem at once, as a
+    ScenarioError naming ``option PATH`` (``--param``, ``--free``)."""
     issues, out = [], []
     for path, given in wanted.items():
         where = f"{option} {path}"
@@ -117,11 +125,20 @@ def _range(
     path: str,
     number: Param | float,
     bounds: Bounds,
-    given: tuple[float, float] | None,
+    given: tuple[float, float] | Scale | None,
     first_day: dt.date,
     last_day: dt.date,
     option: str,
 ) -> Range:
+    if isinstance(given, Scale):
+        low, high = float(given.low), float(given.high)
+        if not (math.isfinite(low) and math.isfinite(high)) or low < 0:
+            raise ValueError(f"scale factors are finite and 0 or more, got x{low:g}:{high:g}")
+        if not low < high:
+            raise ValueError(f"LOW (x{low:g}) must be below HIGH (x{high:g})")
+        if low == 0 and bounds.above_low:
+            raise ValueError(f"a factor of 0 would make it 0, and it must be {bounds.describe()}")
+        return Range(path, low, high, bounds.whole, "given: factors on its dated values", True)
     if given is not None:
         low, high = (float(v) for v in given)
         if not (math.isfinite(low) and math.isfinite(high)):
@@ -134,12 +151,13 @@ def _range(
         return Range(path, low, high, bounds.whole)
     value = number.at(first_day) if isinstance(number, Param) else number
     if isinstance(number, Param) and (changes := _changes(number, first_day, last_day)):
+        if all(v is None or v == 0 for _, v in changes):
+            raise ValueError(f"it is 0 or not in force throughout the run — give a range: "
+                             f"{option} {path}=LOW:HIGH")  # fmt: skip
         history = ", ".join(f"{value_text(v)} from {d}" for d, v in changes)
-        raise ValueError(
-            f"its value changes during the run ({history}), so '±50% of the value in force' "
-            f"names no one range; each case holds one value for the whole run — give the "
-            f"range: {option} {path}=LOW:HIGH"
-        )
+        rule = (f"its dated values ({history}) × {1 - DEFAULT_SPAN:g} … {1 + DEFAULT_SPAN:g}, "
+                "each clipped to its declared range")  # fmt: skip
+        return Range(path, 1 - DEFAULT_SPAN, 1 + DEFAULT_SPAN, bounds.whole, rule, True)
     if value is None or value == 0:
         shown = "not in force" if value is None else "0"
         raise ValueError(
@@ -215,6 +233,15 @@ def sample(spec: Any, method: str, samples: int, seed: int) -> np.ndarray:
             )
         return fast_sampler.sample(spec, samples, M=FAST_M, seed=seed)
     raise ValueError(f"the method is one of {', '.join(METHODS)}, not {method!r}")
+
+
+def design_of(method: str, chosen: Sequence[Range], x: np.ndarray, seeds: Sequence[int]) -> Design:
+    """The design of sampled points: a whole-number parameter's values rounded (a factor is
+    not: the scaled values are rounded instead)."""
+    whole = np.array([r.whole and not r.scale for r in chosen])
+    points = np.where(whole, np.round(x), x)
+    return Design(method, tuple(r.path for r in chosen), tuple(map(tuple, points)),
+                  tuple(seeds), tuple(r.path for r in chosen if r.scale))  # fmt: skip
 
 
 def cases_for(method: str, samples: int, parameters: int) -> int:
@@ -310,7 +337,7 @@ def indices_rows(chosen: Sequence[Range], found: Mapping[str, Any], key: Sequenc
 
 def sensitivity(
     scenario: Scenario | str | Path,
-    parameters: Mapping[str, tuple[float, float] | None] | Sequence[str],
+    parameters: Mapping[str, tuple[float, float] | Scale | None] | Sequence[str],
     *,
     method: str = DEFAULT_METHOD,
     samples: int | None = None,
@@ -354,9 +381,7 @@ def sensitivity(
     seeds = replicate_seeds(scenario.spec.world.seed if seed is None else seed, replicates)
     spec = problem(chosen)
     x = sample(spec, method, samples, seeds[0])
-    whole = np.array([r.whole for r in chosen])
-    points = np.where(whole, np.round(x), x)
-    design = Design(method, tuple(r.path for r in chosen), tuple(map(tuple, points)), seeds)
+    design = design_of(method, chosen, x, seeds)
     settings = {"method": method, "samples": samples, "sampler_seed": seeds[0],
                 "ranges": [r.to_dict() for r in chosen]}  # fmt: skip
 

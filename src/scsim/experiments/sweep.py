@@ -126,7 +126,7 @@ def run_design(
     clock = time.perf_counter()
     options = run_options(scenario, population, days, until, out, False)
     start, end = horizon(scenario, days, options["until"])
-    points = [scenario.reform(design.overlay(p)) for p in range(len(design.points))]
+    points = [design.scenario(scenario, p) for p in range(len(design.points))]
     measures = check_measures(scenario, by, metrics)
     n = population or scenario.spec.world.population.agents
     identity = {

@@ -11,8 +11,9 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import math
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
@@ -152,6 +153,40 @@ class Scenario:
             ]
             label, applied = "reform", ", ".join(setting_text(*s) for s in settings)
             stem = f"{self.run_name}-{setting_slug(settings)}"
+        return self._with_settings(settings, label, applied, stem)
+
+    def scaled(self, factors: Mapping[str, float]) -> Scenario:
+        """A new scenario with every dated value of each parameter at ``{path: factor}``
+        multiplied by its factor — its dates, and its repeals (null), kept — each result moved
+        into the parameter's range (a whole number rounded). A number fixed for the run is
+        multiplied the same way. The reform is named ``path=xFACTOR``."""
+        settings: list[tuple[str, float | None, dt.date | None, dt.date | None]] = []
+        for path, factor in factors.items():
+            if not (isinstance(factor, int | float) and math.isfinite(factor) and factor >= 0):
+                raise ValueError(f"scale of '{path}': the factor must be 0 or more, got {factor}")
+            try:
+                number, bounds = parameter_at(self.spec, path)
+            except ParameterPathError as err:
+                raise ValueError(f"scale of '{path}': {err}") from None
+            if not isinstance(number, Param):
+                settings.append((path, bounds.clip(number * factor), None, None))
+                continue
+            for k, day in enumerate(sorted(number.values)):  # the first replaces the history
+                value = number.values[day]
+                scaled = None if value is None else bounds.clip(value * factor)
+                settings.append((path, scaled, None if k == 0 else day, None))
+        applied = ", ".join(f"{path}=x{value_text(f)}" for path, f in factors.items())
+        slug = ",".join(f"{p.rsplit('.', 1)[-1]}=x{value_text(f)}" for p, f in factors.items())
+        return self._with_settings(settings, "reform", applied, f"{self.run_name}-{slug}"[:120])
+
+    def _with_settings(
+        self,
+        settings: Sequence[tuple[str, float | None, dt.date | None, dt.date | None]],
+        label: str,
+        applied: str,
+        stem: str,
+    ) -> Scenario:
+        """The scenario with dated settings applied in order, checked as a reform is."""
         for path, value, frm, to in settings:
             if frm is not None and to is not None and to <= frm:
                 raise ValueError(

@@ -212,6 +212,15 @@ class Bounds:
             return ""
         return f"must be {self.describe()}, got {_number(value)}"
 
+    def clip(self, value: float) -> float:
+        """``value`` moved into the range (to its nearest end; a whole number rounded). An
+        excluded low end is kept out by the caller (a scale factor above 0)."""
+        if self.low is not None:
+            value = max(value, self.low)
+        if self.high is not None:
+            value = min(value, self.high)
+        return float(round(value)) if self.whole else float(value)
+
     def describe(self) -> str:
         """The range in words: "between 0 and 1", "a whole number from 0 to 32,000"."""
         low, high = self.low, self.high

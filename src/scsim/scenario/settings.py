@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from scsim.scenario.errors import Issue, ScenarioError
 from scsim.scenario.schema import (
@@ -71,10 +72,21 @@ def parse_assignments(texts: Iterable[str], *, several: bool = False) -> dict[st
     return out
 
 
+@dataclass(frozen=True)
+class Scale:
+    """A range of factors on a parameter's dated values (``--param PATH=x0.5:1.5``): each case
+    multiplies every dated value by its factor, keeping the dates (and repeals) of the rule
+    (:meth:`scsim.Scenario.scaled`)."""
+
+    low: float
+    high: float
+
+
 def parse_ranges(
     texts: Iterable[str], *, option: str = "--param"
 ) -> dict[str, tuple[float, float] | None]:
-    """``--param PATH=LOW:HIGH`` (or a bare ``PATH``: the default range) options."""
+    """``--param PATH=LOW:HIGH`` (values), ``PATH=xLOW:HIGH`` (factors on its dated values; a
+    :class:`Scale`) or a bare ``PATH`` (the default range)."""
     out: dict[str, tuple[float, float] | None] = {}
     for text in texts:
         path, sep, rest = text.partition("=")
@@ -86,7 +98,8 @@ def parse_ranges(
         if not sep:
             out[path] = None
             continue
-        low, colon, high = rest.partition(":")
+        factors = rest.strip().lower().startswith("x")
+        low, colon, high = rest.strip()[1:].partition(":") if factors else rest.partition(":")
         if not colon or not low.strip() or not high.strip():
             raise ValueError(
                 f"{option} {path}: give the range as LOW:HIGH (e.g. {path}=0.2:0.8), got '{rest}'"
@@ -100,7 +113,10 @@ def parse_ranges(
             if value is None:
                 raise ValueError(f"{option} {path}: a range runs between numbers, not null")
             ends.append(float(value))
-        out[path] = (ends[0], ends[1])
+        if factors:
+            out[path] = Scale(ends[0], ends[1])
+        else:
+            out[path] = (ends[0], ends[1])
     return out
 
 
