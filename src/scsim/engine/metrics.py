@@ -80,52 +80,128 @@ class MetricsRecorder:
 
     def table(self, kinds, grade_names, measure_names, extra=()) -> dict[str, np.ndarray]:
         """The whole run as tidy columns: date, metric, group, category, value; ``extra`` rows
-        (the epoch-boundary stages') are appended as they are."""
-        rows: list[tuple] = []
-        lay = self.layout
-        w = self.weight
+        (the epoch-boundary stages') are appended as they are.
+
+        Row order: each epoch, each group (GROUPS' order), then that group's template —
+        COUNTS, the listed share, MEANS, the points mean and grade counts (by group, with a
+        points scheme), each kind's EVENT_METRICS, each measure's MEASURE_METRICS; then the
+        daily rows, then ``extra``. Built as arrays (no loop over rows): one gather of the
+        epoch totals per group.
+        """
+
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        if self.epoch_rows:
+            dates = np.array([d for d, _ in self.epoch_rows], dtype="datetime64[D]")
+            totals = np.stack([t for _, t in self.epoch_rows])  # [epoch, cell, column]
+            for group, cells in GROUPS.items():
+                t = totals[:, list(cells)].sum(axis=1)  # [epoch, column], as t[cells].sum(0)
+                names, categories, values = self._group_rows(
+                    t, group, kinds, grade_names, measure_names
+                )
+                n_epochs, width = values.shape
+                parts.append((np.repeat(dates, width), np.tile(names, n_epochs),
+                              np.full(n_epochs * width, group, dtype=object),
+                              np.tile(categories, n_epochs), values.ravel()))  # fmt: skip
+        # the rows above are epoch-major: reorder (group, epoch, row) → (epoch, group, row)
+        epoch_part = _epoch_major(parts, len(self.epoch_rows))
+        daily = self._daily_rows(grade_names) if grade_names else []
+        tail = [epoch_part, *daily]
+        if extra:
+            d, m, g, c, v = zip(*extra, strict=True)
+            tail.append((np.array(d, dtype="datetime64[D]"), np.array(m, dtype=object),
+                         np.array(g, dtype=object), np.array(c, dtype=object),
+                         np.array(v, dtype=np.float64)))  # fmt: skip
+        tail = [part for part in tail if part is not None]
+        if not tail:
+            return {"date": np.array([], dtype="datetime64[D]"), "metric": np.array([], object),
+                    "group": np.array([], object), "category": np.array([], object),
+                    "value": np.array([], np.float64)}  # fmt: skip
+        return {
+            "date": np.concatenate([p[0] for p in tail]).astype("datetime64[D]"),
+            "metric": np.concatenate([p[1] for p in tail]).astype(object),
+            "group": np.concatenate([p[2] for p in tail]).astype(object),
+            "category": np.concatenate([p[3] for p in tail]).astype(object),
+            "value": np.concatenate([p[4] for p in tail]).astype(np.float64),
+        }
+
+    def _group_rows(
+        self, t: np.ndarray, group: str, kinds, grade_names, measure_names
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One group's row template (names, categories) and its values at every epoch
+        ([epoch, row]) from the group's epoch totals ``t`` ([epoch, column])."""
+        lay, w = self.layout, self.weight
+        names: list[str] = []
+        categories: list[str] = []
+        blocks: list[np.ndarray] = []
+
+        def add(name: str, category: str, values: np.ndarray) -> None:
+            names.append(name)
+            categories.append(category)
+            blocks.append(values)
+
+        for name in COUNTS:
+            add(name, "", t[:, lay.scalar(name)] * w)
+        add("listed_share_adults", "", _ratio(t[:, lay.scalar("listed")],
+                                              t[:, lay.scalar("adults")]))  # fmt: skip
+        pop = t[:, lay.scalar("population")]
+        for name, total in MEANS.items():
+            add(name, "", _ratio(t[:, lay.scalar(total)], pop))
+        if grade_names and group != "all":
+            add("points_mean", "", _ratio(t[:, lay.scalar("points_sum")],
+                                          t[:, lay.scalar("scored")]))  # fmt: skip
+            for j, grade in enumerate(grade_names):
+                add("grade_count", grade, t[:, lay.grades + j] * w)
         event_columns = (lay.events_true, lay.events_recorded, lay.events_wrongful,
                          lay.events_misattributed)  # fmt: skip
-        measure_columns = (lay.sanctioned, lay.sanction_days)
-        for date, totals in self.epoch_rows:
-            for group, cells in GROUPS.items():
-                t = totals[list(cells)].sum(axis=0)
-                for name in COUNTS:
-                    rows.append((date, name, group, "", t[lay.scalar(name)] * w))
-                adults = t[lay.scalar("adults")]
-                share = t[lay.scalar("listed")] / adults if adults else 0.0
-                rows.append((date, "listed_share_adults", group, "", share))
-                pop = t[lay.scalar("population")]
-                for name, total in MEANS.items():
-                    rows.append((date, name, group, "", t[lay.scalar(total)] / pop if pop else 0.0))
-                if grade_names:
-                    scored = t[lay.scalar("scored")]
-                    mean = t[lay.scalar("points_sum")] / scored if scored else 0.0
-                    if group != "all":
-                        rows.append((date, "points_mean", group, "", mean))
-                        for j, grade in enumerate(grade_names):
-                            rows.append((date, "grade_count", group, grade, t[lay.grades + j] * w))
-                for k, kind in enumerate(kinds):
-                    for name, column in zip(EVENT_METRICS, event_columns, strict=True):
-                        rows.append((date, name, group, kind, t[column + k] * w))
-                for m, measure in enumerate(measure_names):
-                    for name, column in zip(MEASURE_METRICS, measure_columns, strict=True):
-                        rows.append((date, name, group, measure, t[column + m] * w))
-        if grade_names:
-            for days, points_sum, grades in self.daily:
-                for d, total, counts in zip(days, points_sum, grades, strict=True):
-                    date = self.start + dt.timedelta(days=int(d))
-                    scored = counts.sum()
-                    rows.append((date, "points_mean", "all", "", total / scored if scored else 0.0))
-                    rows.append((date, "scored_daily", "all", "", scored * w))
-                    for j, grade in enumerate(grade_names):
-                        rows.append((date, "grade_count", "all", grade, counts[j] * w))
-        rows.extend(extra)
-        dates, metrics, groups, categories, values = zip(*rows, strict=True) if rows else ([],) * 5
-        return {
-            "date": np.array(dates, dtype="datetime64[D]"),
-            "metric": np.array(metrics, dtype=object),
-            "group": np.array(groups, dtype=object),
-            "category": np.array(categories, dtype=object),
-            "value": np.array(values, dtype=np.float64),
-        }
+        for k, kind in enumerate(kinds):
+            for name, column in zip(EVENT_METRICS, event_columns, strict=True):
+                add(name, kind, t[:, column + k] * w)
+        for m, measure in enumerate(measure_names):
+            for name, column in zip(MEASURE_METRICS, (lay.sanctioned, lay.sanction_days),
+                                    strict=True):  # fmt: skip
+                add(name, measure, t[:, column + m] * w)
+        values = np.stack(blocks, axis=1) if blocks else np.zeros((t.shape[0], 0))
+        return np.array(names, dtype=object), np.array(categories, dtype=object), values
+
+    def _daily_rows(self, grade_names) -> list[tuple]:
+        """Per day of a points scheme: the points mean, the people scored and each grade's
+        count, for the whole population."""
+        w = self.weight
+        out = []
+        names = np.array(["points_mean", "scored_daily", *["grade_count"] * len(grade_names)],
+                         dtype=object)  # fmt: skip
+        categories = np.array(["", "", *grade_names], dtype=object)
+        start = np.datetime64(self.start, "D")
+        for days, points_sum, grades in self.daily:
+            n = len(days)
+            counts = grades[:n]
+            scored = counts.sum(axis=1)
+            values = np.empty((n, 2 + len(grade_names)))
+            values[:, 0] = _ratio(points_sum[:n].astype(np.float64), scored)
+            values[:, 1] = scored * w
+            values[:, 2:] = counts * w
+            width = values.shape[1]
+            out.append((np.repeat(start + days.astype("timedelta64[D]"), width),
+                        np.tile(names, n), np.full(n * width, "all", dtype=object),
+                        np.tile(categories, n), values.ravel()))  # fmt: skip
+        return out
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, 0 where the denominator is 0 (no one to average over)."""
+    out = np.zeros(np.shape(numerator), dtype=np.float64)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
+
+
+def _epoch_major(parts: list[tuple], n_epochs: int) -> tuple | None:
+    """Per-group parts (each epoch-major within the group) interleaved epoch by epoch: all
+    groups of the first epoch, then of the second, …"""
+    if not parts:
+        return None
+    columns = []
+    for c in range(5):
+        pieces = [np.split(part[c], n_epochs) for part in parts]  # [group][epoch]
+        columns.append(np.concatenate([pieces[g][e] for e in range(n_epochs)
+                                       for g in range(len(parts))]))  # fmt: skip
+    return tuple(columns)
