@@ -4,6 +4,7 @@ several seeds), check one, list the bundled ones."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +16,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scsim.cli.console import RunsProgress, console, fail, progress_printer, user_errors
+from scsim.cli.console import (
+    RunsProgress,
+    console,
+    fail,
+    progress_printer,
+    sized,
+    user_errors,
+)
 from scsim.cli.show import render_summary
 from scsim.results.format import fmt_metric as _fmt
 from scsim.results.format import fmt_num as _num
@@ -122,26 +130,42 @@ def validate(file: str) -> None:
 
 
 @click.command()
-def scenarios() -> None:
-    """List the bundled scenarios, one line each."""
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: name, title, mechanisms.")
+def scenarios(as_json: bool) -> None:
+    """List the bundled scenarios: one line each when the terminal is wide enough, else one
+    record each (name, then its title and mechanisms, wrapped)."""
     from scsim.scenario.model import bundled_names, load
 
-    rows = []
+    listing: list[dict[str, Any]] = []
     with user_errors():  # a broken bundled scenario is reported, not a traceback
         for name in bundled_names():
             spec = load(name).spec
-            rows.append((name, ", ".join(spec.mechanisms()), spec.title))
-    # One line each: a terminal cuts the title to fit; a pipe gets it whole.
-    fixed = sum(max(len(r[j]) for r in rows) for j in (0, 1)) + 6
-    room = max(console.width - fixed, 10) if console.is_terminal else None
-    table = Table(box=None, show_header=True, header_style="bold")
-    for column in ("name", "mechanisms", "title"):
-        table.add_column(column, no_wrap=True)
-    for name, mechanisms, title in rows:
-        if room is not None and len(title) > room:
-            title = title[: room - 1] + "…"
-        table.add_row(name, mechanisms, title)
-    (console if console.is_terminal else Console(width=10_000)).print(table)
+            listing.append({"name": name, "title": spec.title, "mechanisms": spec.mechanisms()})
+    if as_json:
+        print(json.dumps(listing, ensure_ascii=False, indent=2))
+        return
+    rows = [(s["name"], ", ".join(s["mechanisms"]), s["title"]) for s in listing]
+    out = sized(console)
+    widest = [max(len(r[j]) for r in rows) for j in range(3)]
+    if sum(widest) + 4 <= out.width:
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        for column in ("name", "mechanisms", "title"):
+            table.add_column(column, no_wrap=True)
+        for row in rows:
+            table.add_row(*map(escape, row))
+        out.print(table)
+        return
+    # Too narrow for one line each: the name whole on the left, title and mechanisms wrapped
+    # at word boundaries beside it.
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(overflow="fold")
+    for i, (name, mechanisms, title) in enumerate(rows):
+        grid.add_row(escape(name), escape(title))
+        grid.add_row("", f"[dim]{escape(mechanisms)}[/]")
+        if i < len(rows) - 1:
+            grid.add_row("", "")
+    out.print(grid)
 
 
 # --------------------------------------------------------------------------------------------
