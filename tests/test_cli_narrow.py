@@ -3,6 +3,8 @@ and no name that identifies something (a scenario, a metric, a column) is cut.""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -73,3 +75,72 @@ def test_scenarios_json_lists_names_titles_and_mechanisms() -> None:
         spec = load(entry["name"]).spec
         assert entry["title"] == spec.title
         assert entry["mechanisms"] == spec.mechanisms()
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """rongcheng (court list and points grades) and the same with a longer grace period."""
+    import scsim
+
+    out = tmp_path_factory.mktemp("narrow")
+    base = scsim.load("rongcheng")
+    longer = base.reform({"schemes.court.grace_days": 90})
+    a = scsim.simulate(base, population=2000, days=365, out=out / "a")
+    b = scsim.simulate(longer, population=2000, days=365, out=out / "b")
+    return a.path, b.path
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_compare_fits_and_names_every_metric_whole(
+    two_runs: tuple[Path, Path], columns: int
+) -> None:
+    a, b = two_runs
+    out = scsim("compare", a, b, "--all", columns=columns)
+    assert_fits(out, columns)
+    rows = list(csv.DictReader(io.StringIO(scsim("compare", a, b, "--csv"))))
+    assert rows
+    for row in rows:
+        label = row["metric"] + (f" · {row['category']}" if row["category"] else "")
+        assert label in out, label
+        assert row["group"] == "all" or row["group"] in words(out), row["group"]
+
+
+def flat(text: str) -> str:
+    """Text with every run of whitespace as one space: a label wrapped at a space reads whole,
+    one folded inside a word does not."""
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_audit_fits_and_names_every_metric_whole(two_runs: tuple[Path, Path], columns: int) -> None:
+    run = two_runs[0]
+    out = scsim("audit", run, columns=columns)
+    assert_fits(out, columns)
+    data = json.loads(scsim("audit", run, "--json"))
+    outcomes = data["outcomes"]
+    for row in data["metrics"]:
+        category = row["category"]
+        if row["metric"].startswith("adverse_"):
+            category = outcomes.get(category, category)
+        label = row["metric"] + (f" · {category}" if category else "")
+        assert flat(label) in flat(out), label
+        assert row["metric"] in words(out), row["metric"]
+
+
+def test_query_prints_a_wide_result_one_record_per_row(two_runs: tuple[Path, Path]) -> None:
+    run = two_runs[0]
+    out = scsim("query", run, "select * from citizens limit 3")
+    assert_fits(out)
+    assert "--csv" in out
+    names = next(csv.reader(io.StringIO(scsim("query", run, "select * from citizens", "--csv"))))
+    assert len(names) > 20
+    for name in names:  # each column's name starts a line of each record
+        starts = [line for line in out.splitlines() if line.split()[:1] == [name]]
+        assert len(starts) == 3, name
+
+
+def test_query_prints_a_narrow_result_as_a_table(two_runs: tuple[Path, Path]) -> None:
+    out = scsim("query", two_runs[0], "select hukou, count(*) AS n from citizens group by 1")
+    lines = [line.split() for line in out.splitlines() if line.strip()]
+    assert lines[0] == ["hukou", "n"]
+    assert sorted(line[0] for line in lines[1:]) == ["rural", "urban"]

@@ -38,10 +38,11 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a pipeline cut short
 
 def sized(out: Console) -> Console:
     """``out`` when its width is known (a terminal, or ``COLUMNS`` set); otherwise a console as
-    wide as needed, so that a pipe or a file gets whole lines, however long."""
+    wide as needed (ending quietly like ``console`` when the reader goes), so that a pipe or a
+    file gets whole lines, however long."""
     if out.is_terminal or os.environ.get("COLUMNS", "").isdigit():
         return out
-    return Console(width=10_000, file=out.file, force_terminal=False)
+    return _Console(width=10_000, file=out.file, force_terminal=False)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:

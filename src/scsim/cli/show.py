@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from scsim.cli.console import console, user_errors
+from scsim.cli.console import console, sized, user_errors
+from scsim.cli.layout import needed_width
 from scsim.results.format import (
     fmt_calibration,
     fmt_duration,
@@ -22,6 +24,9 @@ from scsim.results.format import (
     missing,
 )
 from scsim.results.summary import HUKOU, hukou_columns
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @click.command()
@@ -50,14 +55,40 @@ def query(run_dir: str, sql: str, as_csv: bool) -> None:
 
             pacsv.write_csv(table, sys.stdout.buffer)
             return
-        out = Table(box=None, header_style="bold")
-        for name in table.column_names:
-            out.add_column(Text(name))
-        for row in table.to_pylist()[:1000]:
-            out.add_row(*(Text(_cell(v)) for v in row.values()))  # data, never rich markup
+        render_query(table, console)
+
+
+ROW_LIMIT = 1000
+
+
+def render_query(table: pa.Table, console: Console) -> None:
+    """A query's result as a table when it fits the width, else one record per row (column
+    names down the left, as psql's ``\\x``); at most ROW_LIMIT rows either way."""
+    console = sized(console)
+    rows = table.slice(0, ROW_LIMIT).to_pylist()
+    out = Table(box=None, header_style="bold")
+    for name in table.column_names:
+        out.add_column(Text(name), no_wrap=True)
+    for row in rows:
+        out.add_row(*(Text(_cell(v)) for v in row.values()))  # data, never rich markup
+    if needed_width(out) <= console.width:
         console.print(out)
-        if table.num_rows > 1000:
-            console.print(f"… {table.num_rows - 1000} more rows (use --csv for all)")
+    else:
+        console.print(
+            f"[dim]{table.num_columns} columns do not fit in a width of {console.width}: one record per "
+            "row (--csv prints them as a table)[/]",
+            highlight=False,
+        )
+        for i, row in enumerate(rows, start=1):
+            record = Table.grid(padding=(0, 2))
+            record.add_column(style="bold", no_wrap=True)
+            record.add_column(overflow="fold")
+            for name, value in row.items():
+                record.add_row(Text(name), Text(_cell(value)))
+            console.print(Rule(f"row {i}", align="left", style="dim"))
+            console.print(record)
+    if table.num_rows > ROW_LIMIT:
+        console.print(f"… {table.num_rows - ROW_LIMIT} more rows (use --csv for all)")
 
 
 def _cell(value: object) -> str:
