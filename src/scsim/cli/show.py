@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("run_dir", metavar="RUN")
 def show(run_dir: str) -> None:
-    """Summarise a run: listed stock, grades, sanctions, by hukou; calibration."""
+    """Summarise a run: a section per mechanism of its scenario (court list, grades, score
+    bands, black and red lists, sanctions, rewards, hukou rights, friendship ties), by hukou;
+    events; calibration."""
     with user_errors():
         from scsim.results import Run
         from scsim.results.summary import summarize
@@ -137,7 +139,9 @@ def _header(s: dict[str, Any]) -> Table:
 
 def _listed_table(s: dict[str, Any]) -> Table:
     """Listed stock and share by group."""
-    table = _table(f"Listed at {s['last_date']}", "group", "listed", "share of adults")
+    court = (s.get("mechanisms") or {}).get("court_list")
+    about = f" ({escape(court['label'])})" if court else ""
+    table = _table(f"Listed at {s['last_date']}{about}", "group", "listed", "share of adults")
     for row in s["listed"]:
         table.add_row(escape(row["group"]), fmt_num(row["listed"]), fmt_pct(row["share_adults"]))
     return table
@@ -155,12 +159,12 @@ def _grades_table(s: dict[str, Any]) -> Table:
     return table
 
 
-def _sanctions_table(s: dict[str, Any]) -> Table:
+def _sanctions_table(s: dict[str, Any], key: str = "sanctions") -> Table:
     """People under each measure, their share of each hukou type, and cumulative person-days."""
-    groups = hukou_columns(s["sanctions"])
+    groups = hukou_columns(s[key])
     table = _table(
-        f"Sanctions at {s['last_date']}",
-        "measure",
+        f"{key.capitalize()} at {s['last_date']}",
+        "reward" if key == "rewards" else "sanction",
         "people now",
         *(HUKOU[g] for g in groups),
         "person-days",
@@ -168,10 +172,83 @@ def _sanctions_table(s: dict[str, Any]) -> Table:
     if groups:
         table.caption = "rural/urban hukou: share of everyone with that hukou type"
         table.caption_justify = "left"
-    for row in s["sanctions"]:
+    for row in s[key]:
         within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
         table.add_row(escape(row["measure"]), fmt_num(row["people"]), *within, fmt_num(row["days"]))
     return table
+
+
+def _rewards_table(s: dict[str, Any]) -> Table:
+    return _sanctions_table(s, "rewards")
+
+
+def _shares_table(title: str, name: str, rows: list[dict[str, Any]], share: str) -> Table:
+    """People per category, their share (of everyone, or of ``share``), and of each hukou type."""
+    groups = hukou_columns(rows)
+    table = _table(title, name, "people", f"share of {share}", *(HUKOU[g] for g in groups))
+    for row in rows:
+        within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
+        table.add_row(
+            escape(row["category"]), fmt_num(row["people"]), fmt_pct(row["share"]), *within
+        )
+    if groups:
+        table.caption = "rural/urban hukou: share of everyone with that hukou type"
+        table.caption_justify = "left"
+    return table
+
+
+def _composite_section(s: dict[str, Any]) -> RenderableType:
+    """Users of the composite score and its bands (a line when it has no users yet)."""
+    c, about = s["composite"], (s.get("mechanisms") or {}).get("composite")
+    name = escape(about["label"] if about else "Composite score")
+    if not c["users"]:
+        return Text.from_markup(f"[bold]{name}[/]: no users at {s['last_date']}")
+    median = "" if missing(c["median"]) else f", median score {fmt_num(c['median'])}"
+    head = Text.from_markup(f"[bold]{name}[/]: {fmt_num(c['users'])} users{median}")
+    title = f"Score bands at {s['last_date']}"
+    return Group(head, _shares_table(title, "band", c["bands"], "users"))
+
+
+def _lists_table(s: dict[str, Any]) -> Table:
+    """Members of each black and red list now, by hukou, and who joined over the run."""
+    rows = s["lists"]
+    groups = hukou_columns(rows)
+    table = _table(
+        f"Black and red lists at {s['last_date']}",
+        "list", "kind", "on it", "share", *(HUKOU[g] for g in groups), "joined",
+    )  # fmt: skip
+    for row in rows:
+        within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
+        kind = "red" if row["kind"] == "redlist" else "black"
+        table.add_row(escape(row["list"]), kind, fmt_num(row["people"]), fmt_pct(row["share"]),
+                      *within, fmt_num(row["joined"]))  # fmt: skip
+    table.caption = "share: of everyone (rural/urban: of that hukou type); joined: over the run"
+    table.caption_justify = "left"
+    return table
+
+
+def _rights_section(s: dict[str, Any]) -> RenderableType:
+    """People lacking each hukou right, and conversions to a local hukou over the run."""
+    parts: list[RenderableType] = []
+    if s["rights"]:
+        title = f"Hukou rights lacked at {s['last_date']}"
+        parts.append(_shares_table(title, "right", s["rights"], "everyone"))
+    if not missing(s["conversions"]):
+        parts.append(Text(f"hukou conversions over the run: {fmt_num(s['conversions'])} persons"))
+    return Group(*parts)
+
+
+def _network_section(s: dict[str, Any]) -> RenderableType:
+    """The friendship graph: ties dropped, friends per person, score assortativity."""
+    n = s["network"]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("ties dropped over the run", fmt_num(n["ties_dropped"]))
+    grid.add_row(f"friends per person at {s['last_date']}", fmt_num(n["friends_mean"]))
+    if not missing(n["assortativity"]):
+        grid.add_row("score assortativity (ties)", f"{n['assortativity']:.2f}")
+    return Group(Text("Friendship graph", style="table.title"), grid)
 
 
 def _events_table(s: dict[str, Any]) -> Table:
@@ -216,12 +293,19 @@ def _calibration_table(s: dict[str, Any]) -> Table:
 
 
 def render_summary(summary: dict[str, Any], console: Console) -> None:
-    """Print a run summary: a header, then one compact table per section present."""
+    """Print a run summary: a header, then one compact section per mechanism the scenario has
+    (court list, grades, composite score, black and red lists, sanctions, rewards, hukou rights,
+    friendship graph), then events and calibration."""
     console.print(_header(summary))
     sections = [
         (summary["listed"], _listed_table),
         (summary["grades"], _grades_table),
+        (summary.get("composite"), _composite_section),
+        (summary.get("lists"), _lists_table),
         (summary["sanctions"], _sanctions_table),
+        (summary.get("rewards"), _rewards_table),
+        (summary.get("rights") or not missing(summary.get("conversions")), _rights_section),
+        (summary.get("network"), _network_section),
         (summary["events"]["by_category"] or summary["events"]["total"], _events_table),
         (summary["calibration"], _calibration_table),
     ]
