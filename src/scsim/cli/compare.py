@@ -17,7 +17,7 @@ from scsim.audit.defaults import DEFAULT_BY
 from scsim.audit.tidy import ALL
 from scsim.cli.console import RunsProgress, console, sized, user_errors
 from scsim.cli.layout import labelled_rows, notes
-from scsim.cli.run import seed_range
+from scsim.cli.run import say_removed_event_logs, seed_range
 from scsim.results.format import PERCENT, missing
 from scsim.results.format import fmt_metric as _fmt
 from scsim.results.format import fmt_num as _num
@@ -95,6 +95,7 @@ def compare_command(
         from scsim.scenario.settings import parse_assignments
 
         changes = {path: v[0] for path, v in parse_assignments(settings).items()}
+        started = dt.datetime.now(dt.UTC)
         display = RunsProgress(progress, 2 * (replicates or 1), serial=workers == 1)
         try:
             result = compare(
@@ -112,6 +113,8 @@ def compare_command(
             sys.stdout.write(result.to_csv())
         else:
             render(result, console, show_all=show_all)
+        say_removed_event_logs([*result.runs_a, *result.runs_b], started,
+                               "scsim run … --events writes one again")  # fmt: skip
 
 
 def render(result: Comparison, console: Console, *, show_all: bool = False) -> None:

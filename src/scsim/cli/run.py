@@ -19,6 +19,7 @@ from rich.table import Table
 from scsim.cli.console import (
     RunsProgress,
     console,
+    errors,
     fail,
     progress_printer,
     sized,
@@ -84,7 +85,7 @@ def run(
         if workers > 1:
             fail("--workers runs replicates side by side: give --replicates R too")
         callback, phase, stop = progress_printer(progress)
-        clock = time.perf_counter()
+        clock, started = time.perf_counter(), dt.datetime.now(dt.UTC)
         try:
             result = simulate(
                 sc,
@@ -102,6 +103,7 @@ def run(
         outcome.interrupted = f"interrupted — the run itself is complete: {result.path}"
         if quiet:
             print(result.path)
+            say_removed_event_logs([result], started)
             return
         render_summary(summarize(result), console)
         elapsed = time.perf_counter() - clock
@@ -112,6 +114,7 @@ def run(
             highlight=False,
             soft_wrap=True,  # a path folded over two lines cannot be copied
         )
+        say_removed_event_logs([result], started)
 
 
 @click.command()
@@ -191,7 +194,7 @@ def run_replicates(
     (or, with ``quiet``, their directories one per line)."""
     from scsim.experiments import replicate, replicate_summary
 
-    clock = time.perf_counter()
+    clock, started = time.perf_counter(), dt.datetime.now(dt.UTC)
     display = RunsProgress(progress, replicates, serial=workers == 1)
     try:
         runs = replicate(
@@ -204,6 +207,7 @@ def run_replicates(
     if quiet:
         for run in runs:
             print(run.path)
+        say_removed_event_logs(runs, started)
         return runs
     render_replicates(runs, replicate_summary(runs), console)
     console.print(
@@ -212,7 +216,32 @@ def run_replicates(
         highlight=False,
         soft_wrap=True,
     )
+    say_removed_event_logs(runs, started)
     return runs
+
+
+def say_removed_event_logs(
+    runs: Sequence[Run], since: dt.datetime, hint: str = "run with --events to keep one"
+) -> None:
+    """One line on stderr when writing ``runs`` (those written from ``since`` on, not runs
+    that were only read) removed the event log of the runs they replaced (a re-run without
+    --events), so that the loss is never silent."""
+    from scsim.results.store import EVENTS
+
+    start = since.replace(microsecond=0).isoformat(timespec="seconds")
+    lost = [
+        run
+        for run in runs
+        if EVENTS in run.removed_from_previous_run
+        and str(run.manifest.get("written_at", "")) >= start
+    ]
+    if not lost:
+        return
+    if len(lost) == 1:
+        what = f"the event log of the previous run in {lost[0].path} was removed"
+    else:
+        what = f"the event logs of the previous runs in {len(lost)} run directories were removed"
+    errors.print(f"[yellow]note:[/] {escape(what)} ({hint})", highlight=False, soft_wrap=True)
 
 
 def seed_range(runs: Sequence[Run]) -> str:
