@@ -144,3 +144,13 @@ def test_query_prints_a_narrow_result_as_a_table(two_runs: tuple[Path, Path]) ->
     lines = [line.split() for line in out.splitlines() if line.strip()]
     assert lines[0] == ["hukou", "n"]
     assert sorted(line[0] for line in lines[1:]) == ["rural", "urban"]
+
+
+def test_replicates_summary_fits_and_names_every_metric_whole(tmp_path: Path) -> None:
+    out = scsim("run", "rongcheng", "-n", 1000, "--days", 60, "-r", 2, "--out", tmp_path,
+                "--progress", "none")  # fmt: skip
+    table, written = out.rsplit("\n2 runs written to ", 1)
+    assert_fits(table)  # the last line is a path to copy: a terminal wraps it, rich does not
+    assert written.strip()
+    for name in ("listing_rate", "grade_share · B", "sanction_share · high_speed_rail_ban"):
+        assert flat(name) in flat(table), name

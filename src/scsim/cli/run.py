@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -25,6 +24,7 @@ from scsim.cli.console import (
     sized,
     user_errors,
 )
+from scsim.cli.layout import labelled_rows
 from scsim.cli.show import render_summary
 from scsim.results.format import fmt_metric as _fmt
 from scsim.results.format import fmt_num as _num
@@ -275,20 +275,18 @@ def render_replicates(runs: Sequence[Run], summary: list[dict[str, Any]], consol
     )
     head.add_row("horizon", f"{horizon.get('start')} to {horizon.get('end')}")
     console.print(head)
-    table = Table(title=f"Across {len(runs)} replicates (overall, end of run)",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)  # fmt: skip
-    table.add_column("metric", no_wrap=True)
-    for column in ("mean", "sd", "min", "max"):
-        table.add_column(column, justify="right", no_wrap=True)
-    for r in summary:
-        label = r["metric"] + (f" · {r['category']}" if r["category"] else "")
-        table.add_row(
-            escape(label),
-            _fmt(r["metric"], r["mean"]),
-            _fmt(r["metric"], r["sd"]),
-            _fmt(r["metric"], r["min"]),
-            _fmt(r["metric"], r["max"]),
+    rows = [
+        (
+            r["metric"] + (f" · {r['category']}" if r["category"] else ""),
+            [_fmt(r["metric"], r[k]) for k in ("mean", "sd", "min", "max")],
         )
-    table.caption = "all metrics and groups of one run: scsim audit RUN"
-    table.caption_justify = "left"
-    console.print(table)
+        for r in summary
+    ]
+    console = sized(console)
+    console.print(
+        labelled_rows(
+            f"Across {len(runs)} replicates (overall, end of run)", "metric",
+            ["mean", "sd", "min", "max"], rows, console.width,
+            caption="all metrics and groups of one run: scsim audit RUN",
+        )
+    )  # fmt: skip
