@@ -19,7 +19,7 @@ from rich.table import Table
 
 from scsim.audit.defaults import DEFAULT_AMONG, DEFAULT_BY, DEFAULT_FAVOURABLE
 from scsim.audit.tidy import ALL
-from scsim.cli.console import console, errors, user_errors
+from scsim.cli.console import console, errors, sized, user_errors
 from scsim.cli.layout import labelled_rows, needed_width, notes
 from scsim.results.format import fmt_metric as _fmt
 from scsim.results.format import fmt_num as _num
@@ -127,6 +127,7 @@ def audit(
 
 def render(result: AuditTable, console: Console) -> None:
     """The audit as rich tables: one per grouping, then calibration and notes."""
+    console = sized(console)
     info = result.info
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
