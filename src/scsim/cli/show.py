@@ -137,18 +137,21 @@ def _header(s: dict[str, Any]) -> Table:
     return grid
 
 
-def _listed_table(s: dict[str, Any]) -> Table:
-    """Listed stock and share by group."""
+def _listed_table(s: dict[str, Any]) -> RenderableType:
+    """Listed stock and share by group, under the court list's name."""
     court = (s.get("mechanisms") or {}).get("court_list")
-    about = f" ({escape(court['label'])})" if court else ""
-    table = _table(f"Listed at {s['last_date']}{about}", "group", "listed", "share of adults")
+    table = _table(f"Listed at {s['last_date']}", "group", "listed", "share of adults")
     for row in s["listed"]:
         table.add_row(escape(row["group"]), fmt_num(row["listed"]), fmt_pct(row["share_adults"]))
-    return table
+    if court is None:
+        return table
+    return Group(Text(court["label"], style="bold"), table)
 
 
-def _grades_table(s: dict[str, Any]) -> Table:
-    """Grade distribution, overall and within each hukou type."""
+def _grades_table(s: dict[str, Any]) -> RenderableType:
+    """Grade distribution, overall and within each hukou type, under the points scheme's name
+    ("share": of the people scored)."""
+    points = (s.get("mechanisms") or {}).get("points")
     groups = hukou_columns(s["grades"])
     table = _table(
         f"Grades at {s['last_date']}", "grade", "people", "share", *(HUKOU[g] for g in groups)
@@ -156,7 +159,9 @@ def _grades_table(s: dict[str, Any]) -> Table:
     for row in s["grades"]:
         within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
         table.add_row(escape(row["grade"]), fmt_num(row["count"]), fmt_pct(row["share"]), *within)
-    return table
+    if points is None:
+        return table
+    return Group(Text(points["label"], style="bold"), table)
 
 
 def _sanctions_table(s: dict[str, Any], key: str = "sanctions") -> Table:
