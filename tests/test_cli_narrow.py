@@ -154,3 +154,13 @@ def test_replicates_summary_fits_and_names_every_metric_whole(tmp_path: Path) ->
     assert written.strip()
     for name in ("listing_rate", "grade_share · B", "sanction_share · high_speed_rail_ban"):
         assert flat(name) in flat(table), name
+
+
+def test_query_json_gives_every_row_by_column_name(two_runs: tuple[Path, Path]) -> None:
+    run = two_runs[0]
+    rows = json.loads(scsim("query", run, "select id, hukou, age from citizens", "--json"))
+    assert len(rows) == 2000 and rows[0].keys() == {"id", "hukou", "age"}
+    (first,) = json.loads(
+        scsim("query", run, "select min(date) AS d, 'nan'::double AS x from timeseries", "--json")
+    )
+    assert first == {"d": "2014-01-01", "x": None}  # a date as ISO text; NaN as null

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import json
+import math
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -45,19 +49,43 @@ def show(run_dir: str) -> None:
 @click.command()
 @click.argument("run_dir", metavar="RUN")
 @click.argument("sql")
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
-def query(run_dir: str, sql: str, as_csv: bool) -> None:
-    """Run SQL (DuckDB) over a run's tables: timeseries, citizens, events, manifest."""
+@click.option("--csv", "fmt", flag_value="csv", help="Print CSV instead of a table.")
+@click.option("--json", "fmt", flag_value="json",
+              help="Print JSON: a list of rows, each an object by column name.")  # fmt: skip
+def query(run_dir: str, sql: str, fmt: str | None) -> None:
+    """Run SQL (DuckDB) over a run's tables: timeseries, citizens, events, manifest.
+
+    A result too wide for the terminal prints one record per row; --csv and --json print every
+    row."""
     with user_errors():
         from scsim.results import Run
 
         table = Run(run_dir).query(sql)
-        if as_csv:
+        if fmt == "csv":
             import pyarrow.csv as pacsv
 
             pacsv.write_csv(table, sys.stdout.buffer)
             return
+        if fmt == "json":
+            rows = [{k: _finite(v) for k, v in row.items()} for row in table.to_pylist()]
+            text = json.dumps(rows, ensure_ascii=False, default=_json_value, allow_nan=False)
+            sys.stdout.write(text + "\n")
+            return
         render_query(table, console)
+
+
+def _finite(value: object) -> object:
+    """A NaN or an infinity as null (JSON has neither)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _json_value(value: object) -> object:
+    """Dates as ISO text, decimals and anything else DuckDB returns as text or numbers."""
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return str(value)
 
 
 ROW_LIMIT = 1000
