@@ -171,6 +171,13 @@ def _listed_table(s: dict[str, Any]) -> RenderableType:
     table = _table(f"Listed at {s['last_date']}", "group", "listed", "share of adults")
     for row in s["listed"]:
         table.add_row(escape(row["group"]), fmt_num(row["listed"]), fmt_pct(row["share_adults"]))
+    facts = []
+    if not missing(s.get("listed_wrongful")):
+        facts.append(f"listed on records that were not theirs: {fmt_num(s['listed_wrongful'])}")
+    if not missing(s.get("trapped")):
+        facts.append(f"listed a year or more and unable to pay: {fmt_num(s['trapped'])}")
+    if facts:
+        table.caption, table.caption_justify = "\n".join(facts), "left"
     if court is None:
         return table
     return Group(Text(court["label"], style="bold"), table)

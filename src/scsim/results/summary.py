@@ -319,6 +319,10 @@ def summarize(run: Run) -> dict[str, Any]:
             "last_date": last[0].isoformat() if last and last[0] is not None else None,
             "mechanisms": mech,
             "listed": _listed(con, metrics) if has("court_list") else [],
+            "listed_wrongful": _last_all(con, "listed_wrongful", metrics)
+            if has("court_list")
+            else None,
+            "trapped": _last_all(con, "trapped", metrics) if has("court_list") else None,
             "grades": _grades(con, metrics) if has("points") else [],
             "sanctions": [r for r in measures if not reward(r)],
             "rewards": [r for r in measures if reward(r)],
