@@ -38,6 +38,7 @@ def test_show_speaks_of_each_mechanism_the_scenario_has_and_no_other(
     assert not wide, wide
     court = spec.court_list()
     assert ("Listed at" in text) == (court is not None)
+    assert ("listed on records that were not theirs" in text) == (court is not None)
     if court is None:
         assert "court list" not in text.lower()
     assert ("Grades at" in text) == (spec.points_scheme() is not None)
