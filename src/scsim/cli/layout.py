@@ -61,7 +61,7 @@ def _records(
 ) -> RenderableType:
     texts = [(name, [Text.from_markup(c) for c in cells]) for name, cells in rows]
     widths = [
-        max(len(h), *(cells[i].cell_len for _, cells in texts)) for i, h in enumerate(headers)
+        max([len(h), *(cells[i].cell_len for _, cells in texts)]) for i, h in enumerate(headers)
     ]
 
     def line(cells: Sequence[Text], style: str = "") -> Text:
