@@ -532,8 +532,9 @@ def test_show_prints_the_key_numbers(run_dir: Path) -> None:
     assert "seed 1" in text
     assert "2,000 agents" in text
     assert "2020-01-01 → 2020-02-29" in text
-    for section in ("Listed at 2020-02-29", "Grades at 2020-02-29", "Events over the run"):
+    for section in ("Grades at 2020-02-29", "Events over the run"):
         assert section in text
+    assert "Listed at" not in text  # mesa-reference has points and no court list
     for grade in ("AAA", "AA", "D"):
         assert re.search(rf"^\s*{grade}\s", text, re.MULTILINE)
     assert re.search(r"^\s*traffic_violation\s+\S", text, re.MULTILINE)
@@ -654,3 +655,30 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(run_dir: Path, args)
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=60) == 141, stderr
     assert stderr == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# re-running a run: nothing lost silently
+
+
+def test_a_rerun_without_events_says_the_event_log_was_removed(tmp_path: Path) -> None:
+    args = ["run", "court-blacklist", *RUN_ARGS, "--out", tmp_path]
+    with_events = invoke(*args, "--events", "-q")
+    assert with_events.exit_code == 0, with_events.output
+    run_dir = Path(with_events.stdout.strip())
+    assert (run_dir / "events.parquet").is_file()
+
+    for extra in ([], ["-q"]):
+        invoke(*args, "--events", "-q")
+        again = invoke(*args, *extra)
+        assert again.exit_code == 0, again.output
+        assert not (run_dir / "events.parquet").exists()
+        note = [line for line in again.stderr.splitlines() if "event log" in line]
+        assert len(note) == 1, again.stderr
+        assert "was removed" in note[0] and "--events" in note[0] and str(run_dir) in note[0]
+        assert "event log" not in again.stdout  # -q prints only the run directory
+
+    once_more = invoke(*args, "-q")  # the log was gone already: nothing to say
+    assert "event log" not in once_more.stderr
+    read_only = invoke("compare", run_dir, run_dir)  # compare only read these runs
+    assert "event log" not in read_only.stderr

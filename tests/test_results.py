@@ -308,6 +308,18 @@ def test_replacing_an_existing_run(tmp_path):
     assert _leftovers(tmp_path) == []
 
 
+def test_a_rerun_without_an_event_log_says_it_removed_the_old_one(tmp_path):
+    first = _write(tmp_path, events=True)
+    assert Run(first).has_events and Run(first).removed_from_previous_run == []
+    second = _write(tmp_path)  # the same run name, no event log
+    assert second == first
+    assert not (second / "events.parquet").exists()  # never a stale log beside the new run
+    assert Run(second).removed_from_previous_run == ["events.parquet"]
+    third = _write(tmp_path)  # nothing left to remove
+    assert Run(third).removed_from_previous_run == []
+    assert Run(_write(tmp_path, events=True)).removed_from_previous_run == []
+
+
 def test_failed_replacement_keeps_the_old_run(tmp_path):
     _write(tmp_path)
     with pytest.raises(ValueError), RunWriter(tmp_path, NAME, scenario_hash=HASH) as w:

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
 from scsim.audit.defaults import DEFAULT_AMONG, DEFAULT_BY, DEFAULT_FAVOURABLE
 from scsim.audit.tidy import ALL
-from scsim.cli.console import console, errors, user_errors
+from scsim.cli.console import console, errors, sized, user_errors
+from scsim.cli.layout import labelled_rows, needed_width, notes
 from scsim.results.format import fmt_metric as _fmt
 from scsim.results.format import fmt_num as _num
 from scsim.results.format import fmt_plain as _plain
@@ -131,6 +132,7 @@ def audit(
 
 def render(result: AuditTable, console: Console) -> None:
     """The audit as rich tables: one per grouping, then calibration and notes."""
+    console = sized(console)
     info = result.info
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
@@ -155,15 +157,15 @@ def render(result: AuditTable, console: Console) -> None:
         groups = list(dict.fromkeys(r["group"] for r in mine if r["group_by"] == grouping))
         if grouping == ALL or len(groups) <= MAX_WIDE_GROUPS:
             table = _wide(grouping, mine, groups, references, outcomes)
-            if _width(console, table) > console.width:
-                table = _long(grouping, mine, references, outcomes)
+            if needed_width(table) > console.width:
+                table = _long(grouping, mine, references, outcomes, console.width)
         else:
             table = _headline(grouping, mine, groups, references, console)
         console.print(table)
     if result.calibration:
         console.print(_calibration(result.calibration))
-    for note in result.notes:
-        console.print(f"[dim]note: {escape(note)}[/]", soft_wrap=True)
+    if result.notes:
+        console.print(notes(result.notes), highlight=False)
 
 
 def _wide(
@@ -208,31 +210,28 @@ def _label(metric: str, category: str, outcomes: dict[str, str]) -> str:
 
 
 def _long(
-    grouping: str, rows: list[dict[str, Any]], references: _References, outcomes: dict[str, str]
-) -> Table:
-    """One row per metric and group, with its interval (when the wide table does not fit)."""
-    table = Table(title=f"By {grouping}", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)  # fmt: skip
-    table.add_column("metric", overflow="fold")
-    table.add_column("group", overflow="fold")
-    table.add_column("value", justify="right", no_wrap=True)
-    table.add_column("95% interval", justify="right", no_wrap=True)
-    previous = None
+    grouping: str,
+    rows: list[dict[str, Any]],
+    references: _References,
+    outcomes: dict[str, str],
+    width: int,
+) -> RenderableType:
+    """One row per metric and group, with its interval (when the wide table does not fit); one
+    record per metric when even this does not fit."""
+    labelled = []
     for r in rows:
         if r["group_by"] == ALL and r["metric"] in _FAIRNESS_ONLY:
             continue
-        key = (r["metric"], r["category"])
-        label = _label(r["metric"], r["category"], outcomes)
         low, high = r["ci_low"], r["ci_high"]
         interval = "" if _missing(low) else f"{_fmt(r['metric'], low)} – {_fmt(r['metric'], high)}"
-        table.add_row(
-            escape(label) if key != previous else "",
-            _group_label(r["group"], references.of(r)),
-            _fmt(r["metric"], r["value"]),
-            interval,
-        )
-        previous = key
-    return table
+        cells = [_fmt(r["metric"], r["value"]), interval]
+        if grouping != ALL:
+            cells.insert(0, _group_label(r["group"], references.of(r)))
+        labelled.append((_label(r["metric"], r["category"], outcomes), cells))
+    if grouping == ALL:
+        return labelled_rows("Overall", "metric", ["value", "95% interval"], labelled, width)
+    headers = ["group", "value", "95% interval"]
+    return labelled_rows(f"By {grouping}", "metric", headers, labelled, width, left=[0])
 
 
 REF_MARK = " [dim](ref)[/]"
@@ -260,11 +259,6 @@ def _group_label(group: str, reference: str | None) -> str:
     return escape(group) + (REF_MARK if group == reference else "")
 
 
-def _width(console: Console, table: Table) -> int:
-    """The width the table needs to show every cell whole."""
-    return console.measure(table, options=console.options.update(max_width=1 << 16)).maximum
-
-
 def _headline(
     grouping: str,
     rows: list[dict[str, Any]],
@@ -279,7 +273,7 @@ def _headline(
     ]  # fmt: skip
     while True:
         table = _headline_table(grouping, rows, groups, references, present)
-        if len(present) <= 3 or _width(console, table) <= console.width:
+        if len(present) <= 3 or needed_width(table) <= console.width:
             return table
         present = present[:-1]
 

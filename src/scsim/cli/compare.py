@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
 from scsim.audit.defaults import DEFAULT_BY
 from scsim.audit.tidy import ALL
-from scsim.cli.console import RunsProgress, console, user_errors
-from scsim.cli.run import seed_range
+from scsim.cli.console import RunsProgress, console, sized, user_errors
+from scsim.cli.layout import labelled_rows, notes
+from scsim.cli.run import say_removed_event_logs, seed_range
 from scsim.results.format import PERCENT, missing
 from scsim.results.format import fmt_metric as _fmt
 from scsim.results.format import fmt_num as _num
@@ -95,6 +95,7 @@ def compare_command(
         from scsim.scenario.settings import parse_assignments
 
         changes = {path: v[0] for path, v in parse_assignments(settings).items()}
+        started = dt.datetime.now(dt.UTC)
         display = RunsProgress(progress, 2 * (replicates or 1), serial=workers == 1)
         try:
             result = compare(
@@ -112,6 +113,8 @@ def compare_command(
             sys.stdout.write(result.to_csv())
         else:
             render(result, console, show_all=show_all)
+        say_removed_event_logs([*result.runs_a, *result.runs_b], started,
+                               "scsim run … --events writes one again")  # fmt: skip
 
 
 def render(result: Comparison, console: Console, *, show_all: bool = False) -> None:
@@ -119,14 +122,14 @@ def render(result: Comparison, console: Console, *, show_all: bool = False) -> N
     then the notes."""
     info = result.info
     r = info.get("replicates", 0)
-    if not console.is_terminal:  # a pipe or a file gets whole lines, however long
-        console = Console(width=10_000, file=console.file, force_terminal=False)
+    console = sized(console)
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
     for side in ("a", "b"):
         s = info[side]
-        head.add_row(side.upper(), escape(f"{s['scenario']} · {seed_range(_runs(result, side))}"))
+        head.add_row(side.upper(), escape(s["scenario"]))
+        head.add_row("", escape(seed_range(_runs(result, side))))
     seeds = info.get("seeds") or []
     head.add_row("pairs", f"{r} (seeds {seeds[0]} to {seeds[-1]})" if r > 1 else
                  f"1 (seed {seeds[0] if seeds else '?'})")  # fmt: skip
@@ -151,63 +154,62 @@ def render(result: Comparison, console: Console, *, show_all: bool = False) -> N
         shown = [row for row, same in mine if show_all or not same]
         hidden += len(mine) - len(shown)
         if shown:
-            console.print(_pairs_table(grouping, shown, r, info["confidence"]))
+            console.print(_pairs(grouping, shown, r, info["confidence"], console.width))
     if hidden and hidden == len(rows):
         console.print(
             f"no metric differs in any pair: all {hidden} rows are identical (--all lists them)",
             highlight=False,
-            soft_wrap=True,
         )
     elif hidden:
         console.print(
             f"[dim]{hidden} rows identical in every pair are not shown (--all lists them; "
             "--csv or --json give every row)[/]",
             highlight=False,
-            soft_wrap=True,
         )
-    for note in result.notes:
-        console.print(f"[dim]note: {escape(note)}[/]", highlight=False, soft_wrap=True)
+    if result.notes:
+        console.print(notes(result.notes), highlight=False)
 
 
 def _runs(result: Comparison, side: str) -> list[Run]:
     return result.runs_a if side == "a" else result.runs_b
 
 
-def _pairs_table(
-    grouping: str, rows: list[dict[str, Any]], replicates: int, confidence: float
-) -> Table:
-    title = "Overall" if grouping == ALL else f"By {grouping}"
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    longest = max(len(r["metric"]) + len(r["category"]) + 3 for r in rows)
-    table.add_column("metric", overflow="fold", min_width=min(longest, 26))
-    if grouping != ALL:
-        table.add_column("group", no_wrap=True)
-    for column in ("A", "B", "B − A"):
-        table.add_column(column, justify="right", no_wrap=True)
+def _pairs(
+    grouping: str, rows: list[dict[str, Any]], replicates: int, confidence: float, width: int
+) -> RenderableType:
+    """One grouping's rows: a table when it fits unwrapped, else one record per metric."""
+    headers = (["group"] if grouping != ALL else []) + ["A", "B", "B − A"]
     if replicates > 1:
-        table.add_column(f"{_percent(confidence)} interval", justify="right", no_wrap=True)
-    previous = None
-    for row in rows:
-        metric = row["metric"]
-        key = (metric, row["category"])
-        label = metric + (f" · {row['category']}" if row["category"] else "")
-        cells = [escape(label) if key != previous else ""]
-        if grouping != ALL:
-            cells.append(escape(row["group"]))
-        cells += [_value(metric, row["a"]), _value(metric, row["b"]),
-                  _difference(metric, row["difference"])]  # fmt: skip
-        if replicates > 1:
-            low, high = row["ci_low"], row["ci_high"]
-            cells.append(
-                "–" if missing(low) else
-                f"{_difference(metric, low)} to {_difference(metric, high)}"
-            )  # fmt: skip
-        table.add_row(*cells)
-        previous = key
-    return table
+        headers.append(f"{_percent(confidence)} interval")
+    title = "Overall" if grouping == ALL else f"By {grouping}"
+    labelled = [(_label(row), _cells(row, grouping, replicates)) for row in rows]
+    return labelled_rows(title, "metric", headers, labelled, width,
+                         left=[0] if grouping != ALL else [])  # fmt: skip
 
 
-FLAGS = {"four_fifths", "calibration_within"}  # 0/1 per run: their means are shares of runs
+def _cells(row: dict[str, Any], grouping: str, replicates: int) -> list[str]:
+    """A row's cells after its label: group, A, B, B − A and the interval."""
+    metric = row["metric"]
+    cells = [escape(row["group"])] if grouping != ALL else []
+    cells += [_value(metric, row["a"]), _value(metric, row["b"]),
+              _difference(metric, row["difference"])]  # fmt: skip
+    if replicates > 1:
+        low, high = row["ci_low"], row["ci_high"]
+        cells.append(
+            "–" if missing(low) else f"{_difference(metric, low)} to {_difference(metric, high)}"
+        )
+    return cells
+
+
+def _label(row: dict[str, Any]) -> str:
+    return row["metric"] + (f" · {row['category']}" if row["category"] else "")
+
+
+FLAGS = {
+    "four_fifths",
+    "adverse_four_fifths",
+    "calibration_within",
+}  # 0/1 per run: their means are shares of runs
 
 
 def _proportion(metric: str) -> bool:
@@ -226,7 +228,7 @@ def _difference(metric: str, value: float | None) -> str:
         return "–"
     if value == 0:
         return "0"
-    if _proportion(metric) or metric == "statistical_parity_difference":
+    if _proportion(metric) or metric in ("statistical_parity_difference", "adverse_difference"):
         return f"{value * 100:+.3g} pp"
     return f"{value:+.3g}" if abs(value) < 1000 else f"{value:+,.0f}"
 

@@ -36,6 +36,15 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a pipeline cut short by `head`
 
 
+def sized(out: Console) -> Console:
+    """``out`` when its width is known (a terminal, or ``COLUMNS`` set); otherwise a console as
+    wide as needed (ending quietly like ``console`` when the reader goes), so that a pipe or a
+    file gets whole lines, however long."""
+    if out.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return out
+    return _Console(width=10_000, file=out.file, force_terminal=False)
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     sys.exit(code)

@@ -4,18 +4,27 @@ several seeds), check one, list the bundled ones."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scsim.cli.console import RunsProgress, console, fail, progress_printer, user_errors
+from scsim.cli.console import (
+    RunsProgress,
+    console,
+    errors,
+    fail,
+    progress_printer,
+    sized,
+    user_errors,
+)
+from scsim.cli.layout import labelled_rows
 from scsim.cli.show import render_summary
 from scsim.results.format import fmt_metric as _fmt
 from scsim.results.format import fmt_num as _num
@@ -76,7 +85,7 @@ def run(
         if workers > 1:
             fail("--workers runs replicates side by side: give --replicates R too")
         callback, phase, stop = progress_printer(progress)
-        clock = time.perf_counter()
+        clock, started = time.perf_counter(), dt.datetime.now(dt.UTC)
         try:
             result = simulate(
                 sc,
@@ -94,6 +103,7 @@ def run(
         outcome.interrupted = f"interrupted — the run itself is complete: {result.path}"
         if quiet:
             print(result.path)
+            say_removed_event_logs([result], started)
             return
         render_summary(summarize(result), console)
         elapsed = time.perf_counter() - clock
@@ -104,6 +114,7 @@ def run(
             highlight=False,
             soft_wrap=True,  # a path folded over two lines cannot be copied
         )
+        say_removed_event_logs([result], started)
 
 
 @click.command()
@@ -122,26 +133,42 @@ def validate(file: str) -> None:
 
 
 @click.command()
-def scenarios() -> None:
-    """List the bundled scenarios, one line each."""
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: name, title, mechanisms.")
+def scenarios(as_json: bool) -> None:
+    """List the bundled scenarios: one line each when the terminal is wide enough, else one
+    record each (name, then its title and mechanisms, wrapped)."""
     from scsim.scenario.model import bundled_names, load
 
-    rows = []
+    listing: list[dict[str, Any]] = []
     with user_errors():  # a broken bundled scenario is reported, not a traceback
         for name in bundled_names():
             spec = load(name).spec
-            rows.append((name, ", ".join(spec.mechanisms()), spec.title))
-    # One line each: a terminal cuts the title to fit; a pipe gets it whole.
-    fixed = sum(max(len(r[j]) for r in rows) for j in (0, 1)) + 6
-    room = max(console.width - fixed, 10) if console.is_terminal else None
-    table = Table(box=None, show_header=True, header_style="bold")
-    for column in ("name", "mechanisms", "title"):
-        table.add_column(column, no_wrap=True)
-    for name, mechanisms, title in rows:
-        if room is not None and len(title) > room:
-            title = title[: room - 1] + "…"
-        table.add_row(name, mechanisms, title)
-    (console if console.is_terminal else Console(width=10_000)).print(table)
+            listing.append({"name": name, "title": spec.title, "mechanisms": spec.mechanisms()})
+    if as_json:
+        print(json.dumps(listing, ensure_ascii=False, indent=2))
+        return
+    rows = [(s["name"], ", ".join(s["mechanisms"]), s["title"]) for s in listing]
+    out = sized(console)
+    widest = [max(len(r[j]) for r in rows) for j in range(3)]
+    if sum(widest) + 4 <= out.width:
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        for column in ("name", "mechanisms", "title"):
+            table.add_column(column, no_wrap=True)
+        for row in rows:
+            table.add_row(*map(escape, row))
+        out.print(table)
+        return
+    # Too narrow for one line each: the name whole on the left, title and mechanisms wrapped
+    # at word boundaries beside it.
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="bold")
+    grid.add_column(overflow="fold")
+    for i, (name, mechanisms, title) in enumerate(rows):
+        grid.add_row(escape(name), escape(title))
+        grid.add_row("", f"[dim]{escape(mechanisms)}[/]")
+        if i < len(rows) - 1:
+            grid.add_row("", "")
+    out.print(grid)
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,7 +194,7 @@ def run_replicates(
     (or, with ``quiet``, their directories one per line)."""
     from scsim.experiments import replicate, replicate_summary
 
-    clock = time.perf_counter()
+    clock, started = time.perf_counter(), dt.datetime.now(dt.UTC)
     display = RunsProgress(progress, replicates, serial=workers == 1)
     try:
         runs = replicate(
@@ -180,6 +207,7 @@ def run_replicates(
     if quiet:
         for run in runs:
             print(run.path)
+        say_removed_event_logs(runs, started)
         return runs
     render_replicates(runs, replicate_summary(runs), console)
     console.print(
@@ -188,7 +216,32 @@ def run_replicates(
         highlight=False,
         soft_wrap=True,
     )
+    say_removed_event_logs(runs, started)
     return runs
+
+
+def say_removed_event_logs(
+    runs: Sequence[Run], since: dt.datetime, hint: str = "run with --events to keep one"
+) -> None:
+    """One line on stderr when writing ``runs`` (those written from ``since`` on, not runs
+    that were only read) removed the event log of the runs they replaced (a re-run without
+    --events), so that the loss is never silent."""
+    from scsim.results.store import EVENTS
+
+    start = since.replace(microsecond=0).isoformat(timespec="seconds")
+    lost = [
+        run
+        for run in runs
+        if EVENTS in run.removed_from_previous_run
+        and str(run.manifest.get("written_at", "")) >= start
+    ]
+    if not lost:
+        return
+    if len(lost) == 1:
+        what = f"the event log of the previous run in {lost[0].path} was removed"
+    else:
+        what = f"the event logs of the previous runs in {len(lost)} run directories were removed"
+    errors.print(f"[yellow]note:[/] {escape(what)} ({hint})", highlight=False, soft_wrap=True)
 
 
 def seed_range(runs: Sequence[Run]) -> str:
@@ -222,20 +275,18 @@ def render_replicates(runs: Sequence[Run], summary: list[dict[str, Any]], consol
     )
     head.add_row("horizon", f"{horizon.get('start')} to {horizon.get('end')}")
     console.print(head)
-    table = Table(title=f"Across {len(runs)} replicates (overall, end of run)",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)  # fmt: skip
-    table.add_column("metric", no_wrap=True)
-    for column in ("mean", "sd", "min", "max"):
-        table.add_column(column, justify="right", no_wrap=True)
-    for r in summary:
-        label = r["metric"] + (f" · {r['category']}" if r["category"] else "")
-        table.add_row(
-            escape(label),
-            _fmt(r["metric"], r["mean"]),
-            _fmt(r["metric"], r["sd"]),
-            _fmt(r["metric"], r["min"]),
-            _fmt(r["metric"], r["max"]),
+    rows = [
+        (
+            r["metric"] + (f" · {r['category']}" if r["category"] else ""),
+            [_fmt(r["metric"], r[k]) for k in ("mean", "sd", "min", "max")],
         )
-    table.caption = "all metrics and groups of one run: scsim audit RUN"
-    table.caption_justify = "left"
-    console.print(table)
+        for r in summary
+    ]
+    console = sized(console)
+    console.print(
+        labelled_rows(
+            f"Across {len(runs)} replicates (overall, end of run)", "metric",
+            ["mean", "sd", "min", "max"], rows, console.width,
+            caption="all metrics and groups of one run: scsim audit RUN",
+        )
+    )  # fmt: skip

@@ -37,6 +37,10 @@ MANIFEST = "manifest.json"
 TIMESERIES = "timeseries.parquet"
 CITIZENS = "citizens.parquet"
 EVENTS = "events.parquet"
+OPTIONAL_FILES = (EVENTS,)  # a run's own files that a run may lack
+# Manifest key: the optional files of the run this one replaced that it removed (an event log
+# lost by a re-run without --events), so that the loss is said, not silent.
+REMOVED_FROM_PREVIOUS_RUN = "removed_from_previous_run"
 
 HASH_KEY = b"scsim.scenario_hash"
 VERSION_KEY = b"scsim.version"
@@ -407,10 +411,22 @@ class RunWriter:
         data["sha256"] = {n: sha256_file(self.tmp_path / n) for n in sorted(self._written)}
         data["written_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         data["status"] = "complete"
+        removed = self._removed_from_previous_run()
+        if removed:
+            data[REMOVED_FROM_PREVIOUS_RUN] = removed
         self._write_manifest(data)
         self._move_into_place()
         self._done = True
         return self.final_path
+
+    def _removed_from_previous_run(self) -> list[str]:
+        """The run's own optional files that the run now in place has and this one has not
+        (its event log): the swap removes them, and the manifest says so."""
+        return [
+            name
+            for name in OPTIONAL_FILES
+            if name not in self._written and (self.final_path / name).is_file()
+        ]
 
     def abort(self, exc: BaseException | None = None) -> None:
         """Discard the partial run; if it cannot be removed, mark it incomplete."""
@@ -673,6 +689,13 @@ class Run:
     def has_events(self) -> bool:
         """Whether the run carries an event log."""
         return (self.path / EVENTS).is_file()
+
+    @property
+    def removed_from_previous_run(self) -> list[str]:
+        """Files of the run this one replaced that writing it removed (``events.parquet`` when
+        a run with an event log was re-run without one)."""
+        removed = self.manifest.get(REMOVED_FROM_PREVIOUS_RUN) or []
+        return [str(name) for name in removed] if isinstance(removed, list) else []
 
     def file(self, name: str) -> Path:
         """The path of one file in the run directory."""

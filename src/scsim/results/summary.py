@@ -1,8 +1,10 @@
 """The run summary: headline numbers computed by SQL over a run's views (``scsim show`` renders
 them).
 
-Every section is optional: it appears only when the run carries the metrics it needs, so the
-summary works for any scenario.
+Sections follow the mechanisms of the run's scenario (read from its manifest): a scenario without
+a court list has no listed section, one without a points scheme no grades, and measures are
+split into sanctions and rewards (``Measure.is_reward``, as the audit does). For a run whose
+manifest holds no readable scenario, a section appears when the run carries its metrics.
 """
 
 from __future__ import annotations
@@ -155,6 +157,117 @@ def _events(con: duckdb.DuckDBPyConnection, metrics: set[str]) -> dict[str, Any]
     return {"by_category": named, "total": total}
 
 
+def _mechanisms(run: Run) -> dict[str, Any] | None:
+    """What the run's scenario contains (from the resolved scenario in its manifest), or None
+    for a run whose manifest holds no scenario this version can read."""
+    from scsim.results.store import IncompatibleRun
+
+    try:
+        spec = run.scenario
+    except IncompatibleRun:
+        return None
+    court, points, composite = spec.court_list(), spec.points_scheme(), spec.composite()
+
+    def named(found: tuple[str, Any] | None) -> dict[str, str] | None:
+        return None if found is None else {"name": found[0], "label": found[1].label or found[0]}
+
+    return {
+        "court_list": named(court),
+        "points": named(points),
+        "composite": named(composite),
+        "lists": {n: {"kind": s.kind, "label": s.label or n} for n, s in spec.lists().items()},
+        "measures": {
+            n: {"reward": m.is_reward, "label": m.label or n} for n, m in spec.measures.items()
+        },
+        "rights": list(spec.hukou.rights),
+        "conversion": bool(spec.hukou.conversion),
+        "graph": spec.world.population.graph is not None,
+    }
+
+
+def _shares_by_hukou(
+    con: duckdb.DuckDBPyConnection, metric: str, metrics: set[str]
+) -> list[dict[str, Any]]:
+    """Per category of ``metric`` at the last date: people overall and their share of everyone,
+    and of each hukou type."""
+    if metric not in metrics:
+        return []
+    rows = _at_last(con, metric)
+    population = _by_group(_at_last(con, "population")) if "population" in metrics else {}
+    within = _by_hukou(rows, population)
+    overall = _by_category(rows)
+    total = population.get(ALL)
+    return [
+        {
+            "category": c,
+            "people": v,
+            "share": v / total if total else None,
+            "by_hukou": within.get(c, {}),
+        }
+        for c, v in overall.items()
+    ]
+
+
+def _over_run(con: duckdb.DuckDBPyConnection, metric: str, metrics: set[str]) -> float | None:
+    """The sum of a per-epoch metric over the run, for group ``all``."""
+    if metric not in metrics:
+        return None
+    row = con.execute(
+        "SELECT sum(value) FROM ts WHERE metric = $m AND \"group\" = 'all'", {"m": metric}
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def _last_all(con: duckdb.DuckDBPyConnection, metric: str, metrics: set[str]) -> float | None:
+    """A metric's overall value at its last date."""
+    if metric not in metrics:
+        return None
+    return _by_group(_at_last(con, metric)).get(ALL)
+
+
+def _composite(con: duckdb.DuckDBPyConnection, metrics: set[str]) -> dict[str, Any]:
+    """Users of the composite score and the bands they are in, at the last date."""
+    users = _last_all(con, "composite_users", metrics)
+    bands = [r for r in _shares_by_hukou(con, "composite_band", metrics) if r["category"]]
+    for band in bands:  # a band's share of the users, not of everyone
+        band["share"] = band["people"] / users if users else None
+    return {
+        "users": users,
+        "median": _last_all(con, "composite_median", metrics) if users else None,
+        "bands": bands,
+    }
+
+
+def _network(con: duckdb.DuckDBPyConnection, metrics: set[str]) -> dict[str, Any]:
+    """Ties dropped over the run, friends per person and score assortativity at the end."""
+    return {
+        "ties_dropped": _over_run(con, "ties_dropped", metrics),
+        "friends_mean": _last_all(con, "friends_mean", metrics),
+        "assortativity": _last_all(con, "score_assortativity", metrics),
+    }
+
+
+def _lists(
+    con: duckdb.DuckDBPyConnection, metrics: set[str], lists: dict[str, dict[str, str]]
+) -> list[dict[str, Any]]:
+    """Members of each black and red list at the last date (and their share of everyone and of
+    each hukou type), with the people who joined over the run."""
+    members = {r["category"]: r for r in _shares_by_hukou(con, "list_members", metrics)}
+    joined = {}
+    if "list_joined" in metrics:
+        rows = con.execute(
+            "SELECT category, sum(value) FROM ts WHERE metric = 'list_joined' "
+            "AND \"group\" = 'all' GROUP BY ALL"
+        ).fetchall()
+        joined = {c: float(v) for c, v in rows}
+    out = []
+    for name, info in lists.items():
+        row = members.get(name, {"people": None, "share": None, "by_hukou": {}})
+        out.append({"list": name, **info, **{k: row[k] for k in ("people", "share", "by_hukou")},
+                    "joined": joined.get(name)})  # fmt: skip
+    return out
+
+
 def _calibration(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """Calibration targets vs simulated values, from the manifest."""
     targets = manifest.get("calibration") or []
@@ -179,6 +292,17 @@ def summarize(run: Run) -> dict[str, Any]:
     con = _connect(run)
     try:
         metrics = {r[0] for r in con.execute("SELECT DISTINCT metric FROM ts").fetchall()}
+        mech = _mechanisms(run)
+
+        def has(mechanism: str) -> bool:
+            """Whether the scenario has it (unknown scenario: whether its metrics are there)."""
+            return mech is None or bool(mech[mechanism])
+
+        measures = _sanctions(con, metrics) if mech is None or mech["measures"] else []
+
+        def reward(row: dict[str, Any]) -> bool:
+            return bool(mech) and mech["measures"].get(row["measure"], {}).get("reward", False)
+
         last = con.execute("SELECT max(date) FROM ts").fetchone()
         return {
             "name": run.name,
@@ -193,9 +317,22 @@ def summarize(run: Run) -> dict[str, Any]:
             "horizon": {"start": _get(m, "horizon", "start"), "end": _get(m, "horizon", "end")},
             "simulate_s": _get(m, "timings", "simulate_s"),
             "last_date": last[0].isoformat() if last and last[0] is not None else None,
-            "listed": _listed(con, metrics),
-            "grades": _grades(con, metrics),
-            "sanctions": _sanctions(con, metrics),
+            "mechanisms": mech,
+            "listed": _listed(con, metrics) if has("court_list") else [],
+            "listed_wrongful": _last_all(con, "listed_wrongful", metrics)
+            if has("court_list")
+            else None,
+            "trapped": _last_all(con, "trapped", metrics) if has("court_list") else None,
+            "grades": _grades(con, metrics) if has("points") else [],
+            "sanctions": [r for r in measures if not reward(r)],
+            "rewards": [r for r in measures if reward(r)],
+            "composite": _composite(con, metrics) if has("composite") else None,
+            "lists": _lists(con, metrics, mech["lists"]) if mech and mech["lists"] else [],
+            "rights": _shares_by_hukou(con, "rights_lacking", metrics) if has("rights") else [],
+            "conversions": _over_run(con, "hukou_conversions", metrics)
+            if has("conversion")
+            else None,
+            "network": _network(con, metrics) if has("graph") else None,
             "events": _events(con, metrics),
             "calibration": _calibration(m),
         }
