@@ -164,3 +164,35 @@ def test_query_json_gives_every_row_by_column_name(two_runs: tuple[Path, Path]) 
         scsim("query", run, "select min(date) AS d, 'nan'::double AS x from timeseries", "--json")
     )
     assert first == {"d": "2014-01-01", "x": None}  # a date as ISO text; NaN as null
+
+
+def test_the_experiment_commands_fit_and_name_every_metric_whole() -> None:
+    import tempfile
+
+    # a short folder: an experiment's path is printed whole, on its own line
+    tmp_path = Path(tempfile.mkdtemp(prefix="x", dir="/tmp"))
+    small = ("-n", "600", "--days", "300", "--progress", "none", "--out", tmp_path)
+    sweep = scsim("sweep", "court-blacklist", "--set", "schemes.court.grace_days=0,30",
+                  "--set", "schemes.court.pay_if_able=0.6,0.9", *small)  # fmt: skip
+    sensitivity = scsim("sensitivity", "court-blacklist", "--param",
+                        "schemes.court.monthly_payment_propensity", "--param",
+                        "schemes.court.grace_days=0:90", "--method", "morris", "-N", "2",
+                        "--metrics", "listing_rate,days_listed_per_adult", *small)  # fmt: skip
+    calibrate = scsim("calibrate", "national-documented", "--free",
+                      "schemes.court.pay_if_able=0.6:1", "-N", "2", "-n", "600", "--until",
+                      "2019-12-31", "--progress", "none", "--out", tmp_path)  # fmt: skip
+    for out in (sweep, sensitivity, calibrate):
+        assert_fits(out)
+    for metric in ("listing_rate", "wrongful_listing_share", "poverty_trap_share"):
+        assert metric in words(sweep)
+    assert {"days_listed_per_adult", "grace_days"} <= words(sensitivity)
+    assert "court-blacklist-sweep-" in sweep and "court-blacklist-sensitivity-" in sensitivity
+    experiment = next(p for p in tmp_path.iterdir() if "calibration" in p.name)
+    assert experiment.name in calibrate
+    swept = next(p for p in tmp_path.iterdir() if "sweep" in p.name)
+    audited = scsim("audit", swept, "--by", "hukou")
+    assert_fits(audited)
+    assert "listing_rate" in words(audited)
+    import shutil
+
+    shutil.rmtree(tmp_path)

@@ -198,7 +198,7 @@ def test_the_sensitivity_command_prints_the_ranges_and_the_indices(tmp_path):
     assert "morris over 2 parameters, N = 2: 6 cases" in result.output
     assert "±50% of" in result.output and f"{GRACE} = 0 … 90" in result.output
     assert "mu_star" in result.output and "listing_rate" in result.output
-    assert "experiment written to" in result.output
+    assert "experiment written in" in result.output
     (path,) = tmp_path.iterdir()
     assert (path / "indices.parquet").is_file()
 

@@ -234,7 +234,9 @@ def test_the_sweep_command_writes_an_experiment_and_summarises_it(tmp_path):
                     "--out", tmp_path, "--progress", "json")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "grid of 2 points × 1 seed" in result.output
-    assert re.search(r"experiment written to .*court-blacklist-sweep-[0-9a-f]{8}", result.output)
+    assert re.search(
+        r"experiment written in .*\n  .*court-blacklist-sweep-[0-9a-f]{8}", result.output
+    )
     lines = [json.loads(x) for x in result.stderr.splitlines() if x.startswith("{")]
     assert [x["done"] for x in lines] == [1, 2]
     quiet = invoke("sweep", SCENARIO, "--set", f"{GRACE}=0,90", "-n", 1500, "--days", 200,

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scsim.cli.console import console, user_errors
+from scsim.cli.console import console, sized, user_errors
+from scsim.cli.layout import labelled_rows
 from scsim.cli.sweep import experiment_options, finished, loaded, run_experiment
 from scsim.results.format import fmt_metric
 
@@ -93,31 +93,23 @@ def render(experiment: Experiment, console: Console) -> None:
     import pyarrow.compute as pc
 
     table = experiment._calibration()
-    if not console.is_terminal:
-        console = Console(width=10_000, file=console.file, force_terminal=False)
+    console = sized(console)
     accepted, points = result["accepted"], result["points"]
-    console.print(f"{experiment.manifest['scenario']['name']} · calibration: {accepted} of "
-                  f"{points} points within every target", markup=False, highlight=False)  # fmt: skip
-    out = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    out.add_column("target", overflow="fold")
-    out.add_column("range", justify="right", no_wrap=True)
-    out.add_column("best point", justify="right", no_wrap=True)
-    out.add_column("accepted points", justify="right", no_wrap=True)
-    out.add_column("all points", justify="right", no_wrap=True)
+    lines = []
     for target in result["targets"]:
         rows = table.filter(pc.equal(table["target"], target["name"]))
         values = [v for v in rows["simulated"].to_pylist() if v is not None and math.isfinite(v)]
         taken = [v for v, a in zip(rows["simulated"].to_pylist(), rows["accepted"].to_pylist(),
                                    strict=True) if a and v is not None]  # fmt: skip
         best = result["best"]["simulated"].get(target["name"])
-        out.add_row(
-            escape(target["label"] or target["name"]),
+        lines.append((target["label"] or target["name"], [
             f"{fmt_metric('calibration', target['low'])}–{fmt_metric('calibration', target['high'])}",
-            "–" if best is None else fmt_metric("calibration", best),
-            _span(taken),
-            _span(values),
-        )  # fmt: skip
-    console.print(out)
+            "–" if best is None else fmt_metric("calibration", best), _span(taken), _span(values),
+        ]))  # fmt: skip
+    title = (f"{experiment.manifest['scenario']['name']} · calibration: {accepted} of {points} "
+             "points within every target")  # fmt: skip
+    console.print(labelled_rows(title, "target", ["range", "best point", "accepted points",
+                                                  "all points"], lines, console.width))  # fmt: skip
     if result["accepted_ranges"]:
         console.print("accepted ranges of the free parameters:", markup=False)
         for path, (low, high) in result["accepted_ranges"].items():
@@ -126,15 +118,19 @@ def render(experiment: Experiment, console: Console) -> None:
         console.print("no point landed within every target: the best point below is the "
                       "closest, not a fit", markup=False)  # fmt: skip
     best = result["best"]
-    options = " ".join(s if "=x" in s else f"--set {s}" for s in result["best_settings"])
     console.print(f"best point (worst target {best['distance']:.2f} half-widths from its "
-                  f"centre): {options}", markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+                  "centre):", markup=False, highlight=False)  # fmt: skip
+    for setting in result["best_settings"]:
+        option = setting if "=x" in setting else f"--set {setting}"
+        console.print(f"  {option}", markup=False, highlight=False, soft_wrap=True)
     if any("=x" in s for s in result["best_settings"]):
         console.print("(=x: a factor on the dated values; best-reform.yaml has them, date by "
                       "date)", markup=False, highlight=False)  # fmt: skip
-    console.print(f"as a reform: {experiment.path / 'best-reform.yaml'}; findings over the "
-                  f"accepted set: scsim audit {experiment.path}", markup=False,
+    console.print(f"as a reform:\n  {experiment.path / 'best-reform.yaml'}", markup=False,
                   highlight=False, soft_wrap=True)  # fmt: skip
+    if accepted:
+        console.print(f"findings over the accepted set:\n  scsim audit {experiment.path}",
+                      markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def _span(values: list[float]) -> str:
@@ -168,8 +164,7 @@ def audit_experiment(path: str, by: str | None, fmt: str | None, out: str | None
         sys.stdout.write(json.dumps({"covers": what, "findings": table.to_pylist()}) + "\n")
         return
     rows = table.to_pylist()
-    render_console = console if console.is_terminal else Console(
-        width=10_000, file=console.file, force_terminal=False)  # fmt: skip
+    render_console = sized(console)
     render_console.print(f"{experiment.manifest['scenario']['name']} · findings {what}",
                          markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     # One table per metric: its name is a heading (never cut), the rows its groups.

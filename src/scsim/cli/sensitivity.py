@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from scsim.cli.console import console, user_errors
+from scsim.cli.console import console, sized, user_errors
+from scsim.cli.layout import labelled_rows
 from scsim.cli.sweep import experiment_options, finished, loaded, run_experiment
 
 if TYPE_CHECKING:
@@ -115,17 +114,10 @@ def render(experiment: Experiment, console: Console) -> None:
                                  pc.is_null(table["parameter_2"])))  # fmt: skip
     rows = table.to_pylist()
     left = experiment.manifest.get("outputs_left_out") or {}
-    if not console.is_terminal:
-        console = Console(width=10_000, file=console.file, force_terminal=False)
+    console = sized(console)
     if not rows:
         console.print("no audit value varied over the points: nothing to analyse", markup=False)
     else:
-        out = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        out.add_column("metric", overflow="fold")
-        out.add_column("parameter", overflow="fold")
-        for index in shown:
-            out.add_column(index, justify="right", no_wrap=True)
-        out.add_column(f"{shown[0]} (bar)", no_wrap=True)
         cells: dict[tuple[str, str, str], dict[str, dict]] = {}
         for r in rows:
             key = (r["metric"], r["category"], r["parameter"])
@@ -138,6 +130,7 @@ def render(experiment: Experiment, console: Console) -> None:
             if lead is not None and math.isfinite(lead["value"]):
                 key = (metric, category)
                 largest[key] = max(largest.get(key, 0.0), lead["value"])
+        lines = []
         for (metric, category, parameter), found in cells.items():
             name = metric + (f" · {category}" if category else "")
             numbers = [_index(found.get(i)) for i in shown]
@@ -145,11 +138,11 @@ def render(experiment: Experiment, console: Console) -> None:
             scale = largest.get((metric, category), 0.0) if method == "morris" else 1.0
             share = lead["value"] / scale if lead is not None and scale > 0 else 0.0
             width = round(BAR * min(1.0, max(0.0, share))) if math.isfinite(share) else 0
-            out.add_row(escape(name), escape(parameter.rsplit(".", 1)[-1]), *numbers,
-                        "█" * width)  # fmt: skip
-        console.print(f"{experiment.manifest['scenario']['name']} · {method} indices, whole "
-                      "population (± 95% interval half-width)", markup=False)  # fmt: skip
-        console.print(out)
+            lines.append((name, [escape(parameter.rsplit(".", 1)[-1]), *numbers, "█" * width]))
+        title = (f"{experiment.manifest['scenario']['name']} · {method} indices, whole "
+                 "population (± 95% interval half-width)")  # fmt: skip
+        console.print(labelled_rows(title, "metric", ["parameter", *shown, f"{shown[0]} (bar)"],
+                                    lines, console.width, left=(0, len(shown) + 1)))  # fmt: skip
     if any(left.values()):
         console.print(
             f"left out: {left.get('constant', 0)} audit values constant over the points, "

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from scsim.audit.defaults import DEFAULT_BY
-from scsim.cli.console import console, errors, user_errors
+from scsim.cli.console import console, errors, sized, user_errors
+from scsim.cli.layout import labelled_rows
 from scsim.results.format import fmt_metric as _fmt
+from scsim.scenario.model import value_text
 from scsim.scenario.schema import SEED_MAX
 
 if TYPE_CHECKING:
@@ -203,9 +203,9 @@ def finished(
     kind = info.get("kind", "?")
     seconds = (experiment.manifest.get("timings") or {}).get("total_s", 0.0)
     console.print(
-        f"\nexperiment written to [bold]{escape(str(experiment.path))}[/] in "
-        f"{seconds:.1f} s ({len(experiment.design)} cases, {kind}"
-        f"{'' if kind == 'serial' else ', ' + str(info.get('workers')) + ' workers'})",
+        f"\nexperiment written in {seconds:.1f} s ({len(experiment.design)} cases, {kind}"
+        f"{'' if kind == 'serial' else ', ' + str(info.get('workers')) + ' workers'}):\n"
+        f"  [bold]{escape(str(experiment.path))}[/]",
         highlight=False,
         soft_wrap=True,
     )
@@ -264,8 +264,7 @@ def render(experiment: Experiment, console: Console) -> None:
         "group by point, metric"
     ).to_pylist()
     by_key = {(r["point"], r["metric"]): r for r in rows}
-    if not console.is_terminal:
-        console = Console(width=10_000, file=console.file, force_terminal=False)
+    console = sized(console)
     seeds = design.seeds
     title = (
         f"{experiment.manifest['scenario']['name']} · {design.method} of {len(design.points)} "
@@ -273,16 +272,9 @@ def render(experiment: Experiment, console: Console) -> None:
         f"({seeds[0]}{'…' + str(seeds[-1]) if len(seeds) > 1 else ''}) · overall, "
         + ("mean (min–max) over seeds" if len(seeds) > 1 else "one seed")
     )
-    # title and caption as lines of their own: a table's title wraps to the table's width
-    out = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for path in design.parameters:
-        out.add_column(path.rsplit(".", 1)[-1], justify="right", no_wrap=True)
-    for metric in chosen:
-        out.add_column(metric, justify="right", no_wrap=True)
-    from scsim.scenario.model import value_text
-
-    for p, point in enumerate(design.points):
-        cells = [value_text(v) for v in point]
+    lines = []
+    for p in range(len(design.points)):
+        cells = []
         for metric in chosen:
             r = by_key.get((p, metric))
             if r is None or r["mean"] is None or math.isnan(r["mean"]):
@@ -292,8 +284,12 @@ def render(experiment: Experiment, console: Console) -> None:
                              f"{_fmt(metric, r['hi'])})")  # fmt: skip
             else:
                 cells.append(_fmt(metric, r["mean"]))
-        out.add_row(*cells)
-    console.print(title, markup=False, highlight=False)
-    console.print(out)
+        label = ", ".join(
+            f"{path.rsplit('.', 1)[-1]}={'x' if path in design.scale else ''}{value_text(v)}"
+            for path, v in design.overlay(p).items()
+        ) if len(design.parameters) > 1 else value_text(design.points[p][0])  # fmt: skip
+        lines.append((label, [escape(c) for c in cells]))
+    head = design.parameters[0] if len(design.parameters) == 1 else "point"
+    console.print(labelled_rows(title, head, chosen, lines, console.width))
     console.print("every metric, group and seed: results.parquet (Experiment(path).results)",
                   markup=False, highlight=False)  # fmt: skip
