@@ -166,7 +166,7 @@ def audit_experiment(path: str, by: str | None, fmt: str | None, out: str | None
     rows = table.to_pylist()
     render_console = sized(console)
     render_console.print(f"{experiment.manifest['scenario']['name']} · findings {what}",
-                         markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+                         markup=False, highlight=False)  # fmt: skip
     # One table per metric: its name is a heading (never cut), the rows its groups.
     by_metric: dict[str, list[dict]] = {}
     for r in rows:
