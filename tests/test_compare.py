@@ -399,3 +399,21 @@ def test_a_scenario_and_a_run_are_not_compared(planted, tmp_path):
     result = invoke("compare", planted.source, run.path)
     assert_clean_failure(result)
     assert "not a run with a scenario" in result.output
+
+
+def test_a_mechanism_one_side_lacks_is_compared_with_zero_and_said(tmp_path):
+    result = scsim.compare("national-documented", "hukou-only", population=2000, days=400,
+                           out=tmp_path)  # fmt: skip
+    rows = {(r["metric"], r["category"], r["group_by"], r["group"]): r
+            for r in result.table.to_pylist()}  # fmt: skip
+    # hukou-only has no court list, sanctions or grades: those rows stay, with B = 0
+    for key in [("poverty_trap_share", "", "all", "all"),
+                ("adverse_rate", "listed", "all", "all")]:  # fmt: skip
+        assert key in rows, key
+        assert rows[key]["b"] == 0 and rows[key]["difference"] == -rows[key]["a"]
+    sanctions = [k for k in rows if k[0] == "sanction_share" and k[2] == "all"]
+    assert sanctions and all(rows[k]["b"] == 0 for k in sanctions)
+    (note,) = [n for n in result.notes if "compared with zero" in n]
+    assert "poverty_trap_share" in note and "absent in B" in note
+    # ratios of two rates mean nothing at 0 / 0, and a target's value is no count: left out
+    assert not [k for k in rows if k[0] in ("adverse_ratio", "calibration") and k[1] == "listed"]

@@ -241,9 +241,19 @@ def paired(
     audits_b = [audit(run, by=by, **options) for run in runs_b]
     audit_s = time.perf_counter() - clock
     tables = [_values(t) for t in (*audits_a, *audits_b)]
-    keys = [k for k in tables[0] if all(k in t for t in tables[1:])]
     r = len(runs_a)
     notes = []
+    # A metric one side has in every run and the other in none (its mechanism is absent
+    # there): compared with zero, and said so. Rows in only some runs stay out.
+    zeroed = _absent_is_zero(tables[:r], tables[r:])
+    if zeroed:
+        sides = {side: sorted({k[0] for k, s in zeroed.items() if s == side}) for side in "AB"}
+        said = "; ".join(f"{', '.join(m)} absent in {side}" for side, m in sides.items() if m)
+        notes.append(
+            f"{len(zeroed)} metric row(s) of a mechanism only one side has are compared with "
+            f"zero on the other ({said})"
+        )
+    keys = [k for k in dict.fromkeys(k for t in tables for k in t) if all(k in t for t in tables)]
     left_out = sorted({k[0] for t in tables for k in t} - {k[0] for k in keys})
     partial = len({k for t in tables for k in t}) - len(keys)
     if partial:
@@ -310,6 +320,30 @@ def paired(
         for grouping, group in info["reference"].items()
     ]
     return Comparison(table, runs_a, runs_b, identical.tolist(), notes=notes, info=info)
+
+
+# Rows that mean nothing as 0 when their mechanism is absent: ratios and flags of two rates
+# (0 / 0), a target's simulated value, the correlation of scores no one has.
+NOT_ZERO = frozenset({"adverse_ratio", "adverse_four_fifths", "disparate_impact_ratio",
+                      "four_fifths", "calibration", "calibration_within",
+                      "score_assortativity"})  # fmt: skip
+
+
+def _absent_is_zero(
+    side_a: list[dict[tuple, float]], side_b: list[dict[tuple, float]]
+) -> dict[tuple, str]:
+    """Fill in 0 (in place) for each row that every run of one side has and whose metric and
+    category (an outcome, a sanction, an event kind: a mechanism's) no run of the other side
+    has at all; return those rows and the side they were absent from ("A" or "B")."""
+    filled: dict[tuple, str] = {}
+    for present, absent, name in ((side_a, side_b, "B"), (side_b, side_a, "A")):
+        everywhere = set.intersection(*(set(t) for t in present))
+        there = {k[:2] for t in absent for k in t}  # (metric, category) the other side has
+        for key in sorted(k for k in everywhere if k[:2] not in there and k[0] not in NOT_ZERO):
+            for t in absent:
+                t[key] = 0.0
+            filled[key] = name
+    return filled
 
 
 def _percent(share: float) -> str:
