@@ -261,3 +261,15 @@ def test_the_bundled_court_list_dates_its_terms_by_ground():
     assert court.grounds.untermed_listings == "term_from_rule"
     assert 0 < court.grounds.refusing_share.at(REVISION) < 1
     assert court.no_assets.min_searches == 2
+
+
+def test_the_audit_reports_how_listings_ended_by_group(grounds_run, as_arrays):
+    table = scsim.audit(grounds_run, by="hukou").table.to_pylist()
+    rows = [r for r in table if r["metric"] == "exit_route_share"]
+    overall = {r["category"]: r["value"] for r in rows if r["group_by"] == "all"}
+    assert set(overall) == set(ROUTES)
+    assert sum(overall.values()) == pytest.approx(1.0)
+    c = as_arrays(grounds_run.citizens(["last_exit"]))
+    ended = c["last_exit"] != "none"
+    assert overall["expiry"] == pytest.approx((c["last_exit"] == "expiry").sum() / ended.sum())
+    assert {r["group"] for r in rows if r["group_by"] == "hukou"} == {"rural", "urban"}
