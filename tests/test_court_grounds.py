@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import scsim
 from scsim.cli.main import main
+from scsim.scenario.errors import ScenarioError
 
 START = dt.date(2016, 1, 1)
 REVISION = dt.date(2017, 5, 1)  # the 2017 provisions: terms for grounds (2)-(6) only
@@ -273,3 +274,34 @@ def test_the_audit_reports_how_listings_ended_by_group(grounds_run, as_arrays):
     ended = c["last_exit"] != "none"
     assert overall["expiry"] == pytest.approx((c["last_exit"] == "expiry").sum() / ended.sum())
     assert {r["group"] for r in rows if r["group_by"] == "hukou"} == {"rural", "urban"}
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "fragment"),
+    [
+        # a term rule for a ground that does not exist
+        ("      untermed_listings:", "      evasion_term_days: 730\n      untermed_listings:",
+         "schemes.court.grounds.evasion_term_days", "unknown key"),
+        ("      untermed_listings: term_from_rule", "      untermed_listings: forever",
+         "schemes.court.grounds.untermed_listings", "term_from_rule"),
+        ("values: {2016-01-01: 0.3,", "values: {2016-01-01: 1.3,",
+         "schemes.court.grounds.refusing_share.values.2016-01-01", "1"),
+        ("min_searches: 2", "min_searches: -1", "schemes.court.no_assets.min_searches", "0"),
+    ],
+)  # fmt: skip
+def test_bad_grounds_and_routes_are_refused_with_their_position(tmp_path, old, new, path, fragment):
+    text = grounds_text()
+    assert text.count(old) == 1
+    file = tmp_path / "bad.yaml"
+    file.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        scsim.load(file)
+    (issue,) = err.value.issues
+    assert issue.path == path and fragment in issue.message, issue
+    assert issue.file == str(file) and issue.line > 0 and issue.col > 0
+    result = CliRunner().invoke(main, ["validate", str(file)])
+    assert result.exit_code != 0 and f"{file.name}:{issue.line}:{issue.col}:" in result.output
