@@ -305,3 +305,19 @@ def test_bad_grounds_and_routes_are_refused_with_their_position(tmp_path, old, n
     assert issue.file == str(file) and issue.line > 0 and issue.col > 0
     result = CliRunner().invoke(main, ["validate", str(file)])
     assert result.exit_code != 0 and f"{file.name}:{issue.line}:{issue.col}:" in result.output
+
+
+def test_the_bundled_run_expires_no_listing_before_two_years_after_the_revision(tmp_path):
+    run = scsim.simulate("court-blacklist", population=5_000, seed=1, out=tmp_path)
+    (early,) = (
+        run.query(
+            "select sum(value) from timeseries where metric = 'exits_expiry' and \"group\" = 'all' "
+            "and date < ?",
+            [dt.date(2019, 5, 1)],
+        )
+        .column(0)
+        .to_pylist()
+    )
+    assert early == 0
+    assert series_total(run, "exits_expiry") > 0
+    assert 0 < series_total(run, "new_listings_refusing") < series_total(run, "new_listings")
