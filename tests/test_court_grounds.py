@@ -268,11 +268,13 @@ def test_the_audit_reports_how_listings_ended_by_group(grounds_run, as_arrays):
     table = scsim.audit(grounds_run, by="hukou").table.to_pylist()
     rows = [r for r in table if r["metric"] == "exit_route_share"]
     overall = {r["category"]: r["value"] for r in rows if r["group_by"] == "all"}
-    assert set(overall) == set(ROUTES)
+    assert set(overall) == {"still_listed", *ROUTES}
     assert sum(overall.values()) == pytest.approx(1.0)
-    c = as_arrays(grounds_run.citizens(["last_exit"]))
-    ended = c["last_exit"] != "none"
-    assert overall["expiry"] == pytest.approx((c["last_exit"] == "expiry").sum() / ended.sum())
+    c = as_arrays(grounds_run.citizens(["last_exit", "n_listings", "listed"]))
+    ever = c["n_listings"] > 0
+    expired = (c["last_exit"] == "expiry") & ever
+    assert overall["expiry"] == pytest.approx(expired.sum() / ever.sum())
+    assert overall["still_listed"] == pytest.approx((c["listed"] & ever).sum() / ever.sum())
     assert {r["group"] for r in rows if r["group_by"] == "hukou"} == {"rural", "urban"}
 
 

@@ -1138,20 +1138,22 @@ class PovertyTrap(_Family):
 
 
 class ExitRoutes(_Family):
-    """``exit_route_share`` (category: the route): among citizens whose last listing has ended
-    (``last_exit`` other than none), the share whose last listing ended by each removal route —
-    paid, settlement, creditor, no_assets, expiry, escaped. Which groups leave the list by
-    paying and which only by expiry or a no-assets finding."""
+    """``exit_route_share`` (category: ``still_listed`` or the route): among citizens ever
+    listed (``n_listings > 0``), the share still listed at the end of the run and the share
+    whose last listing ended by each removal route — paid, settlement, creditor, no_assets,
+    expiry, escaped (``last_exit``). Which groups leave the list by paying and which only by
+    expiry or a no-assets finding."""
 
     name = "exit_route_share"
 
     def needs(self, a):
-        return _missing(a, "last_exit")
+        return _missing(a, "last_exit", "n_listings")
 
     def compute(self, a):
         codes, labels = a.cols._categorical("last_exit")
-        ended = codes > 0  # level 0 is "none": still listed, or never listed
-        a.categorical_share("exit_route_share", codes, labels, ended, range(1, len(labels)))
+        labels = ["still_listed", *labels[1:]]  # level 0: no ended listing since the last one
+        ever = a.cols.array("n_listings") > 0
+        a.categorical_share("exit_route_share", codes, labels, ever, range(len(labels)))
 
     def writes(self, a):
         return ["exit_route_share"]
