@@ -873,10 +873,12 @@ class NoAssetsRule(Strict):
         ),
     )
     min_searches: Annotated[int, Field(ge=0, le=100)] = Field(
-        2,
+        0,
         description=(
             "Searches finding no property, during the current listing, before a removal is "
-            "possible (Art. 10 of the 2017 provisions: at least two)."
+            "possible. Art. 10 of the 2017 provisions asks for at least two (the bundled court "
+            "list sets 2); the default 0 leaves only `after_days`, the rule before searches were "
+            "modelled."
         ),
     )
     monthly_probability: ProbabilityParam = Field(
