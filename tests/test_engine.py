@@ -199,7 +199,9 @@ schemes:
     term_days: 180
     pay_if_able: 0.6
     monthly_payment_propensity: 0.1
-    no_assets: {enabled: true, after_days: 90, monthly_probability: 0.1}
+    no_assets: {enabled: true, after_days: 90, monthly_probability: 0.1, search_probability: 0.5}
+    grounds: {refusing_share: 0.4}
+    removal: {settlement_probability: 0.02, creditor_request_probability: 0.01}
 measures:
   travel_ban:
     when: "listed"

@@ -72,6 +72,13 @@ COURT_COLUMNS = (
     "exits_expiry",
     "exits_no_assets",
     "escapes",
+    "listing_ground",
+    "asset_searches",
+    "exits_listed_paid",
+    "exits_settlement",
+    "exits_creditor",
+    "exits_listed_escaped",
+    "last_exit",
     "wrongful_records",
     "wrongful_listings",
     "ever_trapped",
@@ -85,6 +92,8 @@ EXIT_TEXT = {
     "expiry": "the listing term ended",
     "no_assets": "closed by a no-assets finding (no executable property found)",
     "escaped": "enforcement lapsed: moved to another province before the list was national",
+    "settlement": "a settlement with the creditor was honoured",
+    "creditor": "removed at the creditor's request",
 }
 
 

@@ -17,7 +17,8 @@ sanction, a black list, a hukou right lacked, a low grade or band): ``adverse_ra
 ``favourable_rate``, ``disparate_impact_ratio``, ``statistical_parity_difference``,
 ``four_fifths``, ``wrongful_listing_rate``, ``wrongful_listing_share``,
 ``wrongful_record_rate``, ``offenders_never_recorded``, ``poverty_trap_share``,
-``listed_year_or_more_share``, ``days_listed_quantile``, ``gini``, ``calibration``,
+``listed_year_or_more_share``, ``days_listed_quantile``, ``exit_route_share``, ``gini``,
+``calibration``,
 ``calibration_within``, ``events_per_adult`` (deterrence and chilling are its paired change
 against a no-system run, with ``scsim compare``), ``grade_transition`` (grade mobility),
 ``friends_mean``, ``friends_lost_mean``, ``ties_lost_share``, ``ties_dropped_per_user`` and
@@ -1136,6 +1137,28 @@ class PovertyTrap(_Family):
         return trapped + (days if a.cols.has("days_listed") else [])
 
 
+class ExitRoutes(_Family):
+    """``exit_route_share`` (category: ``still_listed`` or the route): among citizens ever
+    listed (``n_listings > 0``), the share still listed at the end of the run and the share
+    whose last listing ended by each removal route — paid, settlement, creditor, no_assets,
+    expiry, escaped (``last_exit``). Which groups leave the list by paying and which only by
+    expiry or a no-assets finding."""
+
+    name = "exit_route_share"
+
+    def needs(self, a):
+        return _missing(a, "last_exit", "n_listings")
+
+    def compute(self, a):
+        codes, labels = a.cols._categorical("last_exit")
+        labels = ["still_listed", *labels[1:]]  # level 0: no ended listing since the last one
+        ever = a.cols.array("n_listings") > 0
+        a.categorical_share("exit_route_share", codes, labels, ever, range(len(labels)))
+
+    def writes(self, a):
+        return ["exit_route_share"]
+
+
 class Inequality(_Family):
     """``gini`` (category: the column): Gini coefficient of points among the scored, of a
     composite score among its users, and of wealth and income among adults, per group. 0 is
@@ -1387,6 +1410,7 @@ def _families(favourable: str, among: str, reference: Mapping[str, str] | None,
         WrongfulListings(),
         NeverRecorded(offences),
         PovertyTrap(),
+        ExitRoutes(),
         Inequality(),
         Calibration(calibration),
         Network(assortativity),

@@ -353,12 +353,33 @@ def _snapshot(snap: dict[str, Any], run: dict[str, Any]) -> Table:
     return table
 
 
+GROUND_TEXT = {
+    "refusing": "(1) able to perform but refusing",
+    "evasion": "(2)–(6) evasion or obstruction",
+}
+LAST_EXIT_TEXT = {
+    "paid": "paid",
+    "expiry": "term expired",
+    "no_assets": "no executable property after asset searches",
+    "escaped": "moved province before the list was national",
+    "settlement": "settlement honoured",
+    "creditor": "creditor's request",
+}
+
+
 def _court_text(court: dict[str, Any]) -> str:
     parts = []
     if court.get("listed"):
         parts.append(f"LISTED since {court.get('listed_since')}")
     else:
         parts.append("not listed")
+    ground = court.get("listing_ground")
+    if ground and ground != "none":
+        text = GROUND_TEXT.get(ground, ground)
+        parts.append(f"{'ground' if court.get('listed') else 'last ground'}: {text}")
+    last = court.get("last_exit")
+    if last and last != "none":
+        parts.append(f"last listing ended: {LAST_EXIT_TEXT.get(last, last)}")
     stage = court.get("case_stage")
     if stage and stage != "none":
         wrongful = " — wrongful: from someone else's records" if court.get("case_wrongful") else ""
@@ -376,11 +397,15 @@ def _court_text(court: dict[str, Any]) -> str:
             ("exits_expiry", "expired"),
             ("exits_no_assets", "no assets"),
             ("escapes", "escaped"),
+            ("exits_settlement", "settled"),
+            ("exits_creditor", "at the creditor's request"),
         )
         if court.get(k)
     ]
     if exits:
         parts.append("ended: " + ", ".join(exits))
+    if court.get("asset_searches"):
+        parts.append(f"{court['asset_searches']} asset search(es) found no property")
     if court.get("wrongful_records") or court.get("wrongful_listings"):
         parts.append(
             f"{court.get('wrongful_records', 0)} record(s) of others' acts, "

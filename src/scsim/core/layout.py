@@ -43,7 +43,14 @@ ESCAPES = 19
 EVER_TRAPPED = 20  # 1 once listed for a year while unable to pay
 MEASURE_FLAGS = 21  # bit m set while measure m applies (for the snapshot and explain)
 CASE_KIND = 22  # event kind of the record that opened the current case
-N_INT_FIELDS = 23
+GROUND = 23  # ground of the current or last listing (GROUND_* below; 0 if never listed)
+ASSET_SEARCHES = 24  # asset searches finding no property during the current or last listing
+EXITS_SETTLEMENT = 25  # listings ended by a settlement honoured
+EXITS_CREDITOR = 26  # listings ended at the creditor's request
+EXITS_LISTED_PAID = 27  # listings ended by payment (CASES_PAID also counts unlisted cases)
+LISTED_ESCAPES = 28  # listings ended by a move before the list was national
+LAST_EXIT = 29  # how the last listing ended (mechanisms.court_list.EXIT_*; 0: listed or never)
+N_INT_FIELDS = 30
 
 # --- float32 columns -----------------------------------------------------------------------------
 INCOME = 0  # base monthly income (before sanctions)
@@ -59,6 +66,11 @@ AWAITING_PAYMENT = 1  # judgment given; may still pay voluntarily until CASE_DUE
 IN_GRACE = 2  # unpaid; will be listed at LIST_DAY
 LISTED = 3
 UNLISTED_ENFORCEMENT = 4  # unpaid, the court chose not to list; enforcement goes on
+
+# --- listing grounds (the 2017 provisions, Art. 1) ------------------------------------------
+GROUND_NONE = 0
+GROUND_REFUSING = 1  # ground (1): able to perform but refusing
+GROUND_EVASION = 2  # grounds (2)-(6): obstruction, sham litigation, hiding assets, breaking orders
 
 # --- groups for the time series: hukou type x migrant status --------------------------------
 N_GROUPS = 4
@@ -97,6 +109,12 @@ class MetricLayout:
         "wealth_sum",
         "income_sum",
         "debt_sum",
+        "new_listings_refusing",
+        "exits_listed",
+        "exits_listed_paid",
+        "exits_settlement",
+        "exits_creditor",
+        "exits_listed_escaped",
     )
 
     def scalar(self, name: str) -> int:

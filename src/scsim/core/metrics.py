@@ -37,9 +37,10 @@ class Metric:
 # --- the engine's own tallies (the kernel, every run) -------------------------------------------
 # Stocks and flows counted in people (weighted), then shares, then means of money per person.
 COUNTS = (
-    "population", "adults", "listed", "listed_wrongful", "scored", "new_listings", "exits_paid",
-    "exits_expiry", "exits_no_assets", "escapes", "cases_opened", "cases_paid", "open_cases",
-    "trapped",
+    "population", "adults", "listed", "listed_wrongful", "scored", "new_listings",
+    "new_listings_refusing", "exits_paid", "exits_expiry", "exits_no_assets", "escapes",
+    "exits_listed", "exits_listed_paid", "exits_settlement", "exits_creditor",
+    "exits_listed_escaped", "cases_opened", "cases_paid", "open_cases", "trapped",
 )  # fmt: skip
 SHARES = ("listed_share_adults",)
 MEANS = ("wealth_mean", "income_mean", "debt_mean")

@@ -226,6 +226,16 @@ METRIC_DOCS: dict[str, str] = {
     "exits_expiry": "Listings ended by term expiry during the epoch.",
     "exits_no_assets": "Listings ended by a no-assets finding during the epoch.",
     "escapes": "Cases escaped by moving province during the epoch.",
+    "new_listings_refusing": "Listings made during the epoch on ground (1), able but refusing.",
+    "exits_listed": (
+        "Listings ended during the epoch, by any route: the sum of `exits_listed_paid`, "
+        "`exits_settlement`, `exits_creditor`, `exits_no_assets`, `exits_expiry` and "
+        "`exits_listed_escaped`."
+    ),
+    "exits_listed_paid": "Listings ended by payment (performance) during the epoch.",
+    "exits_settlement": "Listings ended by a settlement honoured during the epoch.",
+    "exits_creditor": "Listings ended at the creditor's request during the epoch.",
+    "exits_listed_escaped": "Listings ended by a move before the list was national.",
     "cases_opened": "Fines and judgments added to cases during the epoch.",
     "cases_paid": "Cases paid during the epoch (equals `exits_paid`).",
     "open_cases": "People with an open case at the epoch end.",
@@ -599,7 +609,8 @@ def _default(info: FieldInfo) -> str:
         return "not set"
     if isinstance(value, s.Param):
         if list(value.values) == [s.EPOCH_START]:
-            return f"`{_number(value.values[s.EPOCH_START])}`"
+            only = value.values[s.EPOCH_START]
+            return "`null`" if only is None else f"`{_number(only)}`"
         return f"`{value.values}`"
     if isinstance(value, BaseModel):
         changed = [  # a default that differs from the model's own defaults, as Jurisdiction's scope

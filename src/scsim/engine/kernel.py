@@ -31,6 +31,8 @@ from scsim.core.layout import (
     DEBT,
     ELIGIBLE,
     EVER_TRAPPED,
+    GROUND,
+    GROUND_REFUSING,
     IN_GRACE,
     INCOME_EFFECTIVE,
     LISTED,
@@ -70,6 +72,12 @@ M_TRAPPED = 14
 M_WEALTH = 15
 M_INCOME = 16
 M_DEBT = 17
+M_NEW_LISTINGS_REFUSING = 18
+M_EXITS_LISTED = 19
+M_EXITS_LISTED_PAID = 20
+M_EXITS_SETTLEMENT = 21
+M_EXITS_CREDITOR = 22
+M_EXITS_LISTED_ESCAPED = 23
 
 # Event-log codes (events.parquet).
 LOG_EVENT = 1  # value: 0 undetected, 1 recorded, 2 recorded on someone else
@@ -346,17 +354,23 @@ def _run_chunks(
                 if t_month == t:  # the court's monthly enforcement, on each month's first day
                     mp += 1
                     amount = sf[i, CASE_AMOUNT]
+                    was_listed = si[i, STAGE] == LISTED
                     reason = court_list.monthly_enforcement(si, sf, i, t, cp, pressure, seed)
-                    _closed(a, g, reason, amount, t, i, log, logbuf, log_fill, c, log_cap)
+                    _closed(a, g, reason, was_listed, amount, t, i, log, logbuf, log_fill, c,
+                            log_cap)  # fmt: skip
                     continue
                 if t_timer == t:
                     amount = sf[i, CASE_AMOUNT]
+                    was_listed = si[i, STAGE] == LISTED
                     reason, newly_listed = court_list.on_timer(si, sf, i, t, cp, seed)
                     if newly_listed:
                         a[g, M_NEW_LISTINGS] += 1.0
+                        if si[i, GROUND] == GROUND_REFUSING:
+                            a[g, M_NEW_LISTINGS_REFUSING] += 1.0
                         _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_LISTED, si[i, CASE_KIND],
                               amount)  # fmt: skip
-                    _closed(a, g, reason, amount, t, i, log, logbuf, log_fill, c, log_cap)
+                    _closed(a, g, reason, was_listed, amount, t, i, log, logbuf, log_fill, c,
+                            log_cap)  # fmt: skip
                     continue
                 if t_victim == t:
                     kind = v_kind[vp]
@@ -390,8 +404,10 @@ def _run_chunks(
                     _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_MOVED, k, province[i])
                     if court_active:
                         amount = sf[i, CASE_AMOUNT]
+                        was_listed = si[i, STAGE] == LISTED
                         reason = court_list.on_move(si, sf, i, t, cp)
-                        _closed(a, g, reason, amount, t, i, log, logbuf, log_fill, c, log_cap)
+                        _closed(a, g, reason, was_listed, amount, t, i, log, logbuf, log_fill, c,
+                                log_cap)  # fmt: skip
                 outcome = 0.0
                 # (A draw is always below a certainty and never below zero: skip those draws.)
                 det = det_table[k, province[i], cc]
@@ -483,19 +499,30 @@ def _recover(si, i, upto, rdays, rpoints, floor, cap, bounds, day0, pd, gd,
 
 
 @nb.njit(inline="always", cache=True)
-def _closed(a, g, reason, amount, t, i, log, logbuf, log_fill, c, log_cap):
-    """Book and log the end of a case (nothing when ``reason`` is EXIT_NONE)."""
+def _closed(a, g, reason, was_listed, amount, t, i, log, logbuf, log_fill, c, log_cap):
+    """Book and log the end of a case (nothing when ``reason`` is EXIT_NONE), and of a listing
+    by its route when the case was listed."""
     if reason == court_list.EXIT_NONE:
         return
     if reason == court_list.EXIT_PAID:
         a[g, M_EXITS_PAID] += 1.0
         a[g, M_CASES_PAID] += 1.0
+        if was_listed:
+            a[g, M_EXITS_LISTED_PAID] += 1.0
     elif reason == court_list.EXIT_EXPIRY:
         a[g, M_EXITS_EXPIRY] += 1.0
     elif reason == court_list.EXIT_NO_ASSETS:
         a[g, M_EXITS_NO_ASSETS] += 1.0
     elif reason == court_list.EXIT_ESCAPED:
         a[g, M_ESCAPES] += 1.0
+        if was_listed:
+            a[g, M_EXITS_LISTED_ESCAPED] += 1.0
+    elif reason == court_list.EXIT_SETTLEMENT:
+        a[g, M_EXITS_SETTLEMENT] += 1.0
+    elif reason == court_list.EXIT_CREDITOR:
+        a[g, M_EXITS_CREDITOR] += 1.0
+    if was_listed:
+        a[g, M_EXITS_LISTED] += 1.0
     _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_CASE_CLOSED, reason, amount)
 
 

@@ -2,9 +2,12 @@
 
 A judgment or an unpaid fine opens a case with an amount and a due day. A citizen who can pay
 (liquid wealth covers the amount) pays with probability ``pay_if_able``; otherwise, after a grace
-period, the court lists them (with probability ``list_probability``). A listing ends on payment,
-on expiry of its fixed term (extended for repeat listings), on a no-assets finding where the
-scenario enables it, or, before the list is national, when the debtor moves to another province.
+period, the court lists them (with probability ``list_probability``) on a drawn ground: (1) able
+to perform but refusing, or (2)–(6) evasion and obstruction. Each ground has its own dated term
+(extended for repeat listings; none where repealed). A listing ends by one of the routes of
+Art. 10, each counted apart: payment, a settlement honoured, the creditor's request, a no-assets
+finding after enough asset searches found nothing, expiry of its term, or, before the list is
+national, a move to another province.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 
 from scsim.core import rng
 from scsim.core.layout import (
+    ASSET_SEARCHES,
     AWAITING_PAYMENT,
     CASE_AMOUNT,
     CASE_DUE,
@@ -25,11 +29,19 @@ from scsim.core.layout import (
     CASES_PAID,
     DAYS_LISTED,
     ESCAPES,
+    EXITS_CREDITOR,
     EXITS_EXPIRY,
+    EXITS_LISTED_PAID,
     EXITS_NO_ASSETS,
+    EXITS_SETTLEMENT,
+    GROUND,
+    GROUND_EVASION,
+    GROUND_REFUSING,
     IN_GRACE,
+    LAST_EXIT,
     LIST_DAY,
     LISTED,
+    LISTED_ESCAPES,
     LISTED_SINCE,
     LISTED_UNTIL,
     N_CASES,
@@ -49,11 +61,13 @@ EXIT_PAID = 1
 EXIT_EXPIRY = 2
 EXIT_NO_ASSETS = 3
 EXIT_ESCAPED = 4
+EXIT_SETTLEMENT = 5
+EXIT_CREDITOR = 6
 
 # Indices into the per-epoch court parameter vector.
 GRACE_DAYS = 0
 LIST_PROBABILITY = 1
-TERM_DAYS = 2
+TERM_DAYS = 2  # of grounds (2)-(6); -1 where no term is in force
 REPEAT_EXTENSION = 3
 PAY_IF_ABLE = 4
 MONTHLY_PROPENSITY = 5
@@ -64,7 +78,31 @@ NO_ASSETS_AFTER = 9
 NO_ASSETS_PROBABILITY = 10
 ACTIVE = 11
 MIN_AMOUNT = 12
-N_COURT_PARAMS = 13
+REFUSING_SHARE = 13
+REFUSING_TERM_DAYS = 14  # -1 where no term is in force
+REFUSING_EXTENSION = 15
+TERM_SINCE = 16  # day index from which the grounds (2)-(6) term has been in force
+REFUSING_TERM_SINCE = 17
+TERM_FROM_RULE = 18  # 1: untermed listings get the term in force, from the day it came in
+SEARCH_PROBABILITY = 19
+MIN_SEARCHES = 20
+SETTLEMENT_PROBABILITY = 21
+SETTLEMENT_SHARE = 22
+CREDITOR_PROBABILITY = 23
+N_COURT_PARAMS = 24
+
+
+def _in_force_since(param, day: dt.date) -> dt.date | None:
+    """The first day of the unbroken run of non-null values in force on ``day`` (None if none)."""
+    since = None
+    for start in sorted(param.values):
+        if start > day:
+            break
+        if param.values[start] is None:
+            since = None
+        elif since is None:
+            since = start
+    return since
 
 
 @dataclass(frozen=True)
@@ -86,7 +124,11 @@ class CourtPlan:
         dates = [s.list_from, s.national_from]
         for param in (s.grace_days, s.list_probability, s.term_days, s.repeat_extension_days,
                       s.pay_if_able, s.monthly_payment_propensity, s.no_assets.after_days,
-                      s.no_assets.monthly_probability, s.min_listing_amount):  # fmt: skip
+                      s.no_assets.monthly_probability, s.no_assets.search_probability,
+                      s.min_listing_amount, s.grounds.refusing_share,
+                      s.grounds.refusing_term_days, s.grounds.refusing_repeat_extension_days,
+                      s.removal.settlement_probability, s.removal.settlement_share,
+                      s.removal.creditor_request_probability):  # fmt: skip
             dates += param.change_dates()
         return dates
 
@@ -110,7 +152,26 @@ class CourtPlan:
         out[NO_ASSETS_PROBABILITY] = s.no_assets.monthly_probability.at(day) or 0.0
         out[ACTIVE] = 1.0
         out[MIN_AMOUNT] = s.min_listing_amount.at(day) or 0.0
+        g = s.grounds
+        out[REFUSING_SHARE] = g.refusing_share.at(day) or 0.0
+        refusing_term = g.refusing_term_days.at(day)
+        out[REFUSING_TERM_DAYS] = -1.0 if refusing_term is None else refusing_term
+        out[REFUSING_EXTENSION] = g.refusing_repeat_extension_days.at(day) or 0.0
+        out[TERM_SINCE] = self._day_index(_in_force_since(s.term_days, day))
+        out[REFUSING_TERM_SINCE] = self._day_index(_in_force_since(g.refusing_term_days, day))
+        out[TERM_FROM_RULE] = float(g.untermed_listings == "term_from_rule")
+        out[SEARCH_PROBABILITY] = s.no_assets.search_probability.at(day) or 0.0
+        out[MIN_SEARCHES] = s.no_assets.min_searches
+        out[SETTLEMENT_PROBABILITY] = s.removal.settlement_probability.at(day) or 0.0
+        out[SETTLEMENT_SHARE] = s.removal.settlement_share.at(day) or 0.0
+        out[CREDITOR_PROBABILITY] = s.removal.creditor_request_probability.at(day) or 0.0
         return out
+
+    def _day_index(self, day: dt.date | None) -> float:
+        """A date as a day index of the run (clipped to the int16 range; NEVER for None)."""
+        if day is None:
+            return float(NEVER)
+        return float(max((day - self.start).days, -NEVER))
 
 
 def prepare(name: str | None, spec: CourtList | None, start: dt.date) -> CourtPlan:
@@ -136,10 +197,15 @@ def open_case(si, sf, i, day, kind, amount, pay_within, wrongful):
 
 @nb.njit(inline="always", cache=True)
 def close_case(si, sf, i, day, reason):
-    """End the case and any listing; books listed days and the exit reason."""
+    """End the case and any listing; books listed days and the exit reason (by route)."""
     if si[i, STAGE] == LISTED:
         si[i, DAYS_LISTED] += day - si[i, LISTED_SINCE]
         si[i, LISTED_UNTIL] = NEVER
+        si[i, LAST_EXIT] = reason
+        if reason == EXIT_PAID:
+            si[i, EXITS_LISTED_PAID] += 1
+        elif reason == EXIT_ESCAPED:
+            si[i, LISTED_ESCAPES] += 1
     si[i, STAGE] = NO_CASE
     si[i, CASE_DUE] = NEVER
     si[i, LIST_DAY] = NEVER
@@ -152,6 +218,10 @@ def close_case(si, sf, i, day, reason):
         si[i, EXITS_NO_ASSETS] += 1
     elif reason == EXIT_ESCAPED:
         si[i, ESCAPES] += 1
+    elif reason == EXIT_SETTLEMENT:
+        si[i, EXITS_SETTLEMENT] += 1
+    elif reason == EXIT_CREDITOR:
+        si[i, EXITS_CREDITOR] += 1
 
 
 @nb.njit(inline="always", cache=True)
@@ -171,6 +241,23 @@ def next_timer(si, i):
     if stage == LISTED:
         return si[i, LISTED_UNTIL]
     return NEVER
+
+
+@nb.njit(inline="always", cache=True)
+def term_of(si, i, cp):
+    """(term in days, day from which it runs if the listing had none) for the citizen's listing
+    ground under the rules in ``cp``; the term is -1 where none is in force."""
+    if si[i, GROUND] == GROUND_REFUSING:
+        base = cp[REFUSING_TERM_DAYS]
+        extension = cp[REFUSING_EXTENSION]
+        since = cp[REFUSING_TERM_SINCE]
+    else:
+        base = cp[TERM_DAYS]
+        extension = cp[REPEAT_EXTENSION]
+        since = cp[TERM_SINCE]
+    if base < 0:
+        return -1.0, since
+    return base + extension * (si[i, N_LISTINGS] - 1), since
 
 
 @nb.njit(inline="always", cache=True)
@@ -196,10 +283,18 @@ def on_timer(si, sf, i, day, cp, seed):
             si[i, LISTED_SINCE] = day
             si[i, N_LISTINGS] += 1
             si[i, WRONGFUL_LISTINGS] += si[i, CASE_WRONGFUL]
-            if cp[TERM_DAYS] < 0:
+            si[i, ASSET_SEARCHES] = 0
+            si[i, LAST_EXIT] = EXIT_NONE
+            # The ground, on a counter of its own (a certain share draws nothing).
+            share = cp[REFUSING_SHARE]
+            refusing = share >= 1.0 or (
+                share > 0.0 and rng.uniform(seed, rng.Stream.COURT, i, day * 8 + 2) < share
+            )
+            si[i, GROUND] = GROUND_REFUSING if refusing else GROUND_EVASION
+            term, _ = term_of(si, i, cp)
+            if term < 0:
                 si[i, LISTED_UNTIL] = NEVER
             else:
-                term = cp[TERM_DAYS] + cp[REPEAT_EXTENSION] * (si[i, N_LISTINGS] - 1)
                 si[i, LISTED_UNTIL] = min(day + int(term), NEVER)
             return EXIT_NONE, 1
         si[i, STAGE] = UNLISTED_ENFORCEMENT
@@ -212,21 +307,53 @@ def on_timer(si, sf, i, day, cp, seed):
 
 
 @nb.njit(inline="always", cache=True)
+def _chance(seed, i, counter, p):
+    """A COURT-stream draw below ``p`` (no draw for a certainty or an impossibility)."""
+    if p >= 1.0:
+        return True
+    if p <= 0.0:
+        return False
+    return rng.uniform(seed, rng.Stream.COURT, i, counter) < p
+
+
+@nb.njit(inline="always", cache=True)
 def monthly_enforcement(si, sf, i, day, cp, pressure, seed):
-    """At an epoch's start: an unpaid debtor who can pay may do so (more likely under sanctions);
-    a listed debtor with no assets may be removed by a no-assets finding."""
+    """At a month's start: an unpaid debtor who can pay may do so (more likely under sanctions);
+    a listed debtor may settle, be removed at the creditor's request, or, without assets and
+    after enough searches that found nothing, by a no-assets finding. A listing without a term
+    gets the one now in force for its ground where the scenario says so."""
     stage = si[i, STAGE]
     if stage < IN_GRACE:
         return EXIT_NONE
-    if sf[i, WEALTH] >= sf[i, CASE_AMOUNT]:
+    listed = stage == LISTED
+    if listed and si[i, LISTED_UNTIL] == NEVER and cp[TERM_FROM_RULE] > 0.0:
+        term, since = term_of(si, i, cp)
+        if term >= 0:
+            si[i, LISTED_UNTIL] = min(max(since + term, day), NEVER)
+    able = sf[i, WEALTH] >= sf[i, CASE_AMOUNT]
+    if able:
         willing = min(1.0, cp[MONTHLY_PROPENSITY] + pressure)
         if rng.uniform(seed, rng.Stream.PAYMENT, i, day * 2) < willing:
             pay(si, sf, i, day)
             return EXIT_PAID
-    elif (
-        stage == LISTED
-        and cp[NO_ASSETS_ENABLED] > 0.0
-        and day - si[i, LISTED_SINCE] >= cp[NO_ASSETS_AFTER]
+    if not listed:
+        return EXIT_NONE
+    if _chance(seed, i, day * 8 + 3, cp[SETTLEMENT_PROBABILITY]):
+        settled = cp[SETTLEMENT_SHARE] * sf[i, CASE_AMOUNT]
+        if sf[i, WEALTH] >= settled:
+            sf[i, WEALTH] -= settled
+            close_case(si, sf, i, day, EXIT_SETTLEMENT)
+            return EXIT_SETTLEMENT
+    if _chance(seed, i, day * 8 + 4, cp[CREDITOR_PROBABILITY]):
+        close_case(si, sf, i, day, EXIT_CREDITOR)
+        return EXIT_CREDITOR
+    if able or cp[NO_ASSETS_ENABLED] == 0.0:
+        return EXIT_NONE
+    if _chance(seed, i, day * 8 + 5, cp[SEARCH_PROBABILITY]) and si[i, ASSET_SEARCHES] < NEVER:
+        si[i, ASSET_SEARCHES] += 1
+    if (
+        day - si[i, LISTED_SINCE] >= cp[NO_ASSETS_AFTER]
+        and si[i, ASSET_SEARCHES] >= cp[MIN_SEARCHES]
         and rng.uniform(seed, rng.Stream.PAYMENT, i, day * 2 + 1) < cp[NO_ASSETS_PROBABILITY]
     ):
         close_case(si, sf, i, day, EXIT_NO_ASSETS)

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from scsim import __version__
 from scsim.core.layout import (
+    ASSET_SEARCHES,
     CASE_AMOUNT,
     CASE_WRONGFUL,
     CASES_PAID,
@@ -24,10 +25,16 @@ from scsim.core.layout import (
     DEBT,
     ESCAPES,
     EVER_TRAPPED,
+    EXITS_CREDITOR,
     EXITS_EXPIRY,
+    EXITS_LISTED_PAID,
     EXITS_NO_ASSETS,
+    EXITS_SETTLEMENT,
+    GROUND,
     INCOME,
+    LAST_EXIT,
     LISTED,
+    LISTED_ESCAPES,
     LISTED_SINCE,
     MEASURE_FLAGS,
     N_CASES,
@@ -43,12 +50,20 @@ from scsim.core.vocabulary import FLAG, NUMBER, ColumnType, category
 from scsim.engine import kernel
 from scsim.engine.simulate import Outcome, thread_count
 from scsim.mechanisms import registry
-from scsim.mechanisms.court_list import EXIT_ESCAPED, EXIT_EXPIRY, EXIT_NO_ASSETS, EXIT_PAID
+from scsim.mechanisms.court_list import (
+    EXIT_CREDITOR,
+    EXIT_ESCAPED,
+    EXIT_EXPIRY,
+    EXIT_NO_ASSETS,
+    EXIT_PAID,
+    EXIT_SETTLEMENT,
+)
 from scsim.population.census import EDUCATION_LEVELS, PROVINCE_NAMES
 from scsim.results.store import Run, RunWriter, run_dir_name
 from scsim.scenario.schema import ScenarioSpec
 
 CASE_STAGES = ["none", "awaiting_payment", "in_grace", "listed", "unlisted_enforcement"]
+LISTING_GROUNDS = ["none", "refusing", "evasion"]  # core.layout.GROUND_* order
 LOG_CODES = {
     kernel.LOG_EVENT: "event",
     kernel.LOG_WRONGFUL_RECORD: "wrongful_record",
@@ -60,7 +75,10 @@ LOG_CODES = {
     kernel.LOG_LIST_JOINED: "list_joined",
 }
 EXIT_NAMES = {EXIT_PAID: "paid", EXIT_EXPIRY: "expiry", EXIT_NO_ASSETS: "no_assets",
-              EXIT_ESCAPED: "escaped"}  # fmt: skip
+              EXIT_ESCAPED: "escaped", EXIT_SETTLEMENT: "settlement",
+              EXIT_CREDITOR: "creditor"}  # fmt: skip
+# How the last listing ended (core.layout.LAST_EXIT: 0 while listed or if never listed).
+LAST_EXITS = ["none", *(EXIT_NAMES[r] for r in sorted(EXIT_NAMES))]
 
 
 def write(
@@ -131,7 +149,10 @@ COURT_COLUMNS: dict[str, ColumnType] = {
     "listed": FLAG, "case_stage": category(CASE_STAGES), "case_amount": NUMBER,
     "case_wrongful": FLAG, "listed_since": NUMBER, "days_listed": NUMBER, "n_cases": NUMBER,
     "n_listings": NUMBER, "cases_paid": NUMBER, "exits_expiry": NUMBER,
-    "exits_no_assets": NUMBER, "escapes": NUMBER, "wrongful_records": NUMBER,
+    "exits_no_assets": NUMBER, "escapes": NUMBER, "listing_ground": category(LISTING_GROUNDS),
+    "asset_searches": NUMBER, "exits_listed_paid": NUMBER, "exits_settlement": NUMBER,
+    "exits_creditor": NUMBER, "exits_listed_escaped": NUMBER,
+    "last_exit": category(LAST_EXITS), "wrongful_records": NUMBER,
     "wrongful_listings": NUMBER, "ever_trapped": FLAG,
 }  # fmt: skip
 
@@ -205,6 +226,13 @@ def citizen_columns(o: Outcome) -> dict[str, Any]:
             "exits_expiry": si[:, EXITS_EXPIRY],
             "exits_no_assets": si[:, EXITS_NO_ASSETS],
             "escapes": si[:, ESCAPES],
+            "listing_ground": (si[:, GROUND].astype(np.uint8), LISTING_GROUNDS),
+            "asset_searches": si[:, ASSET_SEARCHES],
+            "exits_listed_paid": si[:, EXITS_LISTED_PAID],
+            "exits_settlement": si[:, EXITS_SETTLEMENT],
+            "exits_creditor": si[:, EXITS_CREDITOR],
+            "exits_listed_escaped": si[:, LISTED_ESCAPES],
+            "last_exit": (si[:, LAST_EXIT].astype(np.uint8), LAST_EXITS),
             "wrongful_records": si[:, WRONGFUL_RECORDS],
             "wrongful_listings": si[:, WRONGFUL_LISTINGS],
             "ever_trapped": si[:, EVER_TRAPPED] == 1,

@@ -871,21 +871,101 @@ class NoAssetsRule(Strict):
     enabled: bool = Field(False, description="Whether courts remove listed debtors who cannot pay.")
     after_days: DaysParam = Field(
         _param(365.0, source="assumption-court-list"),
-        description="Days on the list before a removal is possible.",
+        description="Days on the list before a removal is possible (0: no wait beyond the searches).",
+    )
+    search_probability: ProbabilityParam = Field(
+        _param(1.0, source="assumption-court-list"),
+        description=(
+            "Probability, on the first day of each month, that the court runs an online asset "
+            "search on a listed debtor whose wealth is below the amount owed; such a search finds "
+            "no executable property and is counted (`asset_searches` in citizens.parquet)."
+        ),
+    )
+    min_searches: Annotated[int, Field(ge=0, le=100)] = Field(
+        0,
+        description=(
+            "Searches finding no property, during the current listing, before a removal is "
+            "possible. Art. 10 of the 2017 provisions asks for at least two (the bundled court "
+            "list sets 2); the default 0 leaves only `after_days`, the rule before searches were "
+            "modelled."
+        ),
     )
     monthly_probability: ProbabilityParam = Field(
         _param(0.05),
         description=(
             "Probability, on the first day of each month, that a listed debtor whose wealth is "
-            "below the amount owed is removed."
+            "below the amount owed, past `after_days` and `min_searches`, is removed."
+        ),
+    )
+
+
+class ListingGrounds(Strict):
+    """The ground of each listing, drawn when the case is listed: ground (1), able to perform but
+    refusing, or one of the evasion and obstruction grounds (2)–(6) of the 2017 provisions. The
+    court's `term_days` and `repeat_extension_days` are the term of grounds (2)–(6); ground (1)
+    has a term of its own (by default none: listed until performance)."""
+
+    model_config = ConfigDict(title="Listing grounds")
+
+    refusing_share: ProbabilityParam = Field(
+        _param(0.0, source="defaults-off"),
+        description=(
+            "Share of listings on ground (1), able to perform but refusing, in force on the day "
+            "of listing; the rest are on grounds (2)–(6)."
+        ),
+    )
+    refusing_term_days: DaysParam = Field(
+        Param(values={EPOCH_START: None}, reference=[DEFAULT_SOURCES["assumption-court-list"]]),
+        description=(
+            "Listing term of ground (1) in days; repealed (`null`, the default): listed until "
+            "performance or another removal."
+        ),
+    )
+    refusing_repeat_extension_days: DaysParam = Field(
+        _param(0.0, source="defaults-off"),
+        description="Added to the ground (1) term for each earlier listing of the same citizen.",
+    )
+    untermed_listings: Literal["stay", "term_from_rule"] = Field(
+        "stay",
+        description=(
+            "A listing made while no term was in force for its ground, once a term comes into "
+            "force: `stay` (no term, listed until another removal) or `term_from_rule` (the term "
+            "then in force runs from the date it came into force)."
+        ),
+    )
+
+
+class Removal(Strict):
+    """The removal routes of Art. 10 that need no payment in full: a settlement honoured and the
+    creditor's request. Both are monthly chances for a listed debtor, off by default."""
+
+    model_config = ConfigDict(title="Removal routes")
+
+    settlement_probability: ProbabilityParam = Field(
+        _param(0.0, source="defaults-off"),
+        description=(
+            "Probability, on the first day of each month, that a listed debtor who does not pay "
+            "in full agrees a settlement and honours it (if their wealth covers the settled sum)."
+        ),
+    )
+    settlement_share: ProbabilityParam = Field(
+        _param(0.5, source="assumption-court-list"),
+        description="Share of the amount owed that a settlement requires the debtor to pay.",
+    )
+    creditor_request_probability: ProbabilityParam = Field(
+        _param(0.0, source="defaults-off"),
+        description=(
+            "Probability, on the first day of each month, that the creditor asks in writing for a "
+            "listed debtor's removal and the court agrees (nothing is paid)."
         ),
     )
 
 
 class CourtList(Strict):
     """The courts' list of dishonest judgment debtors: a fine or judgment opens a case; an unpaid
-    case is listed after a grace period and leaves the list on payment, term expiry, a no-assets
-    finding or (before the list is national) a move to another province."""
+    case is listed after a grace period on a drawn ground and leaves the list on payment, a
+    settlement honoured, the creditor's request, a no-assets finding, term expiry or (before the
+    list is national) a move to another province."""
 
     model_config = ConfigDict(title="Court list")
     KINDS: ClassVar[dict[str, SchemeKind]] = {"court_list": SchemeKind("court list", "court list")}
@@ -915,10 +995,17 @@ class CourtList(Strict):
         _param(0.0), description="Cases owing less than this many yuan are never listed."
     )
     term_days: DaysParam = Field(
-        description="Listing term in days; where repealed (`null`), listings made then never expire."
+        description=(
+            "Listing term in days of grounds (2)–(6) (all listings while `grounds.refusing_share` "
+            "is 0); where repealed (`null`), listings made then have no term (see "
+            "`grounds.untermed_listings`)."
+        )
     )
     repeat_extension_days: DaysParam = Field(
-        _param(365.0), description="Added to the term for each earlier listing of the same citizen."
+        _param(365.0),
+        description=(
+            "Added to the grounds (2)–(6) term for each earlier listing of the same citizen."
+        ),
     )
     pay_if_able: ProbabilityParam = Field(
         _param(0.8, source="assumption-court-list"),
@@ -935,6 +1022,12 @@ class CourtList(Strict):
     )
     no_assets: NoAssetsRule = Field(
         NoAssetsRule(), description="Removal of listed debtors without executable property."
+    )
+    grounds: ListingGrounds = Field(
+        ListingGrounds(), description="The listing grounds and the term rule of ground (1)."
+    )
+    removal: Removal = Field(
+        Removal(), description="Removal by a settlement honoured or at the creditor's request."
     )
     reference: list[Reference] = Field([], description="Sources for the list as a whole.")
 
