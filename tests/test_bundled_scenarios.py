@@ -55,16 +55,23 @@ def test_a_bundled_run_is_complete_and_weighted(bundled_run, as_arrays):
 def test_each_declared_calibration_target_is_met(bundled_run):
     name, run = bundled_run
     targets = run.manifest["calibration"]
-    if name == "court-blacklist":
-        assert [t["name"] for t in targets] == ["listed_share_2018_2019"]
+    if name == "court-blacklist":  # the published cumulative series, not a stock (issue 12)
+        assert {t["target"] for t in targets} == {"listings_cumulative"}
+        assert {t["kind"] for t in targets} == {"cumulative"} and len(targets) == 8
+    missed = []
     for target in targets:
         assert target["covered"], target
-        if target["name"] == "listed_share_2018_2019" and not target["within"]:
-            # Issue 12: the dated terms (none before 2017-05-01, none for ground (1)) keep more
-            # debtors listed than the stock target assumes; item 2 replaces that target with the
-            # published cumulative series and recalibrates. Not tuned to the old target here.
-            pytest.xfail(f"listed share {target['simulated']:.4f} awaits issue 12 item 2")
-        assert target["within"], target  # e.g. listed share of adults in 2018-2019: 1.0-1.25%
+        assert target["simulated"] is not None, target
+        if target.get("target") == "listings_cumulative" and not target["within"]:
+            missed.append(f"{target['period'][1]}: {target['simulated'] / target['high']:.1f}×")
+            continue
+        assert target["within"], target  # e.g. hukou conversions 2016-2018
+    if missed:
+        # Issue 12 item 4: with the dated terms and the cumulative series declared, the run
+        # lists about three times as many as the published counts; the list is recalibrated
+        # to them (scsim calibrate) there, not tuned here.
+        pytest.xfail("cumulative listings above the published series (× its high end): "
+                     + ", ".join(missed))  # fmt: skip
 
 
 def test_points_schemes_stay_within_their_bounds(bundled_run, as_arrays):
@@ -85,9 +92,12 @@ def test_points_schemes_stay_within_their_bounds(bundled_run, as_arrays):
 
 def test_a_run_that_ends_inside_a_target_period_is_not_judged(tmp_path):
     run = scsim.simulate("court-blacklist", population=5_000, until="2018-02-28", out=tmp_path)
-    (target,) = run.manifest["calibration"]
-    assert target["simulated"] is not None
-    assert target["covered"] is False and target["within"] is None
+    entries = {t["period"][1]: t for t in run.manifest["calibration"]}
+    judged, after = entries["2017-12-31"], entries["2018-09-30"]
+    assert judged["covered"] is True and judged["within"] is not None
+    # the points after the run's end are counted only in part: shown, not judged
+    assert after["simulated"] is not None
+    assert after["covered"] is False and after["within"] is None
 
 
 def test_composite_scores_stay_within_their_range(bundled_run, as_arrays):

@@ -149,7 +149,7 @@ def test_a_calibration_that_accepts_nothing_says_so(tmp_path):
         ("rongcheng", ["--free", "schemes.city_points.start_points=900:1100"],
          ["declares no calibration targets"]),
         ("court-blacklist", ["--free", f"{PROBABILITY}=0.1:0.9", "--days", "365"],
-         ["calibration.listed_share_2018_2019", "not inside the run"]),
+         ["calibration.listings_cumulative", "not inside the run"]),
         ("court-blacklist", ["--free", "schemes.court.list_probabilty=0.1:0.9"],
          ["--free schemes.court.list_probabilty", "did you mean"]),
         ("court-blacklist", ["--free", f"{PROBABILITY}=0.9:0.1"], ["LOW (0.9) must be below"]),

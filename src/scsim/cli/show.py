@@ -312,7 +312,10 @@ def _events_table(s: dict[str, Any]) -> Table:
 def _calibration_table(s: dict[str, Any]) -> Table:
     """Calibration targets against simulated values."""
     table = _table("Calibration", "target", "period", "range", "simulated", "")
+    previous = None
     for row in s["calibration"]:
+        target = row.get("target") or row["name"]  # a series' points: its name once
+        name, previous = ("" if target == previous else target), target
         metric = row["metric"]
         span = f"{fmt_calibration(metric, row['low'])} – {fmt_calibration(metric, row['high'])}"
         within = row["within"]
@@ -323,7 +326,7 @@ def _calibration_table(s: dict[str, Any]) -> Table:
         else:
             mark = "–" if within is None else ("[green]✓[/]" if within else "[red]✗[/]")
         table.add_row(
-            escape(str(row["name"])),
+            escape(str(name)),
             escape(fmt_period(row["period"])),
             span,
             fmt_calibration(metric, row["simulated"]),

@@ -43,6 +43,16 @@ COUNTS = (
     "exits_listed_escaped", "cases_opened", "cases_paid", "open_cases", "trapped",
 )  # fmt: skip
 SHARES = ("listed_share_adults",)
+# Flows: counted anew in each epoch (the row dated at the epoch's end holds that epoch's count),
+# so a sum over dates is a count over a period. Every other metric is a level on its date (a
+# stock, a share, a mean). A `cumulative` or `flow` calibration target needs a flow; a `stock`
+# target anything else.
+FLOWS = frozenset({
+    "new_listings", "new_listings_refusing", "exits_paid", "exits_expiry", "exits_no_assets",
+    "escapes", "exits_listed", "exits_listed_paid", "exits_settlement", "exits_creditor",
+    "exits_listed_escaped", "cases_opened", "cases_paid", "events_true", "events_recorded",
+    "wrongful_records", "misattributed", "list_joined", "hukou_conversions", "ties_dropped",
+})  # fmt: skip
 MEANS = ("wealth_mean", "income_mean", "debt_mean")
 EVENT_METRICS = ("events_true", "events_recorded", "wrongful_records", "misattributed")
 MEASURE_METRICS = ("sanctioned", "sanction_days")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +82,34 @@ def check_targets(scenario: Scenario, start: dt.date, end: dt.date) -> None:
                                    "nothing to calibrate to — add a calibration: section")])  # fmt: skip
     issues = [
         Issue(scenario.source, 0, 0, f"calibration.{name}",
-              f"its period {t.period[0]}…{t.period[1]} is not inside the run ({start}…{end}) — "
+              f"{entry} counts {first}…{last}, not inside the run ({start}…{end}) — "
               "run longer (--until, --days) or leave the target out")
         for name, t in targets.items()
-        if not (start <= t.period[0] and t.period[1] <= end)
+        for entry, (first, last), _, _ in t.entries(name)
+        if not (start <= first and last <= end)
     ]  # fmt: skip
     if issues:
         raise ScenarioError(issues)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One checked value of a target (a series has one per date): its range and its words."""
+
+    label: str
+    metric: str
+    low: float
+    high: float
+
+
+def target_entries(targets: Mapping[str, Any]) -> dict[str, Entry]:
+    """Every entry the scenario's calibration checks, by name (``target@date`` in a series)."""
+    out = {}
+    for name, target in targets.items():
+        for entry, (_, last), low, high in target.entries(name):
+            label = target.label if entry == name else f"{target.label or name}, {last}"
+            out[entry] = Entry(label, target.metric, low, high)
+    return out
 
 
 def score(
@@ -255,7 +277,7 @@ def calibrate(
         metrics = list(dict.fromkeys([*names, "calibration", "calibration_within"]))
     settings = {"design": design, "samples": samples, "sampler_seed": seeds[0],
                 "ranges": [r.to_dict() for r in chosen]}  # fmt: skip
-    targets = scenario.spec.calibration
+    targets = target_entries(scenario.spec.calibration)
 
     def finish(
         results: pa.Table, manifest: Mapping[str, Any]

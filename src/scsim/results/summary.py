@@ -273,7 +273,8 @@ def _calibration(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     targets = manifest.get("calibration") or []
     if isinstance(targets, dict):
         targets = [{"name": k, **v} for k, v in targets.items()]
-    keys = ("name", "metric", "period", "low", "high", "simulated", "within", "covered")
+    keys = ("name", "target", "kind", "metric", "period", "low", "high", "simulated", "within",
+            "covered")  # fmt: skip
     return [{k: t.get(k) for k in keys} for t in targets if isinstance(t, dict)]
 
 

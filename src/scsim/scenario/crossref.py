@@ -7,7 +7,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from scsim.core.limits import MAX_BANDS, MAX_LISTS, MAX_MEASURES, MAX_RIGHTS
-from scsim.core.metrics import metric_vocabulary
+from scsim.core.metrics import FLOWS, metric_vocabulary
 from scsim.core.vocabulary import CELL_FLAGS, PROVINCE_NAMES, input_names
 from scsim.scenario.errors import PathError, did_you_mean
 from scsim.scenario.schema import (
@@ -214,13 +214,28 @@ def check_cross_references(
 
     metrics = metric_vocabulary()
     for name, target in spec.calibration.items():
-        inside_horizon(("calibration", name, "period", 0), target.period[0])
-        inside_horizon(("calibration", name, "period", 1), target.period[1])
         at = ("calibration", name)
+        if target.period is not None:
+            inside_horizon((*at, "period", 0), target.period[0])
+            inside_horizon((*at, "period", 1), target.period[1])
+        if target.since is not None:
+            inside_horizon((*at, "since"), target.since)
+        for i, point in enumerate(target.series):
+            inside_horizon((*at, "series", i, "date"), point.date)
         if target.metric not in metrics:
             hint = did_you_mean(target.metric, metrics)
             errors.append(PathError((*at, "metric"), f"unknown metric '{target.metric}'{hint}"))
             continue
+        flow = target.metric in FLOWS
+        if target.kind in ("cumulative", "flow") and not flow:
+            errors.append(PathError((*at, "metric"), (
+                f"a {target.kind} target adds up a flow (a count per epoch), and "
+                f"'{target.metric}' is a level on its date — use a flow such as 'new_listings', "
+                "or kind: stock/mean")))  # fmt: skip
+        elif target.kind == "stock" and flow:
+            errors.append(PathError((*at, "metric"), (
+                f"'{target.metric}' is a flow (a count per epoch), not a stock — use kind: "
+                "cumulative (with since) or flow, or a stock such as 'listed'")))  # fmt: skip
         groups, category = metrics[target.metric]
         if target.categories and not category:
             errors.append(

@@ -1471,17 +1471,45 @@ class Hukou(Strict):
 # Calibration and reforms
 
 
+class TargetPoint(Strict):
+    """One dated value of a target series, with its own tolerance and sources."""
+
+    model_config = ConfigDict(title="Target point")
+
+    date: dt.date = Field(description="The date the published figure is for, inside the horizon.")
+    low: float = Field(description="Lowest acceptable value.")
+    high: float = Field(description="Highest acceptable value; not below `low`.")
+    reference: list[Reference] = Field([], description="Sources for this value.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TargetPoint:
+        if self.high < self.low:
+            raise PathError(("high",), "the point's 'high' is below its 'low'")
+        return self
+
+
+TARGET_KINDS = ("mean", "stock", "cumulative", "flow")
+
+
 class Target(Strict):
-    """A calibration target: the unweighted mean of a time-series metric over a period, checked
-    against [low, high] and stored in manifest.json under `calibration`."""
+    """A calibration target, stored in manifest.json under `calibration` with the simulated
+    value beside it. What it measures is its `kind`: `mean` (the default), the unweighted mean of
+    a metric over `period`; `flow`, the sum of a flow metric (one counted per epoch, such as
+    `new_listings`) over `period`; `stock`, the value of a metric at each date of `series` (the
+    last value written on or before it); `cumulative`, the sum of a flow metric from `since` to
+    each date of `series` (the epochs ending on or before it). `mean` and `flow` take `low` and
+    `high`; `stock` and `cumulative` a `series` of dated points, each with its own range."""
 
     model_config = ConfigDict(title="Calibration target")
 
     label: str = Field("", description="Human-readable description.")
+    kind: Literal["mean", "stock", "cumulative", "flow"] = Field(
+        "mean", description="What the target measures: `mean`, `stock`, `cumulative` or `flow`."
+    )
     metric: str = Field(
         description=(
             "A time-series metric with one value per date (see [Metrics](#metrics)); checked "
-            "when loading."
+            "when loading, and a flow for `cumulative` and `flow` targets, not one for `stock`."
         )
     )
     group: str = Field(
@@ -1497,20 +1525,67 @@ class Target(Strict):
             "above."
         ),
     )
-    period: Annotated[list[dt.date], Field(min_length=2, max_length=2)] = Field(
-        description="[first, last] date, both inside the horizon."
+    period: Annotated[list[dt.date], Field(min_length=2, max_length=2)] | None = Field(
+        None, description="`mean` and `flow`: [first, last] date, both inside the horizon."
     )
-    low: float = Field(description="Lowest acceptable value.")
-    high: float = Field(description="Highest acceptable value; not below `low`.")
+    low: float | None = Field(None, description="`mean` and `flow`: lowest acceptable value.")
+    high: float | None = Field(
+        None, description="`mean` and `flow`: highest acceptable value; not below `low`."
+    )
+    since: dt.date | None = Field(
+        None, description="`cumulative`: the date from which the count runs (inside the horizon)."
+    )
+    series: list[TargetPoint] = Field(
+        [], description="`stock` and `cumulative`: the dated values, in date order."
+    )
     reference: list[Reference] = Field([], description="Sources for the target.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Target:
-        if self.high < self.low:
-            raise PathError(("high",), "the target's 'high' is below its 'low'")
-        if self.period[1] < self.period[0]:
-            raise PathError(("period",), "the period ends before it starts")
+        one_range = self.kind in ("mean", "flow")
+        if one_range:
+            for key in ("period", "low", "high"):
+                if getattr(self, key) is None:
+                    raise PathError((key,), f"a {self.kind} target needs '{key}'")
+            if self.series:
+                raise PathError(("series",), f"a {self.kind} target has one range, not a "
+                                "series — give period, low and high, or kind: stock/cumulative")  # fmt: skip
+            if self.high < self.low:
+                raise PathError(("high",), "the target's 'high' is below its 'low'")
+            if self.period[1] < self.period[0]:
+                raise PathError(("period",), "the period ends before it starts")
+        else:
+            for key in ("period", "low", "high"):
+                if getattr(self, key) is not None:
+                    raise PathError((key,), f"a {self.kind} target has a series of dated "
+                                    f"points, each with its own range; '{key}' is not used")  # fmt: skip
+            if not self.series:
+                raise PathError(("series",), f"a {self.kind} target needs a series of dated "
+                                "points ({date, low, high})")  # fmt: skip
+            dates = [p.date for p in self.series]
+            for i in range(1, len(dates)):
+                if dates[i] <= dates[i - 1]:
+                    raise PathError(("series", i, "date"), "the series' dates must increase")
+        if self.kind == "cumulative":
+            if self.since is None:
+                raise PathError(("since",), "a cumulative target needs 'since', the date the "
+                                "count starts from")  # fmt: skip
+            if self.series[0].date < self.since:
+                raise PathError(("series", 0, "date"), "a point before 'since'")
+        elif self.since is not None:
+            raise PathError(("since",), f"'since' is for cumulative targets, not {self.kind}")
         return self
+
+    def entries(self, name: str) -> list[tuple[str, list[dt.date], float, float]]:
+        """What is checked: (entry name, [first, last] date counted, low, high) — one for a
+        `mean` or `flow` target, one per point (``name@date``) for a series."""
+        if self.kind in ("mean", "flow"):
+            return [(name, list(self.period), self.low, self.high)]
+        return [
+            (f"{name}@{p.date}", [self.since if self.kind == "cumulative" else p.date, p.date],
+             p.low, p.high)
+            for p in self.series
+        ]  # fmt: skip
 
 
 class Setting(Strict):
