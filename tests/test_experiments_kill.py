@@ -1,6 +1,5 @@
-"""Experiments that lose a process: a Dask worker that dies mid-case has its case run again
-elsewhere with the same result, and an experiment killed with SIGKILL resumes (``--resume``)
-to the same results.parquet as an experiment never interrupted.
+"""An experiment killed with SIGKILL resumes (``--resume``) to the same results.parquet as an
+experiment never interrupted. (A worker that dies mid-case: tests/test_experiments_sweep.py.)
 
 Every population here is synthetic; nothing reads records about real persons.
 """
@@ -12,33 +11,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import scsim
-from scsim.experiments import opened_executor, run_tasks
 
 SCENARIO = "court-blacklist"
 GRACE = "schemes.court.grace_days"
 ARGS = {"population": 1500, "days": 300, "replicates": 2}
 VALUES = [0, 15, 30, 45, 60, 90]
-
-
-def _dies_once(task: tuple[str, int]) -> int:
-    """Ends its worker process (as an out-of-memory kill would) the first time it sees 1."""
-    marker, value = task
-    if value == 1 and not os.path.exists(marker):
-        Path(marker).touch()
-        os._exit(1)
-    return value * 10
-
-
-def test_a_dask_worker_that_dies_has_its_case_run_again_elsewhere(tmp_path):
-    marker = str(tmp_path / "died")
-    got: dict[int, int] = {}
-    with opened_executor("dask", 2) as opened:
-        run_tasks(_dies_once, [(marker, v) for v in range(4)], opened, got.__setitem__)
-    assert Path(marker).exists()
-    assert got == {0: 0, 1: 10, 2: 20, 3: 30}
 
 
 def test_an_experiment_killed_with_sigkill_resumes_to_the_same_results(tmp_path):

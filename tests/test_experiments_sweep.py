@@ -159,10 +159,11 @@ def _dies_once(task: tuple[str, int]) -> int:
     return value * 10
 
 
-def test_a_case_whose_worker_died_runs_again(tmp_path):
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_a_case_whose_worker_died_runs_again(executor, tmp_path):
     marker = str(tmp_path / "died")
     got: dict[int, int] = {}
-    with opened_executor("processes", 2) as opened:
+    with opened_executor(executor, 2) as opened:
         run_tasks(_dies_once, [(marker, v) for v in range(4)], opened, got.__setitem__)
     assert Path(marker).exists()
     assert got == {0: 0, 1: 10, 2: 20, 3: 30}
