@@ -557,3 +557,22 @@ def test_an_outcome_label_reads_in_lower_case_inside_a_sentence(label, inside) -
     from scsim.report.findings import _mid_sentence
 
     assert _mid_sentence(label) == inside
+
+
+def test_a_calibration_series_is_drawn_with_the_runs_curve(runs) -> None:
+    from scsim.report.data import target_curves
+
+    run = runs["national"]
+    (curve,) = target_curves(run, run.scenario)
+    assert curve.kind == "cumulative" and len(curve.points) >= 5
+    # the curve is the running sum of new listings since the target's start
+    rows = run.query(
+        "select sum(value) as v from timeseries where metric = 'new_listings' and "
+        f"\"group\" = 'all' and date >= '{run.scenario.calibration[curve.name].since}' "
+        f"and date <= '{curve.dates[-1]}'"
+    ).to_pylist()
+    assert curve.values[-1] == pytest.approx(rows[0]["v"])
+    assert all(b >= a for a, b in zip(curve.values, curve.values[1:], strict=False))
+    data = gather(run)
+    html = page.render(data, build_charts(data, None), [])
+    assert 'id="target-0"' in html and curve.label in html

@@ -24,6 +24,7 @@ from scsim.report.data import (
     Metrics,
     Row,
     RunData,
+    TargetCurve,
     TimeSeries,
 )
 from scsim.report.wording import compact, missing, number, pct, pct_interval, pp, ratio
@@ -518,6 +519,34 @@ def comparison_chart(c: Comparison | None) -> Chart:
 # All of them
 
 
+def target_series(curve: TargetCurve, index: int) -> Chart:
+    """A calibration series: the run's curve (a line), each published point's range (a
+    vertical bar at its date)."""
+    what = "running total from the target's start" if curve.kind == "cumulative" else "value"
+    option = _base(
+        tooltip={"trigger": "axis", "formatter": "fn:axisCompact"},
+        legend={"top": 0},
+        grid={"left": 8, "right": 24, "top": 40, "bottom": 30, "containLabel": True},
+        xAxis={"type": "time"},
+        yAxis={"type": "value", "axisLabel": {"formatter": "fn:compact"}},
+        series=[
+            {"type": "line", "name": "this run", "showSymbol": False,
+             "data": [[d, v] for d, v in zip(curve.dates, curve.values, strict=True)]},
+            {"type": "scatter", "name": "published (range)", "symbolSize": 7,
+             "itemStyle": {"color": PALETTE[2]},
+             "data": [[d, (lo + hi) / 2] for d, lo, hi in curve.points],
+             "markLine": {"silent": True, "symbol": "none", "animation": False,
+                          "lineStyle": {"color": PALETTE[2], "width": 2, "type": "solid"},
+                          "data": [[{"coord": [d, lo]}, {"coord": [d, hi]}]
+                                   for d, lo, hi in curve.points]}},
+        ],
+    )  # fmt: skip
+    caption = (f"The line is this run's {what}; each bar is a published point's accepted range, "
+               "the dot its middle.")  # fmt: skip
+    return Chart(f"target-{index}", "calibration", curve.label or curve.name, caption, option,
+                 height=320)  # fmt: skip
+
+
 def charts(data: RunData, comparison: Comparison | None) -> list[Chart]:
     """Every chart of the report in page order (left-out ones included, with their note)."""
     m = data.metrics
@@ -546,6 +575,7 @@ def charts(data: RunData, comparison: Comparison | None) -> list[Chart]:
         disparate_impact(m),
     ]
     out += [stocks_over_time(data), *trap_and_wrongful(m)]
+    out += [target_series(curve, i) for i, curve in enumerate(data.targets)]
     if comparison is not None:
         out.append(comparison_chart(comparison))
     return out

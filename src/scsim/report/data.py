@@ -207,10 +207,48 @@ class RunData:
     listed: TimeSeries | None
     histograms: list[Histogram]
     timings: dict[str, float]
+    targets: list[TargetCurve] = field(default_factory=list)
 
     @property
     def audit(self) -> AuditTable:
         return self.metrics.result
+
+
+@dataclass
+class TargetCurve:
+    """A calibration series (a stock or cumulative target) beside the run's own curve of what
+    it counts: the metric at each date, or its running sum from the target's ``since``."""
+
+    name: str
+    label: str
+    kind: str
+    dates: list[str]
+    values: list[float]
+    points: list[tuple[str, float, float]]  # (date, low, high)
+
+
+def target_curves(run: Run, scenario: ScenarioSpec | None) -> list[TargetCurve]:
+    """The run's curve under each series target its scenario declares."""
+    if scenario is None:
+        return []
+    out = []
+    for name, target in scenario.calibration.items():
+        if target.kind not in ("stock", "cumulative"):
+            continue
+        filters = [("metric", "=", target.metric), ("group", "=", target.group)]
+        if target.categories:
+            filters.append(("category", "in", list(target.categories)))
+        table = pq.read_table(run.file(TIMESERIES), columns=["date", "value"], filters=filters)
+        table = table.group_by("date").aggregate([("value", "sum")]).sort_by("date")
+        dates = table["date"].to_pylist()
+        values = np.asarray(table["value_sum"].to_numpy(zero_copy_only=False), dtype=np.float64)
+        if target.kind == "cumulative":
+            counted = np.array([d >= target.since for d in dates], dtype=bool)
+            values = np.cumsum(np.where(counted, values, 0.0))
+        points = [(p.date.isoformat(), p.low, p.high) for p in target.series]
+        out.append(TargetCurve(name, target.label or name, target.kind,
+                               [d.isoformat() for d in dates], values.tolist(), points))  # fmt: skip
+    return out
 
 
 def scenario_of(run: Run) -> ScenarioSpec | None:
@@ -559,6 +597,7 @@ def gather(run: Run) -> RunData:
         listed=stocks(rows, STOCKS),
         histograms=histograms,
         timings=timings,
+        targets=target_curves(run, scenario),
     )
 
 

@@ -289,7 +289,8 @@ def render(
         "summary": _summary(data),
         "findings": _findings(findings),
         "compare": _comparison(comparison, by_section.get("compare", []), comparison_findings),
-        "calibration": _calibration(data.audit.calibration),
+        "calibration": _calibration(data.audit.calibration)
+        + "".join(_chart(c) for c in by_section.get("calibration", [])),
         "sources": _sources(data.sources),
         "notes": _notes(data.audit.notes, charts),
     }
