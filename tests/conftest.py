@@ -42,6 +42,25 @@ def chromium() -> str:
     return found
 
 
+@pytest.fixture(scope="session")
+def settle() -> Callable[..., None]:
+    """``settle(page, width)``: wait (up to 3 s) for a report page to be no wider than a new
+    window ``width`` — report.js resizes the charts on the window's resize event, which a busy
+    machine may deliver after the next evaluation. A page that stays too wide still fails the
+    check that follows."""
+    import contextlib
+
+    def wait(page, width: int) -> None:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(
+                f"() => document.documentElement.scrollWidth <= {int(width)}", timeout=3000
+            )
+
+    return wait
+
+
 def write_scenario(directory: Path, text: str, name: str = "scenario.yaml") -> Path:
     """Write a YAML scenario (dedented) into ``directory``; returns its path."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "results": _ENGINE | {"engine"},
     "audit": _ENGINE | {"engine", "results"},
     "experiments": _ENGINE | {"engine", "results", "audit"},
-    "report": _ENGINE | {"engine", "results", "audit"},
+    # the report draws runs and experiments (an experiment's report reads its directory)
+    "report": _ENGINE | {"engine", "results", "audit", "experiments"},
     "docsgen": _ENGINE | {"engine"},
     "api": _ENGINE | {"engine", "results", "audit", "experiments", "report"},
     "cli": _ENGINE | {"engine", "results", "audit", "experiments", "report", "api"},

@@ -491,7 +491,7 @@ COUNT_PIXELS = """
 """
 
 
-def test_report_renders_offline_in_chromium(national_report: Path, chromium: str) -> None:
+def test_report_renders_offline_in_chromium(national_report: Path, chromium: str, settle) -> None:
     from playwright.sync_api import sync_playwright
 
     html = national_report.read_bytes()
@@ -533,6 +533,7 @@ def test_report_renders_offline_in_chromium(national_report: Path, chromium: str
             widths = {}  # the page never scrolls sideways on a desktop or a laptop screen
             for width in (1400, 800):
                 page_.set_viewport_size({"width": width, "height": 900})
+                settle(page_, width)
                 widths[width] = page_.evaluate("document.documentElement.scrollWidth")
         finally:
             browser.close()

@@ -84,7 +84,8 @@ def test_the_report_command_takes_an_experiment_and_refuses_its_own_files(experi
     assert before == experiment.manifest["files"]["results.parquet"]
 
 
-def test_experiment_reports_draw_every_chart_without_scrolling_sideways(experiments, chromium):
+def test_experiment_reports_draw_every_chart_without_scrolling_sideways(experiments, chromium,
+                                                                        settle):  # fmt: skip
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -106,7 +107,16 @@ def test_experiment_reports_draw_every_chart_without_scrolling_sideways(experime
                 assert state and all(r and not e for r, e in state), (kind, state)
                 for width in (1400, 800):
                     page.set_viewport_size({"width": width, "height": 900})
-                    assert page.evaluate("document.documentElement.scrollWidth") == width, kind
+                    settle(page, width)
+                    wide = page.evaluate(
+                        "Array.from(document.querySelectorAll('body *')).filter(e => "
+                        f"e.getBoundingClientRect().right > {width} + 1).slice(0, 3).map(e => "
+                        "e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))"
+                    )  # fmt: skip
+                    assert page.evaluate("document.documentElement.scrollWidth") == width, (
+                        kind,
+                        wide,
+                    )
                 assert not problems, (kind, problems)
                 page.close()
         finally:
