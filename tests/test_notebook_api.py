@@ -212,3 +212,19 @@ def test_params_is_a_read_only_mapping() -> None:
     assert params["schemes.court.grace_days"] == 0  # the baseline is not changed
     assert sc.params() == dict(params)  # the old spelling still answers, with a copy
     assert len(repr(params)) < SHORT
+
+
+def test_an_explanation_shows_one_citizen_and_its_timeline(tmp_path: Path) -> None:
+    run = scsim.simulate("court-blacklist", population=1000, days=200, seed=3, events=True,
+                         out=tmp_path)  # fmt: skip
+    story = scsim.explain(run, pick="listed")
+    assert repr(story) == (
+        f"Explanation(citizen {story.citizen} of 'court-blacklist', seed 3, "
+        f"{len(story.timeline):,} events)"
+    )
+    page = assert_short_and_escaped(story)
+    assert "(synthetic)" in page
+    timeline = story.to_pandas()
+    assert len(timeline) == len(story.timeline) > 0
+    assert str(timeline["date"].dtype).startswith("datetime64")
+    assert timeline["date"].is_monotonic_increasing
