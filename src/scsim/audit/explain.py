@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from scsim.core.display import html_preview, to_pandas
 from scsim.results.format import fmt_yuan as yuan
 from scsim.results.store import CITIZENS, EVENTS, Run, RunError, arrow_kind
 from scsim.rules import Bool, Expr, ExprError, Number, Ordinal, Type, compile_expr
@@ -143,8 +144,6 @@ class Explanation:
 
     def to_pandas(self) -> Any:
         """The timeline as a pandas DataFrame, dates as pandas datetimes."""
-        from scsim.core.display import to_pandas
-
         return to_pandas(self.to_arrow())
 
     def __repr__(self) -> str:
@@ -155,8 +154,6 @@ class Explanation:
         )
 
     def _repr_html_(self) -> str:
-        from scsim.core.display import html_preview
-
         who = {**self.attributes.get("who", {}), **self.attributes.get("where", {})}
         facts = [("run", self.run.get("path")), *((k, v) for k, v in who.items())]
         return html_preview(

@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from scsim.core.display import html_preview, to_pandas
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -110,8 +112,6 @@ class TidyTable:
 
     def to_pandas(self) -> Any:
         """The table as a pandas DataFrame (pandas is needed)."""
-        from scsim.core.display import to_pandas
-
         return to_pandas(self.table)
 
     # How it shows itself: one line, and in a notebook a few facts and the first rows.
@@ -132,8 +132,6 @@ class TidyTable:
         )
 
     def _repr_html_(self) -> str:
-        from scsim.core.display import html_preview
-
         facts = [*self.describe(), ("rows", f"{len(self):,}")]
         if self.notes:
             facts.append(("notes", f"{len(self.notes)} (.notes)"))

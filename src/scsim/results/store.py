@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scsim import __version__
+from scsim.core.display import html_fields, to_pandas
 from scsim.scenario.model import spec_from_resolved
 from scsim.scenario.schema import ScenarioSpec
 
@@ -546,8 +547,6 @@ class Run:
         return f"Run({self.name!r}, seed={self.seed}{agents}{dates}, path={str(self.path)!r})"
 
     def _repr_html_(self) -> str:
-        from scsim.core.display import html_fields
-
         pop = self.population
         horizon = self.manifest.get("horizon") or {}
         files = [TIMESERIES, CITIZENS] + ([EVENTS] if self.has_events else [])
@@ -593,8 +592,6 @@ class Run:
     def to_pandas(self, table: str = "timeseries", columns: list[str] | None = None) -> Any:
         """One of the run's tables (``timeseries``, ``citizens`` or ``events``) as a pandas
         DataFrame, dates as pandas datetimes."""
-        from scsim.core.display import to_pandas
-
         return to_pandas(self.to_arrow(table, columns))
 
     def to_arrow(self, table: str = "timeseries", columns: list[str] | None = None) -> pa.Table:
