@@ -23,13 +23,9 @@ from scsim.audit import frame
 from scsim.audit.frame import (
     GroupIndex,
     Grouping,
-    MetricFrame,
-    count,
     encode,
     grouped_gini,
     grouped_quantiles,
-    mean,
-    quantile,
     wilson,
 )
 from scsim.audit.metrics import (
@@ -424,44 +420,6 @@ def test_encode_accepts_labels_booleans_integers_and_arrow():
     assert ints.labels == ("10", "30") and ints.codes.tolist() == [1, 0, 1]
     arrow = encode(pa.array(["x", "y", "x"]).dictionary_encode())
     assert arrow.labels == ("x", "y") and arrow.codes.tolist() == [0, 1, 0]
-
-
-# --------------------------------------------------------------------------------------------
-# MetricFrame
-
-
-def test_metric_frame_overall_by_group_difference_and_ratio():
-    listed = np.array([1, 0, 0, 1, 0, 0, 0, 1], dtype=bool)
-    hukou = np.array(["rural", "rural", "urban", "urban", "urban", "rural", "urban", "rural"])
-    mf = MetricFrame(
-        metrics={"rate": mean, "people": count, "median": quantile(0.5)},
-        y=listed,
-        sensitive_features={"hukou": hukou},
-    )
-    assert mf.overall == {"rate": 0.375, "people": 8.0, "median": 0.0}
-    by_group = mf.by_group.to_pydict()
-    assert by_group["hukou"] == ["rural", "urban"]
-    assert by_group["rate"] == [0.5, 0.25] and by_group["n"] == [4, 4]
-    assert mf.group_min()["rate"] == 0.25 and mf.group_max()["rate"] == 0.5
-    assert mf.difference()["rate"] == 0.25
-    assert mf.ratio()["rate"] == 0.5
-    assert mf.difference(method="to_overall")["rate"] == 0.125
-    assert mf.ratio(method="to_overall")["rate"] == pytest.approx(0.25 / 0.375)
-
-
-def test_metric_frame_intersects_features_and_respects_where():
-    y = np.array([1, 0, 1, 1, 0, 0], dtype=float)
-    a = np.array([0, 0, 1, 1, 0, 1], dtype=bool)
-    b = np.array(["x", "y", "x", "y", "x", "x"])
-    mf = MetricFrame(metrics=mean, y=y, sensitive_features={"a": a, "b": b})
-    assert mf.overall == 0.5  # a single metric gives plain numbers
-    rows = {(r["a"], r["b"]): r["mean"] for r in mf.by_group.to_pylist()}
-    assert rows == {("False", "x"): 0.5, ("False", "y"): 0.0, ("True", "x"): 0.5,
-                    ("True", "y"): 1.0}  # fmt: skip
-    adults = np.array([1, 1, 1, 1, 0, 0], dtype=bool)
-    only = MetricFrame(metrics=mean, y=y, sensitive_features=b, where=adults)
-    assert only.overall == 0.75
-    assert only.by_group.to_pydict()["mean"] == [1.0, 0.5]
 
 
 # --------------------------------------------------------------------------------------------

@@ -369,7 +369,7 @@ def test_fear_of_losing_points_fades_by_habituation(society):
     from scsim.mechanisms.behaviour import prepare
 
     spec = society.spec
-    plan = prepare(spec, society.params())
+    plan = prepare(spec, society.params)
     factor = _habituation(plan, spec.points_scheme()[1], spec.world.start)
     k = plan.kinds.index("offence")
     began = dt.date(2015, 3, 1)  # the first rollout

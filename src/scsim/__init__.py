@@ -5,8 +5,12 @@ scsim models people who do not exist. It reads scenario files and published aggr
     import scsim
     sc = scsim.load("court-blacklist")
     run = scsim.simulate(sc, population=100_000, seed=7)
-    scsim.audit(run).by_group("hukou")
+    scsim.audit(run).by_group("hukou")                  # or run.audit(by="hukou")
     run.query("select * from timeseries where metric = 'listed_share_adults'")
+    run.to_pandas("timeseries")                         # every table also as pandas
+
+In a notebook every object shows itself in one line and as a small HTML table; see
+docs/notebook.ipynb.
 
 The verbs (``load``, ``simulate``, ``replicate``, ``audit``, ``compare``, ``sweep``,
 ``sensitivity``, ``calibrate``, ``explain``, ``report``; see :mod:`scsim.api`) are imported on first use, so that ``import scsim`` (and the

@@ -13,7 +13,9 @@
 
 The functions are the boxes' own (no wrapper repeats their signatures). ``scsim.audit`` and
 ``scsim.report`` are also the packages of those boxes; calling the package calls the verb (see
-``scsim/core/verbs.py``).
+``scsim/core/verbs.py``), and ``from scsim.audit import audit`` / ``from scsim.report import
+report`` give the functions. A run has the verbs about one run as methods: ``run.audit()``,
+``run.report()``, ``run.summary()`` (what ``scsim show`` prints).
 """
 
 from __future__ import annotations

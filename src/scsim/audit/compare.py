@@ -83,7 +83,7 @@ def paired_bootstrap(
 # Comparison
 
 
-@dataclass
+@dataclass(repr=False)
 class Comparison(TidyTable):
     """Paired differences B − A of every audit metric row, with bootstrap intervals.
 
@@ -98,6 +98,14 @@ class Comparison(TidyTable):
 
     VALUE: ClassVar[str] = "difference"
     COLUMNS: ClassVar[tuple[str, ...]] = COLUMNS
+
+    def describe(self) -> list[tuple[str, Any]]:
+        a, b = self.info.get("a") or {}, self.info.get("b") or {}
+        return [
+            ("a", _side_name(a)),
+            ("b", _side_name(b)),
+            ("replicates", self.info.get("replicates")),
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-ready data (NaN as None)."""
@@ -357,6 +365,12 @@ def _values(result: AuditTable) -> dict[tuple[str, str, str, str], float]:
         tuple(row[:4]): (math.nan if row[4] is None else row[4])
         for row in zip(*columns, strict=True)
     }  # type: ignore[misc]
+
+
+def _side_name(side: Mapping[str, Any]) -> str:
+    """A side's scenario and its reforms, as the repr names it."""
+    reforms = ", ".join(side.get("reforms_applied") or [])
+    return f"{side.get('scenario')}" + (f" ({reforms})" if reforms else "")
 
 
 def _side_info(runs: Sequence[Run]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from scsim.core.display import html_preview, to_pandas
 from scsim.results.format import fmt_yuan as yuan
 from scsim.results.store import CITIZENS, EVENTS, Run, RunError, arrow_kind
 from scsim.rules import Bool, Expr, ExprError, Number, Ordinal, Type, compile_expr
@@ -109,7 +110,7 @@ class NoMatch(ExplainError):
 # The result
 
 
-@dataclass
+@dataclass(repr=False)
 class Explanation:
     """One citizen of a run: attributes, timeline (None without an event log) and snapshot."""
 
@@ -136,6 +137,39 @@ class Explanation:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=_json_default)
+
+    def to_arrow(self) -> pa.Table:
+        """The timeline as an Arrow table (date, what, kind, value, text; empty without an event
+        log)."""
+        rows = self.timeline or []
+        names = ["date", "what", "kind", "value", "text"]
+        return pa.table(
+            {
+                "date": pa.array([r.get("date") for r in rows], pa.date32()),
+                **{n: pa.array([r.get(n) for r in rows]) for n in names[1:4]},
+                "text": pa.array([r.get("text", "") for r in rows], pa.string()),
+            }
+        )
+
+    def to_pandas(self) -> Any:
+        """The timeline as a pandas DataFrame, dates as pandas datetimes."""
+        return to_pandas(self.to_arrow())
+
+    def __repr__(self) -> str:
+        events = "no event log" if self.timeline is None else f"{len(self.timeline):,} events"
+        return (
+            f"Explanation(citizen {self.citizen} of {self.run.get('scenario')!r}, seed "
+            f"{self.run.get('seed')}, {events})"
+        )
+
+    def _repr_html_(self) -> str:
+        who = {**self.attributes.get("who", {}), **self.attributes.get("where", {})}
+        facts = [("run", self.run.get("path")), *((k, v) for k, v in who.items())]
+        return html_preview(
+            f"Citizen {self.citizen} (synthetic)",
+            facts,
+            None if self.timeline is None else self.to_arrow().select(["date", "text"]),
+        )
 
 
 @dataclass(frozen=True)

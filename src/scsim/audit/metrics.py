@@ -119,7 +119,7 @@ class AuditError(ValueError):
 # The result
 
 
-@dataclass
+@dataclass(repr=False)
 class AuditTable(TidyTable):
     """The tidy metric table of one audit, its notes (skipped metrics, reference groups) and
     the run's calibration entries."""
@@ -127,6 +127,15 @@ class AuditTable(TidyTable):
     calibration: list[dict[str, Any]] = field(default_factory=list)
 
     COLUMNS: ClassVar[tuple[str, ...]] = COLUMNS
+
+    def describe(self) -> list[tuple[str, Any]]:
+        info = self.info
+        agents = info.get("n_agents")
+        return [
+            ("scenario", info.get("scenario")),
+            ("by", ",".join(info.get("by") or []) or "all"),
+            ("agents", f"{agents:,}" if isinstance(agents, int) else agents),
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-ready data (NaN as None)."""

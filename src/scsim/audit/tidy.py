@@ -1,6 +1,7 @@
 """The tidy metric table the audit and the paired comparison both answer with: one shape (a
 table with metric, category, group_by and group columns, notes, info) and one set of verbs
-(``overall``, ``by_group``, ``rows``, ``row``, ``value``, ``to_csv``, ``to_dict``, ``to_json``).
+(``overall``, ``by_group``, ``rows``, ``row``, ``value``, ``to_csv``, ``to_dict``, ``to_json``,
+``to_arrow``, ``to_pandas``), a one-line repr and a small HTML summary for notebooks.
 
 Kept free of numpy and pyarrow imports: the command line loads it on start-up.
 """
@@ -13,6 +14,8 @@ import math
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from scsim.core.display import html_preview, to_pandas
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -102,6 +105,37 @@ class TidyTable:
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_arrow(self) -> pa.Table:
+        """The table as Arrow (the same as ``.table``)."""
+        return self.table
+
+    def to_pandas(self) -> Any:
+        """The table as a pandas DataFrame (pandas is needed)."""
+        return to_pandas(self.table)
+
+    # How it shows itself: one line, and in a notebook a few facts and the first rows.
+
+    KIND: ClassVar[str] = "table"  # what the repr calls it
+
+    def describe(self) -> list[tuple[str, Any]]:
+        """A few (name, value) facts about the table for its summary."""
+        return []
+
+    def __repr__(self) -> str:
+        metrics = len(set(self.table.column("metric").to_pylist())) if len(self) else 0
+        facts = ", ".join(f"{name}={value}" for name, value in self.describe()[:3])
+        return (
+            f"{type(self).__name__}({len(self):,} rows, {metrics} metrics"
+            + (f", {facts}" if facts else "")
+            + ")"
+        )
+
+    def _repr_html_(self) -> str:
+        facts = [*self.describe(), ("rows", f"{len(self):,}")]
+        if self.notes:
+            facts.append(("notes", f"{len(self.notes)} (.notes)"))
+        return html_preview(type(self).__name__, facts, self.overall)
 
 
 def json_value(value: Any) -> Any:

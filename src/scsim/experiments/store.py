@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scsim import __version__
+from scsim.core.display import html_preview, listing, to_pandas
 from scsim.experiments.design import Design
 
 FORMAT_VERSION = 1
@@ -214,7 +215,31 @@ class Experiment:
                 )
 
     def __repr__(self) -> str:
-        return f"Experiment({str(self.path)!r})"
+        m = self.manifest
+        scenario = (m.get("scenario") or {}).get("name", "?")
+        design = m.get("design") or {}
+        parameters = listing([str(p) for p in design.get("parameters") or []], 2)
+        return (
+            f"Experiment({m.get('kind', '?')} of {scenario!r}, {len(self.design):,} cases over "
+            f"{parameters or 'no parameters'}, path={str(self.path)!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        m = self.manifest
+        design = self.design
+        facts = [
+            ("kind", m.get("kind", "?")),
+            ("scenario", (m.get("scenario") or {}).get("name", "?")),
+            (
+                "design",
+                f"{design.method}: {len(design.points):,} points × {len(design.seeds)} seeds",
+            ),
+            ("parameters", ", ".join(design.parameters)),
+            ("agents", f"{m.get('population') or 0:,}"),
+            ("horizon", f"{m.get('start')} … {m.get('end')}"),
+            ("path", self.path),
+        ]
+        return html_preview(f"Experiment {m.get('name', self.path.name)}", facts, self.results)
 
     @property
     def design(self) -> Design:
@@ -227,7 +252,12 @@ class Experiment:
         return pq.read_table(self.path / RESULTS).replace_schema_metadata(None)
 
     def to_pandas(self) -> Any:
-        return self.results.to_pandas()
+        """:attr:`results` as a pandas DataFrame, dates as pandas datetimes."""
+        return to_pandas(self.results)
+
+    def to_arrow(self) -> pa.Table:
+        """:attr:`results` (an Arrow table)."""
+        return self.results
 
     @cached_property
     def indices(self) -> pa.Table:

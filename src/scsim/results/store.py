@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scsim import __version__
+from scsim.core.display import html_fields, to_pandas
 from scsim.scenario.model import spec_from_resolved
 from scsim.scenario.schema import ScenarioSpec
 
@@ -539,7 +540,68 @@ class Run:
         self._check_files()
 
     def __repr__(self) -> str:
-        return f"Run({str(self.path)!r})"
+        pop = self.population
+        agents = f", {pop['n_agents']:,} agents" if pop.get("n_agents") else ""
+        horizon = self.manifest.get("horizon") or {}
+        dates = f", {horizon['start']}…{horizon['end']}" if horizon.get("start") else ""
+        return f"Run({self.name!r}, seed={self.seed}{agents}{dates}, path={str(self.path)!r})"
+
+    def _repr_html_(self) -> str:
+        pop = self.population
+        horizon = self.manifest.get("horizon") or {}
+        files = [TIMESERIES, CITIZENS] + ([EVENTS] if self.has_events else [])
+        return html_fields(
+            f"Run of {self.name}",
+            [
+                ("path", self.path),
+                ("scenario hash", self.hash8),
+                ("seed", self.seed),
+                ("agents", f"{pop.get('n_agents') or 0:,}"),
+                ("persons per agent", f"{self.weight:,.0f}" if self.weight else "?"),
+                ("horizon", f"{horizon.get('start')} … {horizon.get('end')}"),
+                (
+                    "reforms applied",
+                    "; ".join(self.manifest.get("reforms_applied") or []) or "none",
+                ),
+                ("tables", ", ".join(f.removesuffix(".parquet") for f in files)),
+            ],
+        )
+
+    # The verbs above this box, called on a run (imported when called: the audit and the report
+    # sit above the results box, which must not depend on them to load).
+
+    def audit(self, by: str | list[str] | None = None, **options: Any) -> Any:
+        """:func:`scsim.audit` of this run: an AuditTable (``favourable``, … as there)."""
+        from scsim.audit.metrics import audit
+
+        return audit(self, by, **options)
+
+    def report(self, out: str | os.PathLike[str] | None = None, **options: Any) -> Path:
+        """:func:`scsim.report` of this run (``compare=`` another run): writes the HTML report
+        (default ``<run>/report.html``) and returns its path."""
+        from scsim.report.write import write_report
+
+        return write_report(self, out, **options)
+
+    def summary(self) -> dict[str, Any]:
+        """The headline numbers ``scsim show`` prints, as a plain dict."""
+        from scsim.results.summary import summarize
+
+        return summarize(self)
+
+    def to_pandas(self, table: str = "timeseries", columns: list[str] | None = None) -> Any:
+        """One of the run's tables (``timeseries``, ``citizens`` or ``events``) as a pandas
+        DataFrame, dates as pandas datetimes."""
+        return to_pandas(self.to_arrow(table, columns))
+
+    def to_arrow(self, table: str = "timeseries", columns: list[str] | None = None) -> pa.Table:
+        """One of the run's tables (``timeseries``, ``citizens`` or ``events``) as Arrow."""
+        files = {"timeseries": TIMESERIES, "citizens": CITIZENS, "events": EVENTS}
+        if table == "events" and not self.has_events:
+            raise RunError(f"run {self.path} has no event log ({EVENTS})")
+        if table in files:
+            return pq.read_table(self.path / files[table], columns=columns)
+        raise RunError(f"a run has the tables timeseries, citizens and events, not {table!r}")
 
     def _load_manifest(self) -> dict[str, Any]:
         """Read and validate manifest.json."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from scsim.core.display import html_fields, listing
 from scsim.scenario.crossref import FailedParts, check_cross_references
 from scsim.scenario.errors import Issue, PathErrors, ScenarioError, did_you_mean
 from scsim.scenario.expressions import check_expressions
@@ -59,7 +60,30 @@ def bundled_path(name: str) -> Path:
     return Path(str(resources.files(BUNDLED).joinpath(f"{name}.yaml")))
 
 
-@dataclass(frozen=True)
+class Params(Mapping[str, float]):
+    """A scenario's parameters by dotted path: a read-only mapping. Calling it, as when
+    ``Scenario.params`` was a method, returns a plain dict copy."""
+
+    def __init__(self, values: Mapping[str, float]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, path: str) -> float:
+        return self._values[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __call__(self) -> dict[str, float]:
+        return dict(self._values)
+
+    def __repr__(self) -> str:
+        return f"Params({len(self)} parameters: {listing(list(self._values))})"
+
+
+@dataclass(frozen=True, repr=False)
 class Scenario:
     """A validated scenario; equal content gives an equal ``hash``.
 
@@ -95,13 +119,46 @@ class Scenario:
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def params(self) -> dict[str, float]:
-        """Every parameter by dotted path, at its value on the start date (for ``p.`` names)."""
-        return {
-            path: value
-            for path, param in _walk_params(self.spec, ())
-            if (value := param.at(self.spec.world.start)) is not None
-        }
+    @cached_property
+    def params(self) -> Params:
+        """Every parameter by dotted path, at its value on the start date (for ``p.`` names): a
+        read-only mapping."""
+        return Params(
+            {
+                path: value
+                for path, param in _walk_params(self.spec, ())
+                if (value := param.at(self.spec.world.start)) is not None
+            }
+        )
+
+    def __repr__(self) -> str:
+        world = self.spec.world
+        schemes = listing(list(self.spec.schemes)) or "none"
+        reforms = (
+            f", reformed: {listing(list(self.reforms_applied), 1)}" if self.reforms_applied else ""
+        )
+        return (
+            f"Scenario({self.name!r}, hash={self.hash[:8]}, {world.start}…{world.end}, "
+            f"{world.population.agents:,} agents, schemes: {schemes}{reforms})"
+        )
+
+    def _repr_html_(self) -> str:
+        world = self.spec.world
+        fields = [
+            ("title", self.spec.title),
+            ("hash", self.hash[:8]),
+            ("horizon", f"{world.start} … {world.end} ({world.epoch} epochs)"),
+            ("agents", f"{world.population.agents:,}"),
+            ("seed", world.seed),
+            ("schemes", ", ".join(f"{n} ({s.kind})" for n, s in self.spec.schemes.items())),
+            ("measures", listing(list(self.spec.measures), 8)),
+            ("reforms", listing(list(self.spec.reforms), 8)),
+            ("parameters", f"{len(self.params):,} (.params)"),
+        ]
+        if self.reforms_applied:
+            fields.append(("reforms applied", "; ".join(self.reforms_applied)))
+        fields.append(("source", self.source))
+        return html_fields(f"Scenario {self.name}", fields)
 
     def configured(
         self,
@@ -384,7 +441,7 @@ def _expression_issues(
 ) -> list[Issue]:
     """Every expression that does not compile, skipping what a failed part leaves unknowable."""
     if not failed:
-        return check_expressions(spec, positions, Scenario(spec).params())
+        return check_expressions(spec, positions, Scenario(spec).params)
     if spec.behaviour is None:
         spec = spec.model_copy(update={"behaviour": Behaviour(events={})})
     if spec.points_scheme() is None and any(f[0] == "schemes" for f in failed):
