@@ -212,7 +212,7 @@ def simulate_arrays(
 
     clock = time.perf_counter()
     progress.phase("preparing")  # the first run after an install or update compiles the kernels
-    params = scenario.params()
+    params = scenario.params
     plan = behaviour.prepare(spec, params)
     kinds = plan.kinds
     pts_name, pts_spec = spec.points_scheme() or (None, None)
