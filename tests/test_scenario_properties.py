@@ -110,62 +110,68 @@ class Broken(tuple):
 
 @st.composite
 def broken_scenarios(draw) -> Broken:
-    """One bundled scenario with one thing broken."""
-    return Broken(_broken(draw))
-
-
-def _broken(draw) -> tuple[str, str, dict]:
+    """One bundled scenario with one to three things broken."""
     name = draw(st.sampled_from(bundled_names()))
     data = merged(name)
+    done = [_break_one(draw, data) for _ in range(draw(st.integers(1, 3)))]
+    return Broken((name, "; ".join(done), data))
+
+
+def _break_one(draw, data: dict) -> str:
+    """Break one thing in ``data`` (in place) and say what."""
     everything = paths(data)
-    kind = draw(st.sampled_from(["delete", "rename", "type", "extreme", "dates"]))
-    if kind == "extreme":
-        numbers = [p for p in everything if type(at(data, p)) in (int, float)]
+    kind = draw(st.sampled_from(["delete", "rename", "type", "extreme", "extreme", "dates"]))
+    numbers = [p for p in everything if type(at(data, p)) in (int, float)]
+    if kind == "extreme" and numbers:
         path = draw(st.sampled_from(numbers))
         value = draw(st.sampled_from(EXTREMES))
         parent_of(data, path)[path[-1]] = value
-        return name, f"{path} = {value!r}", data
-    if kind == "dates":
-        return name, *_broken_dates(draw, data)
+        return f"{path} = {value!r}"
+    if kind == "dates" and (what := _break_dates(draw, data)):
+        return what
+    if not everything:
+        return "nothing left to break"
     path = draw(st.sampled_from(everything))
     parent = parent_of(data, path)
     if kind == "delete":
         del parent[path[-1]]
-        return name, f"deleted {path}", data
+        return f"deleted {path}"
     if kind == "rename" and isinstance(parent, dict) and isinstance(path[-1], str):
         new = typo(path[-1], draw)
         if new not in parent:
             parent[new] = parent.pop(path[-1])
-        return name, f"renamed {path} to {new!r}", data
+        return f"renamed {path} to {new!r}"
     value = swapped_type(parent[path[-1]], draw)
     parent[path[-1]] = value
-    return name, f"{path} = {value!r}", data
+    return f"{path} = {value!r}"
 
 
-def _broken_dates(draw, data: dict) -> tuple[str, dict]:
-    """A ``from`` after its ``until``, or a date (value or key) moved before or past the horizon."""
-    world = data["world"]
+def _break_dates(draw, data: dict) -> str:
+    """A ``from`` after its ``until``, or a date (value or key) moved before or past the horizon;
+    "" when there is no date left to move."""
     shift = draw(st.sampled_from([-1, 1])) * draw(st.integers(1, 40)) * 365
     dated = dated_dicts(data)
     if dated and draw(st.booleans()):
         path = draw(st.sampled_from(dated))
         entry = at(data, path)
-        if "until" in entry:
+        if isinstance(entry.get("until"), dt.date):
             entry["from"], entry["until"] = entry["until"], entry["from"]
-        else:
+        elif isinstance(entry["from"], dt.date):
             entry["until"] = entry["from"] - dt.timedelta(days=draw(st.integers(0, 400)))
-        return f"{path}: from {entry['from']} until {entry['until']}", data
+        return f"{path}: from {entry['from']} until {entry.get('until')}"
     values = [p for p in paths(data) if isinstance(at(data, p), dt.date)]
     keys = [p for p in paths(data) if isinstance(p[-1], dt.date)]
+    if not values + keys:
+        return ""
     path = draw(st.sampled_from(values + keys))
     parent = parent_of(data, path)
     if path in keys:
         new = path[-1] + dt.timedelta(days=shift)
-        parent[new] = parent.pop(path[-1])
-        return f"date key {path} moved to {new}", data
-    edge = world["end"] if shift > 0 else world["start"]
-    parent[path[-1]] = edge + dt.timedelta(days=shift)
-    return f"{path} = {parent[path[-1]]}", data
+        if new not in parent:
+            parent[new] = parent.pop(path[-1])
+        return f"date key {path} moved to {new}"
+    parent[path[-1]] = parent[path[-1]] + dt.timedelta(days=shift)
+    return f"{path} = {parent[path[-1]]}"
 
 
 def check_refused_or_runs(name: str, what: str, data: dict) -> None:
