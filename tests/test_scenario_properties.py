@@ -3,7 +3,7 @@ into a scenario that a small run completes with finite outputs (issue 14, item 1
 
 The variants are made from each bundled scenario with its includes merged in (one file): a key
 deleted or misspelt, a value of another type, a number beyond any sensible range, dates swapped
-or moved past the horizon.
+or moved past the horizon, a hostile expression.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ from scsim.scenario.yamlpos import load_yaml
 
 RUN_AGENTS = 200
 RUN_DAYS = 60
+EXPRESSION_KEYS = ("modifier", "eligible", "coverage", "applies_to", "when", "needs", "access",
+                   "requires")  # fmt: skip
+HOSTILE = ("10**10**10", "exp(1000)", "0/0", "sqrt(-1)", "log(0)", "ａｇｅ > 30", "аge > 30",
+           "(" * 200 + "1" + ")" * 200, "2 ** 100000", "age.__class__", "1e308 * 10")  # fmt: skip
 EXTREMES = (-1, -0.5, 1.5, 1e300, -1e300, math.nan, math.inf, 10**12, 0, 40_000, -40_000)
 _MERGED: dict[str, dict] = {}
 
@@ -120,7 +124,9 @@ def broken_scenarios(draw) -> Broken:
 def _break_one(draw, data: dict) -> str:
     """Break one thing in ``data`` (in place) and say what."""
     everything = paths(data)
-    kind = draw(st.sampled_from(["delete", "rename", "type", "extreme", "extreme", "dates"]))
+    kind = draw(
+        st.sampled_from(["delete", "rename", "type", "extreme", "extreme", "dates", "expression"])
+    )
     numbers = [p for p in everything if type(at(data, p)) in (int, float)]
     if kind == "extreme" and numbers:
         path = draw(st.sampled_from(numbers))
@@ -129,6 +135,11 @@ def _break_one(draw, data: dict) -> str:
         return f"{path} = {value!r}"
     if kind == "dates" and (what := _break_dates(draw, data)):
         return what
+    expressions = [p for p in everything if p[-1] in EXPRESSION_KEYS]
+    if kind == "expression" and expressions:
+        path = draw(st.sampled_from(expressions))
+        parent_of(data, path)[path[-1]] = text = draw(st.sampled_from(HOSTILE))
+        return f"{path} = {text[:20]!r}"
     if not everything:
         return "nothing left to break"
     path = draw(st.sampled_from(everything))
