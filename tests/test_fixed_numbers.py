@@ -53,7 +53,7 @@ def test_a_fixed_number_is_found_with_its_fields_range(scenario_from):
     sc = scenario_from(FIXED)
     number, bounds = parameter_at(sc.spec, SHAPE)
     assert number == 2.0 and not isinstance(number, Param)
-    assert bounds == Bounds(0.0, above_low=True)
+    assert bounds == Bounds(0.0, 1e9, above_low=True)
     number, bounds = parameter_at(sc.spec, "world.population.graph.max_degree")
     assert bounds == Bounds(1.0, 100_000.0, whole=True)
     dated, _ = parameter_at(sc.spec, "schemes.court.grace_days")
@@ -83,7 +83,7 @@ def test_a_fixed_number_changes_the_run(scenario_from):
     [
         ({SHAPE: 3.0}, "2021-03-01", "fixed for the whole run .* takes no 'from' or 'until'"),
         ({SHAPE: None}, None, "fixed for the whole run and cannot be repealed"),
-        ({SHAPE: -1.0}, None, "must be more than 0, got -1"),
+        ({SHAPE: -1.0}, None, "must be more than 0 and at most 1,000,000,000, got -1"),
         ({"world.population.graph.max_degree": 2.5}, None, "whole number from 1 to 100,000"),
         ({"world.seed": 3}, None, "use --seed"),
         ({"world.population.agents": 3}, None, "use --population"),

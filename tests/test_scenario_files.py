@@ -43,6 +43,8 @@ def test_the_bundled_scenario_is_read_as_it_is(tmp_path: Path) -> None:
 def test_a_file_over_the_size_cap_is_refused_naming_the_cap(tmp_path: Path) -> None:
     big = MESA + b"# " + b"x" * (yamlpos.MAX_FILE_BYTES) + b"\n"
     issue = only_issue(write(tmp_path / "s.yaml", big))
+    lines = MESA.count(b"\n")  # the cap is crossed on the comment line after the scenario
+    assert (issue.line, issue.col) == (lines + 1, yamlpos.MAX_FILE_BYTES - len(MESA) + 1)
     assert f"{yamlpos.MAX_FILE_BYTES:,}" in issue.message
     assert "include" in issue.message  # what to do instead
 

@@ -185,8 +185,10 @@ def check_cross_references(
                 and scheme.cap.at(horizon[0]) is not None
             ):
                 base = scheme.base.at(horizon[0]) or 0.0
-                if scheme.cap.at(horizon[0]) < base:
-                    errors.append(PathError(("schemes", name, "cap"), "the cap is below the base"))
+                if (cap := scheme.cap.at(horizon[0])) < base:
+                    message = (f"the cap ({cap:g}) is below the base ({base:g}) on the start "
+                               f"date {horizon[0]} — raise the cap or lower the base")  # fmt: skip
+                    errors.append(PathError(("schemes", name, "cap"), message))
         elif scheme.kind == "court_list" and scheme.national_from < scheme.list_from:
             errors.append(
                 PathError(

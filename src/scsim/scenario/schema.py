@@ -37,6 +37,9 @@ MAX_POINTS = 30_000  # points are int16 too
 MAX_YUAN = 1e9  # any amount of money in yuan: a monthly cost, a median fine
 MAX_INCOME_FACTOR = 100.0  # a measure's multiplier of income
 MAX_EXPONENT = 20.0  # the deterrence exponent on points / base
+MAX_RATE = 1.0  # a yearly rate of interest or of income growth: 100% a year
+MAX_MULTIPLIER = 1e9  # a heterogeneity draw's parameters and clip: float32 holds the products
+MAX_REAL_POPULATION = 1e10  # real persons the agents stand for: more than the world has
 MAX_LOG_SIGMA = 5.0  # the spread of log(amount): exp(5) is a factor of 150 per standard deviation
 
 
@@ -227,6 +230,8 @@ class Bounds:
         if low is not None and high is not None and not self.above_low:
             text = f"{'from' if self.whole else 'between'} {_number(low)} "
             text += f"{'to' if self.whole else 'and'} {_number(high)}"
+        elif low is not None and high is not None:
+            text = f"more than {_number(low)} and at most {_number(high)}"
         elif low is not None:
             text = f"more than {_number(low)}" if self.above_low else f"{_number(low)} or more"
         elif high is not None:
@@ -257,11 +262,13 @@ class Bounds:
 
 # The ranges of the dated parameters, by what they measure.
 ProbabilityParam = Annotated[Param, Bounds(0, 1)]  # also shares of people or of income
-RateParam = Annotated[Param, Bounds(0)]  # events or interest per year
+RateParam = Annotated[Param, Bounds(0)]  # events per year
+InterestParam = Annotated[Param, Bounds(0, MAX_RATE)]  # interest per year
 DaysParam = Annotated[Param, Bounds(0, MAX_DAYS, whole=True)]
-YuanParam = Annotated[Param, Bounds(0)]
-PointsParam = Annotated[Param, Bounds(-MAX_POINTS, MAX_POINTS)]
-GrowthParam = Annotated[Param, Bounds(-1, above_low=True)]  # a yearly rate of change
+YuanParam = Annotated[Param, Bounds(0, MAX_YUAN)]
+POINTS_BOUNDS = Bounds(-MAX_POINTS, MAX_POINTS)  # points are int16 in the engine
+PointsParam = Annotated[Param, POINTS_BOUNDS]
+GrowthParam = Annotated[Param, Bounds(-1, MAX_RATE, above_low=True)]  # a yearly rate of change
 
 Expression = Annotated[str, Field(min_length=1)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -352,7 +359,7 @@ class PopulationSpec(Strict):
             "means all 31."
         ),
     )
-    real_population: Annotated[float, Field(gt=0)] | None = Field(
+    real_population: Annotated[float, Field(gt=0, le=MAX_REAL_POPULATION)] | None = Field(
         None,
         description=(
             "Real persons the agents stand for (default: the 2020 census population of the "
@@ -426,14 +433,16 @@ class Heterogeneity(Strict):
 
     model_config = ConfigDict(title="Heterogeneity")
 
-    shape: Annotated[float, Field(gt=0)] = Field(
+    shape: Annotated[float, Field(gt=0, le=MAX_MULTIPLIER)] = Field(
         description="Gamma shape k (the mean is k × scale)."
     )
-    scale: Annotated[float, Field(gt=0)] = Field(description="Gamma scale θ.")
-    clip: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=2)] = Field(
+    scale: Annotated[float, Field(gt=0, le=MAX_MULTIPLIER)] = Field(description="Gamma scale θ.")
+    clip: Annotated[
+        list[Annotated[float, Field(ge=0, le=MAX_MULTIPLIER)]], Field(min_length=2, max_length=2)
+    ] = Field(
         [
             0.0,
-            1e9,
+            MAX_MULTIPLIER,
         ],
         description="[low, high] bounds applied after the draw.",
     )
@@ -818,7 +827,7 @@ class PointsScheme(Strict):
     grades: dict[str, float] = Field(
         description=(
             "Grade bands, lowest first: name → lowest points of the band. At least two, strictly "
-            "increasing. Points below the first bound count as the lowest grade. Measures "
+            "increasing, each from -30,000 to 30,000. Points below the first bound count as the lowest grade. Measures "
             "compare `grade` with these names."
         )
     )
@@ -839,6 +848,12 @@ class PointsScheme(Strict):
     @model_validator(mode="after")
     def _grades_ordered(self) -> PointsScheme:
         errors = _band_errors(self.grades, "grades", "grade bands")
+        errors += [
+            PathError(("grades", name), f"a grade bound must be {POINTS_BOUNDS.describe()}, got "
+                      f"{_number(bound)}", at_value=True)
+            for name, bound in self.grades.items()
+            if not POINTS_BOUNDS.allows(bound)
+        ]  # fmt: skip
         if errors:
             raise PathErrors(errors)
         return self
@@ -1379,7 +1394,7 @@ class Economy(Strict):
         _param(0.2), description="Share of effective monthly income added to wealth."
     )
     income_growth: GrowthParam = Field(_param(0.05), description="Annual growth of base income.")
-    debt_interest: RateParam = Field(
+    debt_interest: InterestParam = Field(
         _param(0.06), description="Annual interest rate on debt, accrued at each epoch end."
     )
     debt_repayment_share: ProbabilityParam = Field(

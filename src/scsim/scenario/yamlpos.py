@@ -387,11 +387,14 @@ def _read_text(file: Path, issues: IssueCollector) -> str | None:
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
+            with file.open("rb") as stream:  # only as far as the cap: the place it is crossed
+                line, col = _byte_line_col(stream.read(MAX_FILE_BYTES), MAX_FILE_BYTES)
             message = (
                 f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a scenario "
-                "file may have: is this the right file? split a large scenario with 'include:'"
+                "file may have (the cap is crossed here): is this the right file? split a "
+                "large scenario with 'include:'"
             )
-            issues.add(Issue(name, 0, 0, "", message))
+            issues.add(Issue(name, line, col, "", message))
             return None
         raw = file.read_bytes()[: MAX_FILE_BYTES + 1]
     except OSError as exc:
@@ -405,13 +408,12 @@ def _read_text(file: Path, issues: IssueCollector) -> str | None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace"))
+        line, col = _byte_line_col(raw, exc.start)
         message = (
             f"byte 0x{raw[exc.start]:02x} is not UTF-8: scenario files are UTF-8 "
             "(re-save it as UTF-8; a Latin-1 or GBK file, or a binary, reads like this)"
         )
-        issues.add(Issue(name, line, col + 1, "", message))
+        issues.add(Issue(name, line, col, "", message))
         return None
     bad = _CONTROL.search(text)
     if bad:
@@ -433,6 +435,13 @@ def _read_text(file: Path, issues: IssueCollector) -> str | None:
         issues.add(Issue(name, line, col, "", message))
         return None
     return text
+
+
+def _byte_line_col(raw: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column (in characters) of the byte at ``offset``."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    col = len(raw[line_start:offset].decode("utf-8", "replace"))
+    return raw.count(b"\n", 0, offset) + 1, col + 1
 
 
 def _too_deep(text: str) -> int | None:
