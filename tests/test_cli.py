@@ -682,3 +682,13 @@ def test_a_rerun_without_events_says_the_event_log_was_removed(tmp_path: Path) -
     assert "event log" not in once_more.stderr
     read_only = invoke("compare", run_dir, run_dir)  # compare only read these runs
     assert "event log" not in read_only.stderr
+
+
+def test_a_position_at_line_100_is_printed_as_numbers_not_an_emoji(tmp_path):
+    lines = ["name: x", *[f"# {i}" for i in range(98)],
+             "world: {start: 2020-01-01, end: 2019-01-01}"]  # fmt: skip
+    path = tmp_path / "scenario.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:100:" in result.output and "💯" not in result.output

@@ -22,7 +22,13 @@ if TYPE_CHECKING:
 
 
 class _Console(Console):
-    """rich's console, but a reader gone from the pipe is left to ``user_errors`` (exit 141)."""
+    """rich's console, but a reader gone from the pipe is left to ``user_errors`` (exit 141),
+    and no ``:name:`` is read as an emoji code (``scenario.yaml:100:5`` would print as
+    ``scenario.yaml💯5``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("emoji", False)
+        super().__init__(*args, **kwargs)
 
     def on_broken_pipe(self) -> None:
         raise BrokenPipeError
