@@ -171,7 +171,7 @@ def test_the_experiment_commands_fit_and_name_every_metric_whole() -> None:
 
     # a short folder: an experiment's path is printed whole, on its own line
     tmp_path = Path(tempfile.mkdtemp(prefix="x", dir="/tmp"))
-    small = ("-n", "600", "--days", "300", "--progress", "none", "--out", tmp_path)
+    small = ("-n", "400", "--days", "250", "--progress", "none", "--out", tmp_path)
     sweep = scsim("sweep", "court-blacklist", "--set", "schemes.court.grace_days=0,30",
                   "--set", "schemes.court.pay_if_able=0.6,0.9", *small)  # fmt: skip
     sensitivity = scsim("sensitivity", "court-blacklist", "--param",
