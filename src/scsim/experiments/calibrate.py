@@ -122,7 +122,6 @@ def score(
     rows = rows.filter(pc.is_null(rows["date"]))
     n_points = len(design.points)
     names = list(targets)
-    simulated = np.full((n_points, len(names)), np.nan)
     within_share = np.zeros((n_points, len(names)))
     counts = np.zeros((n_points, len(names)))
     point, target, value = (rows[c].to_numpy(zero_copy_only=False)
@@ -145,16 +144,13 @@ def score(
     distance = np.abs(simulated - (low + high) / 2) / np.where(half > 0, half, np.nan)
     within = (simulated >= low) & (simulated <= high)
     accepted = within.all(axis=1)
-    worst = np.nanmax(np.where(np.isnan(distance), np.inf, distance), axis=1)
+    worst = np.where(np.isnan(distance), np.inf, distance).max(axis=1)  # unknown: the worst
     pool = np.flatnonzero(accepted) if accepted.any() else np.arange(n_points)
     best = int(pool[np.argmin(worst[pool])])
     table = _table(design, names, targets, simulated, within_share, within, distance, accepted)
-    params = design.parameters
-    spread = {
-        path: [float(np.min(design_values(design)[accepted, i])),
-               float(np.max(design_values(design)[accepted, i]))]
-        for i, path in enumerate(params)
-    } if accepted.any() else {}  # fmt: skip
+    taken = design_values(design)[accepted]
+    spread = {path: [float(taken[:, i].min()), float(taken[:, i].max())]
+              for i, path in enumerate(design.parameters)} if accepted.any() else {}  # fmt: skip
     best_values = design.overlay(best)
     summary = {
         "targets": [{"name": n, "label": targets[n].label, "metric": targets[n].metric,

@@ -256,10 +256,11 @@ def _calibration(experiment: Experiment) -> tuple[str, list[Chart]]:
 
 def _findings(experiment: Experiment) -> str:
     from scsim.experiments.findings import FLAGS, findings
+    from scsim.experiments.store import ExperimentError
 
     try:
         table, what = findings(experiment, [])
-    except Exception as err:  # no accepted point: say why instead of a table
+    except ExperimentError as err:  # no accepted point: say why instead of a table
         return f"<p class=muted>{escape(str(err))}</p>"
     rows = []
     for r in table.to_pylist():
