@@ -167,19 +167,38 @@ class GroupIndex:
         With ``category=(codes, k)`` each cell is split further by a code in ``0..k-1``.
         """
         out = []
+        k = category[1] if category else 0
+        codes = category[0] if category else _NO_CODES
         for groupings, cell, shape in self._blocks:
-            c, w = cell, weights
-            size = math.prod(shape) * (category[1] if category else 1)
-            if category is not None:
-                wide = cell.astype(np.int64) if size >= 1 << 31 else cell
-                c = wide * category[1] + category[0]
-            if where is not None:
-                c = c[where]
-                w = w[where] if w is not None else None
-            sums = np.bincount(c, weights=w, minlength=size)
-            extra = (category[1],) if category else ()
+            size = math.prod(shape) * max(k, 1)
+            # Row by row in row order, as np.bincount sums (the same floating-point sums), in
+            # one pass without the masked copies of the cell codes and weights.
+            sums = np.zeros(size, dtype=np.int64 if weights is None else np.float64)
+            _cell_sums(
+                cell, _NO_MASK if where is None else where, where is not None,
+                _NO_WEIGHTS if weights is None else weights, weights is not None, codes, k, sums,
+            )  # fmt: skip
+            extra = (k,) if category else ()
             out.append((groupings, sums.reshape(shape + extra)))
         return CellTotals(out, category[1] if category else None)
+
+
+_NO_MASK = np.ones(0, dtype=np.bool_)
+_NO_WEIGHTS = np.zeros(0, dtype=np.float64)
+_NO_CODES = np.zeros(0, dtype=np.int32)
+
+
+@nb.njit(cache=True)
+def _cell_sums(cell, where, masked, weights, weighted, codes, k, sums):
+    """``sums[cell * k + code] +=`` the row's weight (or 1), over the rows ``where`` holds."""
+    for i in range(cell.size):
+        if masked and not where[i]:
+            continue
+        c = cell[i] * k + codes[i] if k > 0 else cell[i]
+        if weighted:
+            sums[c] += weights[i]
+        else:
+            sums[c] += 1
 
 
 class CellTotals:

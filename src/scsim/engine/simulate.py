@@ -79,6 +79,7 @@ BASELINE_BYTES = 400 << 20  # the interpreter, numpy, numba, pyarrow and duckdb 
 
 # What makes a run's population and graph (synthesize_world, or a cache of its results).
 Synthesizer = Callable[[ScenarioSpec, int, int, dt.date], tuple[Population, Graph | None]]
+Heterogeneities = Callable[[behaviour.EventPlan, int, np.ndarray], behaviour.Heterogeneity]
 
 
 @dataclass
@@ -176,12 +177,14 @@ def simulate_arrays(
     events: bool = False,
     progress: Progress | None = None,
     synthesized: Synthesizer | None = None,
+    heterogeneity: Heterogeneities | None = None,
 ) -> Outcome:
     """Run a scenario in memory and return its final state, metrics and (optionally) events.
 
     ``synthesized`` stands in for :func:`synthesize_world` (the experiments reuse one population
     across the cases that share it); it must return what that would, in arrays of the run's own,
-    since a run changes its population and graph.
+    since a run changes its population and graph. ``heterogeneity`` stands in for
+    :func:`behaviour.heterogeneity` in the same way (the run only reads its arrays).
     """
     spec = scenario.spec
     progress = progress or Progress()
@@ -245,7 +248,7 @@ def simulate_arrays(
         else None
     )
 
-    het = behaviour.heterogeneity(plan, seed, citizens)
+    het = (heterogeneity or behaviour.heterogeneity)(plan, seed, citizens)
     del citizens  # (80 MB at 10^7 that the run does not need)
     # np.full, not np.zeros: the pages are written (and zeroed by the OS) here, while preparing.
     rates = np.full((n, n_kinds), 0.0, dtype=np.float32)

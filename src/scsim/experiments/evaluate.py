@@ -89,7 +89,8 @@ def evaluate(task: CaseTask) -> CaseResult:
     """Run one case and measure it (the function the executors call)."""
     clock = time.perf_counter()
     outcome = simulate_outcome(task.scenario, population=task.population, seed=task.seed,
-                               end=task.end, synthesized=POPULATIONS)  # fmt: skip
+                               end=task.end, synthesized=POPULATIONS,
+                               heterogeneity=POPULATIONS.heterogeneity)  # fmt: skip
     timeseries = pa.table(outcome.timeseries)
     run = None
     if task.keep_runs is not None:

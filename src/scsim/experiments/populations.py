@@ -16,7 +16,11 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import numpy as np
+
 from scsim.engine.simulate import available_bytes, synthesize_world
+from scsim.mechanisms import behaviour
+from scsim.mechanisms.behaviour import EventPlan, Heterogeneity
 from scsim.population import Population
 from scsim.population.graph import Graph
 from scsim.scenario.schema import ScenarioSpec
@@ -40,6 +44,7 @@ class Populations:
         self.keep = keep
         self.kept: OrderedDict[str, _Kept] = OrderedDict()
         self.built = self.reused = 0
+        self.multipliers: OrderedDict[tuple, Heterogeneity] = OrderedDict()
 
     def __call__(
         self, spec: ScenarioSpec, n: int, seed: int, start: dt.date
@@ -60,6 +65,25 @@ class Populations:
             self.reused += 1
             self.kept.move_to_end(key)
         return _copy(kept.population), _copy_graph(kept.graph)
+
+    def heterogeneity(self, plan: EventPlan, seed: int, citizens: np.ndarray) -> Heterogeneity:
+        """The rate multipliers of :func:`behaviour.heterogeneity`, drawn once per seed, size and
+        distributions (a run only reads them, so every run that shares these gets the same
+        arrays; the draws at 10^5 agents cost about as much as the audit's grouped sums)."""
+        laws = tuple((k, e.heterogeneity.model_dump_json()) for k, e in enumerate(plan.events)
+                     if e.heterogeneity is not None)  # fmt: skip
+        key = (seed, citizens.size, laws)  # (a run's citizens are 0 … n-1)
+        kept = self.multipliers.get(key)
+        if kept is None:
+            kept = behaviour.heterogeneity(plan, seed, citizens)
+            if kept.rows.nbytes > SHARE_OF_MEMORY * available_bytes() / (2 * self.keep):
+                return kept
+            self.multipliers[key] = kept
+            while len(self.multipliers) > self.keep:
+                self.multipliers.popitem(last=False)
+        else:
+            self.multipliers.move_to_end(key)
+        return kept
 
 
 def population_key(spec: ScenarioSpec, n: int, seed: int, start: dt.date) -> str:

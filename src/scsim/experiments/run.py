@@ -11,7 +11,14 @@ import pyarrow as pa
 
 from scsim.audit.calibration import calibrate
 from scsim.core.errors import SimulationError
-from scsim.engine.simulate import Outcome, Progress, Synthesizer, horizon, simulate_arrays
+from scsim.engine.simulate import (
+    Heterogeneities,
+    Outcome,
+    Progress,
+    Synthesizer,
+    horizon,
+    simulate_arrays,
+)
 from scsim.results import Run
 from scsim.results.outcome import write
 from scsim.scenario.model import Scenario, load
@@ -59,6 +66,7 @@ def simulate_outcome(
     events: bool = False,
     progress: Progress | None = None,
     synthesized: Synthesizer | None = None,
+    heterogeneity: Heterogeneities | None = None,
 ) -> Outcome:
     """The run of :func:`simulate`, in memory (the experiments audit it without writing it)."""
     # The run's agent count and end date become part of the scenario, and so of its hash and
@@ -66,7 +74,12 @@ def simulate_outcome(
     # in too (the manifest shows what ran; simulate_arrays checks it), but the hash leaves it out.
     scenario = scenario.configured(population=population, end=end, seed=seed)
     return simulate_arrays(
-        scenario, seed=seed, events=events, progress=progress, synthesized=synthesized
+        scenario,
+        seed=seed,
+        events=events,
+        progress=progress,
+        synthesized=synthesized,
+        heterogeneity=heterogeneity,
     )
 
 
