@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.metadata
 import json
 import platform
 import time
@@ -329,10 +330,8 @@ def _versions() -> dict[str, str]:
     versions = {"scsim": __version__, "python": platform.python_version(),
                 "numpy": np.__version__, "numba": numba.__version__,
                 "pyarrow": pa.__version__}  # fmt: skip
-    try:
-        import distributed
-
-        versions["distributed"] = distributed.__version__
-    except ImportError:
+    try:  # from its metadata: importing Dask costs a serial sweep over half a second
+        versions["distributed"] = importlib.metadata.version("distributed")
+    except importlib.metadata.PackageNotFoundError:
         pass
     return versions
