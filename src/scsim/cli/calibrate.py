@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 @click.command("calibrate")
 @click.argument("scenario")
 @click.option("--free", "free", multiple=True, required=True, metavar="PATH[=LOW:HIGH]",
-              help="A free parameter and its range (repeatable); without a range, ±50% of its "
-                   "value, clipped to its declared range.")  # fmt: skip
+              help="A free parameter and its range (repeatable): =LOW:HIGH values, =xLOW:HIGH "
+                   "factors on its dated values; without a range, ±50% of its value, clipped "
+                   "to its declared range. PATH@DATE frees the one value dated DATE.")  # fmt: skip
 @click.option("--design", type=click.Choice(["lhs", "sobol"]), default="lhs", show_default=True,
               help="Points: a Latin hypercube, or a scrambled Sobol' sequence.")  # fmt: skip
 @click.option("--samples", "-N", type=click.IntRange(min=2), default=64, show_default=True,

@@ -26,8 +26,9 @@ BAR = 20  # characters of a bar at index 1 (Sobol, FAST) or at the largest mu_st
 @click.command("sensitivity")
 @click.argument("scenario")
 @click.option("--param", "params", multiple=True, required=True, metavar="PATH[=LOW:HIGH]",
-              help="A parameter and its range (repeatable); without a range, ±50% of its value, "
-                   "clipped to its declared range (a value that changes in the run needs one).")  # fmt: skip
+              help="A parameter and its range (repeatable): =LOW:HIGH values, =xLOW:HIGH "
+                   "factors on its dated values; without a range, ±50% of its value, clipped "
+                   "to its declared range. PATH@DATE varies the one value dated DATE.")  # fmt: skip
 @click.option("--method", type=click.Choice(["sobol", "morris", "fast"]), default="sobol",
               show_default=True, help="SALib's method: sampler and analyser.")  # fmt: skip
 @click.option("--samples", "-N", type=click.IntRange(min=1),

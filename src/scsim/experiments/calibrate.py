@@ -40,7 +40,7 @@ from scsim.experiments.store import CALIBRATION, Experiment
 from scsim.experiments.sweep import OnCase, run_design
 from scsim.scenario.errors import Issue, ScenarioError
 from scsim.scenario.model import Scenario, load, setting_text, value_text
-from scsim.scenario.schema import Param, parameter_at
+from scsim.scenario.schema import Param, dated_value_at, is_dated_key, parameter_at
 
 DESIGNS = ("lhs", "sobol")
 DEFAULT_SAMPLES = 64
@@ -212,6 +212,12 @@ def reform_yaml(base: Scenario, design: Design, point: int, experiment_name: str
         "  set:",
     ]
     for path, value in design.overlay(point).items():
+        if is_dated_key(path):  # one step of a dated rule: from its date to the next
+            dated = dated_value_at(calibrated.spec, path)
+            until = f", until: {dated.until}" if dated.until is not None else ""
+            lines.append(f"    - {{path: {dated.path}, value: {value_text(dated.value)}, "
+                         f"from: {dated.day}{until}}}")  # fmt: skip
+            continue
         if path not in design.scale:
             lines.append(f"    - {{path: {path}, value: {value_text(value)}}}")
             continue

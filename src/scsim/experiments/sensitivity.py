@@ -43,7 +43,14 @@ from scsim.experiments.store import INDICES, Experiment
 from scsim.experiments.sweep import OnCase, run_design
 from scsim.scenario.errors import Issue, ScenarioError
 from scsim.scenario.model import Scenario, load, value_text
-from scsim.scenario.schema import Bounds, Param, ParameterPathError, parameter_at
+from scsim.scenario.schema import (
+    Bounds,
+    Param,
+    ParameterPathError,
+    dated_value_at,
+    is_dated_key,
+    parameter_at,
+)
 from scsim.scenario.settings import Scale
 
 METHODS = ("sobol", "morris", "fast")
@@ -106,7 +113,14 @@ def ranges(
     for path, given in wanted.items():
         where = f"{option} {path}"
         try:
-            number, bounds = parameter_at(scenario.spec, path)
+            if is_dated_key(path):  # one dated value: a number, as if fixed for the run
+                dated = dated_value_at(scenario.spec, path)
+                number, bounds = dated.value, dated.bounds
+                whole = path.partition("@")[0]
+                if whole in wanted:
+                    raise ParameterPathError(f"{whole} is {option} too: give one of the two", ())
+            else:
+                number, bounds = parameter_at(scenario.spec, path)
         except ParameterPathError as err:
             issues.append(Issue(scenario.source, 0, 0, where, str(err)))
             continue
@@ -138,7 +152,10 @@ def _range(
             raise ValueError(f"LOW (x{low:g}) must be below HIGH (x{high:g})")
         if low == 0 and bounds.above_low:
             raise ValueError(f"a factor of 0 would make it 0, and it must be {bounds.describe()}")
-        return Range(path, low, high, bounds.whole, "given: factors on its dated values", True)
+        on = (
+            f"its value from {path.partition('@')[2]}" if is_dated_key(path) else "its dated values"
+        )
+        return Range(path, low, high, bounds.whole, f"given: factors on {on}", True)
     if given is not None:
         low, high = (float(v) for v in given)
         if not (math.isfinite(low) and math.isfinite(high)):
@@ -150,6 +167,8 @@ def _range(
                 raise ValueError(f"the range {problem}")
         return Range(path, low, high, bounds.whole)
     value = number.at(first_day) if isinstance(number, Param) else number
+    day = path.partition("@")[2]
+    held = f"its value from {day}" if day else "its value in force"
     if isinstance(number, Param) and (changes := _changes(number, first_day, last_day)):
         if all(v is None or v == 0 for _, v in changes):
             raise ValueError(f"it is 0 or not in force throughout the run — give a range: "
@@ -161,8 +180,8 @@ def _range(
     if value is None or value == 0:
         shown = "not in force" if value is None else "0"
         raise ValueError(
-            f"no range given, and its value on {first_day} is {shown}, so ±50% of it is no "
-            f"range — give one: {option} {path}=LOW:HIGH"
+            f"no range given, and {held if day else f'its value on {first_day}'} is {shown}, "
+            f"so ±50% of it is no range — give one: {option} {path}=LOW:HIGH"
         )
     half = sorted(_round(value * (1 + side * DEFAULT_SPAN)) for side in (-1, 1))
     low, high = half
@@ -172,7 +191,7 @@ def _range(
         high = min(high, bounds.high)
     if not low < high:
         raise ValueError(f"its default range is empty — give one: {option} {path}=LOW:HIGH")
-    rule = f"±50% of {value_text(value)}, its value in force"
+    rule = f"±50% of {value_text(value)}, {held}"
     rule += ", clipped to its declared range" if [low, high] != half else ""
     return Range(path, low, high, bounds.whole, rule)
 

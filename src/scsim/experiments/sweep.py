@@ -8,6 +8,7 @@ the run's size and end, the measures) → :class:`~scsim.experiments.store.Exper
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -330,8 +331,7 @@ def _versions() -> dict[str, str]:
     versions = {"scsim": __version__, "python": platform.python_version(),
                 "numpy": np.__version__, "numba": numba.__version__,
                 "pyarrow": pa.__version__}  # fmt: skip
-    try:  # from its metadata: importing Dask costs a serial sweep over half a second
+    # from its metadata: importing Dask costs a serial sweep over half a second
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
         versions["distributed"] = importlib.metadata.version("distributed")
-    except importlib.metadata.PackageNotFoundError:
-        pass
     return versions

@@ -31,7 +31,9 @@ from scsim.scenario.schema import (
     Param,
     ParameterPathError,
     ScenarioSpec,
+    dated_value_at,
     fixed_problem,
+    is_dated_key,
     parameter_at,
 )
 from scsim.scenario.validate import path_error_issues, validate_model, validate_parts
@@ -205,9 +207,8 @@ class Scenario:
             label, applied = changes, changes
             stem = f"{self.stem}-{changes}" if self.stem else ""
         else:
-            settings = [
-                (path, value, _date(start), _date(until)) for path, value in changes.items()
-            ]
+            settings = [self._setting(path, value, _date(start), _date(until))
+                        for path, value in changes.items()]  # fmt: skip
             label, applied = "reform", ", ".join(setting_text(*s) for s in settings)
             stem = f"{self.run_name}-{setting_slug(settings)}"
         return self._with_settings(settings, label, applied, stem)
@@ -221,6 +222,11 @@ class Scenario:
         for path, factor in factors.items():
             if not (isinstance(factor, int | float) and math.isfinite(factor) and factor >= 0):
                 raise ValueError(f"scale of '{path}': the factor must be 0 or more, got {factor}")
+            if is_dated_key(path):  # one step of its rule: the others keep their values
+                dated = self._dated(path, "scale of")
+                value = None if dated.value is None else dated.bounds.clip(dated.value * factor)
+                settings.append((dated.path, value, dated.day, dated.until))
+                continue
             try:
                 number, bounds = parameter_at(self.spec, path)
             except ParameterPathError as err:
@@ -235,6 +241,24 @@ class Scenario:
         applied = ", ".join(f"{path}=x{value_text(f)}" for path, f in factors.items())
         slug = ",".join(f"{p.rsplit('.', 1)[-1]}=x{value_text(f)}" for p, f in factors.items())
         return self._with_settings(settings, "reform", applied, f"{self.run_name}-{slug}"[:120])
+
+    def _setting(
+        self, key: str, value: float | None, start: dt.date | None, until: dt.date | None
+    ) -> tuple[str, float | None, dt.date | None, dt.date | None]:
+        """(path, value, from, until) of a change; ``PATH@DATE`` sets the value dated DATE
+        from that date to the parameter's next date, keeping every other dated value."""
+        if not is_dated_key(key):
+            return key, value, start, until
+        if start is not None or until is not None:
+            raise ValueError(f"reform of '{key}': give a date either after '@' or as from/until")
+        dated = self._dated(key, "reform of")
+        return dated.path, value, dated.day, dated.until
+
+    def _dated(self, key: str, what: str):
+        try:
+            return dated_value_at(self.spec, key)
+        except ParameterPathError as err:
+            raise ValueError(f"{what} '{key}': {err}") from None
 
     def _with_settings(
         self,

@@ -1789,6 +1789,47 @@ def parameter_at(root: BaseModel, path: str) -> tuple[Param | float, Bounds]:
     raise ParameterPathError(message, tuple(parts))
 
 
+@dataclass(frozen=True)
+class DatedValue:
+    """One dated value of a parameter, addressed as ``PATH@DATE``: in force from ``day`` until
+    ``until`` (the parameter's next date; None: to the end)."""
+
+    path: str
+    day: dt.date
+    until: dt.date | None
+    value: float | None
+    bounds: Bounds
+
+
+def is_dated_key(key: str) -> bool:
+    """Whether a settings key addresses one dated value (``PATH@DATE``)."""
+    return "@" in key
+
+
+def dated_value_at(root: BaseModel, key: str) -> DatedValue:
+    """The dated value ``PATH@DATE`` names: DATE must be one of the dates of the parameter's
+    own rule (a calibration frees the value of one step of a dated ramp, keeping the others).
+    Raises ParameterPathError naming the dates there are."""
+    path, _, text = key.partition("@")
+    number, bounds = parameter_at(root, path)
+    parts = tuple(path.split("."))
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        message = f"'{text}' after '@' is not a date (write {path}@YYYY-MM-DD)"
+        raise ParameterPathError(message, parts) from None
+    dates = sorted(number.values) if isinstance(number, Param) else []
+    if len(dates) < 2:
+        message = f"{path} has one value for the whole run, not dated values — address it as {path}"
+        raise ParameterPathError(message, parts)
+    if day not in number.values:
+        listed = ", ".join(str(d) for d in dates)
+        message = f"{path} has no value dated {day}; its dates are {listed}"
+        raise ParameterPathError(message, parts)
+    later = [d for d in dates if d > day]
+    return DatedValue(path, day, later[0] if later else None, number.values[day], bounds)
+
+
 def fixed_problem(path: str, value: float | None, start: object, until: object) -> str:
     """Why a setting cannot apply to the number fixed for the run at ``path`` (or "")."""
     if value is None:

@@ -1,4 +1,5 @@
-"""Parameters set from outside the file: ``--set PATH=VALUE`` (``PATH=V1,V2,…`` for a sweep),
+"""Parameters set from outside the file: ``--set PATH=VALUE`` (``PATH=V1,V2,…`` for a sweep;
+``PATH@DATE=…`` for the one value of a dated rule that holds from DATE),
 read and checked as a reform's overlays are: every path must lead to a dated parameter or a
 number fixed for the run (with a "did you mean"), every value must lie in its declared range. All the problems are
 reported together, each as ``file: --set path: message``.
@@ -15,7 +16,9 @@ from scsim.scenario.schema import (
     Param,
     ParameterPathError,
     ScenarioSpec,
+    dated_value_at,
     fixed_problem,
+    is_dated_key,
     parameter_at,
 )
 
@@ -129,10 +132,18 @@ def check_settings(
     for path, values in settings.items():
         where = f"--set {path}"
         try:
-            number, bounds = parameter_at(spec, path)
+            if is_dated_key(path):
+                dated = dated_value_at(spec, path)
+                number, bounds = parameter_at(spec, dated.path)[0], dated.bounds
+            else:
+                number, bounds = parameter_at(spec, path)
         except ParameterPathError as err:
             issues.append(Issue(source, 0, 0, where, str(err)))
             continue
+        if is_dated_key(path) and path.partition("@")[0] in settings:
+            whole = path.partition("@")[0]
+            message = f"{whole} is set for the whole run too: give either {whole} or {path}"
+            issues.append(Issue(source, 0, 0, where, message))
         if not values:
             issues.append(Issue(source, 0, 0, where, "no values given"))
         for value in values:
