@@ -66,7 +66,10 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def _start_worker(threads: int) -> None:
-    """Pool worker set-up: its share of the threads; Ctrl-C is the parent's to handle."""
+    """Pool worker set-up: its share of the threads (applied to each task by
+    :func:`_in_worker`: a spawned worker imports the parent's main module first, and a script
+    that imports scsim has loaded numba, and read the variable, by then); Ctrl-C is the
+    parent's to handle."""
     os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -93,6 +96,7 @@ def _stop(executor: Executor, out: Path) -> None:
 
 def _simulate_case(scenario: Scenario, seed: int, options: dict[str, Any]) -> str:
     """One run (in whichever process the executor chose); returns its directory."""
+    _use_worker_threads()
     return str(simulate(scenario, seed=seed, **options).path)
 
 
@@ -275,6 +279,22 @@ def _stop_pool(executor: Executor) -> None:
     gc.collect()
 
 
+def _in_worker(fn: Callable[[Any], Any], task: Any) -> Any:
+    """``fn(task)`` on the worker's share of the threads."""
+    _use_worker_threads()
+    return fn(task)
+
+
+def _use_worker_threads() -> None:
+    """Run numba on NUMBA_NUM_THREADS threads (the pool and the local Dask cluster set it).
+    Numba's thread count belongs to the calling thread, and a Dask worker runs its tasks in a
+    thread of its own, so it is set for each task, where the task runs."""
+    if threads := os.environ.get("NUMBA_NUM_THREADS"):
+        import numba
+
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+
+
 def run_tasks(
     fn: Callable[[Any], Any],
     tasks: Sequence[Any],
@@ -292,7 +312,8 @@ def run_tasks(
             for index in list(remaining):
                 on_result(index, fn(remaining.pop(index)))
             return
-        futures = {opened.executor.submit(fn, task): index for index, task in remaining.items()}
+        futures = {opened.executor.submit(_in_worker, fn, task): index
+                   for index, task in remaining.items()}  # fmt: skip
         try:
             for future in as_completed(futures):
                 index = futures[future]

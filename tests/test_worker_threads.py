@@ -1,0 +1,32 @@
+"""A worker of a process pool or of the local Dask cluster runs numba on its share of the cores
+(cores / workers), not on every core: two workers on two cores would otherwise run four
+threads and each case would take more than twice as long (issue 11's overhead target).
+
+Every population here is synthetic; nothing reads records about real persons.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from scsim.experiments.executors import opened_executor, run_tasks
+
+
+def numba_threads(_: int) -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+@pytest.mark.parametrize("kind", ["processes", "dask"])
+def test_each_worker_runs_its_share_of_the_threads(kind, monkeypatch):
+    if kind == "dask":
+        pytest.importorskip("distributed")
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    found: list[int] = []
+    with opened_executor(kind, 2) as opened:
+        run_tasks(numba_threads, [0, 1, 2, 3], opened, lambda _, threads: found.append(threads))
+    assert found == [max(1, (cpus or 1) // 2)] * 4
