@@ -657,6 +657,9 @@ def adverse_outcomes(a: _Audit) -> list[Outcome]:
             f"({lowest})", ("composite_band", "composite_user"), _levels("composite_band",
             [lowest]), _flag("composite_user"),
         ))  # fmt: skip
+    if sc is not None and sc.headline:  # the scenario's own headline first, in its order
+        first = {name: k for k, name in enumerate(sc.headline)}
+        out.sort(key=lambda o: first.get(o.name, len(first)))
     return out
 
 

@@ -112,6 +112,10 @@ def check_cross_references(
                               f"(one of: {', '.join(CELL_FLAGS)})")
                 )  # fmt: skip
 
+    # (a part that failed validation may hold an outcome: then the list is not known)
+    if not any(f[:1] in (("schemes",), ("measures",), ("hukou",)) for f in lost.failed):
+        errors.extend(_headline_problems(spec))
+
     list_names = {n for n, s in spec.schemes.items() if s.kind in ("blacklist", "redlist")}
     court = spec.court_list()
     listable = list_names | ({court[0]} if court else set()) | lost.entries(("schemes",))
@@ -345,3 +349,21 @@ class FailedParts:
     def entries(self, path: DataPath) -> set:
         """The keys of the entries of the mapping at ``path`` that failed (and were left out)."""
         return {f[-1] for f in self.failed if len(f) == len(path) + 1 and f[:-1] == path}
+
+
+def _headline_problems(spec: ScenarioSpec) -> list[PathError]:
+    """A headline outcome the scenario's mechanisms do not have, or one named twice."""
+    known = spec.adverse_outcomes()
+    errors, seen = [], set()
+    for i, name in enumerate(spec.headline):
+        if name in seen:
+            errors.append(PathError(("headline", i), f"'{name}' is named twice"))
+        elif name not in known:
+            have = ", ".join(known) if known else "none: it has no mechanism that hurts anyone"
+            errors.append(PathError(
+                ("headline", i),
+                f"'{name}' is not an outcome of this scenario's mechanisms"
+                f"{did_you_mean(name, known)} (it has: {have})",
+            ))  # fmt: skip
+        seen.add(name)
+    return errors

@@ -1701,6 +1701,27 @@ class ScenarioSpec(Strict):
         {}, description="Targets the run is compared against, by name."
     )
     reforms: dict[str, Reform] = Field({}, description="Named reforms of this scenario.")
+    headline: list[str] = Field(
+        [],
+        description=(
+            "The outcomes that hurt which the audit, `scsim show` and the report lead with, in "
+            "this order: `listed` (the court list), `sanction_<measure>`, `on_<list>` (a black "
+            "list), `lacks_<right>` (a hukou right), `grade` (below the starting grade), "
+            "`composite_band` (the lowest band). Each must be one that the scenario's "
+            "mechanisms have. Not set: all of them, in that order."
+        ),
+    )
+
+    def adverse_outcomes(self) -> list[str]:
+        """The names of the outcomes that hurt that this scenario's mechanisms have, in the
+        audit's order (the names ``headline`` may list)."""
+        names = ["listed"] if self.court_list() is not None else []
+        names += [f"sanction_{m}" for m, measure in self.measures.items() if not measure.is_reward]
+        names += [f"on_{n}" for n, s in self.lists().items() if s.kind == "blacklist"]
+        names += [f"lacks_{r}" for r in self.hukou.rights]
+        names += ["grade"] if self.points_scheme() is not None else []
+        names += ["composite_band"] if self.composite() is not None else []
+        return names
 
     def points_scheme(self) -> tuple[str, PointsScheme] | None:
         return next(((n, s) for n, s in self.schemes.items() if isinstance(s, PointsScheme)), None)
