@@ -1704,7 +1704,7 @@ class ScenarioSpec(Strict):
     headline: list[str] = Field(
         [],
         description=(
-            "The outcomes that hurt which the audit, `scsim show` and the report lead with, in "
+            "The outcomes that hurt which the audit and the report lead with, in "
             "this order: `listed` (the court list), `sanction_<measure>`, `on_<list>` (a black "
             "list), `lacks_<right>` (a hukou right), `grade` (below the starting grade), "
             "`composite_band` (the lowest band). Each must be one that the scenario's "
