@@ -72,15 +72,14 @@ def sensitivity_command(
     indices.parquet (metric, category, group_by, group, parameter, parameter_2, index, value,
     conf)."""
     with user_errors("interrupted") as outcome:
+        from scsim.engine.simulate import horizon
         from scsim.experiments.sensitivity import cases_for, ranges, sensitivity
         from scsim.scenario.settings import parse_ranges
 
         wanted = parse_ranges(params)
         sc = loaded(scenario, reform, use_dask, scheduler)
+        chosen = ranges(sc, wanted, *horizon(sc, days, until.date() if until else None))
         if not quiet:
-            from scsim.engine.simulate import horizon
-
-            chosen = ranges(sc, wanted, *horizon(sc, days, until.date() if until else None))
             from scsim.experiments.sensitivity import DEFAULT_SAMPLES
 
             n = samples or DEFAULT_SAMPLES[method]
@@ -94,7 +93,7 @@ def sensitivity_command(
         experiment = run_experiment(
             outcome, out, progress,
             lambda on_case: sensitivity(
-                sc, wanted, method=method, samples=samples, replicates=replicates, seed=seed,
+                sc, chosen, method=method, samples=samples, replicates=replicates, seed=seed,
                 population=population, days=days, until=until.date() if until else None,
                 by=by, metrics=metrics, out=Path(out), keep_runs=keep_runs, resume=resume,
                 workers=workers, executor="dask" if use_dask else None, scheduler=scheduler,

@@ -356,7 +356,7 @@ def indices_rows(chosen: Sequence[Range], found: Mapping[str, Any], key: Sequenc
 
 def sensitivity(
     scenario: Scenario | str | Path,
-    parameters: Mapping[str, tuple[float, float] | Scale | None] | Sequence[str],
+    parameters: Mapping[str, tuple[float, float] | Scale | None] | Sequence[str] | Sequence[Range],
     *,
     method: str = DEFAULT_METHOD,
     samples: int | None = None,
@@ -391,12 +391,14 @@ def sensitivity(
         scenario = load(scenario)
     if method not in METHODS:
         raise ValueError(f"the method is one of {', '.join(METHODS)}, not {method!r}")
-    if not isinstance(parameters, Mapping):
-        parameters = dict.fromkeys(parameters)
     samples = DEFAULT_SAMPLES[method] if samples is None else samples
     if isinstance(until, str):
         until = dt.date.fromisoformat(until)
-    chosen = ranges(scenario, parameters, *horizon(scenario, days, until))
+    if parameters and all(isinstance(p, Range) for p in parameters):
+        chosen = list(parameters)  # ranges already made (the command prints them first)
+    else:
+        wanted = parameters if isinstance(parameters, Mapping) else dict.fromkeys(parameters)
+        chosen = ranges(scenario, wanted, *horizon(scenario, days, until))
     seeds = replicate_seeds(scenario.spec.world.seed if seed is None else seed, replicates)
     spec = problem(chosen)
     x = sample(spec, method, samples, seeds[0])
