@@ -53,7 +53,7 @@ def test_a_share_reads_the_same_in_show_audit_and_the_report() -> None:
     assert "0.0114" not in _printed(audit_calibration([ENTRY]))
     assert "1.14% – 1.14%" in report_calibration([ENTRY])
     missed = {**ENTRY, "simulated": 0.02, "within": False}
-    assert "simulated 2%, target 1.14%–1.14%" in finding([missed]).text
+    assert "simulated 2.00%, target 1.14%–1.14%" in finding([missed]).text
 
 
 @pytest.mark.parametrize(
@@ -70,14 +70,14 @@ def test_interval_bounds_are_clamped_to_their_domain() -> None:
     assert pct_interval(6.78e-19, 0.0123) == "0–1.23%"
     assert pct_interval(-0.002, 1.3) == "0–100%"
     assert fmt_interval("listing_rate", 6.78e-19, 0.0123) == "0% – 1.23%"
-    assert fmt_interval("listing_rate", -1e-17, 0.5) == "0% – 50%"
+    assert fmt_interval("listing_rate", -1e-17, 0.5) == "0% – 50.0%"
     assert fmt_interval("adverse_ratio", -0.2, 1.4) == "0.00× – 1.40×"
     assert fmt_interval("days_listed_per_adult", -3.2, 10) == "0 – 10"
 
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0.0114, "1.14%"), (0.5, "50%"), (1.0, "100%"), (0.000123, "0.0123%"), (2e-8, "<0.0001%"),
+    [(0.0114, "1.14%"), (0.5, "50.0%"), (0.018, "1.80%"), (1.0, "100%"), (0.000123, "0.0123%"), (2e-8, "<0.0001%"),
      (0.0, "0%"), (0.123456, "12.3%")],
 )  # fmt: skip
 def test_shares_have_three_significant_figures(value: float, text: str) -> None:
@@ -85,10 +85,10 @@ def test_shares_have_three_significant_figures(value: float, text: str) -> None:
 
 
 def test_differences_and_counts() -> None:
-    assert pp(0.0012) == "+0.12 pp"
-    assert pp(-0.015) == "−1.5 pp"
+    assert pp(0.0012) == "+0.120 pp"
+    assert pp(-0.015) == "−1.50 pp"
     assert pp(0.0) == pp(1e-19) == "0 pp"
-    assert fmt_difference("listing_rate", 0.0012) == "+0.12 pp"
+    assert fmt_difference("listing_rate", 0.0012) == "+0.120 pp"
     assert fmt_difference("events_per_adult", -0.4934) == "−0.493"
     assert signed(2.75e-10) == "≈0"
     assert number(2.75e-10) == "<0.0001"

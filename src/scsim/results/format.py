@@ -34,16 +34,15 @@ def missing(x: Any) -> bool:
 
 def sig(x: float, digits: int = 3) -> str:
     """``x`` with ``digits`` significant figures and thousands separators, never in exponent
-    notation, without trailing zeros (as ``:g``): 112,782 → '113,000', 0.012345 → '0.0123',
-    2.0 → '2'."""
+    notation; trailing zeros stay, since they are significant: 112,782 → '113,000', 0.012345 →
+    '0.0123', 0.018 → '0.0180'."""
     if x == 0 or not math.isfinite(x):
         return "0" if x == 0 else str(x)
     magnitude = math.floor(math.log10(abs(x)))
     places = digits - 1 - magnitude
     if places < 0:  # round away the digits past the significant ones
         return f"{round(x, places):,.0f}"
-    text = f"{x:,.{places}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{x:,.{places}f}"
 
 
 def _percent_digits(x: float, digits: int) -> str:
