@@ -194,7 +194,7 @@ def _pairs(
     """One grouping's rows: a table when it fits unwrapped, else one record per metric."""
     headers = (["group"] if grouping != ALL else []) + ["A", "B", "B − A"]
     if replicates > 1:
-        headers.append(f"{pct(confidence)} interval")
+        headers.append(f"{confidence * 100:g}% interval")
     title = "Overall" if grouping == ALL else f"By {grouping}"
     labelled = [(_label(row), _cells(row, grouping, replicates)) for row in rows]
     return labelled_rows(title, "metric", headers, labelled, width,
