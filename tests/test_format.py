@@ -95,6 +95,7 @@ def test_differences_and_counts() -> None:
     assert fmt_num(1234) == compact(1234) == "1,234"
     assert fmt_num(45_612) == "45.6 k"
     assert fmt_num(1.41e9) == "1.41 B"
+    assert fmt_num(12e6) == "12 M"  # a count has no trailing zeros
     assert ratio(1.8) == "1.80×" and ratio(12.46) == "12.5×"
 
 

@@ -151,9 +151,10 @@ def fmt_num(value: float | int | None) -> str:
     a = abs(x)
     for scale, suffix, threshold in ((1e9, "B", 1e9), (1e6, "M", 1e6), (1e3, "k", 1e4)):
         if a >= threshold:
-            return (
-                f"{sig(x / scale, 3)} {suffix}" if a < 1e3 * scale else f"{x / scale:,.0f} {suffix}"
-            )
+            if a >= 1e3 * scale:
+                return f"{x / scale:,.0f} {suffix}"
+            short = sig(x / scale, 3)  # a count's trailing zeros read as false precision: 12 M
+            return (short.rstrip("0").rstrip(".") if "." in short else short) + f" {suffix}"
     return number(x)
 
 
