@@ -41,8 +41,8 @@ from scsim.report.findings import (
     poverty_trap,
     wrongful,
 )
-from scsim.report.wording import pct
 from scsim.results import IncompatibleRun, IncompleteRun, RunNotFound
+from scsim.results.format import pct
 
 POPULATION = 3000
 

@@ -444,8 +444,8 @@ def test_render_summary_prints_the_key_numbers(tmp_path):
         "12.3 s",
         "2018-02-28",
         "hukou=rural",
-        "0.2%",  # listed share of adults
-        "60%",  # grade AAA
+        "0.200%",  # listed share of adults (three significant figures, as in the report)
+        "60.0%",  # grade AAA
         "flight_ban",
         "traffic_violation",
         "3,030",

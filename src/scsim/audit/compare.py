@@ -321,6 +321,16 @@ def paired(
         ),
         "confidence": confidence,
         "audit_s": audit_s,
+        # the outcomes that hurt by their labels, of both sides
+        "outcomes": {
+            **(audits_b[0].info.get("outcomes") or {}),
+            **(first.info.get("outcomes") or {}),
+        },  # fmt: skip
+        # (metric, category) compared with zero on the side whose runs lack the mechanism
+        "compared_with_zero": [
+            {"metric": m, "category": c, "absent_in": side}
+            for (m, c), side in dict.fromkeys(((k[0], k[1]), side) for k, side in zeroed.items())
+        ],
     }
     notes += [n for n in first.notes if "reference group" not in n]
     notes += [

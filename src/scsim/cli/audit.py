@@ -22,10 +22,9 @@ from scsim.audit.defaults import DEFAULT_AMONG, DEFAULT_BY, DEFAULT_FAVOURABLE
 from scsim.audit.tidy import ALL
 from scsim.cli.console import console, errors, sized, user_errors
 from scsim.cli.layout import labelled_rows, needed_width, notes
+from scsim.results.format import fmt_calibration, fmt_interval, persons
 from scsim.results.format import fmt_metric as _fmt
 from scsim.results.format import fmt_num as _num
-from scsim.results.format import fmt_plain as _plain
-from scsim.results.format import missing as _missing
 
 if TYPE_CHECKING:
     from scsim.audit.metrics import AuditTable
@@ -141,7 +140,7 @@ def render(result: AuditTable, console: Console) -> None:
         head.add_row("run", escape(str(info["run"])))
     weight = info.get("weight") or 1.0
     n = info.get("n_agents") or 0
-    head.add_row("population", f"{_num(n)} agents · {_num(n * weight)} persons")
+    head.add_row("population", f"{_num(n)} agents · {persons(n * weight)} persons")
     head.add_row("favourable", escape(f"{info.get('favourable')}  among  {info.get('among')}"))
     head.add_row("intervals", escape(str(info.get("intervals", ""))))
     console.print(head)
@@ -223,7 +222,7 @@ def _long(
         if r["group_by"] == ALL and r["metric"] in _FAIRNESS_ONLY:
             continue
         low, high = r["ci_low"], r["ci_high"]
-        interval = "" if _missing(low) else f"{_fmt(r['metric'], low)} – {_fmt(r['metric'], high)}"
+        interval = fmt_interval(r["metric"], low, high)
         cells = [_fmt(r["metric"], r["value"]), interval]
         if grouping != ALL:
             cells.insert(0, _group_label(r["group"], references.of(r)))
@@ -323,8 +322,10 @@ def _calibration(entries: list[dict[str, Any]]) -> Table:
             if e.get("covered") is False
             else ("–" if within is None else ("[green]✓[/]" if within else "[red]✗[/]"))
         )
-        span = f"{_plain(e.get('low'))} – {_plain(e.get('high'))}"
-        table.add_row(escape(str(e.get("name"))), period, span, _plain(e.get("simulated")), mark)
+        metric = e.get("metric")
+        span = f"{fmt_calibration(metric, e.get('low'))} – {fmt_calibration(metric, e.get('high'))}"
+        table.add_row(escape(str(e.get("name"))), period, span,
+                      fmt_calibration(metric, e.get("simulated")), mark)  # fmt: skip
     return table
 
 

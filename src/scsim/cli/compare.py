@@ -18,7 +18,7 @@ from scsim.audit.tidy import ALL
 from scsim.cli.console import RunsProgress, console, sized, user_errors
 from scsim.cli.layout import labelled_rows, notes
 from scsim.cli.run import say_removed_event_logs, seed_range
-from scsim.results.format import PERCENT, missing
+from scsim.results.format import FLAGS, fmt_difference, missing, pct, persons
 from scsim.results.format import fmt_metric as _fmt
 from scsim.results.format import fmt_num as _num
 from scsim.scenario.schema import SEED_MAX
@@ -66,6 +66,8 @@ if TYPE_CHECKING:
               show_default=True, help="Progress display; json writes lines to stderr.")  # fmt: skip
 @click.option("--all", "show_all", is_flag=True,
               help="Also list the rows that are identical in every pair.")  # fmt: skip
+@click.option("--report", "report", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also write the comparison as one offline HTML page (e.g. compare.html).")  # fmt: skip
 @click.option("--json", "fmt", flag_value="json", help="Print JSON (every row, notes, runs).")
 @click.option("--csv", "fmt", flag_value="csv", help="Print the tidy table as CSV.")
 def compare_command(
@@ -83,6 +85,7 @@ def compare_command(
     out: str,
     progress: str,
     show_all: bool,
+    report: str | None,
     fmt: str | None,
 ) -> None:
     """Compare scenario A with scenario B (or A with --reform NAME, or A with --set changes) over
@@ -95,6 +98,10 @@ def compare_command(
         from scsim.scenario.settings import parse_assignments
 
         changes = {path: v[0] for path, v in parse_assignments(settings).items()}
+        if report is not None:  # a bad file name fails before any run starts
+            from scsim.report.comparison import target
+
+            target(report)
         started = dt.datetime.now(dt.UTC)
         display = RunsProgress(progress, 2 * (replicates or 1), serial=workers == 1)
         try:
@@ -113,6 +120,13 @@ def compare_command(
             sys.stdout.write(result.to_csv())
         else:
             render(result, console, show_all=show_all)
+        if report is not None:
+            from scsim.report.comparison import write_comparison_report
+
+            path = write_comparison_report(result, report)
+            (console if fmt is None else Console(stderr=True)).print(
+                f"report written to [bold]{escape(str(path))}[/]", highlight=False, soft_wrap=True
+            )
         say_removed_event_logs([*result.runs_a, *result.runs_b], started,
                                "scsim run … --events writes one again")  # fmt: skip
 
@@ -138,7 +152,7 @@ def render(result: Comparison, console: Console, *, show_all: bool = False) -> N
     horizon = info.get("horizon") or {}
     head.add_row(
         "population",
-        f"{_num(n)} agents · {_num(n * weight)} persons · {horizon.get('start')} to "
+        f"{_num(n)} agents · {persons(n * weight)} persons · {horizon.get('start')} to "
         f"{horizon.get('end')}",
     )
     head.add_row("intervals", escape(str(info.get("intervals", ""))))
@@ -180,7 +194,7 @@ def _pairs(
     """One grouping's rows: a table when it fits unwrapped, else one record per metric."""
     headers = (["group"] if grouping != ALL else []) + ["A", "B", "B − A"]
     if replicates > 1:
-        headers.append(f"{_percent(confidence)} interval")
+        headers.append(f"{confidence * 100:g}% interval")
     title = "Overall" if grouping == ALL else f"By {grouping}"
     labelled = [(_label(row), _cells(row, grouping, replicates)) for row in rows]
     return labelled_rows(title, "metric", headers, labelled, width,
@@ -205,33 +219,10 @@ def _label(row: dict[str, Any]) -> str:
     return row["metric"] + (f" · {row['category']}" if row["category"] else "")
 
 
-FLAGS = {
-    "four_fifths",
-    "adverse_four_fifths",
-    "calibration_within",
-}  # 0/1 per run: their means are shares of runs
-
-
-def _proportion(metric: str) -> bool:
-    return metric.endswith(("_share", "_rate")) or metric in PERCENT or metric in FLAGS
-
-
 def _value(metric: str, value: float | None) -> str:
     if metric in FLAGS:
-        return "–" if missing(value) else f"{value:.0%} of runs"
+        return "–" if missing(value) else f"{pct(value)} of runs"
     return _fmt(metric, value)
 
 
-def _difference(metric: str, value: float | None) -> str:
-    """A difference as it reads: percentage points for shares, a signed number otherwise."""
-    if missing(value):
-        return "–"
-    if value == 0:
-        return "0"
-    if _proportion(metric) or metric in ("statistical_parity_difference", "adverse_difference"):
-        return f"{value * 100:+.3g} pp"
-    return f"{value:+.3g}" if abs(value) < 1000 else f"{value:+,.0f}"
-
-
-def _percent(share: float) -> str:
-    return f"{share * 100:g}%"
+_difference = fmt_difference

@@ -6,7 +6,8 @@
 
 The report is one HTML file with ECharts 4.9.0 and China's province outlines inside it; it makes
 no network requests. Modules: ``data`` (what is read from the run), ``findings`` (sentences),
-``charts`` (ECharts options), ``compare`` (the comparison panel), ``geo`` (province outlines),
+``charts`` (ECharts options), ``compare`` (the comparison panel), ``comparison`` (the page of a
+paired comparison over replicate pairs, ``scsim compare … --report``), ``geo`` (province outlines),
 ``page`` (the HTML), ``write`` (checks and the atomic write); ``scsim report`` is in
 ``scsim.cli.report``.
 """

@@ -13,8 +13,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape as esc
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from scsim.audit.labels import category_label
 from scsim.report.compare import Comparison
 from scsim.report.data import (
     HUKOU_MIGRANT,
@@ -26,15 +27,19 @@ from scsim.report.data import (
     RunData,
     TargetCurve,
     TimeSeries,
+    scenario_of,
 )
-from scsim.report.wording import compact, missing, number, pct, pct_interval, pp, ratio
+from scsim.results.format import compact, missing, number, pct, pct_interval, pp, ratio
+
+if TYPE_CHECKING:
+    from scsim.scenario.schema import ScenarioSpec
 
 MAP_NAME = "scsim-provinces"
 # Tableau 10: distinct hues that survive printing in grey.
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac"]  # fmt: skip
 MAP_COLOURS = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"]
-WRONGFUL = STOCKS["listed_wrongful"]  # drawn on its own axis: it is tiny beside the others
+WRONGFUL = STOCKS["listed_wrongful"]  # drawn in its own panel: it is tiny beside the others
 ROW_HEIGHT = 22  # pixels per category in the dot charts
 # Groupings of the dot charts, in reading order; province has its own map and chart.
 GROUP_ORDER = ("hukou", "migrant", HUKOU_MIGRANT, "urban", INCOME_QUINTILE, "minority")
@@ -59,6 +64,7 @@ class Chart:
     omitted: str | None = None
     height: int = 360
     layers: list[dict[str, Any]] = field(default_factory=list)  # map layers to switch between
+    legend: str = ""  # a line of text under the chart, kept in step with the layer shown
 
     @property
     def drawn(self) -> bool:
@@ -106,33 +112,41 @@ def shares_over_time(
     return Chart(id, section, title, caption, option)
 
 
-def stocks_over_time(data: RunData) -> Chart:
-    """Listed people over time, with those unable to pay and those wrongfully listed."""
+def stocks_over_time(data: RunData) -> list[Chart]:
+    """Listed people over time with those unable to pay; and, in a panel of its own (no second
+    axis that makes a small count look as large as the stock), those wrongfully listed."""
     title = "Listed people over time"
     if data.listed is None:
-        return _omit("listed-time", "wrongful", title, "The run has no listing time series.")
-    option = _base(
-        tooltip={"trigger": "axis", "formatter": "fn:axisCompact"},
-        legend={"top": 0},
-        grid={"left": 8, "right": 8, "top": 48, "bottom": 30, "containLabel": True},
-        xAxis={"type": "category", "data": data.listed.dates, "boundaryGap": False},
-        yAxis=[
-            {"type": "value", "axisLabel": {"formatter": "fn:compact"}},
-            {"type": "value", "name": "wrongful", "axisLabel": {"formatter": "fn:compact"},
-             "splitLine": {"show": False}},
-        ],
-        series=[
-            {"name": name, "type": "line", "symbol": "none", "data": values,
-             "yAxisIndex": 1 if name == WRONGFUL else 0}
-            for name, values in data.listed.series.items()
-        ],
-    )  # fmt: skip
-    caption = (
-        "People on the list at each month end (scaled to the real population), of whom those "
-        "whose assets were below what they owed, and (right-hand axis) those listed because of "
-        "another person's offence."
-    )
-    return Chart("listed-time", "wrongful", title, caption, option)
+        return [_omit("listed-time", "wrongful", title, "The run has no listing time series.")]
+
+    def lines(id: str, title: str, caption: str, series: dict[str, list[Any]]) -> Chart:
+        option = _base(
+            tooltip={"trigger": "axis", "formatter": "fn:axisCompact"},
+            legend={"top": 0},
+            grid={"left": 8, "right": 8, "top": 48, "bottom": 30, "containLabel": True},
+            xAxis={"type": "category", "data": data.listed.dates, "boundaryGap": False},
+            yAxis={"type": "value", "min": 0, "axisLabel": {"formatter": "fn:compact"}},
+            series=[{"name": name, "type": "line", "symbol": "none", "data": values}
+                    for name, values in series.items()],
+        )  # fmt: skip
+        return Chart(id, "wrongful", title, caption, option, height=300)
+
+    stock = {k: v for k, v in data.listed.series.items() if k != WRONGFUL}
+    out = [lines("listed-time", title, "People on the list at each month end (scaled to the "
+                 "real population), and of them those whose assets were below what they owed.",
+                 stock)]  # fmt: skip
+    wrongful = data.listed.series.get(WRONGFUL)
+    if wrongful is not None and not any(v for v in wrongful if v):
+        out.append(_omit("wrongful-time", "wrongful", "Wrongfully listed people over time",
+                         "No one was on the list because of another person's offence."))  # fmt: skip
+    elif wrongful is not None:
+        out.append(lines(
+            "wrongful-time", "Wrongfully listed people over time",
+            "People on the list at each month end because another person's offence was recorded "
+            "against them (its own scale: a small part of the stock above).",
+            {WRONGFUL: data.listed.series[WRONGFUL]},
+        ))  # fmt: skip
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,22 +400,56 @@ MAP_LAYERS = (
 )
 
 
+MAP_MARK = {"opacity": 0.45, "borderColor": "#555", "borderType": "dashed", "borderWidth": 1}
+
+
 def _map_layer(m: Metrics, metric: str, category: str, label: str, fmt: str) -> dict | None:
+    """One measure of the map: a sequential scale from zero to the highest province; a
+    province whose 95% interval includes the national value is faded with a dashed outline
+    (it cannot be told apart from the nation); when every province has the same value there is
+    no scale, and the legend says so."""
     rows = [r for r in m.groups(metric, "province", category) if not missing(r.value)]
     if not rows:
         return None
     show = FORMATS[fmt]
-    data = []
-    for r in rows:
-        interval = f" (95% CI {show(r.low)} – {show(r.high)})" if r.has_interval else ""
-        tip = f"{esc(r.group)}<br>{esc(label)}: {show(r.value)}{interval}<br>n = {compact(r.n)} agents"
-        data.append({"name": r.group, "value": r.value, "tip": tip})
     low, high = min(r.value for r in rows), max(r.value for r in rows)
-    return {"label": label, "data": data, "min": low, "max": high, "format": fmt,
-            "text": [show(high), show(low)]}  # fmt: skip
+    uniform = low == high  # nothing to tell apart: no scale and no marks
+    overall = m.get(metric, category=category)
+    national = overall.value if overall is not None and not missing(overall.value) else None
+    data = []
+    covering = 0
+    for r in rows:
+        interval = f" (95% CI {_map_interval(r, fmt)})" if r.has_interval else ""
+        covers = (not uniform and national is not None and r.has_interval
+                  and r.low <= national <= r.high)  # fmt: skip
+        covering += covers
+        note = "<br>interval includes the national value" if covers else ""
+        tip = (f"{esc(r.group)}<br>{esc(label)}: {show(r.value)}{interval}{note}<br>"
+               f"n = {compact(r.n)} agents")  # fmt: skip
+        item: dict[str, Any] = {"name": r.group, "value": r.value, "tip": tip}
+        if covers:
+            item["itemStyle"] = MAP_MARK
+        data.append(item)
+    nation = f"national value {show(national)}" if national is not None else ""
+    if uniform:
+        legend = f"Every province: {show(high)}, so the map has no colour scale."
+    else:
+        legend = (f"Colour: from 0 (white) to the highest province, {show(high)}; {nation}. "
+                  f"Faded with a dashed outline: the province's 95% interval includes the "
+                  f"national value ({covering} of {len(rows)} provinces).")  # fmt: skip
+    return {"label": label, "data": data, "min": 0, "max": high if high > 0 else 1,
+            "format": fmt, "text": [show(high), show(0)], "show": not uniform,
+            "legend": legend}  # fmt: skip
 
 
-def province_map(m: Metrics) -> Chart:
+def _map_interval(r: Row, fmt: str) -> str:
+    if fmt == "pct":
+        return pct_interval(r.low, r.high)
+    show = FORMATS[fmt]
+    return f"{show(max(r.low, 0.0))} – {show(r.high)}"
+
+
+def province_map(m: Metrics, spec: ScenarioSpec | None = None) -> Chart:
     """Listings and sanctions by province on a map of China."""
     title = "Listings and sanctions by province"
     if "province" not in m.groupings():
@@ -413,8 +461,8 @@ def province_map(m: Metrics) -> Chart:
             layers.append(layer)
     for metric, noun in (("sanction_share", "Sanction"), ("reward_share", "Reward")):
         for category in m.categories(metric):
-            label = f"{noun}: {category.replace('_', ' ')} (share of adults)"
-            layer = _map_layer(m, metric, category, label, "pct")
+            label = f"{noun}: {category_label(spec, metric, category)}"
+            layer = _map_layer(m, metric, category, label + " (share of adults)", "pct")
             if layer is not None:
                 layers.append(layer)
     if not layers:
@@ -424,7 +472,7 @@ def province_map(m: Metrics) -> Chart:
         tooltip={"trigger": "item", "formatter": "fn:tip"},
         visualMap={
             "type": "continuous", "min": first["min"], "max": first["max"], "left": 8,
-            "bottom": 8, "calculable": False, "realtime": False,
+            "bottom": 8, "calculable": False, "realtime": False, "show": first["show"],
             "text": first["text"], "inRange": {"color": MAP_COLOURS},
             "formatter": f"fn:{first['format']}",
         },
@@ -439,9 +487,12 @@ def province_map(m: Metrics) -> Chart:
     caption = (
         "Choose a measure above the map. Values are at the end of the run, per province of "
         "residence, with 95% intervals in the tooltip; provinces with few agents have wide "
-        "intervals. Taiwan, Hong Kong and Macau are outside the synthetic population (grey)."
+        "intervals, which is why those that cannot be told apart from the national value are "
+        "faded. Taiwan, Hong Kong and Macau are outside the synthetic population (grey)."
     )
-    return Chart("province-map", "map", title, caption, option, height=520, layers=layers)
+    chart = Chart("province-map", "map", title, caption, option, height=520, layers=layers)
+    chart.legend = first["legend"]
+    return chart
 
 
 def province_listing(m: Metrics) -> Chart:
@@ -493,7 +544,7 @@ def metric_label(metric: str, category: str) -> str:
 
 def comparison_chart(c: Comparison | None) -> Chart:
     """Overall differences (alt − base) of the compared metrics, in percentage points."""
-    title = "Comparison: differences between the runs"
+    title = "Comparison: differences B − A"
     if c is None:
         return _omit("compare-diff", "compare", title, "No second run given (--compare).")
     rows = [r for r in c.rows if r["group_by"] == "all" and r["metric"] != "days_listed_per_adult"]
@@ -509,7 +560,7 @@ def comparison_chart(c: Comparison | None) -> Chart:
         dots.append(Dot(label, r["diff"], r["low"], r["high"], tip))
     return dot_chart(
         "compare-diff", "compare", title,
-        f"Second run minus first ({c.method}), among all adults (or among the listed, where "
+        f"B minus A ({c.alt_label} minus {c.base_label}; {c.method}), among all adults (or among the listed, where "
         "marked), in percentage points with 95% intervals; the dashed line is no difference.",
         dots, "pp", [(0.0, "")], why_not="The runs share no metric to compare.",
     )  # fmt: skip
@@ -568,13 +619,13 @@ def charts(data: RunData, comparison: Comparison | None) -> list[Chart]:
         out.append(_omit("score-0", "scores", "Score distribution",
                          "This scenario has no points scheme and no composite score."))  # fmt: skip
     out += [
-        province_map(m),
+        province_map(m, scenario_of(data.run)),
         province_listing(m),
         listing_by_group(m),
         adverse_impact(m),
         disparate_impact(m),
     ]
-    out += [stocks_over_time(data), *trap_and_wrongful(m)]
+    out += [*stocks_over_time(data), *trap_and_wrongful(m)]
     out += [target_series(curve, i) for i, curve in enumerate(data.targets)]
     if comparison is not None:
         out.append(comparison_chart(comparison))

@@ -21,7 +21,7 @@ import numpy as np
 
 from scsim.audit.frame import difference_interval
 from scsim.report.data import HUKOU_MIGRANT, Metrics, ReportError, RunData
-from scsim.report.wording import compact
+from scsim.results.format import compact
 from scsim.results.store import Run
 
 # Metrics compared (every category of each), and the groupings shown besides 'all'.

@@ -23,8 +23,7 @@ from scsim import __version__
 from scsim.report.charts import PALETTE, Chart, Dot, _base, dot_chart
 from scsim.report.data import ReportError
 from scsim.report.page import chart_html, document
-from scsim.report.wording import number
-from scsim.results.format import fmt_metric
+from scsim.results.format import fmt_metric, number
 
 if TYPE_CHECKING:
     from scsim.experiments import Experiment

@@ -16,7 +16,16 @@ import numpy as np
 
 from scsim.audit.frame import ratio_interval
 from scsim.report.data import HUKOU_MIGRANT, INCOME_QUINTILE, Metrics, Row
-from scsim.report.wording import missing, number, pct, pct_interval, people, pp, ratio
+from scsim.results.format import (
+    calibration_is_share,
+    missing,
+    number,
+    pct,
+    pct_interval,
+    people,
+    pp,
+    ratio,
+)
 
 # Listing-rate contrasts worth a sentence: (grouping, group, reference group).
 CONTRASTS = (
@@ -324,10 +333,7 @@ def _target_value(value: Any, entry: Mapping[str, Any]) -> str:
     """A calibration value as a share when the target range is one, else as a number."""
     if missing(value):
         return "–"
-    high = entry.get("high")
-    if isinstance(high, int | float) and 0 < high <= 1:
-        return pct(value)
-    return people(value)
+    return pct(value) if calibration_is_share(entry.get("metric")) else people(value)
 
 
 def comparison(rows: Iterable[Mapping[str, Any]], base: str, alt: str) -> list[Finding]:

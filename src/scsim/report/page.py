@@ -20,7 +20,7 @@ from scsim.report.compare import Comparison
 from scsim.report.data import RunData
 from scsim.report.findings import HEADLINE_COMPARISON, Finding
 from scsim.report.geo import ASSETS, province_geojson_text
-from scsim.report.wording import compact, missing, number, pct, people, pp
+from scsim.results.format import fmt_calibration, missing, number, pct, people, pp
 
 ECHARTS_VERSION = "4.9.0"
 CSP = (
@@ -124,14 +124,19 @@ def _chart(chart: Chart) -> str:
         f"<figure><h3>{escape(chart.title)}</h3>{controls}"
         f'<div class="chart" id="{escape(chart.id)}" role="img" aria-label="{escape(chart.title)}" '
         f'style="height:{chart.height}px"></div>'
-        f"<figcaption>{escape(chart.caption)}</figcaption></figure>"
+        + (
+            f'<p class="legend" id="{escape(chart.id)}-legend">{escape(chart.legend)}</p>'
+            if chart.legend
+            else ""
+        )
+        + f"<figcaption>{escape(chart.caption)}</figcaption></figure>"
     )
 
 
 def _comparison_table(rows: Sequence[dict[str, Any]]) -> str:
     head = (
-        "<tr><th>metric</th><th>group</th><th class=num>first run</th>"
-        "<th class=num>second run</th><th class=num>difference</th><th class=num>95% CI</th></tr>"
+        "<tr><th>metric</th><th>group</th><th class=num>A</th>"
+        "<th class=num>B</th><th class=num>B − A</th><th class=num>95% CI</th></tr>"
     )
     body = []
     for r in rows:
@@ -166,8 +171,11 @@ def _comparison(c: Comparison | None, charts: Iterable[Chart], findings: Sequenc
     by_group = [r for r in c.rows if r["group_by"] != "all" and r["metric"] in HEADLINE_COMPARISON]
     sentences = "".join(f"<li>{escape(f.text)}</li>" for f in findings)
     return (
-        f"<p>First run: <code>{escape(c.base_label)}</code>. Second run: "
-        f"<code>{escape(c.alt_label)}</code>. Method: {escape(c.method)}.</p>{notes}"
+        f"<p>A (this report's run): <code>{escape(c.base_label)}</code>. B: "
+        f"<code>{escape(c.alt_label)}</code>. Differences are B − A; method: "
+        f"{escape(c.method)}. For the paired comparison over replicate pairs, with bootstrap "
+        "intervals: <code>scsim compare A B --replicates R --report FILE</code>.</p>"
+        f"{notes}"
         + (f'<ul class="findings">{sentences}</ul>' if sentences else "")
         + "".join(_chart(ch) for ch in charts)
         + "<h3>Overall</h3>"
@@ -191,20 +199,20 @@ def _calibration(entries: Sequence[dict[str, Any]]) -> str:
             if within is None
             else ("<span class=met>met</span>" if within else "<span class=missed>missed</span>")
         )
-        share = isinstance(e.get("high"), int | float) and 0 < e["high"] <= 1
-        show = pct if share else compact
+        metric = e.get("metric")
         period = " to ".join(str(p) for p in e.get("period") or [])
         rows.append(
             f"<tr><td>{escape(str(e.get('label') or e.get('name')))}<br>"
             f"<code>{escape(str(e.get('name')))}</code></td><td>{escape(period)}</td>"
-            f"<td class=num>{show(e.get('low'))} – {show(e.get('high'))}</td>"
-            f"<td class=num>{show(e.get('simulated'))}</td><td>{mark}</td></tr>"
+            f"<td class=num>{fmt_calibration(metric, e.get('low'))} – "
+            f"{fmt_calibration(metric, e.get('high'))}</td>"
+            f"<td class=num>{fmt_calibration(metric, e.get('simulated'))}</td><td>{mark}</td></tr>"
         )
     head = (
         "<tr><th>target</th><th>period</th><th class=num>range</th>"
         "<th class=num>simulated</th><th></th></tr>"
     )
-    return f"<table>{head}{''.join(rows)}</table>"
+    return f'<div class="wide"><table>{head}{"".join(rows)}</table></div>'
 
 
 def _href(href: str) -> str:

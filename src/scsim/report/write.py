@@ -34,6 +34,17 @@ def _list_label(run: Run) -> str:
     return "the list"
 
 
+def _side_name(run: Run, other: Run) -> str:
+    """How a sentence names a run of the comparison: its scenario (with its reforms), and its
+    seed where both runs are of the same scenario."""
+    reforms = ", ".join(run.manifest.get("reforms_applied") or [])
+    name = run.name + (f" (reform {reforms})" if reforms else "")
+    same = run.name == other.name and run.manifest.get("reforms_applied") == other.manifest.get(
+        "reforms_applied"
+    )
+    return f"{name}, seed {run.seed}" if same else name
+
+
 def _target(out: str | os.PathLike[str] | None, run: Run) -> Path:
     """The output file, checked before any work is done."""
     path = run.path / DEFAULT_NAME if out is None else refuse_run_file(out)
@@ -82,7 +93,7 @@ def write_report(
     if alt_run is not None:
         comparison = compare_runs(base, gather(alt_run), notes)
         comparison_findings = findings_module.comparison(
-            comparison.rows, "the first run", "the second run"
+            comparison.rows, _side_name(base_run, alt_run), _side_name(alt_run, base_run)
         )
     findings = findings_module.findings(
         base.metrics, base.audit.calibration, list_label=_list_label(base_run)

@@ -11,16 +11,25 @@
     return typeof v === 'number' && isFinite(v);
   }
 
+  // As scsim.results.format: three significant figures, no exponent, no percentage digit
+  // finer than 0.0001%, and a value closer to zero than rounding error is 0.
   function short(x) {
-    return String(+x.toPrecision(3));
+    var a = Math.abs(x);
+    if (a < 1e-12) return '0';
+    if (a < 1e-4) return '<0.0001';
+    return String(+a.toPrecision(3));
+  }
+
+  function sign(x) {
+    return Math.abs(x) < 1e-12 ? '' : x > 0 ? '+' : '\u2212';
   }
 
   var formats = {
     pct: function (v) {
-      return finite(v) ? short(v * 100) + '%' : '–';
+      return finite(v) ? (v < 0 && Math.abs(v) >= 1e-12 ? '\u2212' : '') + short(v * 100) + '%' : '–';
     },
     pp: function (v) {
-      return finite(v) ? (v > 0 ? '+' : '') + short(v * 100) + ' pp' : '–';
+      return finite(v) ? sign(v) + short(v * 100) + ' pp' : '–';
     },
     ratio: function (v) {
       return finite(v) ? String(+v.toPrecision(4)) + '×' : '–';
@@ -30,11 +39,12 @@
     },
     compact: function (v) {
       if (!finite(v)) return '–';
-      var a = Math.abs(v);
-      if (a >= 1e9) return short(v / 1e9) + ' B';
-      if (a >= 1e6) return short(v / 1e6) + ' M';
-      if (a >= 1e3) return short(v / 1e3) + ' k';
-      return short(v);
+      var a = Math.abs(v), s = v < 0 ? '\u2212' : '';
+      if (a >= 1e9) return s + short(a / 1e9) + ' B';
+      if (a >= 1e6) return s + short(a / 1e6) + ' M';
+      if (a >= 1e4) return s + short(a / 1e3) + ' k';
+      if (a >= 1e3) return s + Math.round(a).toLocaleString('en-US');
+      return s + short(a);
     }
   };
 
@@ -103,9 +113,14 @@
     select.addEventListener('change', function () {
       var layer = spec.layers[+select.value];
       chart.setOption({
-        visualMap: { min: layer.min, max: layer.max, text: layer.text, formatter: formats[layer.format] },
+        visualMap: {
+          min: layer.min, max: layer.max, text: layer.text, show: layer.show !== false,
+          formatter: formats[layer.format]
+        },
         series: [{ name: layer.label, data: layer.data }]
       });
+      var legend = document.getElementById(spec.id + '-legend');
+      if (legend && layer.legend) legend.textContent = layer.legend;
     });
   }
 
