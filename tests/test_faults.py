@@ -262,3 +262,90 @@ def test_every_reader_refuses_a_run_with_flipped_bytes(
     assert result.output.startswith(f"error: run {run}"), result.output
     assert "run it again" in result.output
     assert not (tmp_path / "report.html").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Interrupted replicates resume to the same runs
+
+REPLICATE_ARGS = {"population": 1000, "days": 40, "seed": 3}
+
+
+def parquet_bytes(runs) -> dict[str, bytes]:
+    return {
+        f"{run.path.name}/{name}": (run.path / name).read_bytes()
+        for run in runs
+        for name in ("timeseries.parquet", "citizens.parquet")
+    }
+
+
+def test_interrupted_replicates_resume_to_the_same_runs(tmp_path: Path) -> None:
+    whole = scsim.replicate("mesa-reference", 4, out=tmp_path / "whole", **REPLICATE_ARGS)
+
+    def stop_after_two(done, total, run):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        scsim.replicate("mesa-reference", 4, out=out, on_run=stop_after_two, **REPLICATE_ARGS)
+    kept = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert len(kept) == 2
+    ran = []
+    resumed = scsim.replicate("mesa-reference", 4, out=out, resume=True,
+                              on_run=lambda d, t, run: ran.append(run.path.name), **REPLICATE_ARGS)  # fmt: skip
+    assert [r.seed for r in resumed] == [3, 4, 5, 6] and len(ran) == 4
+    assert {n: (out / n).stat().st_mtime_ns for n in kept} == kept  # reused, not written again
+    assert parquet_bytes(resumed) == parquet_bytes(whole)
+
+
+def test_resume_runs_a_damaged_replicate_again(tmp_path: Path) -> None:
+    runs = scsim.replicate("mesa-reference", 2, out=tmp_path, **REPLICATE_ARGS)
+    before = parquet_bytes(runs)
+    citizens = runs[1].path / "citizens.parquet"
+    citizens.write_bytes(citizens.read_bytes()[:-10])
+    again = scsim.replicate("mesa-reference", 2, out=tmp_path, resume=True, **REPLICATE_ARGS)
+    assert parquet_bytes(again) == before
+
+
+def test_compare_resume_reuses_the_finished_runs(tmp_path: Path) -> None:
+    args = ["compare", "court-blacklist", "--set", "schemes.court.grace_days=90", "-r", "2",
+            "-n", "1000", "--days", "60", "--progress", "none", "--out", tmp_path, "--csv"]  # fmt: skip
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    kept = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    assert len(kept) == 4
+    again = invoke(*args, "--resume")
+    assert again.exit_code == 0, again.output
+    assert again.stdout == first.stdout
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == kept
+
+
+@pytest.mark.slow
+def test_replicates_killed_with_sigkill_resume_to_the_same_runs(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "scsim", "run", "mesa-reference", "-r", "6", "-n", "3000",
+               "--days", "200", "--seed", "3", "--progress", "none", "-q"]  # fmt: skip
+    out = tmp_path / "killed"
+    process = subprocess.Popen([*command, "--out", str(out)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if len(list(out.glob("*/manifest.json"))) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 2 <= len(list(out.glob("*/manifest.json"))) < 6, "killed too late to test resuming"
+    subprocess.run([*command, "--out", str(out), "--resume"], check=True, capture_output=True)
+    subprocess.run([*command, "--out", str(tmp_path / "whole")], check=True, capture_output=True)
+    killed = sorted(out.glob("*/*.parquet"))
+    whole = sorted((tmp_path / "whole").glob("*/*.parquet"))
+    assert [p.relative_to(out) for p in killed] == [
+        p.relative_to(tmp_path / "whole") for p in whole
+    ]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(killed, whole, strict=True))
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
