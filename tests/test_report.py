@@ -457,7 +457,7 @@ def test_a_failure_while_writing_leaves_no_file(
 
     with monkeypatch.context() as patched:
         patched.setattr(write_module.os, "fsync", disk_full)
-        with pytest.raises(OSError, match="No space"):
+        with pytest.raises(OSError, match="no space left on the device"):
             write_report(runs["court"], out=out)
     assert out.read_text(encoding="utf-8") == "the previous report"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no temporary file left

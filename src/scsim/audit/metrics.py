@@ -66,6 +66,7 @@ from scsim.audit.frame import (
     wilson,
 )
 from scsim.audit.tidy import ALL, TidyTable
+from scsim.core.files import write_text_atomic
 from scsim.core.vocabulary import ColumnType
 from scsim.population.census import ADULT_AGE, EMPLOYMENT_TIERS
 from scsim.results.store import CITIZENS, Run, arrow_kind, refuse_run_file
@@ -1493,11 +1494,7 @@ def _last_value(run: Any, metric: str, timeseries: pa.Table | None = None) -> fl
 def write(result: AuditTable, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
     """Write an audit as CSV or JSON (``fmt``, or from the file suffix; see :func:`target`)."""
     path, fmt = target(path, fmt)
-    if fmt == "json":
-        path.write_text(result.to_json() + "\n", encoding="utf-8")
-    else:
-        result.to_csv(path)
-    return path
+    return write_text_atomic(path, result.to_json() + "\n" if fmt == "json" else result.to_csv())
 
 
 def target(path: str | os.PathLike[str], fmt: str | None = None) -> tuple[Path, str]:

@@ -15,7 +15,8 @@ from scsim.cli.console import console, user_errors
 )
 def clean(out: str, yes: bool) -> None:
     """List the hidden folders that interrupted runs left in OUT (default: runs); --yes removes
-    those whose writer is no longer running."""
+    the stale ones: their writer's pid is not alive on this host, or, written from another
+    host, they are over a day old."""
     with user_errors():
         from scsim.results.store import leftovers, remove_leftovers
 
@@ -26,18 +27,20 @@ def clean(out: str, yes: bool) -> None:
         if yes:
             for path in remove_leftovers(out):
                 console.print(f"removed {escape(str(path))}", highlight=False, soft_wrap=True)
-        for path, alive in found:
+        for path, alive, why in found:
             if alive:
                 console.print(
-                    f"kept {escape(str(path))}: perhaps still running (its writer is alive or unknown)",
+                    f"kept {escape(str(path))}: perhaps still being written ({escape(why)})",
                     highlight=False,
                     soft_wrap=True,
                 )
             elif not yes:
-                console.print(f"partial {escape(str(path))}", highlight=False, soft_wrap=True)
-        if not yes and any(not alive for _, alive in found):
+                console.print(
+                    f"stale {escape(str(path))}: {escape(why)}", highlight=False, soft_wrap=True
+                )
+        if not yes and any(not alive for _, alive, _ in found):
             console.print(
-                f"remove them with: scsim clean {escape(out)} --yes",
+                f"remove the stale ones with: scsim clean {escape(out)} --yes",
                 highlight=False,
                 soft_wrap=True,
             )

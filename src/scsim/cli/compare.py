@@ -64,6 +64,8 @@ if TYPE_CHECKING:
               help="Folder that receives the run directories.")  # fmt: skip
 @click.option("--progress", type=click.Choice(["auto", "bar", "json", "none"]), default="auto",
               show_default=True, help="Progress display; json writes lines to stderr.")  # fmt: skip
+@click.option("--resume", is_flag=True,
+              help="Reuse the runs an interrupted compare of these scenarios completed.")  # fmt: skip
 @click.option("--all", "show_all", is_flag=True,
               help="Also list the rows that are identical in every pair.")  # fmt: skip
 @click.option("--report", "report", type=click.Path(dir_okay=False), metavar="FILE",
@@ -84,6 +86,7 @@ def compare_command(
     workers: int,
     out: str,
     progress: str,
+    resume: bool,
     show_all: bool,
     report: str | None,
     fmt: str | None,
@@ -93,7 +96,9 @@ def compare_command(
 
     Reports each audit metric's paired difference B − A with a bootstrap interval across the
     replicate pairs (common random numbers: both sides share the population and every draw)."""
-    with user_errors("interrupted — the runs already complete are kept") as outcome:
+    with user_errors(
+        "interrupted — the runs already complete are kept; the same command with --resume continues"
+    ) as outcome:
         from scsim.experiments import compare
         from scsim.scenario.settings import parse_assignments
 
@@ -109,7 +114,7 @@ def compare_command(
                 a, b, reform=reform, settings=changes, replicates=replicates, seed=seed, population=population,
                 days=days, until=until.date() if until else None, by=by, out=Path(out),
                 workers=workers, progress=display.epoch, on_phase=display.phase,
-                on_run=display.finished,
+                on_run=display.finished, resume=resume,
             )  # fmt: skip
         finally:
             display.stop()

@@ -90,6 +90,12 @@ def user_errors(interrupted: str = "interrupted") -> Iterator[Outcome]:
     except PermissionError as err:
         fail(f"cannot write to {err.filename}: permission denied — choose another --out")
     except OSError as err:
+        from scsim.core.files import DiskFull, is_disk_full
+
+        if isinstance(err, DiskFull):
+            fail(str(err))
+        if is_disk_full(err):
+            fail(str(DiskFull(err.filename or "the output")))
         fail(f"{err.strerror or err}: {err.filename or ''} — check the path and free space")
     except (KeyboardInterrupt, duckdb.InterruptException):
         fail(outcome.interrupted, EXIT_INTERRUPTED)
@@ -97,6 +103,22 @@ def user_errors(interrupted: str = "interrupted") -> Iterator[Outcome]:
         if "interrupted" not in str(err):
             raise
         fail(outcome.interrupted, EXIT_INTERRUPTED)
+
+
+def warnings_as_lines() -> None:
+    """Print scsim's warnings (an unchecked run, ...) as one ``warning:`` line each on stderr,
+    not as Python's two-line ``file:line: Category: message`` and source dump."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        if not category.__module__.startswith("scsim"):
+            return default(message, category, filename, lineno, file, line)
+        text = " ".join(str(message).split())
+        errors.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+    default = warnings.showwarning
+    if getattr(default, "__name__", "") != "show":
+        warnings.showwarning = show
 
 
 def _quiet_exit_after_broken_pipe() -> None:

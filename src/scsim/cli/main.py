@@ -9,6 +9,7 @@ from scsim.cli.audit import audit
 from scsim.cli.calibrate import calibrate_command
 from scsim.cli.clean import clean
 from scsim.cli.compare import compare_command
+from scsim.cli.console import warnings_as_lines
 from scsim.cli.explain import explain
 from scsim.cli.report import report
 from scsim.cli.run import run, scenarios, validate
@@ -21,6 +22,7 @@ from scsim.cli.sweep import sweep_command
 @click.version_option(package_name="scsim")
 def main() -> None:
     """scsim: simulate and audit social credit systems over synthetic populations."""
+    warnings_as_lines()
 
 
 COMMANDS = (run, validate, scenarios, show, query, audit, explain, compare_command, sweep_command,

@@ -57,9 +57,11 @@ if TYPE_CHECKING:
                    "and summarise the key metrics across them.")  # fmt: skip
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes running --replicates (the runs are the same for any number).")  # fmt: skip
+@click.option("--resume", is_flag=True,
+              help="With --replicates: reuse the replicates an interrupted run completed.")  # fmt: skip
 def run(
     scenario, population, seed, until, days, out, events, reform, settings, progress, quiet,
-    replicates, workers,
+    replicates, workers, resume,
 ) -> None:  # fmt: skip
     """Run SCENARIO (a bundled name or a YAML file) and write a run directory."""
     # Ctrl-C while importing is an interrupt like any other.
@@ -75,13 +77,18 @@ def run(
             sc = sc.reform(reform)
         sc = with_settings(sc, changes)
         if replicates is not None:
-            outcome.interrupted = "interrupted — the replicates already complete are kept"
+            outcome.interrupted = (
+                "interrupted — the replicates already complete are kept; the same command with "
+                "--resume continues"
+            )
             run_replicates(
                 sc, replicates, seed=seed, population=population, days=days,
                 until=until.date() if until else None, out=Path(out), events=events,
-                workers=workers, progress=progress, quiet=quiet, console=console,
+                workers=workers, progress=progress, quiet=quiet, console=console, resume=resume,
             )  # fmt: skip
             return
+        if resume:
+            fail("--resume continues an interrupted --replicates R: give --replicates R too")
         if workers > 1:
             fail("--workers runs replicates side by side: give --replicates R too")
         callback, phase, stop = progress_printer(progress)
@@ -189,6 +196,7 @@ def run_replicates(
     progress: str,
     quiet: bool,
     console: Console,
+    resume: bool = False,
 ) -> list[Run]:
     """What ``scsim run --replicates`` does: the runs with progress, then a summary across them
     (or, with ``quiet``, their directories one per line)."""
@@ -200,7 +208,7 @@ def run_replicates(
         runs = replicate(
             scenario, replicates, seed=seed, population=population, days=days, until=until,
             out=out, events=events, workers=workers, progress=display.epoch,
-            on_phase=display.phase, on_run=display.finished,
+            on_phase=display.phase, on_run=display.finished, resume=resume,
         )  # fmt: skip
     finally:
         display.stop()

@@ -100,6 +100,28 @@ def _simulate_case(scenario: Scenario, seed: int, options: dict[str, Any]) -> st
     return str(simulate(scenario, seed=seed, **options).path)
 
 
+def finished_run(case: Case, options: dict[str, Any]) -> Run | None:
+    """The complete, undamaged run of ``case`` with these options already under ``out`` (the
+    same scenario hash, so the same size, end and reforms; the same seed and event log), or
+    None: what ``--resume`` reuses instead of running the case again."""
+    from scsim.engine.simulate import horizon
+    from scsim.results import RunError
+    from scsim.results.store import run_dir_name
+
+    _, end = horizon(case.scenario, options.get("days"), options.get("until"))
+    configured = case.scenario.configured(population=options.get("population"), end=end,
+                                          seed=case.seed)  # fmt: skip
+    path = Path(options["out"]) / run_dir_name(configured.run_name, configured.hash, case.seed)
+    if not (path / "manifest.json").is_file():
+        return None
+    try:
+        run = Run(path)
+    except RunError:
+        return None  # interrupted or damaged: the case runs again
+    same = run.scenario_hash == configured.hash and run.seed == case.seed
+    return run if same and run.has_events == bool(options.get("events")) else None
+
+
 def run_cases(
     cases: Sequence[Case],
     options: dict[str, Any],
@@ -109,9 +131,11 @@ def run_cases(
     progress: Epoch | None = None,
     on_phase: Phase | None = None,
     on_run: Done | None = None,
+    resume: bool = False,
 ) -> list[Run]:
     """Run every case with the same ``options`` (those of :func:`scsim.simulate`); the Runs in
-    case order, whatever order they finished in.
+    case order, whatever order they finished in. With ``resume``, a case whose run is already
+    complete under ``out`` (:func:`finished_run`) is not run again: its run is reused.
 
     Serially each case is submitted once the one before has finished, with the epoch and phase
     callbacks; on any other executor all are submitted at once, ``on_phase("running")`` is
@@ -123,24 +147,31 @@ def run_cases(
     if own:
         executor = SerialExecutor() if workers == 1 else process_pool(min(workers, len(cases)))
     assert executor is not None
-    runs: list[Run | None] = [None] * len(cases)
+    runs: list[Run | None] = [finished_run(c, options) if resume else None for c in cases]
+    finished = sum(run is not None for run in runs)
+    todo = [k for k, run in enumerate(runs) if run is None]
+    if on_run is not None:
+        for done, run in enumerate((r for r in runs if r is not None), 1):
+            on_run(done, len(cases), run)
     try:
         if isinstance(executor, SerialExecutor):
             callbacks = {"progress": progress, "on_phase": on_phase}
-            for k, case in enumerate(cases):
+            for k in todo:
+                case = cases[k]
                 path = executor.submit(_simulate_case, case.scenario, case.seed,
                                        {**options, **callbacks}).result()  # fmt: skip
                 runs[k] = Run(path)
+                finished += 1
                 if on_run is not None:
-                    on_run(k + 1, len(cases), runs[k])
+                    on_run(finished, len(cases), runs[k])
         else:
             if on_phase is not None:
                 on_phase("running")
             pending = {
-                executor.submit(_simulate_case, case.scenario, case.seed, options): k
-                for k, case in enumerate(cases)
+                executor.submit(_simulate_case, cases[k].scenario, cases[k].seed, options): k
+                for k in todo
             }
-            for done, future in enumerate(as_completed(pending), 1):
+            for done, future in enumerate(as_completed(pending), finished + 1):
                 k = pending[future]
                 runs[k] = Run(future.result())
                 if on_run is not None:

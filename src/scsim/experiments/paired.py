@@ -82,6 +82,7 @@ def compare(
     progress: Epoch | None = None,
     on_phase: Phase | None = None,
     on_run: Done | None = None,
+    resume: bool = False,
     resamples: int = BOOTSTRAP_RESAMPLES,
     bootstrap_seed: int = BOOTSTRAP_SEED,
     confidence: float = CONFIDENCE,
@@ -94,7 +95,7 @@ def compare(
     value}``, as ``--set``) change B (B is A, or A's ``reform``, when ``b`` is left out); both run with the seeds
     ``seed, seed + 1, …`` (``replicates`` of them, default 1; ``seed`` defaults to A's) at the
     same ``population`` and horizon (``days``/``until``), through ``executor`` or a pool of
-    ``workers`` (as :func:`scsim.replicate`). Or ``a`` and ``b`` are existing runs (a Run, a run
+    ``workers`` (as :func:`scsim.replicate`; ``resume`` reuses the runs already complete). Or ``a`` and ``b`` are existing runs (a Run, a run
     directory, a folder of one scenario's runs, or a list of those), paired by seed.
 
     Both sides must have the same synthetic population (agents, provinces, persons per agent)
@@ -147,7 +148,8 @@ def compare(
             for sc in (sc_a, sc_b):
                 cases.setdefault((sc.hash, s), Case(sc, s))
         done = run_cases(list(cases.values()), options, workers=workers, executor=executor,
-                         progress=progress, on_phase=on_phase, on_run=on_run)  # fmt: skip
+                         progress=progress, on_phase=on_phase, on_run=on_run,
+                         resume=resume)  # fmt: skip
         by_key = dict(zip(cases, done, strict=True))
         runs_a = [by_key[(sc_a.hash, s)] for s in seeds]
         runs_b = [by_key[(sc_b.hash, s)] for s in seeds]

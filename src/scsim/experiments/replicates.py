@@ -66,6 +66,7 @@ def replicate(
     progress: Epoch | None = None,
     on_phase: Phase | None = None,
     on_run: Done | None = None,
+    resume: bool = False,
 ) -> list[Run]:
     """Run ``scenario`` with ``replicates`` seeds (``seed``, ``seed + 1``, …; ``seed`` defaults
     to the scenario's); the Runs in seed order, each in its own run directory under ``out``.
@@ -73,7 +74,9 @@ def replicate(
     Runs go through ``executor`` (default: serially here, or a process pool of ``workers``);
     the results do not depend on either. ``progress`` and ``on_phase`` are as for
     :func:`scsim.simulate` when running serially (elsewhere ``on_phase("running")`` is called
-    once); ``on_run(done, total, run)`` is called here as each run completes.
+    once); ``on_run(done, total, run)`` is called here as each run completes. With ``resume``,
+    a replicate whose run is already complete under ``out`` (an interrupted call before) is
+    reused, not run again: the runs are the same as those of one uninterrupted call.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
@@ -81,7 +84,7 @@ def replicate(
     options = run_options(scenario, population, days, until, out, events)
     cases = [Case(scenario, s) for s in seeds]
     return run_cases(cases, options, workers=workers, executor=executor, progress=progress,
-                     on_phase=on_phase, on_run=on_run)  # fmt: skip
+                     on_phase=on_phase, on_run=on_run, resume=resume)  # fmt: skip
 
 
 # Overall audit metrics shown by `scsim run --replicates` (metric, category or None for all).

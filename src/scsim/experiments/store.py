@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from scsim import __version__
 from scsim.core.display import html_preview, listing, to_pandas
+from scsim.core.files import fsync, space_for, write_text_atomic
 from scsim.experiments.design import Design
 
 FORMAT_VERSION = 1
@@ -46,31 +47,25 @@ class ExperimentError(ValueError):
     """An experiment directory that cannot be read or resumed, with what to do."""
 
 
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
-
-
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    _fsync(tmp)
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    _fsync(tmp)
-    os.replace(tmp, path)
+    write_text_atomic(path, text)
 
 
 def _write_parquet(path: Path, table: pa.Table, metadata: Mapping[str, str]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     schema = table.schema.with_metadata({k.encode(): v.encode() for k, v in metadata.items()})
-    pq.write_table(table.cast(schema), tmp, compression="zstd")
-    _fsync(tmp)
-    os.replace(tmp, path)
+    try:
+        with space_for(path, table.nbytes):
+            pq.write_table(table.cast(schema), tmp, compression="zstd")
+            fsync(tmp)
+            os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
 
 
 class ExperimentWriter:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import time
 from pathlib import Path
 
+from scsim.core.files import write_text_atomic
 from scsim.report import charts as charts_module
 from scsim.report import findings as findings_module
 from scsim.report.compare import check_comparable
@@ -58,17 +57,7 @@ def _target(out: str | os.PathLike[str] | None, run: Run) -> Path:
 def write_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to a temporary file beside ``path`` and rename it into place, so that a
     failure never leaves a half-written report."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(3)}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
+    return write_text_atomic(path, text)
 
 
 def write_report(

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import warnings
 from collections.abc import Mapping
 from functools import cached_property
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 
 from scsim import __version__
 from scsim.core.display import html_fields, to_pandas
+from scsim.core.files import DiskFull, fsync, space_for
 from scsim.scenario.model import spec_from_resolved
 from scsim.scenario.schema import ScenarioSpec
 
@@ -260,26 +262,71 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def leftovers(root: str | os.PathLike[str]) -> list[tuple[Path, bool]]:
+WRITER = ".writer.json"  # in a partial folder: which host and process writes it, since when
+# A partial folder written from another host (a shared disk) is stale only when this old: its pid
+# cannot be checked from here.
+FOREIGN_STALE_AFTER = dt.timedelta(hours=24)
+
+
+def _writer_of(folder: Path) -> dict[str, Any]:
+    """The writer record of a partial folder (host, pid, started), or {} if it has none."""
+    try:
+        data = json.loads((folder / WRITER).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _writer_state(folder: Path, marker: str) -> tuple[bool, str]:
+    """(may its writer still be running, why we think so) for one hidden partial folder."""
+    if marker == ".old-":
+        return False, "an old run set aside while a new one replaced it"
+    writer = _writer_of(folder)
+    pid = writer.get("pid")
+    if not isinstance(pid, int):
+        field = folder.name.split(marker, 1)[1].split("-")[0]
+        pid = int(field) if field.isdigit() else None
+    host = writer.get("host")
+    if host and host != socket.gethostname():
+        try:
+            started = dt.datetime.fromisoformat(str(writer.get("started")))
+        except ValueError:
+            started = dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.UTC)
+        age = dt.datetime.now(dt.UTC) - started
+        if age > FOREIGN_STALE_AFTER:
+            return False, f"written by pid {pid} on {host}, started {_age(age)} ago"
+        return True, f"written by pid {pid} on {host} (another host), started {_age(age)} ago"
+    if pid is None:
+        return True, "its writer is unknown"
+    where = f" on {host}" if host else ""
+    if _pid_alive(pid):
+        return True, f"its writer, pid {pid}{where}, is still running"
+    return False, f"its writer, pid {pid}{where}, is no longer running"
+
+
+def _age(age: dt.timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours >= 1 else f"{age.total_seconds() / 60:.0f} min"
+
+
+def leftovers(root: str | os.PathLike[str]) -> list[tuple[Path, bool, str]]:
     """The hidden partial (``.<name>.partial-<pid>-…``) and old (``.<name>.old-…``) folders
-    in ``root``, each with whether its writer may still be running (its pid is alive here, or
-    cannot be read from the name)."""
+    in ``root``, each with whether its writer may still be running and why: a partial is stale
+    when its pid is not alive on this host, or, written on another host, when it is older than
+    a day."""
     found = []
     for path in sorted(Path(root).glob(".*")):
         for marker in (".partial-", ".old-"):
             if path.is_dir() and marker in path.name:
-                pid = path.name.split(marker, 1)[1].split("-")[0]
-                alive = not pid.isdigit() or _pid_alive(int(pid))
-                if marker == ".old-":
-                    alive = False  # an old run set aside during a swap is never written to
-                found.append((path, alive))
+                alive, why = _writer_state(path, marker)
+                found.append((path, alive, why))
     return found
 
 
 def remove_leftovers(root: str | os.PathLike[str]) -> list[Path]:
     """Delete the leftovers in ``root`` whose writer is gone; return what was removed."""
     removed = []
-    for path, alive in leftovers(root):
+    for path, alive, _ in leftovers(root):
         if not alive:
             _remove(path)
             removed.append(path)
@@ -302,16 +349,33 @@ class RunWriter:
         self._done = False
         self.out_root.mkdir(parents=True, exist_ok=True)
         self._remove_stale()
-        self.tmp_path.mkdir()
+        with space_for(self.tmp_path):
+            self.tmp_path.mkdir()
+            try:
+                writer = {
+                    "host": socket.gethostname(),
+                    "pid": os.getpid(),
+                    "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                }
+                (self.tmp_path / WRITER).write_text(json.dumps(writer) + "\n", encoding="utf-8")
+            except BaseException:
+                shutil.rmtree(self.tmp_path, ignore_errors=True)
+                raise
 
     def _remove_stale(self) -> None:
         """Delete leftovers of this run name from processes that died (e.g. killed -9)."""
-        for prefix in (f".{self.name}.partial-", f".{self.name}.old-"):
-            for path in self.out_root.glob(f"{prefix}*"):
-                pid = path.name.removeprefix(prefix).split("-")[0]
-                if pid.isdigit() and not _pid_alive(int(pid)):
+        for marker in (".partial-", ".old-"):
+            for path in self.out_root.glob(f".{self.name}{marker}*"):
+                alive, _ = _writer_state(path, marker)
+                if not alive and (marker == ".partial-" or self._old_is_dead(path)):
                     with contextlib.suppress(OSError):
                         _remove(path)
+
+    def _old_is_dead(self, path: Path) -> bool:
+        """Whether the process that set this old run aside is gone (it may still be moving the
+        user's files out of it)."""
+        pid = path.name.split(".old-", 1)[1].split("-")[0]
+        return pid.isdigit() and not _pid_alive(int(pid))
 
     def __enter__(self) -> RunWriter:
         return self
@@ -344,7 +408,8 @@ class RunWriter:
         table = table.replace_schema_metadata(
             _with_metadata(table.schema, self.scenario_hash).metadata
         )
-        pq.write_table(table, path, compression=COMPRESSION)
+        with space_for(path, table.nbytes):
+            pq.write_table(table, path, compression=COMPRESSION)
         self._written.add(TIMESERIES)
 
     def write_citizens(self, columns: Mapping[str, Column]) -> None:
@@ -362,7 +427,11 @@ class RunWriter:
             ordered["id"] = ordered["id"].astype(np.int64)
         first = self._citizen_batch(ordered, labels, 0, min(n, CITIZEN_ROW_GROUP))
         schema = _with_metadata(first.schema, self.scenario_hash)
-        with pq.ParquetWriter(path, schema, compression=COMPRESSION) as writer:
+        needed = first.nbytes * max(1, -(-n // CITIZEN_ROW_GROUP))
+        with (
+            space_for(path, needed),
+            pq.ParquetWriter(path, schema, compression=COMPRESSION) as writer,
+        ):
             writer.write_batch(first, row_group_size=CITIZEN_ROW_GROUP)
             for start in range(CITIZEN_ROW_GROUP, n, CITIZEN_ROW_GROUP):
                 stop = min(n, start + CITIZEN_ROW_GROUP)
@@ -387,7 +456,8 @@ class RunWriter:
         table = table.replace_schema_metadata(
             _with_metadata(table.schema, self.scenario_hash).metadata
         )
-        pq.write_table(table, path, compression=COMPRESSION, row_group_size=CITIZEN_ROW_GROUP)
+        with space_for(path, table.nbytes):
+            pq.write_table(table, path, compression=COMPRESSION, row_group_size=CITIZEN_ROW_GROUP)
         self._written.add(EVENTS)
 
     def commit(self, manifest: Mapping[str, Any]) -> Path:
@@ -403,8 +473,9 @@ class RunWriter:
                 f"manifest scenario_hash {given_hash!r} differs from the writer's "
                 f"{self.scenario_hash!r}"
             )
-        for name in self._written:
-            _fsync(self.tmp_path / name)
+        for name in sorted(self._written):
+            with space_for(self.tmp_path / name):
+                fsync(self.tmp_path / name)  # a full disk can surface only here
         data = dict(manifest)
         data["scenario_hash"] = self.scenario_hash
         data["format_version"] = FORMAT_VERSION
@@ -416,6 +487,8 @@ class RunWriter:
         if removed:
             data[REMOVED_FROM_PREVIOUS_RUN] = removed
         self._write_manifest(data)
+        with contextlib.suppress(FileNotFoundError):
+            (self.tmp_path / WRITER).unlink()
         self._move_into_place()
         self._done = True
         return self.final_path
@@ -454,18 +527,22 @@ class RunWriter:
         """Write manifest.json into the temp dir via a temp file and rename."""
         tmp = self.tmp_path / f".{MANIFEST}.tmp"
         text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.tmp_path / MANIFEST)
+        with space_for(self.tmp_path / MANIFEST, len(text)):
+            with tmp.open("w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.tmp_path / MANIFEST)
 
     def _move_into_place(self) -> None:
         """Rename the temp dir to the final name, swapping out any previous run."""
         try:
-            os.rename(self.tmp_path, self.final_path)
-        except OSError:
-            if not self.final_path.exists() and not self.final_path.is_symlink():
+            with space_for(self.final_path):
+                os.rename(self.tmp_path, self.final_path)
+        except OSError as exc:
+            if isinstance(exc, DiskFull) or (
+                not self.final_path.exists() and not self.final_path.is_symlink()
+            ):
                 raise
             self._swap_into_place()
         _fsync(self.out_root)
@@ -678,8 +755,8 @@ class Run:
                     raise self._damaged(name, f"has an unreadable Parquet footer ({exc})") from None
         if checksums is None:
             warnings.warn(
-                f"run {self.path} was written before manifests recorded checksums: "
-                "its files are not verified",
+                f"run {self.path} was written before manifests recorded checksums, so its "
+                "files cannot be verified — run it again to record them",
                 UncheckedRun,
                 stacklevel=3,
             )
