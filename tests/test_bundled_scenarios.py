@@ -56,22 +56,33 @@ def test_each_declared_calibration_target_is_met(bundled_run):
     name, run = bundled_run
     targets = run.manifest["calibration"]
     if name == "court-blacklist":  # the published cumulative series, not a stock (issue 12)
-        assert {t["target"] for t in targets} == {"listings_cumulative"}
-        assert {t["kind"] for t in targets} == {"cumulative"} and len(targets) == 8
-    missed = []
+        assert {t["target"] for t in targets} == {
+            "listings_cumulative", "blocked_air_cumulative", "blocked_rail_cumulative"
+        }  # fmt: skip
+        assert {t["kind"] for t in targets} == {"cumulative"} and len(targets) == 8 + 5 + 4
+    missed, blocked = [], []
     for target in targets:
         assert target["covered"], target
         assert target["simulated"] is not None, target
         if target.get("target") == "listings_cumulative" and not target["within"]:
             missed.append(f"{target['period'][1]}: {target['simulated'] / target['high']:.1f}×")
             continue
+        if target.get("target", "").startswith("blocked_") and not target["within"]:
+            published = (target["low"] + target["high"]) / 2  # (each range is ±25% around it)
+            mode = target["target"].split("_")[1]
+            blocked.append(f"{mode} {target['period'][1]}: "
+                           f"{target['simulated'] / published:.2f}×")  # fmt: skip
+            continue
         assert target["within"], target  # e.g. hukou conversions 2016-2018
-    if missed:
+    if missed or blocked:
         # Issue 12 item 4: with the dated terms and the cumulative series declared, the run
         # lists about three times as many as the published counts; the list is recalibrated
-        # to them (scsim calibrate) there, not tuned here.
+        # to them (scsim calibrate) there, not tuned here. The blocked-ticket series (item 3)
+        # follow the listings and the assumed trip rates, and are recalibrated with them.
         pytest.xfail("cumulative listings above the published series (× its high end): "
-                     + ", ".join(missed))  # fmt: skip
+                     + (", ".join(missed) or "none")
+                     + "; blocked ticket purchases (× the published figure): "
+                     + (", ".join(blocked) or "none"))  # fmt: skip
 
 
 def test_points_schemes_stay_within_their_bounds(bundled_run, as_arrays):

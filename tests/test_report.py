@@ -564,7 +564,12 @@ def test_a_calibration_series_is_drawn_with_the_runs_curve(runs) -> None:
     from scsim.report.data import target_curves
 
     run = runs["national"]
-    (curve,) = target_curves(run, run.scenario)
+    curves = {c.name: c for c in target_curves(run, run.scenario)}
+    # the listings and the blocked air and rail tickets (issue 12 item 3), each with its curve
+    assert set(curves) == {
+        "listings_cumulative", "blocked_air_cumulative", "blocked_rail_cumulative"
+    }  # fmt: skip
+    curve = curves["listings_cumulative"]
     assert curve.kind == "cumulative" and len(curve.points) >= 5
     # the curve is the running sum of new listings since the target's start
     rows = run.query(

@@ -1172,6 +1172,43 @@ class ExitRoutes(_Family):
         return ["exit_route_share"]
 
 
+class BlockedPurchases(_Family):
+    """Tickets and the purchases bans block, per person over the run (category: ``air`` or
+    ``rail``), in person-times as the published counts are:
+
+    - ``trips_per_adult``: tickets bought, per adult (``trips_<mode>``);
+    - ``blocked_attempts_per_adult``: purchase attempts blocked, per adult (``blocked_<mode>``);
+    - ``blocked_attempts_per_listed``: the same among citizens ever listed (``n_listings > 0``),
+      who are the only ones a court ban reaches.
+    """
+
+    name = "blocked_attempts_per_adult"
+    MODES = ("air", "rail")
+
+    def needs(self, a):
+        names = [f"{what}_{mode}" for what in ("trips", "blocked") for mode in self.MODES]
+        missing = _missing(a, "age", *names)
+        if isinstance(missing, str):
+            return missing
+        return missing + (["n_listings"] if a.cols.has("n_listings") else [])
+
+    def compute(self, a):
+        adult = a.cols.array("age") >= ADULT_AGE
+        for mode in self.MODES:
+            a.mean("trips_per_adult", mode, a.cols.array(f"trips_{mode}"), adult)
+        for mode in self.MODES:
+            a.mean("blocked_attempts_per_adult", mode, a.cols.array(f"blocked_{mode}"), adult)
+        if a.cols.has("n_listings"):
+            ever = a.cols.array("n_listings") > 0
+            for mode in self.MODES:
+                blocked = a.cols.array(f"blocked_{mode}")
+                a.mean("blocked_attempts_per_listed", mode, blocked, ever)
+
+    def writes(self, a):
+        listed = ["blocked_attempts_per_listed"] if a.cols.has("n_listings") else []
+        return ["trips_per_adult", "blocked_attempts_per_adult", *listed]
+
+
 class Inequality(_Family):
     """``gini`` (category: the column): Gini coefficient of points among the scored, of a
     composite score among its users, and of wealth and income among adults, per group. 0 is
@@ -1424,6 +1461,7 @@ def _families(favourable: str, among: str, reference: Mapping[str, str] | None,
         NeverRecorded(offences),
         PovertyTrap(),
         ExitRoutes(),
+        BlockedPurchases(),
         Inequality(),
         Calibration(calibration),
         Network(assortativity),

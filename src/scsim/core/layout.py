@@ -50,7 +50,9 @@ EXITS_CREDITOR = 26  # listings ended at the creditor's request
 EXITS_LISTED_PAID = 27  # listings ended by payment (CASES_PAID also counts unlisted cases)
 LISTED_ESCAPES = 28  # listings ended by a move before the list was national
 LAST_EXIT = 29  # how the last listing ended (mechanisms.court_list.EXIT_*; 0: listed or never)
-N_INT_FIELDS = 30
+BLOCKED_AIR = 30  # air-ticket purchase attempts blocked by a measure (saturating)
+BLOCKED_RAIL = 31  # high-speed rail purchase attempts blocked (saturating)
+N_INT_FIELDS = 32
 
 # --- float32 columns -----------------------------------------------------------------------------
 INCOME = 0  # base monthly income (before sanctions)
@@ -89,6 +91,7 @@ class MetricLayout:
     n_kinds: int
     n_grades: int
     n_measures: int
+    travel: bool = False  # whether the travel rows are written (a ticket-purchase event kind)
 
     SCALARS = (
         "population",
@@ -115,6 +118,10 @@ class MetricLayout:
         "exits_settlement",
         "exits_creditor",
         "exits_listed_escaped",
+        "trips_air",
+        "trips_rail",
+        "blocked_air",
+        "blocked_rail",
     )
 
     def scalar(self, name: str) -> int:

@@ -52,7 +52,11 @@ FLOWS = frozenset({
     "escapes", "exits_listed", "exits_listed_paid", "exits_settlement", "exits_creditor",
     "exits_listed_escaped", "cases_opened", "cases_paid", "events_true", "events_recorded",
     "wrongful_records", "misattributed", "list_joined", "hukou_conversions", "ties_dropped",
+    "trips_air", "trips_rail", "blocked_air", "blocked_rail",
 })  # fmt: skip
+# Ticket purchases by mode (core.vocabulary.TRAVEL_MODES): trips bought, and attempts a measure
+# blocked, in person-times.
+TRAVEL_METRICS = ("trips_air", "trips_rail", "blocked_air", "blocked_rail")
 MEANS = ("wealth_mean", "income_mean", "debt_mean")
 EVENT_METRICS = ("events_true", "events_recorded", "wrongful_records", "misattributed")
 MEASURE_METRICS = ("sanctioned", "sanction_days")
@@ -68,7 +72,8 @@ def _each(names, groups, category: str = "") -> tuple[Metric, ...]:
 # Mechanism → the metrics it writes. When each is written (engine/metrics.written_metrics):
 # "engine" always; "behaviour" when there are event kinds; "measures" when there are measures;
 # "points" with a points scheme; "lists" with a black or red list; "composite" with a composite
-# score; "ties" with a composite score and a friendship graph; "graph" with a graph; "hukou"
+# score; "travel" with an event kind whose consequence is a ticket purchase; "ties" with a
+# composite score and a friendship graph; "graph" with a graph; "hukou"
 # with hukou rights or conversions, "hukou rights" with rights, "hukou conversions" with
 # conversion rules.
 METRICS: dict[str, tuple[Metric, ...]] = {
@@ -89,6 +94,7 @@ METRICS: dict[str, tuple[Metric, ...]] = {
     "engine": _each((*COUNTS, *SHARES, *MEANS), EVERY_GROUP),
     "behaviour": _each(EVENT_METRICS, EVERY_GROUP, "event"),
     "measures": _each(MEASURE_METRICS, EVERY_GROUP, "measure"),
+    "travel": _each(TRAVEL_METRICS, EVERY_GROUP),
     "points": (
         Metric("points_mean", EVERY_GROUP),  # daily for "all", per epoch for the others
         Metric("grade_count", EVERY_GROUP, "grade"),

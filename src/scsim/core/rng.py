@@ -44,6 +44,7 @@ class Stream(IntEnum):
     COVERAGE = 17
     HUKOU = 18
     ADOPTION = 19
+    TRAVEL = 20  # a payment at a blocked ticket purchase
 
 
 KIND_STREAM_BASE = 1000  # per-kind streams: KIND_STREAM_BASE * (purpose) + kind

@@ -87,7 +87,10 @@ RESIDENCE = frozenset(
 )  # fmt: skip
 
 # --- Events ----------------------------------------------------------------------------------
-CONSEQUENCES = ("none", "fine", "judgment", "move")  # what an event leads to
+# what an event leads to; the last two are ticket purchases that a measure may block (its `blocks`)
+CONSEQUENCES = ("none", "fine", "judgment", "move", "air_ticket", "rail_ticket")
+# The travel modes a measure may block, in the order of their ticket consequences above.
+TRAVEL_MODES = ("air", "rail")
 
 # --- The composite score's inputs ------------------------------------------------------------
 RECORDS = "records."  # records.<event kind>: the citizen's records of that kind

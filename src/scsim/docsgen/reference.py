@@ -213,6 +213,13 @@ CONSEQUENCE_DOCS: dict[str, str] = {
         "Moves the citizen to another province, drawn by 2020 population share; before the "
         "list is national an open case is escaped."
     ),
+    "air_ticket": (
+        "An attempt to buy an air ticket: a trip (`trips_air`), or a blocked purchase attempt "
+        "(`blocked_air`) while a measure that `blocks: [air]` applies that day."
+    ),
+    "rail_ticket": (
+        "As `air_ticket`, for high-speed rail (`trips_rail`, `blocked_rail`; `blocks: [rail]`)."
+    ),
 }
 
 METRIC_DOCS: dict[str, str] = {
@@ -250,6 +257,16 @@ METRIC_DOCS: dict[str, str] = {
     "misattributed": "Events whose record went to someone else, by kind (delivered next epoch).",
     "sanctioned": "People under the measure during the epoch, by measure.",
     "sanction_days": "Person-days under the measure during the epoch, by measure.",
+    "trips_air": "Air tickets bought during the epoch (person-times: `air_ticket` events not blocked).",
+    "trips_rail": "High-speed rail tickets bought during the epoch (`rail_ticket` events not blocked).",
+    "blocked_air": (
+        "Air-ticket purchase attempts blocked during the epoch (person-times): `air_ticket` "
+        "events while a measure that `blocks: [air]` applied."
+    ),
+    "blocked_rail": (
+        "High-speed rail purchase attempts blocked during the epoch (person-times), as "
+        "`blocked_air`."
+    ),
     "points_mean": "Mean points of the scored (daily for group `all`, per epoch otherwise).",
     "grade_count": "Scored people per grade (daily for group `all`, per epoch otherwise).",
     "scored_daily": "People scored, daily.",
@@ -792,7 +809,8 @@ def _metrics_section(lines: list[str]) -> None:
         "metrics a points scheme; `list_*` a black or red list; `composite_*` a composite "
         "score; `friends_mean` a friendship graph; `ties_dropped` and `score_assortativity` "
         "both of the last two; `rights_lacking` hukou rights; "
-        "`hukou_conversions` conversion rules; `migrants` either.",
+        "`hukou_conversions` conversion rules; `migrants` either; `trips_*` and `blocked_*` an "
+        "event kind with an `air_ticket` or `rail_ticket` consequence.",
         "",
         "Groups: " + ", ".join(f"`{g}`" for g in GROUPS) + ".",
         "",

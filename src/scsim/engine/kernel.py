@@ -23,6 +23,7 @@ import numpy as np
 
 from scsim.core import rng
 from scsim.core.layout import (
+    BLOCKED_AIR,
     CASE_AMOUNT,
     CASE_KIND,
     CASE_WRONGFUL,
@@ -35,6 +36,7 @@ from scsim.core.layout import (
     GROUND_REFUSING,
     IN_GRACE,
     INCOME_EFFECTIVE,
+    INT_MAX,
     LISTED,
     LISTED_SINCE,
     MEASURE_FLAGS,
@@ -52,6 +54,8 @@ from scsim.mechanisms import court_list, economy, points
 FINE = 1
 JUDGMENT = 2
 MOVE = 3
+AIR_TICKET = 4  # then RAIL_TICKET = 5: a ticket purchase of mode consequence - AIR_TICKET
+PER_ATTEMPT = 2  # Measures.travel[PER_ATTEMPT]: the measures whose pressure is per blocked attempt
 
 # Scalar metric columns (core.layout.MetricLayout.SCALARS order).
 M_POPULATION = 0
@@ -78,6 +82,8 @@ M_EXITS_LISTED_PAID = 20
 M_EXITS_SETTLEMENT = 21
 M_EXITS_CREDITOR = 22
 M_EXITS_LISTED_ESCAPED = 23
+M_TRIPS_AIR = 24  # then M_TRIPS_RAIL = 25
+M_BLOCKED_AIR = 26  # then M_BLOCKED_RAIL = 27
 
 # Event-log codes (events.parquet).
 LOG_EVENT = 1  # value: 0 undetected, 1 recorded, 2 recorded on someone else
@@ -88,6 +94,7 @@ LOG_LISTED = 5
 LOG_CASE_CLOSED = 6  # kind: exit reason (mechanisms.court_list.EXIT_*)
 LOG_MOVED = 7  # value: new province
 LOG_LIST_JOINED = 8  # written by the stages: kind: the list (its index); value: term's end day
+LOG_BLOCKED = 9  # kind: the ticket event's kind; value: 1 (a blocked purchase attempt)
 LOG_SLOTS_PER_DAY = 12  # an upper bound of log rows per citizen-day and event kind
 
 # Kinds of points rows that no event caused.
@@ -142,6 +149,7 @@ class Behaviour(NamedTuple):
     pay_within: np.ndarray
     det_table: np.ndarray  # detection probability by [kind, cell, province]
     misattribution: float
+    fast_ticket: np.ndarray  # bool per kind: ticket purchases never recorded, no points term
 
 
 class PointsRule(NamedTuple):
@@ -167,6 +175,7 @@ class Measures(NamedTuple):
     pressure: np.ndarray
     interest: np.ndarray
     citizen_cost: np.ndarray  # float32 per citizen: monthly cost of rights lacked
+    travel: np.ndarray  # int64 [air, rail, per attempt] measure bits (MeasurePlan.travel)
 
 
 class Deliveries(NamedTuple):
@@ -225,12 +234,13 @@ def run_epoch(
         behaviour.base_p, behaviour.bound_p, behaviour.det_factor_max, behaviour.points_exp,
         behaviour.consequence, behaviour.amount_median, behaviour.amount_sigma,
         behaviour.pay_within, behaviour.det_table, behaviour.misattribution,
+        behaviour.fast_ticket,
         points_rule.in_force, points_rule.deltas, points_rule.grade_bounds, points_rule.base,
         points_rule.floor, points_rule.cap, points_rule.recovery_days,
         points_rule.recovery_points,
         court_params, court_active,
         measures.flags, measures.status, measures.income, measures.cost, measures.pressure,
-        measures.interest, measures.citizen_cost,
+        measures.interest, measures.citizen_cost, measures.travel,
         economy_params,
         deliveries.citizen, deliveries.day, deliveries.kind, deliveries.lo, deliveries.hi,
         deliveries.per_day,
@@ -249,11 +259,11 @@ def _run_chunks(
     cell, group, birth_year, province, prov_cdf,
     si, sf, rates, next_due, next_any, n_true, n_rec,
     base_p, bound_p, det_factor_max, points_exp, consequence, amount_median, amount_sigma,
-    pay_within, det_table, misattribution,
+    pay_within, det_table, misattribution, fast_ticket,
     pts_in_force, deltas, grade_bounds, pts_base, pts_floor, pts_cap,
     rdays, rpoints,
     cp, court_active,
-    m_flags, m_status, m_income, m_cost, m_pressure, m_interest, citizen_cost,
+    m_flags, m_status, m_income, m_cost, m_pressure, m_interest, citizen_cost, m_travel,
     ep,
     v_citizen, v_day, v_kind, v_lo, v_hi, mis_day,
     month_days, ms_lo, ms_hi,
@@ -266,6 +276,7 @@ def _run_chunks(
     never stopped a chunk whose event-log slice was full: tests/test_engine.py caught it.)"""
     n_kinds = base_p.size
     days = day1 - day0
+    has_fast = fast_ticket.any()
     per_citizen = days * n_kinds * LOG_SLOTS_PER_DAY + 64
     for c in nb.prange(chunk_lo.size):
         a = acc[c]
@@ -308,7 +319,8 @@ def _run_chunks(
                 if rest & 1:
                     income_factor *= m_income[m]
                     cost += m_cost[m]
-                    pressure += m_pressure[m]
+                    if not (m_travel[PER_ATTEMPT] >> m) & 1:  # (else per blocked attempt)
+                        pressure += m_pressure[m]
                     interest += m_interest[m]
                     a[g, off_sanc + m] += 1.0
                     a[g, off_sdays + m] += days
@@ -325,10 +337,24 @@ def _run_chunks(
             t_event = np.int64(next_any[i])
             k = -1  # (read only once a scan has found the kind due at t_event < day1)
             scan = t_event < day1
+            # Without a case nobody is listed before opening one: ticket purchases leave the
+            # day loop (fast_ticket kinds) and are counted apart, up to the item that opens one.
+            fast = has_fast and si[i, STAGE] == NO_CASE
+            banned_unlisted = m_flags[0, scored, grade, cc, m_status[i]]
+            last_kind = -1  # the event kind of the item processed last (-1: not an event)
             while True:
+                if fast and si[i, STAGE] != NO_CASE:
+                    _flush_tickets(i, now, last_kind, seed, g, a, off_true, fast_ticket, next_due,
+                                   rates, n_true, base_p, bound_p, det_factor_max, consequence,
+                                   banned_unlisted, m_travel, si, log, logbuf, log_fill, c,
+                                   log_cap)  # fmt: skip
+                    fast = False
+                    scan = True
                 if scan:
                     t_event = NEVER
                     for kk in range(n_kinds):
+                        if fast and fast_ticket[kk]:
+                            continue
                         d = next_due[i, kk]
                         if d < t_event:
                             t_event = d
@@ -373,6 +399,7 @@ def _run_chunks(
                             log_cap)  # fmt: skip
                     continue
                 if t_victim == t:
+                    last_kind = -1
                     kind = v_kind[vp]
                     vp += 1
                     a[g, off_wrong + kind] += 1.0
@@ -386,6 +413,7 @@ def _run_chunks(
                     continue
 
                 # A behaviour candidate of kind k on day t: accept with p(t) / bound.
+                last_kind = k
                 stream = rng.KIND_STREAM_BASE * rng.Stream.BEHAVIOUR + k
                 bound = min(1.0, bound_p[k] * rates[i, k] * det_factor_max[k])
                 p = base_p[k] * rates[i, k]
@@ -394,7 +422,8 @@ def _run_chunks(
                 wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, t * 4 + 1))
                 next_due[i, k] = min(t + wait, NEVER)
                 scan = True
-                if rng.uniform(seed, stream, i, t * 4) * bound >= p:
+                # (a candidate at the bound is always accepted: no draw for it)
+                if p < bound and rng.uniform(seed, stream, i, t * 4) * bound >= p:
                     continue
                 if n_true[i, k] < 65535:
                     n_true[i, k] += 1
@@ -408,10 +437,36 @@ def _run_chunks(
                         reason = court_list.on_move(si, sf, i, t, cp)
                         _closed(a, g, reason, was_listed, amount, t, i, log, logbuf, log_fill, c,
                                 log_cap)  # fmt: skip
+                if consequence[k] >= AIR_TICKET:
+                    # A ticket purchase: blocked while a ban applies today (list status of the
+                    # day, the rest of the status as at the epoch start), else a trip.
+                    mode = consequence[k] - AIR_TICKET
+                    now_listed = 1 if si[i, STAGE] == LISTED else 0
+                    banned = m_flags[now_listed, scored, grade, cc, m_status[i]]
+                    blocking = np.int64(banned) & m_travel[mode]
+                    if blocking == 0:
+                        a[g, M_TRIPS_AIR + mode] += 1.0
+                    else:
+                        a[g, M_BLOCKED_AIR + mode] += 1.0
+                        if si[i, BLOCKED_AIR + mode] < INT_MAX:
+                            si[i, BLOCKED_AIR + mode] += 1
+                        _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_BLOCKED, k, 1.0)
+                        chance = _attempt_pressure(blocking & m_travel[PER_ATTEMPT], m_pressure)
+                        if (
+                            chance > 0.0
+                            and si[i, STAGE] >= IN_GRACE
+                            and sf[i, WEALTH] >= sf[i, CASE_AMOUNT]
+                            and rng.uniform(seed, rng.Stream.TRAVEL, i, t * 2 + mode) < chance
+                        ):
+                            amount = sf[i, CASE_AMOUNT]
+                            was_listed = si[i, STAGE] == LISTED
+                            court_list.pay(si, sf, i, t)
+                            _closed(a, g, court_list.EXIT_PAID, was_listed, amount, t, i, log,
+                                    logbuf, log_fill, c, log_cap)  # fmt: skip
                 outcome = 0.0
                 # (A draw is always below a certainty and never below zero: skip those draws.)
                 det = det_table[k, province[i], cc]
-                if det >= 1.0 or rng.uniform(seed, stream, i, t * 4 + 2) < det:
+                if det >= 1.0 or (det > 0.0 and rng.uniform(seed, stream, i, t * 4 + 2) < det):
                     if (
                         misattribution > 0.0
                         and rng.uniform(seed, stream, i, t * 4 + 3) < misattribution
@@ -429,6 +484,14 @@ def _run_chunks(
                             amount_median, amount_sigma, pay_within, court_active, seed,
                             log, logbuf, log_fill, log_cap)  # fmt: skip
 
+            if fast:  # the ticket purchases of the epoch's rest (all, if no case was opened)
+                _flush_tickets(i, day1 - 1, n_kinds, seed, g, a, off_true, fast_ticket, next_due,
+                               rates, n_true, base_p, bound_p, det_factor_max, consequence,
+                               banned_unlisted, m_travel, si, log, logbuf, log_fill, c,
+                               log_cap)  # fmt: skip
+                for kk in range(n_kinds):
+                    if fast_ticket[kk]:
+                        t_event = min(t_event, np.int64(next_due[i, kk]))
             next_any[i] = t_event  # (exact if the row was scanned, else still a lower bound)
 
             # --- epoch end: recovery, economy, tallies ------------------------------------------
@@ -462,6 +525,56 @@ def _run_chunks(
             a[g, M_WEALTH] += sf[i, WEALTH]
             a[g, M_INCOME] += sf[i, INCOME_EFFECTIVE]
             a[g, M_DEBT] += sf[i, DEBT]
+
+
+@nb.njit(inline="always", cache=True)
+def _flush_tickets(i, stop_day, stop_kind, seed, g, a, off_true, fast_ticket, next_due, rates,
+                   n_true, base_p, bound_p, det_factor_max, consequence, banned, m_travel, si,
+                   log, logbuf, log_fill, c, log_cap):  # fmt: skip
+    """Process citizen i's candidates of the fast ticket kinds before (stop_day, stop_kind) in
+    (day, kind) order, with the draws the day loop would make: the citizen has no case, so
+    each purchase is blocked only by a ban that applies unlisted (``banned``: measure bits), and
+    nothing it does touches the rest of their state (no record, no points term, no payment)."""
+    for k in range(fast_ticket.size):
+        if not fast_ticket[k]:
+            continue
+        stream = rng.KIND_STREAM_BASE * rng.Stream.BEHAVIOUR + k
+        bound = min(1.0, bound_p[k] * rates[i, k] * det_factor_max[k])
+        p = base_p[k] * rates[i, k]
+        mode = consequence[k] - AIR_TICKET
+        blocking = np.int64(banned) & m_travel[mode]
+        while True:
+            t = np.int64(next_due[i, k])
+            if t > stop_day or (t == stop_day and k >= stop_kind):
+                break
+            wait = rng.geometric_days(bound, rng.uniform_open(seed, stream, i, t * 4 + 1))
+            next_due[i, k] = min(t + wait, NEVER)
+            if p < bound and rng.uniform(seed, stream, i, t * 4) * bound >= p:
+                continue
+            if n_true[i, k] < 65535:
+                n_true[i, k] += 1
+            a[g, off_true + k] += 1.0
+            if blocking == 0:
+                a[g, M_TRIPS_AIR + mode] += 1.0
+            else:
+                a[g, M_BLOCKED_AIR + mode] += 1.0
+                if si[i, BLOCKED_AIR + mode] < INT_MAX:
+                    si[i, BLOCKED_AIR + mode] += 1
+                _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_BLOCKED, k, 1.0)
+            _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_EVENT, k, 0.0)
+
+
+@nb.njit(inline="always", cache=True)
+def _attempt_pressure(bits, m_pressure):
+    """The chance to pay at a blocked attempt: the pay pressures of the measures in ``bits``."""
+    chance = 0.0
+    m = 0
+    while bits:
+        if bits & 1:
+            chance += m_pressure[m]
+        bits >>= 1
+        m += 1
+    return min(chance, 1.0)
 
 
 @nb.njit(inline="always", cache=True)

@@ -12,7 +12,14 @@ import datetime as dt
 import numpy as np
 
 from scsim.core.layout import N_GROUPS, MetricLayout
-from scsim.core.metrics import COUNTS, EVENT_METRICS, GROUPS, MEASURE_METRICS, METRICS
+from scsim.core.metrics import (
+    COUNTS,
+    EVENT_METRICS,
+    GROUPS,
+    MEASURE_METRICS,
+    METRICS,
+    TRAVEL_METRICS,
+)
 from scsim.core.metrics import MEANS as MEAN_NAMES
 
 # Means of money per person: the accumulator column each is the per-person mean of.
@@ -27,6 +34,7 @@ def written_metrics(spec) -> dict[str, tuple[str, ...]]:
         "engine": True,
         "behaviour": bool(spec.behaviour.events),
         "measures": bool(spec.measures),
+        "travel": has_travel(spec),
         "points": spec.points_scheme() is not None,
         "lists": bool(spec.lists()),
         "composite": spec.composite() is not None,
@@ -43,6 +51,14 @@ def written_metrics(spec) -> dict[str, tuple[str, ...]]:
     if spec.composite() is None:
         out.pop("score_assortativity", None)
     return out
+
+
+def has_travel(spec) -> bool:
+    """Whether a run of ``spec`` counts trips and blocked purchases (an event kind buys tickets)."""
+    return any(e.consequence in TICKETS for e in spec.behaviour.events.values())
+
+
+TICKETS = ("air_ticket", "rail_ticket")
 
 
 class MetricsRecorder:
@@ -84,7 +100,8 @@ class MetricsRecorder:
 
         Row order: each epoch, each group (GROUPS' order), then that group's template —
         COUNTS, the listed share, MEANS, the points mean and grade counts (by group, with a
-        points scheme), each kind's EVENT_METRICS, each measure's MEASURE_METRICS; then the
+        points scheme), each kind's EVENT_METRICS, each measure's MEASURE_METRICS, the
+        TRAVEL_METRICS (with a ticket-buying kind); then the
         daily rows, then ``extra``. Built as arrays (no loop over rows): one gather of the
         epoch totals per group.
         """
@@ -160,6 +177,9 @@ class MetricsRecorder:
             for name, column in zip(MEASURE_METRICS, (lay.sanctioned, lay.sanction_days),
                                     strict=True):  # fmt: skip
                 add(name, measure, t[:, column + m] * w)
+        if lay.travel:
+            for name in TRAVEL_METRICS:
+                add(name, "", t[:, lay.scalar(name)] * w)
         values = np.stack(blocks, axis=1) if blocks else np.zeros((t.shape[0], 0))
         return np.array(names, dtype=object), np.array(categories, dtype=object), values
 

@@ -50,7 +50,7 @@ from scsim.engine.kernel import (
     Tallies,
     run_epoch,
 )
-from scsim.engine.metrics import MetricsRecorder
+from scsim.engine.metrics import MetricsRecorder, has_travel
 from scsim.mechanisms import (
     behaviour,
     court_list,
@@ -224,7 +224,7 @@ def simulate_arrays(
     court = court_list.prepare(court_name, court_spec, start)
     meas = measures.prepare(spec, pts.grade_names, params)
     det_table = observation.detection_table(spec, kinds, params, start)
-    layout = MetricLayout(n_kinds, len(pts.grade_names), meas.n)
+    layout = MetricLayout(n_kinds, len(pts.grade_names), meas.n, has_travel(spec))
 
     citizens = np.arange(n, dtype=np.int64)
     cell = cell_codes(pop)
@@ -266,7 +266,9 @@ def simulate_arrays(
             ratio = cap / max(pts.min_base(start, end), 1)  # (points / base) at its largest
             exponent = plan.max_points_exponent(start, end)
             det_factor_max = np.where(exponent > 0, ratio**exponent, 1.0)
-    bound_p = plan.bound_probability(start, end)
+    horizon_bound = plan.bound_probability(start, end)
+    tickets = plan.ticket_kinds()  # (their bound is the year's: redrawn at every year start)
+    bound_p = plan.year_bound(horizon_bound, tickets, start, end, start.year)
 
     # Misattributed records are delivered in the calendar month after they are made, so an
     # epoch may not span a month start while any can be made.
@@ -320,6 +322,7 @@ def simulate_arrays(
         resume = np.empty(N_CHUNKS, dtype=np.int64)
         log.reset(day1 - day0, n_kinds)
         clean_days, clean_points = pts.recovery(day0_date)
+        points_exp = plan.points_exponent(day0_date) * habituation(day0_date)
         run_epoch(
             day0, day1, year, seed, lo, hi,
             Citizens(cell, group, pop.birth_year, province, prov_cdf, si, sf, rates, next_due,
@@ -328,13 +331,14 @@ def simulate_arrays(
                 base_p=plan.base_probability(day0_date),
                 bound_p=bound_p,
                 det_factor_max=det_factor_max,
-                points_exp=plan.points_exponent(day0_date) * habituation(day0_date),
+                points_exp=points_exp,
                 consequence=plan.consequence,
                 amount_median=plan.amount_median(day0_date),
                 amount_sigma=plan.amount_sigma(day0_date),
                 pay_within=plan.pay_within,
                 det_table=det_table,
                 misattribution=spec.observation.misattribution.at(day0_date) or 0.0,
+                fast_ticket=fast_tickets(points_exp, det_table),
             ),
             PointsRule(
                 in_force=pts_in_force,
@@ -347,7 +351,8 @@ def simulate_arrays(
                 recovery_points=clean_points,
             ),
             cp, court.active,
-            Measures(meas.flags, stage.status, *meas.effects_at(day0_date), stage.citizen_cost),
+            Measures(meas.flags, stage.status, *meas.effects_at(day0_date), stage.citizen_cost,
+                     meas.travel),
             economy.vector(spec.economy, day0_date, day1 - day0),
             Deliveries(victims[0], victims[1], victims[2], v_lo, v_hi, mis_day),
             month_days, ms_lo, ms_hi,
@@ -358,6 +363,14 @@ def simulate_arrays(
             EventLog(log.on, log.cap, log.fill, log.buffers, resume),
         )  # fmt: skip
         return resume
+
+    def fast_tickets(points_exp, det_table) -> np.ndarray:
+        """The ticket kinds the kernel may count apart from the day loop: never recorded (no
+        detection anywhere) and without a points term, so a purchase changes nothing else."""
+        fast = np.zeros(n_kinds, dtype=np.bool_)
+        for k in tickets:
+            fast[k] = points_exp[k] == 0.0 and not det_table[k].any()
+        return fast
 
     # Compile (or load from the cache) the kernel now, on empty ranges, so that simulate_s
     # measures simulation and not numba's compiler.
@@ -386,7 +399,10 @@ def simulate_arrays(
             update_rates(year, resensitised, day0)
         if year != last_rate_year:  # rates change at each year start
             last_rate_year = year
-            update_rates(year, yearly, day0)
+            if tickets:  # a new year's bound: every ticket kind's next candidate is redrawn
+                bound_p = plan.year_bound(horizon_bound, tickets, start, end, year)
+                rates[:, tickets] = -1.0
+            update_rates(year, sorted({*yearly, *tickets}), day0)
             if pts.active:  # the standing a year starts from, for grade mobility
                 year_start = (si[:, POINTS].copy(), si[:, SCORED] == 1)
         stage.begin_epoch(day0, day0_date)

@@ -81,6 +81,23 @@ class EventPlan:
         """The largest base probability per kind over the horizon (the thinning bound)."""
         return np.array([_daily(e, _rate_param(e).max_over(start, end)) for e in self.events])
 
+    def ticket_kinds(self) -> list[int]:
+        """Kinds whose events are ticket purchases (``air_ticket``, ``rail_ticket``)."""
+        tickets = (CONSEQUENCES.index("air_ticket"), CONSEQUENCES.index("rail_ticket"))
+        return [k for k in range(self.n) if self.consequence[k] in tickets]
+
+    def year_bound(self, bound: np.ndarray, kinds: list[int], start: dt.date, end: dt.date,
+                   year: int) -> np.ndarray:  # fmt: skip
+        """``bound`` with the thinning bound of ``kinds`` lowered to the largest base probability
+        of ``year`` (within [start, end]): valid when their next candidates are redrawn at every
+        year start. Ticket purchases grow several-fold over a horizon; a bound from the busiest
+        year would make most early candidates rejections."""
+        out = bound.copy()
+        lo, hi = max(start, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))
+        for k in kinds:
+            out[k] = _daily(self.events[k], _rate_param(self.events[k]).max_over(lo, hi))
+        return out
+
     def amount_median(self, day: dt.date) -> np.ndarray:
         return np.array(
             [(e.amount.median.at(day) or 0.0) if e.amount else 0.0 for e in self.events]

@@ -9,7 +9,13 @@ citizen up at each epoch start (in ``flags``, every measure at once); the measur
 - ``monthly_cost`` is spent from wealth each month (slow trains instead of flights; negative
   for discounts);
 - ``pay_pressure`` adds to the monthly probability of paying an unpaid judgment;
-- ``interest_add`` adds to the annual interest rate on debt (loans refused, informal credit).
+- ``interest_add`` adds to the annual interest rate on debt (loans refused, informal credit);
+- ``blocks`` turns a ticket purchase (an ``air_ticket`` or ``rail_ticket`` event) into a
+  blocked purchase attempt. Whether a ban blocks is looked up again on the day of the attempt,
+  with the citizen's list status of that day (the rest of the status as at the epoch start), so
+  a debtor removed mid-month can buy and one listed mid-month cannot; with
+  ``pay_pressure_per: blocked_attempt`` the ban's ``pay_pressure`` is a chance to pay at each
+  blocked attempt instead of a monthly one.
 
 A condition that reads ``grade`` never applies to a citizen who is not scored: the whole
 condition, not only the comparison (``listed or grade <= 'C'`` does not apply to an unscored
@@ -31,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scsim.core.vocabulary import CELL_FLAGS, N_CELLS, cell_domains
+from scsim.core.vocabulary import CELL_FLAGS, N_CELLS, TRAVEL_MODES, cell_domains
 from scsim.rules import Expr, compile_expr
 from scsim.scenario.schema import Effects, ScenarioSpec
 from scsim.scenario.vocabulary import BOOL, status_names, status_variables
@@ -44,6 +50,9 @@ class MeasurePlan:
     table: np.ndarray  # uint8 [measure, listed, scored, grade, cell, status]: clause + 1, or 0
     flags: np.ndarray  # int16 [listed, scored, grade, cell, status]: bit m set if measure m applies
     effects: tuple[Effects, ...]
+    # int64 [air, rail, per attempt]: bit m set if measure m blocks the mode; bit m of the last
+    # if its pay pressure is per blocked attempt (not monthly)
+    travel: np.ndarray
 
     @property
     def n(self) -> int:
@@ -108,10 +117,17 @@ def prepare(spec: ScenarioSpec, grade_names: tuple[str, ...], params) -> Measure
     flags = np.zeros(shape, dtype=np.int16)
     for m in range(len(measures)):
         flags |= (table[m] > 0).astype(np.int16) << m
+    travel = np.zeros(len(TRAVEL_MODES) + 1, dtype=np.int64)
+    for m, measure in enumerate(measures):
+        for mode in measure.blocks:
+            travel[TRAVEL_MODES.index(mode)] |= 1 << m
+        if measure.pay_pressure_per == "blocked_attempt":
+            travel[len(TRAVEL_MODES)] |= 1 << m
     return MeasurePlan(
         names=names,
         conditions=conditions,
         table=table,
         flags=flags,
         effects=tuple(m.effects for m in measures),
+        travel=travel,
     )

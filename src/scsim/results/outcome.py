@@ -17,6 +17,7 @@ import pyarrow as pa
 from scsim import __version__
 from scsim.core.layout import (
     ASSET_SEARCHES,
+    BLOCKED_AIR,
     CASE_AMOUNT,
     CASE_WRONGFUL,
     CASES_PAID,
@@ -46,8 +47,9 @@ from scsim.core.layout import (
     WRONGFUL_LISTINGS,
     WRONGFUL_RECORDS,
 )
-from scsim.core.vocabulary import FLAG, NUMBER, ColumnType, category
+from scsim.core.vocabulary import CONSEQUENCES, FLAG, NUMBER, TRAVEL_MODES, ColumnType, category
 from scsim.engine import kernel
+from scsim.engine.metrics import has_travel
 from scsim.engine.simulate import Outcome, thread_count
 from scsim.mechanisms import registry
 from scsim.mechanisms.court_list import (
@@ -73,6 +75,7 @@ LOG_CODES = {
     kernel.LOG_CASE_CLOSED: "case_closed",
     kernel.LOG_MOVED: "moved",
     kernel.LOG_LIST_JOINED: "list_joined",
+    kernel.LOG_BLOCKED: "blocked",
 }
 EXIT_NAMES = {EXIT_PAID: "paid", EXIT_EXPIRY: "expiry", EXIT_NO_ASSETS: "no_assets",
               EXIT_ESCAPED: "escaped", EXIT_SETTLEMENT: "settlement",
@@ -172,7 +175,32 @@ def citizen_column_types(spec: ScenarioSpec) -> dict[str, ColumnType]:
     cols.update(registry.column_types(spec))
     for kind in spec.behaviour.events:
         cols[f"n_{kind}"] = cols[f"rec_{kind}"] = NUMBER
+    if has_travel(spec):
+        cols.update({name: NUMBER for name in TRAVEL_COLUMNS})
     return cols
+
+
+# Per citizen, over the run: tickets bought and purchase attempts blocked, by mode.
+TRAVEL_COLUMNS = (
+    *(f"trips_{mode}" for mode in TRAVEL_MODES),
+    *(f"blocked_{mode}" for mode in TRAVEL_MODES),
+)
+
+
+def travel_columns(o: Outcome) -> dict[str, np.ndarray]:
+    """Each citizen's trips (ticket events not blocked) and blocked attempts, by mode."""
+    blocked = {mode: o.si[:, BLOCKED_AIR + j].astype(np.int32)
+               for j, mode in enumerate(TRAVEL_MODES)}  # fmt: skip
+    trips = {mode: np.zeros(len(o.si), dtype=np.int32) for mode in TRAVEL_MODES}
+    consequence = o.scenario.spec.behaviour.events
+    for k, kind in enumerate(o.kinds):
+        ticket = CONSEQUENCES.index(consequence[kind].consequence) - kernel.AIR_TICKET
+        if ticket >= 0:
+            trips[TRAVEL_MODES[ticket]] += o.n_true[:, k]
+    for mode in TRAVEL_MODES:
+        trips[mode] -= blocked[mode]
+    return {**{f"trips_{m}": trips[m] for m in TRAVEL_MODES},
+            **{f"blocked_{m}": blocked[m] for m in TRAVEL_MODES}}  # fmt: skip
 
 
 def citizen_columns(o: Outcome) -> dict[str, Any]:
@@ -245,6 +273,8 @@ def citizen_columns(o: Outcome) -> dict[str, Any]:
     for k, kind in enumerate(o.kinds):
         cols[f"n_{kind}"] = o.n_true[:, k]
         cols[f"rec_{kind}"] = o.n_rec[:, k]
+    if has_travel(o.scenario.spec):
+        cols.update(travel_columns(o))
     return cols
 
 

@@ -518,7 +518,8 @@ class Deterrence(Strict):
     )
 
 
-Consequence = Literal["none", "fine", "judgment", "move"]
+Consequence = Literal["none", "fine", "judgment", "move", "air_ticket", "rail_ticket"]
+TravelMode = Literal["air", "rail"]
 
 
 class Event(Strict):
@@ -560,8 +561,10 @@ class Event(Strict):
         "none",
         description=(
             "`fine` and `judgment` open a court case (when the scenario has a court list) for an "
-            "amount drawn from `amount`; `move` moves the citizen to another province; `none` "
-            "has no direct consequence."
+            "amount drawn from `amount`; `move` moves the citizen to another province; "
+            "`air_ticket` and `rail_ticket` are attempts to buy a ticket by air or high-speed "
+            "rail, a trip unless a measure in force `blocks` the mode (then a blocked purchase); "
+            "`none` has no direct consequence."
         ),
     )
     amount: Amount | None = Field(
@@ -1362,7 +1365,36 @@ class Measure(Strict):
     label: str = Field("", description="Human-readable description.")
     when: Expression = Field(description="Condition over the status variables.")
     effects: Effects = Field(Effects(), description="What the measure does while it applies.")
+    blocks: list[TravelMode] = Field(
+        [],
+        description=(
+            "Ticket purchases the measure refuses (`air`, `rail`): an `air_ticket` or "
+            "`rail_ticket` event while the condition holds that day (list status of the day, "
+            "the rest as at the epoch start) is a blocked purchase attempt, not a trip."
+        ),
+    )
+    pay_pressure_per: Literal["month", "blocked_attempt"] = Field(
+        "month",
+        description=(
+            "What `pay_pressure` is a chance per: `month` adds it to the court's monthly "
+            "payment propensity while the measure applies; `blocked_attempt` (a measure that "
+            "`blocks` something) gives it as the chance that a debtor who can pay does so at "
+            "each purchase attempt the measure blocks, and nothing monthly."
+        ),
+    )
     reference: list[Reference] = Field([], description="Sources for the measure.")
+
+    @model_validator(mode="after")
+    def _pressure_needs_blocks(self) -> Measure:
+        if self.pay_pressure_per == "blocked_attempt" and not self.blocks:
+            raise PathError(
+                ("pay_pressure_per",),
+                "'blocked_attempt' needs a measure that blocks something — add 'blocks: [air]' "
+                "or 'blocks: [rail]', or keep 'month'",
+            )
+        if len(set(self.blocks)) != len(self.blocks):
+            raise PathError(("blocks",), "each travel mode at most once")
+        return self
 
     @property
     def is_reward(self) -> bool:
