@@ -14,8 +14,9 @@ Two refinements keep the proof from refusing what is safe:
 - a sub-expression that reads only whole-numbered variables of few values (flags, levels, tiers,
   ages) is evaluated exactly on all of them before it is refused (``1 / (urban + (1 - urban))``).
 
-Variables that are not whole numbers are float32 in the engine, so ``income > 0`` means income is
-at least the smallest positive float32.
+Bounds are computed in float64 without outward rounding, so they hold to within rounding (a few
+units in the last place). Variables that are not whole numbers are float32 in the engine, so
+``income > 0`` means income is at least the smallest positive float32.
 """
 
 from __future__ import annotations
