@@ -75,12 +75,19 @@ def prove_finite(
     within: tuple[float, float] | None = None,
     what: str = "the value",
     suggest: str = "",
+    given: Expr | None = None,
 ) -> Interval:
     """The range of ``expr``'s values over the declared ``ranges`` of the numbers it reads, or
     ExprError at the sub-expression that can be NaN or infinite; with ``within``, also an
-    ExprError when the result can leave [low, high] (``what`` names it, ``suggest`` a fix)."""
+    ExprError when the result can leave [low, high] (``what`` names it, ``suggest`` a fix);
+    with ``given``, only over the values for which that condition holds."""
     prover = _Prover(expr.source, ranges)
-    env = {name: prover.declared(name, type_) for name, type_ in expr.variables.items()}
+    variables = {**expr.variables, **(given.variables if given is not None else {})}
+    env: Env | None = {name: prover.declared(name, type_) for name, type_ in variables.items()}
+    if given is not None:  # only read where the condition ``given`` holds (an event's eligible)
+        env = _assume(given.ir, env, True)
+        if env is None:
+            return Interval(0.0, 0.0)
     try:
         result = prover.interval(expr.ir, env)
         if within is not None:

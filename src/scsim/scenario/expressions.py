@@ -34,7 +34,7 @@ from scsim.scenario.vocabulary import (
 # MAX_MULTIPLIER, every rate the engine stores in float32 is finite.
 MAX_MODIFIER = MAX_MULTIPLIER
 # What each kind of number expression must give, beyond being finite: (low, high, name, fix).
-_PROBABILITY = (0.0, 1.0, "a probability", "clamp it, e.g. clip({text}, 0, 1)")
+_PROBABILITY = (0.0, 1.0, "a detection probability", "clamp it, e.g. clip({text}, 0, 1)")
 _BOUNDS = {
     "modifier": (-LARGEST, MAX_MODIFIER, "a modifier", "cap it, e.g. min({text}, 100)"),
     "detection": _PROBABILITY,
@@ -45,8 +45,8 @@ _BOUNDS = {
 def expression_sites(spec: ScenarioSpec) -> Iterator[tuple[tuple, str, dict, object]]:
     """(path, text, variables, expected type) for every expression in the scenario."""
     for name, event in spec.behaviour.events.items():
-        yield ("behaviour", "events", name, "modifier"), event.modifier, CITIZEN, NUM
         yield ("behaviour", "events", name, "eligible"), event.eligible, CITIZEN, BOOL
+        yield ("behaviour", "events", name, "modifier"), event.modifier, CITIZEN, NUM
     for kind, rule in spec.observation.detection.items():
         if isinstance(rule, str):
             yield ("observation", "detection", kind), rule, DETECTION_VARIABLES, NUM
@@ -94,6 +94,7 @@ def check_expressions(
     ``schemes_known`` is False when a scheme failed validation: which mechanisms exist is then
     unknown, and no rule is blamed for reading one that seems absent."""
     issues = []
+    compiled: dict[tuple, object] = {}
     absent = absent_mechanisms(spec) if schemes_known else {}
     for path, text, variables, expect in expression_sites(spec):
         try:
@@ -101,6 +102,7 @@ def check_expressions(
         except ExprError as err:
             issues.append(issue_in_value(positions, path, err.message, err.column))
             continue
+        compiled[path] = expr
         # Hukou rules and a scheme's reach come from shared parts (parts/hukou.yaml requires
         # `not listed`), where a requirement about a list that is absent holds for everyone, as
         # meant; a rate or a sanction that depends on one is a mistake.
@@ -119,7 +121,9 @@ def check_expressions(
         low, high, what, fix = _BOUNDS.get(kind, (None, None, "the value", ""))
         try:
             within = None if low is None else (low, high)
-            prove_finite(expr, ATTRIBUTE_RANGES, within=within, what=what, suggest=fix)
+            # a modifier is read only where its event is eligible (checked just before it)
+            given = compiled.get((*path[:-1], "eligible")) if kind == "modifier" else None
+            prove_finite(expr, ATTRIBUTE_RANGES, within=within, what=what, suggest=fix, given=given)
         except ExprError as err:
             issues.append(issue_in_value(positions, path, err.message, err.column))
             continue
