@@ -282,6 +282,45 @@ def expression_cases(rng: random.Random) -> Iterator[Case]:
             yield data_case("expression", f"{name}:{_dotted(path)}={label}", data)
 
 
+# Expressions that are well formed but can be NaN, infinite or out of their site's bounds for
+# some value of what they read (rules/interval.py): (site, expression, label).
+NOT_FINITE = (
+    ("modifier", "log(income)", "log-of-zero-income"),
+    ("modifier", "1 + log(income - 500)", "log-of-negative"),
+    ("modifier", "debt / income", "divide-by-zero-income"),
+    ("modifier", "1 / (urban - urban)", "divide-by-zero-flags"),
+    ("modifier", "sqrt(age - 30)", "sqrt-of-negative"),
+    ("modifier", "exp(income / 1000)", "exp-overflow"),
+    ("modifier", "10 ** income", "power-overflow"),
+    ("modifier", "age ** -1", "zero-to-negative-power"),
+    ("modifier", "(age - 50) ** 0.5", "negative-to-fractional-power"),
+    ("modifier", "age % employment", "remainder-by-zero"),
+    ("modifier", "income * 1000", "modifier-above-ceiling"),
+    ("eligible", "log(debt) > 1", "condition-reads-log-zero"),
+    ("detection", "where(urban, 1.5, 0.5)", "probability-above-one"),
+    ("detection", "0.5 - 0.6 * migrant", "probability-below-zero"),
+    ("coverage", "1 / (urban + minority)", "coverage-divide-by-zero"),
+    ("when", "1 / (listed - listed) > 0", "measure-divide-by-zero"),
+)
+
+
+def finite_cases(rng: random.Random) -> Iterator[Case]:
+    """Expressions that cannot be proven finite (or within bounds) over their variables."""
+    for name in bundled_names():
+        paths = list(walk(_merged(name)))
+        for site, text, label in NOT_FINITE:
+            if site == "detection":
+                sites = [p for p, v in paths if len(p) == 3 and p[:2] == ("observation", site)]
+            else:
+                sites = [p for p, v in paths if p[-1] == site and isinstance(v, str | float | int)]
+            if not sites:
+                continue
+            path = rng.choice(sites)
+            data = merged(name)
+            parent(data, path)[path[-1]] = text
+            yield data_case("expression", f"{name}:{_dotted(path)}={label}", data)
+
+
 def structure_cases(rng: random.Random) -> Iterator[Case]:
     """Sections missing or empty, too many measures, two schemes of a kind."""
     for name in bundled_names():
@@ -396,7 +435,7 @@ def _dotted(path: tuple) -> str:
 
 
 GENERATORS = (typo_cases, type_cases, range_cases, date_cases, expression_cases, structure_cases,
-              file_cases)  # fmt: skip
+              file_cases, finite_cases)  # fmt: skip
 
 
 def corpus() -> list[Case]:

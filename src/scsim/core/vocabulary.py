@@ -67,6 +67,40 @@ CITIZEN_ATTRIBUTES: dict[str, str] = {
     "friends": "number",
 }
 
+
+class Range(NamedTuple):
+    """The values a number attribute can take: low to high, whole numbers only if ``whole``.
+
+    Expressions are proven finite over these ranges at load time (``scsim.rules.interval``), so
+    each is what the engine can hold or what its mechanism keeps it within, never a guess at
+    what is typical."""
+
+    low: float
+    high: float
+    whole: bool = False
+    why: str = "by its declared range"  # how the range is known, for messages
+
+
+FLOAT32_MAX = 3.4028234663852886e38  # money is float32 in the engine: nothing larger is held
+INT16_MAX = 32_767  # points and the composite score are int16 in the engine
+# Citizens are at most 100 at synthesis (population.census.MAX_AGE) and age during a horizon of
+# at most 32,000 days (scenario.schema.MAX_DAYS): under 88 more years.
+MAX_AGE_IN_RUN = 188
+_MONEY = Range(0.0, FLOAT32_MAX, why="never negative, at most the engine's float32 bound")
+ATTRIBUTE_RANGES: dict[str, Range] = {
+    "age": Range(0, MAX_AGE_IN_RUN, whole=True, why="100 at most at synthesis, plus the horizon"),
+    "income": _MONEY,
+    "wealth": _MONEY,
+    "debt": _MONEY,
+    "employment": Range(0, 3, whole=True, why="its four tiers"),
+    "education": Range(0, 2, whole=True, why="its three levels"),
+    "residence_years": Range(0, MAX_AGE_IN_RUN, whole=True, why="at most the age"),
+    "red_share": Range(0.0, 1.0, why="a share"),
+    "score": Range(0, INT16_MAX, whole=True, why="the engine's int16 bound"),
+    "friends": Range(0, 2_000_000_000, whole=True, why="at most the population"),
+}
+assert set(ATTRIBUTE_RANGES) == {k for k, v in CITIZEN_ATTRIBUTES.items() if v == "number"}
+
 # Attributes that change during a run; rates reading them are re-evaluated every year, other
 # rules every epoch.
 DYNAMIC = frozenset(

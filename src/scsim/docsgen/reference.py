@@ -718,10 +718,29 @@ def _refused(constructs: Iterator[str] | Any) -> str:
     )
 
 
+def _range_text(r) -> str:
+    """A declared range as the reference shows it: '0 to 188 (whole)'."""
+
+    def number(x: float) -> str:
+        return f"{x:,.0f}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:.4g}"
+
+    return f"{number(r.low)} to {number(r.high)}{' (whole)' if r.whole else ''}"
+
+
 def _expressions_section(lines: list[str]) -> None:
-    from scsim.core.vocabulary import DYNAMIC
+    from scsim.core.vocabulary import ATTRIBUTE_RANGES, DYNAMIC
     from scsim.rules import FUNCTIONS
-    from scsim.rules.parse import _ARITH, _COMPARE, _CONSTRUCTS, MAX_CLAUSES, MAX_LENGTH
+    from scsim.rules.interval import EXP_LIMIT
+    from scsim.rules.parse import (
+        _ARITH,
+        _COMPARE,
+        _CONSTRUCTS,
+        MAX_CLAUSES,
+        MAX_EXPONENT,
+        MAX_LENGTH,
+        MAX_PARENS,
+    )
+    from scsim.scenario.expressions import MAX_MODIFIER
 
     lines += [
         "## Expressions",
@@ -746,8 +765,8 @@ def _expressions_section(lines: list[str]) -> None:
         "- numbers (`0.5`, `1e-3`), `True`, `False`;",
         "- `p.<path>`: the value of a dated parameter of this scenario on the start date, "
         "e.g. `p.schemes.court.grace_days` (fixed for the whole run);",
-        "- arithmetic " + ", ".join(f"`{op}`" for op in _ARITH.values()) + " (computed in float64; "
-        "division by zero gives inf or NaN, not an error);",
+        "- arithmetic " + ", ".join(f"`{op}`" for op in _ARITH.values()) + " (computed in "
+        "float64; see *Proven finite* below);",
         "- comparisons "
         + ", ".join(f"`{op}`" for op in _COMPARE.values())
         + ", chained as in Python (`18 <= age < 60`); a text literal may only be compared with "
@@ -764,9 +783,29 @@ def _expressions_section(lines: list[str]) -> None:
     lines += [
         "",
         f"Not allowed: {refused}, any name starting with `__`, and calls of anything "
-        f"but the functions above. Expressions are at most {MAX_LENGTH:,} characters; a "
-        f"condition has at most {MAX_CLAUSES} top-level `or` clauses. Line breaks count as "
-        "spaces, so a long expression may use a YAML block scalar.",
+        f"but the functions above. Expressions are at most {MAX_LENGTH:,} characters, with "
+        f"parentheses nested at most {MAX_PARENS} deep and constant exponents within "
+        f"±{MAX_EXPONENT:g}; a condition has at most {MAX_CLAUSES} top-level `or` clauses. "
+        "Names and operators are ASCII: a look-alike (a full-width `ａ`, a Cyrillic `а`, `≥`) is "
+        "an error naming the character. Line breaks count as spaces, so a long expression may "
+        "use a YAML block scalar.",
+        "",
+        "**Proven finite.** When the scenario is loaded, each expression is checked by interval "
+        "arithmetic over the values its variables can take (true/false 0 or 1, an ordinal its "
+        "levels, a number the range below; a parameter is its value on the start date): a part "
+        "that can be NaN or infinite anywhere in that domain — a divisor or a remainder's divisor "
+        "that can be 0, `log` of what can be 0 or less, `sqrt` of what can be negative, `exp` of "
+        f"more than {EXP_LIMIT:.2f}, 0 to a negative power, a negative number to a power that is "
+        "not a whole number, a result past the largest float64 — is an error at its column, "
+        "with the range it can take and a guard. The branches of `a if c else b` and `where`, "
+        "and the later operands of `and`/`or`, are checked only where they are used, so "
+        "`where(income > 0, log(income), 0)` is accepted. A detection probability or a "
+        "coverage must lie in [0, 1] and an event's modifier must be at most "
+        f"{MAX_MODIFIER:,.0f} over the whole domain (clamp it with `min`, `max` or `clip`).",
+        "",
+        "| Number | Range | Why |",
+        "|---|---|---|",
+        *(f"| `{name}` | {_range_text(r)} | {r.why} |" for name, r in ATTRIBUTE_RANGES.items()),
         "",
     ]
     for title, (keys, variables) in vocabularies.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from .types import Bool, Number, Type
@@ -13,6 +13,12 @@ NUMBER = Number()
 CompareOp = Literal["<", "<=", ">", ">=", "==", "!="]
 ArithOp = Literal["+", "-", "*", "/", "**", "%"]
 Function = Literal["min", "max", "abs", "clip", "log", "exp", "sqrt"]
+Span = tuple[int, int] | None  # (start, end) character offsets of the node in its source
+
+
+def _span() -> Span:
+    """Where a node was written: kept for error messages, ignored by equality."""
+    return field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +27,7 @@ class Const:
 
     value: float | bool
     type: Type
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,7 @@ class Var:
 
     name: str
     type: Type
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +45,7 @@ class Not:
 
     operand: Node
     type: ClassVar[Type] = BOOL
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +55,7 @@ class Logic:
     op: Literal["and", "or"]
     operands: tuple[Node, ...]
     type: ClassVar[Type] = BOOL
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,7 @@ class Compare:
     ops: tuple[CompareOp, ...]
     operands: tuple[Node, ...]
     type: ClassVar[Type] = BOOL
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,7 @@ class Arith:
     left: Node
     right: Node
     type: ClassVar[Type] = NUMBER
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +85,7 @@ class Negate:
 
     operand: Node
     type: ClassVar[Type] = NUMBER
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +95,7 @@ class Call:
     func: Function
     args: tuple[Node, ...]
     type: ClassVar[Type] = NUMBER
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,7 @@ class Choose:
     then: Node
     otherwise: Node
     type: Type
+    span: Span = _span()
 
 
 Node = Const | Var | Not | Logic | Compare | Arith | Negate | Call | Choose

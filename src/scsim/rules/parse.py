@@ -14,7 +14,7 @@ import string
 import tokenize
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Real
 from typing import NoReturn
 
@@ -239,7 +239,7 @@ class _Checker:
             self.fail(f"too many `or` clauses (at most {MAX_CLAUSES})", tree)
         clauses = tuple((self.source[self.col(t) : self.end(t)], ir) for t, ir in parts)
         if isinstance(expect, Number) and isinstance(root.type, Bool):
-            root = Arith("+", ZERO, root)
+            root = Arith("+", ZERO, root, span=root.span)
         type_ = NUMBER if isinstance(root.type, Number) else BOOL
         return Parsed(root, type_, clauses, frozenset(self.reads), frozenset(self.params_used))
 
@@ -291,6 +291,8 @@ class _Checker:
         """Translate one node, or fail; a part made of constants only must be a finite number,
         and a constant exponent within ±MAX_EXPONENT."""
         ir = self._translate(node)
+        if ir.span is None:  # kept for the messages of later checks (rules.interval)
+            ir = replace(ir, span=(self.col(node), self.end(node)))
         if isinstance(ir, Arith) and ir.op == "**" and _reads_nothing(ir.right):
             with np.errstate(all="ignore"):
                 exponent = float(evaluate(ir.right, {}))

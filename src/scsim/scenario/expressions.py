@@ -1,8 +1,10 @@
 """Every expression in a scenario, with the vocabulary it may read, compiled once at load time
 (the vocabularies: :mod:`scsim.scenario.vocabulary`).
 
-The loader calls :func:`check_expressions` so that an unknown attribute, parameter or grade is
-reported with its position in the file before anything runs.
+The loader calls :func:`check_expressions` so that an unknown attribute, parameter or grade, and
+an expression that can be NaN or infinite (or a probability outside [0, 1], a modifier above
+MAX_MODIFIER) for some value its variables are declared to take, is reported with its position
+in the file before anything runs.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from scsim.core.vocabulary import ATTRIBUTE_RANGES
 from scsim.rules import ExprError, compile_expr
+from scsim.rules.interval import LARGEST, prove_finite
 from scsim.scenario.errors import Issue
-from scsim.scenario.schema import ScenarioSpec
+from scsim.scenario.schema import MAX_MULTIPLIER, ScenarioSpec
 from scsim.scenario.validate import issue_in_value
 from scsim.scenario.vocabulary import (
     BOOL,
@@ -26,12 +30,23 @@ from scsim.scenario.vocabulary import (
     status_variables,
 )
 
+# The largest modifier of an event's probability: with the heterogeneity draw also at most
+# MAX_MULTIPLIER, every rate the engine stores in float32 is finite.
+MAX_MODIFIER = MAX_MULTIPLIER
+# What each kind of number expression must give, beyond being finite: (low, high, name, fix).
+_PROBABILITY = (0.0, 1.0, "a detection probability", "clamp it, e.g. clip({text}, 0, 1)")
+_BOUNDS = {
+    "modifier": (-LARGEST, MAX_MODIFIER, "a modifier", "cap it, e.g. min({text}, 100)"),
+    "detection": _PROBABILITY,
+    "coverage": _PROBABILITY,
+}
+
 
 def expression_sites(spec: ScenarioSpec) -> Iterator[tuple[tuple, str, dict, object]]:
     """(path, text, variables, expected type) for every expression in the scenario."""
     for name, event in spec.behaviour.events.items():
-        yield ("behaviour", "events", name, "modifier"), event.modifier, CITIZEN, NUM
         yield ("behaviour", "events", name, "eligible"), event.eligible, CITIZEN, BOOL
+        yield ("behaviour", "events", name, "modifier"), event.modifier, CITIZEN, NUM
     for kind, rule in spec.observation.detection.items():
         if isinstance(rule, str):
             yield ("observation", "detection", kind), rule, DETECTION_VARIABLES, NUM
@@ -79,6 +94,7 @@ def check_expressions(
     ``schemes_known`` is False when a scheme failed validation: which mechanisms exist is then
     unknown, and no rule is blamed for reading one that seems absent."""
     issues = []
+    compiled: dict[tuple, object] = {}
     absent = absent_mechanisms(spec) if schemes_known else {}
     for path, text, variables, expect in expression_sites(spec):
         try:
@@ -86,6 +102,7 @@ def check_expressions(
         except ExprError as err:
             issues.append(issue_in_value(positions, path, err.message, err.column))
             continue
+        compiled[path] = expr
         # Hukou rules and a scheme's reach come from shared parts (parts/hukou.yaml requires
         # `not listed`), where a requirement about a list that is absent holds for everyone, as
         # meant; a rate or a sanction that depends on one is a mistake.
@@ -99,6 +116,16 @@ def check_expressions(
                 "scheme, or remove it from the rule"
             )
             issues.append(issue_in_value(positions, path, message, _first_use(text, name)))
+            continue
+        kind = "detection" if path[:2] == ("observation", "detection") else path[-1]
+        low, high, what, fix = _BOUNDS.get(kind, (None, None, "the value", ""))
+        try:
+            within = None if low is None else (low, high)
+            # a modifier is read only where its event is eligible (checked just before it)
+            given = compiled.get((*path[:-1], "eligible")) if kind == "modifier" else None
+            prove_finite(expr, ATTRIBUTE_RANGES, within=within, what=what, suggest=fix, given=given)
+        except ExprError as err:
+            issues.append(issue_in_value(positions, path, err.message, err.column))
             continue
         if path[:2] == ("observation", "detection") or path[-1] == "coverage":
             problem = _not_a_probability(expr.evaluate(detection_grid()))
