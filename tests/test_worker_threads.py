@@ -30,3 +30,38 @@ def test_each_worker_runs_its_share_of_the_threads(kind, monkeypatch):
     with opened_executor(kind, 2) as opened:
         run_tasks(numba_threads, [0, 1, 2, 3], opened, lambda _, threads: found.append(threads))
     assert found == [max(1, (cpus or 1) // 2)] * 4
+
+
+def compiles_after_threads_run(_: int) -> int:
+    """A task that runs numba's threads, then compiles something new (a case whose types no
+    cached kernel has)."""
+    import numba
+    import numpy as np
+
+    @numba.njit(parallel=True)
+    def total(x):
+        s = 0.0
+        for i in numba.prange(x.size):
+            s += x[i]
+        return s
+
+    total(np.ones(100))
+
+    @numba.njit
+    def plus_one(x):
+        return x + 1
+
+    return plus_one(1)
+
+
+@pytest.mark.parametrize("kind", ["processes", "dask"])
+def test_a_worker_compiles_after_its_threads_run(kind, monkeypatch):
+    # Setting NUMBA_NUM_THREADS in a worker after numba was imported made this fail with
+    # "Cannot set NUMBA_NUM_THREADS to a different value once the threads have been launched".
+    if kind == "dask":
+        pytest.importorskip("distributed")
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    found: list[int] = []
+    with opened_executor(kind, 2) as opened:
+        run_tasks(compiles_after_threads_run, [0, 1], opened, lambda _, v: found.append(v))
+    assert found == [2, 2]

@@ -56,22 +56,23 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     each with an equal share of the CPUs unless NUMBA_NUM_THREADS is set."""
     import multiprocessing
 
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(max(1, (cpus or 1) // workers),),
     )
 
 
-def _start_worker(threads: int) -> None:
-    """Pool worker set-up: its share of the threads (applied to each task by
-    :func:`_in_worker`: a spawned worker imports the parent's main module first, and a script
-    that imports scsim has loaded numba, and read the variable, by then); Ctrl-C is the
-    parent's to handle."""
-    os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
+def _start_worker() -> None:
+    """Pool worker set-up: Ctrl-C is the parent's to handle. (The worker's share of the threads
+    comes with each task: see :func:`_in_worker`.)"""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def worker_threads(workers: int) -> int:
+    """Each of ``workers`` local workers' share of the cores (NUMBA_NUM_THREADS if set)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return int(os.environ.get("NUMBA_NUM_THREADS") or max(1, (cpus or 1) // workers))
 
 
 def _stop(executor: Executor, out: Path) -> None:
@@ -94,9 +95,12 @@ def _stop(executor: Executor, out: Path) -> None:
     # an interrupt may cut short (the CLI leaves with os._exit)
 
 
-def _simulate_case(scenario: Scenario, seed: int, options: dict[str, Any]) -> str:
-    """One run (in whichever process the executor chose); returns its directory."""
-    _use_worker_threads()
+def _simulate_case(
+    scenario: Scenario, seed: int, options: dict[str, Any], threads: int | None = None
+) -> str:
+    """One run (in whichever process the executor chose, on ``threads`` threads if given);
+    returns its directory."""
+    _use_threads(threads)
     return str(simulate(scenario, seed=seed, **options).path)
 
 
@@ -167,10 +171,12 @@ def run_cases(
         else:
             if on_phase is not None:
                 on_phase("running")
+            threads = worker_threads(min(workers, len(cases))) if own else None
             pending = {
-                executor.submit(_simulate_case, cases[k].scenario, cases[k].seed, options): k
+                executor.submit(_simulate_case, cases[k].scenario, cases[k].seed, options,
+                                threads): k
                 for k in todo
-            }
+            }  # fmt: skip
             for done, future in enumerate(as_completed(pending), finished + 1):
                 k = pending[future]
                 runs[k] = Run(future.result())
@@ -211,6 +217,7 @@ class Opened:
     workers: int
     address: str | None = None
     restart: Callable[[], Executor] | None = None
+    threads: int | None = None  # each worker's share of the cores, for workers started here
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "workers": self.workers, "address": self.address}
@@ -238,7 +245,8 @@ def opened_executor(
             yield Opened(SerialExecutor(), "serial", 1)
         elif executor == "processes":
             opened = Opened(process_pool(workers), "processes", workers,
-                            restart=lambda: process_pool(workers))  # fmt: skip
+                            restart=lambda: process_pool(workers),
+                            threads=worker_threads(workers))  # fmt: skip
             try:
                 yield opened
             except BaseException:
@@ -273,11 +281,9 @@ def _dask(workers: int, scheduler: str | None) -> Iterator[Opened]:
 
     cluster = None
     if scheduler is None:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        threads = os.environ.get("NUMBA_NUM_THREADS") or str(max(1, (cpus or 1) // workers))
         cluster = distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": threads},
+            silence_logs=logging.ERROR,
         )  # fmt: skip
         client = distributed.Client(cluster)
     else:
@@ -292,7 +298,8 @@ def _dask(workers: int, scheduler: str | None) -> Iterator[Opened]:
     try:
         n = len(client.scheduler_info().get("workers", {})) or workers
         yield Opened(client.get_executor(retries=DASK_RETRIES, pure=False), "dask", n,
-                     address=None if cluster is not None else scheduler)  # fmt: skip
+                     address=None if cluster is not None else scheduler,
+                     threads=worker_threads(workers) if cluster is not None else None)  # fmt: skip
     finally:
         client.close()
         if cluster is not None:
@@ -310,20 +317,24 @@ def _stop_pool(executor: Executor) -> None:
     gc.collect()
 
 
-def _in_worker(fn: Callable[[Any], Any], task: Any) -> Any:
+def _in_worker(fn: Callable[[Any], Any], task: Any, threads: int | None) -> Any:
     """``fn(task)`` on the worker's share of the threads."""
-    _use_worker_threads()
+    _use_threads(threads)
     return fn(task)
 
 
-def _use_worker_threads() -> None:
-    """Run numba on NUMBA_NUM_THREADS threads (the pool and the local Dask cluster set it).
-    Numba's thread count belongs to the calling thread, and a Dask worker runs its tasks in a
-    thread of its own, so it is set for each task, where the task runs."""
-    if threads := os.environ.get("NUMBA_NUM_THREADS"):
+def _use_threads(threads: int | None) -> None:
+    """Run numba on ``threads`` threads (a local worker's share of the cores; None: as it is).
+
+    Set here, in the task, and not through NUMBA_NUM_THREADS: numba's thread count belongs to
+    the calling thread (a Dask worker runs its tasks in a thread of its own); a spawned worker
+    has read the variable on importing the parent's main module, before any initializer; and
+    changing the variable afterwards makes numba refuse to compile anything new once its
+    threads run ("Cannot set NUMBA_NUM_THREADS to a different value")."""
+    if threads:
         import numba
 
-        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
 def run_tasks(
@@ -343,7 +354,7 @@ def run_tasks(
             for index in list(remaining):
                 on_result(index, fn(remaining.pop(index)))
             return
-        futures = {opened.executor.submit(_in_worker, fn, task): index
+        futures = {opened.executor.submit(_in_worker, fn, task, opened.threads): index
                    for index, task in remaining.items()}  # fmt: skip
         try:
             for future in as_completed(futures):
