@@ -95,3 +95,22 @@ def test_a_target_that_does_not_fit_its_kind_is_refused_at_its_place(scenario_fr
     text = str(err.value)
     for needle in needles:
         assert needle in text, text
+
+
+def test_show_prints_every_series_point_whole_at_80_columns(tmp_path):
+    """A series' shared first day is said once under its name, so no name, date or mark is cut
+    at 80 columns."""
+    import os
+    import subprocess
+    import sys
+
+    import scsim
+
+    run = scsim.simulate("court-blacklist", population=1000, days=200, out=tmp_path)
+    env = {**os.environ, "COLUMNS": "80"}
+    out = subprocess.run([sys.executable, "-m", "scsim", "show", str(run.path)], env=env,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    table = out[out.index("Calibration") :]
+    assert "…" not in table
+    assert "since 2013-10-01" in table and "2019-07-09" in table
+    assert "partial" in table and all(len(line) <= 80 for line in table.splitlines())

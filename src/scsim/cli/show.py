@@ -316,6 +316,12 @@ def _calibration_table(s: dict[str, Any]) -> Table:
     for row in s["calibration"]:
         target = row.get("target") or row["name"]  # a series' points: its name once
         name, previous = ("" if target == previous else target), target
+        period = fmt_period(row["period"])
+        if row.get("target") and isinstance(row["period"], list | tuple):
+            # A series' points share their first day: said once under its name, so that each
+            # point's period is its date and nothing is cut at 80 columns.
+            name = f"{name}\nsince {row['period'][0]}" if name else ""
+            period = str(row["period"][-1])
         metric = row["metric"]
         span = f"{fmt_calibration(metric, row['low'])} – {fmt_calibration(metric, row['high'])}"
         within = row["within"]
@@ -327,7 +333,7 @@ def _calibration_table(s: dict[str, Any]) -> Table:
             mark = "–" if within is None else ("[green]✓[/]" if within else "[red]✗[/]")
         table.add_row(
             escape(str(name)),
-            escape(fmt_period(row["period"])),
+            escape(period),
             span,
             fmt_calibration(metric, row["simulated"]),
             mark,
