@@ -444,13 +444,9 @@ def _run_chunks(
                     now_listed = 1 if si[i, STAGE] == LISTED else 0
                     banned = m_flags[now_listed, scored, grade, cc, m_status[i]]
                     blocking = np.int64(banned) & m_travel[mode]
-                    if blocking == 0:
-                        a[g, M_TRIPS_AIR + mode] += 1.0
-                    else:
-                        a[g, M_BLOCKED_AIR + mode] += 1.0
-                        if si[i, BLOCKED_AIR + mode] < INT_MAX:
-                            si[i, BLOCKED_AIR + mode] += 1
-                        _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_BLOCKED, k, 1.0)
+                    _purchase(a, g, si, i, mode, blocking, log, logbuf, log_fill, c, log_cap, t,
+                              k)  # fmt: skip
+                    if blocking != 0:
                         chance = _attempt_pressure(blocking & m_travel[PER_ATTEMPT], m_pressure)
                         if (
                             chance > 0.0
@@ -528,6 +524,19 @@ def _run_chunks(
 
 
 @nb.njit(inline="always", cache=True)
+def _purchase(a, g, si, i, mode, blocking, log, logbuf, log_fill, c, log_cap, t, k):
+    """A ticket purchase of ``mode`` on day t: a trip, or, while a ban blocks it (``blocking``:
+    measure bits), a blocked attempt counted for the group and the citizen and logged."""
+    if blocking == 0:
+        a[g, M_TRIPS_AIR + mode] += 1.0
+        return
+    a[g, M_BLOCKED_AIR + mode] += 1.0
+    if si[i, BLOCKED_AIR + mode] < INT_MAX:
+        si[i, BLOCKED_AIR + mode] += 1
+    _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_BLOCKED, k, 1.0)
+
+
+@nb.njit(inline="always", cache=True)
 def _flush_tickets(i, stop_day, stop_kind, seed, g, a, off_true, fast_ticket, next_due, rates,
                    n_true, base_p, bound_p, det_factor_max, consequence, banned, m_travel, si,
                    log, logbuf, log_fill, c, log_cap):  # fmt: skip
@@ -554,13 +563,7 @@ def _flush_tickets(i, stop_day, stop_kind, seed, g, a, off_true, fast_ticket, ne
             if n_true[i, k] < 65535:
                 n_true[i, k] += 1
             a[g, off_true + k] += 1.0
-            if blocking == 0:
-                a[g, M_TRIPS_AIR + mode] += 1.0
-            else:
-                a[g, M_BLOCKED_AIR + mode] += 1.0
-                if si[i, BLOCKED_AIR + mode] < INT_MAX:
-                    si[i, BLOCKED_AIR + mode] += 1
-                _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_BLOCKED, k, 1.0)
+            _purchase(a, g, si, i, mode, blocking, log, logbuf, log_fill, c, log_cap, t, k)
             _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_EVENT, k, 0.0)
 
 
