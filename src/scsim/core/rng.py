@@ -45,6 +45,7 @@ class Stream(IntEnum):
     HUKOU = 18
     ADOPTION = 19
     TRAVEL = 20  # a payment at a blocked ticket purchase
+    BACKLOG = 21  # unpaid judgments from before the court list opened
 
 
 KIND_STREAM_BASE = 1000  # per-kind streams: KIND_STREAM_BASE * (purpose) + kind

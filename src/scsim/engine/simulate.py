@@ -312,6 +312,7 @@ def simulate_arrays(
     # The initial state, like a model's setup: the first scores, then every rate.
     stage.first_scores(0, start)
     update_rates(start.year, list(range(n_kinds)), 0)
+    court_list.open_backlog(court, si, sf, rates, pop.age(start.year) >= 18, plan, seed)
     habituation = _habituation(plan, pts_spec, start)
 
     def kernel(day0, day1, year, day0_date, victims, ms_lo, ms_hi, pts_in_force, cp, det_table,

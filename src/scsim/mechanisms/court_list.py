@@ -178,6 +178,42 @@ def prepare(name: str | None, spec: CourtList | None, start: dt.date) -> CourtPl
     return CourtPlan(name or "", spec, start)
 
 
+def open_backlog(plan: CourtPlan, si, sf, rates, adult, events, seed):
+    """Give the judgments left unpaid from before the list opened (``backlog``) to citizens, in
+    place, as cases awaiting payment on the day the courts take each up; returns how many.
+
+    Who owes one follows the ``like`` event's rate: each adult's chance is the share times their
+    rate over the adults' mean (at most 1). The amount is drawn from that event's amounts in force
+    on ``list_from`` (``events``: the behaviour plan); the day uniformly in the review window. Cases taken up before the run
+    starts are left out (so are listings made before it)."""
+    s = plan.spec
+    if s is None or not (share := s.backlog.share.at(s.list_from) or 0.0):
+        return 0
+    k = events.kinds.index(s.backlog.like)
+    weight = np.where(adult, rates[:, k], 0.0)
+    candidates = np.flatnonzero(weight > 0.0)
+    total = float(weight[candidates].sum(dtype=np.float64))
+    if total <= 0.0:
+        return 0
+    chance = np.minimum(1.0, share * np.count_nonzero(adult) * weight[candidates] / total)
+    owes = candidates[rng.uniform_np(seed, rng.Stream.BACKLOG, candidates, 0) < chance]
+    window = s.backlog.review_days.at(s.list_from) or 0.0
+    day = (s.list_from - plan.start).days + np.floor(
+        rng.uniform_np(seed, rng.Stream.BACKLOG, owes, 1) * window
+    )
+    kept = (day >= 0) & (day < NEVER - 1)
+    owes, day = owes[kept], day[kept]
+    z = rng.normal_np(seed, rng.Stream.BACKLOG, owes, 2)
+    si[owes, STAGE] = AWAITING_PAYMENT
+    si[owes, CASE_KIND] = k
+    si[owes, CASE_DUE] = day.astype(si.dtype)
+    si[owes, CASE_WRONGFUL] = 0
+    si[owes, N_CASES] += 1
+    median, sigma = events.amount_median(s.list_from)[k], events.amount_sigma(s.list_from)[k]
+    sf[owes, CASE_AMOUNT] = median * np.exp(sigma * z)
+    return owes.size
+
+
 @nb.njit(inline="always", cache=True)
 def open_case(si, sf, i, day, kind, amount, pay_within, wrongful):
     """Add a judgment or fine of event kind ``kind`` to the citizen's case (one open case per

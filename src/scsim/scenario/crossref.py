@@ -193,13 +193,15 @@ def check_cross_references(
                     message = (f"the cap ({cap:g}) is below the base ({base:g}) on the start "
                                f"date {horizon[0]} — raise the cap or lower the base")  # fmt: skip
                     errors.append(PathError(("schemes", name, "cap"), message))
-        elif scheme.kind == "court_list" and scheme.national_from < scheme.list_from:
-            errors.append(
-                PathError(
-                    ("schemes", name, "national_from"),
-                    "the list cannot be national before it exists (national_from < list_from)",
+        elif scheme.kind == "court_list":
+            if scheme.national_from < scheme.list_from:
+                errors.append(
+                    PathError(
+                        ("schemes", name, "national_from"),
+                        "the list cannot be national before it exists (national_from < list_from)",
+                    )
                 )
-            )
+            errors += _backlog_problems(spec, name, scheme)
 
     if len(spec.hukou.rights) > MAX_RIGHTS:
         errors.append(PathError(("hukou", "rights"), f"at most {MAX_RIGHTS} rights for now"))
@@ -367,3 +369,20 @@ def _headline_problems(spec: ScenarioSpec) -> list[PathError]:
             ))  # fmt: skip
         seen.add(name)
     return errors
+
+
+def _backlog_problems(spec, name: str, scheme) -> list[PathError]:
+    """A backlog of old judgments follows a judgment event's amounts and rates: it must name one."""
+    backlog = scheme.backlog
+    if (backlog.share.at(scheme.list_from) or 0.0) == 0.0:
+        return []
+    path = ("schemes", name, "backlog", "like")
+    judgments = sorted(k for k, e in spec.behaviour.events.items() if e.consequence == "judgment")
+    options = ", ".join(judgments) or "none in this scenario"
+    if backlog.like is None:
+        return [PathError(path, f"a backlog needs the judgment event it is like ({options})")]
+    event = spec.behaviour.events.get(backlog.like)
+    if event is None or event.consequence != "judgment":
+        what = "not a behaviour event" if event is None else "not an event with a judgment"
+        return [PathError(path, f"'{backlog.like}' is {what}; judgment events: {options}")]
+    return []

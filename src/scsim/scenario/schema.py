@@ -979,6 +979,41 @@ class Removal(Strict):
     )
 
 
+class Backlog(Strict):
+    """Unpaid judgments from before the list opened. On `list_from`, a share of adults already
+    owes a judgment that was never performed (the 2009 public database of judgment debtors held
+    over 6 M cases, docs/sources.md §4.10); the courts take these old cases up one by one over
+    `review_days`, each on a day drawn uniformly in that window, and then treat it as any case
+    on its due day: a debtor who can pay may do so, and an unpaid case goes through the grace
+    period and the listing decision in force. Off (share 0) by default."""
+
+    model_config = ConfigDict(title="Backlog at the list's opening")
+
+    share: ProbabilityParam = Field(
+        _param(0.0, source="defaults-off"),
+        description=(
+            "Share of adults with an unpaid judgment from before `list_from`, as in force on "
+            "`list_from`. Who owes one follows the `like` event's rate: a citizen's chance is "
+            "the share times their rate of that event over the adults' mean rate (at most 1)."
+        ),
+    )
+    review_days: DaysParam = Field(
+        _param(365.0, source="assumption-court-list"),
+        description=(
+            "Days from `list_from` over which the courts take the old cases up; each case's "
+            "day is drawn uniformly in the window. A run that starts after `list_from` keeps "
+            "only the cases taken up from its first day on."
+        ),
+    )
+    like: str | None = Field(
+        None,
+        description=(
+            "The behaviour event (with `consequence: judgment`) whose amounts and rates the "
+            "old judgments follow, e.g. `civil_judgment`; needed when `share` is not 0."
+        ),
+    )
+
+
 class CourtList(Strict):
     """The courts' list of dishonest judgment debtors: a fine or judgment opens a case; an unpaid
     case is listed after a grace period on a drawn ground and leaves the list on payment, a
@@ -1046,6 +1081,9 @@ class CourtList(Strict):
     )
     removal: Removal = Field(
         Removal(), description="Removal by a settlement honoured or at the creditor's request."
+    )
+    backlog: Backlog = Field(
+        Backlog(), description="Unpaid judgments from before the list opened, taken up after it."
     )
     reference: list[Reference] = Field([], description="Sources for the list as a whole.")
 
