@@ -52,6 +52,52 @@ def test_a_bundled_run_is_complete_and_weighted(bundled_run, as_arrays):
     assert sum(int(c[f"n_{k}"].sum()) for k in kinds) > 0
 
 
+#: A point is judged when the run can resolve it: at least this many agents expected at the low
+#: end of its range, so that the Poisson noise of a count (1/sqrt(k), 12.5% here) stays below
+#: half the ±25% tolerance. At 10^5 agents (one agent ≈ 14,000 persons) the listing points of
+#: 2013-2014 are 2 to 11 agents and are not judged; at 10^6 the 2014-07 point is.
+RESOLVED_AGENTS = 64
+
+#: Points the calibrated list misses, with the share of the range's low end they must still
+#: reach and why (docs/modelling.md#calibrating-the-court-list).
+KNOWN_MISSES = {
+    ("listings_cumulative", "2014-07-23"): (
+        0.9,
+        "the published series accelerates in 2014, a constant listing probability is flat",
+    ),
+}
+
+
+def judged_targets(run) -> tuple[list[dict], list[str]]:
+    """The run's calibration entries it can resolve, and the ratios of the blocked-ticket ones
+    (reported, not judged: the trip rates are national averages, not tuned to them)."""
+    weight = run.manifest["population"]["weight"]
+    judged, blocked = [], []
+    for target in run.manifest["calibration"]:
+        assert target["covered"], target
+        assert target["simulated"] is not None, target
+        if target.get("target", "").startswith("blocked_"):
+            published = (target["low"] + target["high"]) / 2  # (each range is ±25% around it)
+            mode = target["target"].split("_")[1]
+            blocked.append(f"{mode} {target['period'][1]}: "
+                           f"{target['simulated'] / published:.2f}×")  # fmt: skip
+        elif target.get("target") != "listings_cumulative" or (
+            target["low"] >= RESOLVED_AGENTS * weight
+        ):
+            judged.append(target)
+    return judged, blocked
+
+
+def assert_met(judged: list[dict]) -> None:
+    for target in judged:
+        key = (target.get("target"), str(target["period"][1]))
+        if key in KNOWN_MISSES and not target["within"]:
+            share, why = KNOWN_MISSES[key]
+            assert target["simulated"] >= share * target["low"], (why, target)
+            continue
+        assert target["within"], target  # e.g. hukou conversions 2016-2018
+
+
 def test_each_declared_calibration_target_is_met(bundled_run):
     name, run = bundled_run
     targets = run.manifest["calibration"]
@@ -60,29 +106,31 @@ def test_each_declared_calibration_target_is_met(bundled_run):
             "listings_cumulative", "blocked_air_cumulative", "blocked_rail_cumulative"
         }  # fmt: skip
         assert {t["kind"] for t in targets} == {"cumulative"} and len(targets) == 8 + 5 + 4
-    missed, blocked = [], []
-    for target in targets:
-        assert target["covered"], target
-        assert target["simulated"] is not None, target
-        if target.get("target") == "listings_cumulative" and not target["within"]:
-            missed.append(f"{target['period'][1]}: {target['simulated'] / target['high']:.1f}×")
-            continue
-        if target.get("target", "").startswith("blocked_") and not target["within"]:
-            published = (target["low"] + target["high"]) / 2  # (each range is ±25% around it)
-            mode = target["target"].split("_")[1]
-            blocked.append(f"{mode} {target['period'][1]}: "
-                           f"{target['simulated'] / published:.2f}×")  # fmt: skip
-            continue
-        assert target["within"], target  # e.g. hukou conversions 2016-2018
-    if missed or blocked:
-        # Issue 12 item 4: with the dated terms and the cumulative series declared, the run
-        # lists about three times as many as the published counts; the list is recalibrated
-        # to them (scsim calibrate) there, not tuned here. The blocked-ticket series (item 3)
-        # follow the listings and the assumed trip rates, and are recalibrated with them.
-        pytest.xfail("cumulative listings above the published series (× its high end): "
-                     + (", ".join(missed) or "none")
-                     + "; blocked ticket purchases (× the published figure): "
-                     + (", ".join(blocked) or "none"))  # fmt: skip
+    judged, blocked = judged_targets(run)
+    if name in ("court-blacklist", "national-documented"):
+        assert [t["period"][1] for t in judged if t["target"] == "listings_cumulative"] == [
+            "2017-02-14", "2017-12-31", "2018-09-30", "2018-12-31", "2019-07-09"
+        ]  # fmt: skip
+    assert_met(judged)
+    if blocked:
+        # Issue 12 item 4: the listings are calibrated (docs/modelling.md#calibrating-the-court-
+        # list); the blocked-ticket series follow them and the national trip rates, and the
+        # model's listed fly less and ride more than the real list's (firms' representatives,
+        # repeated attempts). Reported here until a grounded mechanism closes the gap.
+        pytest.xfail("blocked ticket purchases (× the published figure): " + ", ".join(blocked))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["court-blacklist", "national-documented"])
+def test_the_listing_series_is_met_at_a_million_agents(name, tmp_path):
+    """Issue 12 item 4 at the size it names: every listing point the run resolves (at 10^6 all
+    but court-blacklist's 2013-11 and 2014-03 points, which were met in the calibration's runs
+    but are below RESOLVED_AGENTS) within its tolerance, the known miss within its share."""
+    run = scsim.simulate(name, population=1_000_000, out=tmp_path)
+    judged, _ = judged_targets(run)
+    listings = [t for t in judged if t["target"] == "listings_cumulative"]
+    assert len(listings) == {"court-blacklist": 6, "national-documented": 5}[name]
+    assert_met(judged)
 
 
 def test_points_schemes_stay_within_their_bounds(bundled_run, as_arrays):

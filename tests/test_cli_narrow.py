@@ -173,10 +173,13 @@ def test_the_experiment_commands_fit_and_name_every_metric_whole() -> None:
     tmp_path = Path(tempfile.mkdtemp(prefix="x", dir="/tmp"))
     small = ("-n", "400", "--days", "250", "--progress", "none", "--out", tmp_path)
     sweep = scsim("sweep", "court-blacklist", "--set", "schemes.court.grace_days=0,30",
-                  "--set", "schemes.court.pay_if_able=0.6,0.9", *small)  # fmt: skip
+                  "--set", "schemes.court.pay_if_able=0.6,0.9",
+                  # the bundled 2013 step (0.0125) lists nobody among 400 agents in 250 days
+                  "--set", "schemes.court.list_probability=0.5", *small)  # fmt: skip
     sensitivity = scsim("sensitivity", "court-blacklist", "--param",
                         "schemes.court.monthly_payment_propensity", "--param",
-                        "schemes.court.grace_days=0:90", "--method", "morris", "-N", "2",
+                        "schemes.court.grace_days=0:90", "--param",
+                        "schemes.court.list_probability@2013-10-01=0.4:0.9", "--method", "morris", "-N", "2",
                         "--metrics", "listing_rate,days_listed_per_adult", *small)  # fmt: skip
     calibrate = scsim("calibrate", "national-documented", "--free",
                       "schemes.court.pay_if_able=0.6:1", "-N", "2", "-n", "600", "--until",

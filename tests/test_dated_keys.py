@@ -22,7 +22,9 @@ from scsim.scenario.schema import parameter_at
 from scsim.scenario.settings import Scale, check_settings
 
 PROBABILITY = "schemes.court.list_probability"
-RAMP = {dt.date(2013, 10, 1): 0.3, dt.date(2015, 1, 1): 0.6, dt.date(2016, 1, 21): 0.85}
+RAMP = {dt.date(2013, 10, 1): 0.0125, dt.date(2015, 1, 1): 0.331, dt.date(2016, 1, 21): 0.292,
+        dt.date(2017, 5, 1): 0.399}  # fmt: skip
+HALF = RAMP[dt.date(2015, 1, 1)] / 2
 MIDDLE = f"{PROBABILITY}@2015-01-01"
 
 
@@ -45,14 +47,14 @@ def test_a_value_changes_one_step_only(court):
 
 
 def test_the_last_step_holds_to_the_end(court):
-    changed = court.reform({f"{PROBABILITY}@2016-01-21": 0.5})
-    assert values(changed) == {**RAMP, dt.date(2016, 1, 21): 0.5}
+    changed = court.reform({f"{PROBABILITY}@2017-05-01": 0.5})
+    assert values(changed) == {**RAMP, dt.date(2017, 5, 1): 0.5}
 
 
 def test_a_factor_scales_one_step_only_and_stays_in_range(court):
-    assert values(court.scaled({MIDDLE: 0.5})) == {**RAMP, dt.date(2015, 1, 1): 0.3}
-    # 0.6 × 2 = 1.2 is clipped to the probability's range
-    assert values(court.scaled({MIDDLE: 2.0}))[dt.date(2015, 1, 1)] == 1.0
+    assert values(court.scaled({MIDDLE: 0.5})) == {**RAMP, dt.date(2015, 1, 1): HALF}
+    # 0.331 × 4 = 1.324 is clipped to the probability's range
+    assert values(court.scaled({MIDDLE: 4.0}))[dt.date(2015, 1, 1)] == 1.0
 
 
 def test_two_steps_at_once(court):
@@ -63,7 +65,10 @@ def test_two_steps_at_once(court):
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        (f"{PROBABILITY}@2014-01-01", "its dates are 2013-10-01, 2015-01-01, 2016-01-21"),
+        (
+            f"{PROBABILITY}@2014-01-01",
+            "its dates are 2013-10-01, 2015-01-01, 2016-01-21, 2017-05-01",
+        ),
         (f"{PROBABILITY}@soon", "is not a date"),
         ("behaviour.events.civil_judgment.annual_rate@2010-01-01", "one value for the whole run"),
         ("schemes.court.list_probabilty@2015-01-01", "did you mean"),
@@ -92,7 +97,7 @@ def test_ranges_of_a_step(court):
          f"{PROBABILITY}@2013-10-01": (0.01, 0.2)},
         first, last, option="--free",
     )  # fmt: skip
-    assert (default.low, default.high, default.scale) == (0.3, 0.9, False)
+    assert (default.low, default.high, default.scale) == (HALF, pytest.approx(3 * HALF), False)
     assert "its value from 2015-01-01" in default.rule
     assert scaled.scale and "its value from 2016-01-21" in scaled.rule
     assert (given.low, given.high) == (0.01, 0.2)
@@ -102,12 +107,12 @@ def test_a_design_point_and_its_reform_yaml(court):
     design = Design("lhs", (f"{PROBABILITY}@2013-10-01", MIDDLE), ((0.1, 0.5),), (1,),
                     scale=(MIDDLE,))  # fmt: skip
     sc = design.scenario(court, 0)
-    assert values(sc) == {**RAMP, dt.date(2013, 10, 1): 0.1, dt.date(2015, 1, 1): 0.3}
+    assert values(sc) == {**RAMP, dt.date(2013, 10, 1): 0.1, dt.date(2015, 1, 1): HALF}
     entries = yaml.safe_load(reform_yaml(court, design, 0, "x"))["calibrated"]["set"]
     assert entries == [
         {"path": PROBABILITY, "value": 0.1, "from": dt.date(2013, 10, 1),
          "until": dt.date(2015, 1, 1)},
-        {"path": PROBABILITY, "value": 0.3, "from": dt.date(2015, 1, 1),
+        {"path": PROBABILITY, "value": HALF, "from": dt.date(2015, 1, 1),
          "until": dt.date(2016, 1, 21)},
     ]  # fmt: skip
     # the reform, applied as a scenario's own reform, gives the point's scenario

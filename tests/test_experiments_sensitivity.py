@@ -156,10 +156,13 @@ def test_a_range_not_given_is_half_the_value_either_side_clipped_to_the_declared
     # a value that changes during the run: factors on each dated value, the dates kept
     (r,) = ranges(sc, {PROBABILITY: None}, start, end)
     assert r.scale and (r.low, r.high) == (0.5, 1.5)
-    assert "0.3 from 2013-10-01, 0.6 from 2015-01-01, 0.85 from 2016-01-21" in r.rule
+    assert (
+        "0.0125 from 2013-10-01, 0.331 from 2015-01-01, 0.292 from 2016-01-21, "
+        "0.399 from 2017-05-01"
+    ) in r.rule
     # before its first change, it does not change
     (r,) = ranges(sc, {PROBABILITY: None}, start, dt.date(2014, 12, 31))
-    assert (r.low, r.high) == (0.15, 0.45) and not r.scale
+    assert (r.low, r.high) == pytest.approx((0.00625, 0.01875)) and not r.scale
     # factors asked for
     (r,) = ranges(sc, {GRACE: Scale(0.5, 2)}, start, end)
     assert r.scale and (r.low, r.high) == (0.5, 2.0)
@@ -167,23 +170,24 @@ def test_a_range_not_given_is_half_the_value_either_side_clipped_to_the_declared
 
 def test_a_scaled_parameter_keeps_its_dates_and_each_case_is_that_scaled_run(tmp_path):
     sc = scsim.load(SCENARIO)
-    scaled = sc.scaled({PROBABILITY: 1.5, GRACE: 0.5})
+    scaled = sc.scaled({PROBABILITY: 3, GRACE: 0.5})
     court = scaled.spec.schemes["court"]
-    assert court.list_probability.values == {dt.date(2013, 10, 1): pytest.approx(0.45),
-                                             dt.date(2015, 1, 1): pytest.approx(0.9),
-                                             dt.date(2016, 1, 21): 1.0}  # clipped  # fmt: skip
+    assert court.list_probability.values == {dt.date(2013, 10, 1): pytest.approx(0.0375),
+                                             dt.date(2015, 1, 1): pytest.approx(0.993),
+                                             dt.date(2016, 1, 21): pytest.approx(0.876),
+                                             dt.date(2017, 5, 1): 1.0}  # clipped  # fmt: skip
     assert court.grace_days.values == {dt.date(2013, 10, 1): 0.0, dt.date(2020, 1, 1): 30.0}
-    assert scaled.run_name.endswith("list_probability=x1.5,grace_days=x0.5")
+    assert scaled.run_name.endswith("list_probability=x3,grace_days=x0.5")
     with pytest.raises(ValueError, match="0 or more"):
         sc.scaled({PROBABILITY: -1})
     experiment = sensitivity(SCENARIO, {PROBABILITY: Scale(0.5, 1.5)}, method="morris",
-                             samples=2, population=800, days=500, metrics="listing_rate",
+                             samples=2, population=800, days=600, metrics="listing_rate",
                              out=tmp_path / "exp")  # fmt: skip
     assert experiment.design.scale == (PROBABILITY,)
     assert experiment.manifest["sensitivity"]["ranges"][0]["scale"] is True
     (factor,) = experiment.design.points[1]
     run = scsim.simulate(sc.scaled({PROBABILITY: factor}), seed=experiment.design.seeds[0],
-                         population=800, days=500, out=tmp_path / "runs")  # fmt: skip
+                         population=800, days=600, out=tmp_path / "runs")  # fmt: skip
     mine = experiment.results.filter(pc.and_(pc.equal(experiment.results["point"], 1),
                                              pc.equal(experiment.results["group_by"], "all")))  # fmt: skip
     (value,) = mine.filter(pc.equal(mine["metric"], "listing_rate"))["value"].to_pylist()
@@ -192,7 +196,7 @@ def test_a_scaled_parameter_keeps_its_dates_and_each_case_is_that_scaled_run(tmp
 
 def test_the_sensitivity_command_prints_the_ranges_and_the_indices(tmp_path):
     result = invoke("sensitivity", SCENARIO, "--param", MONTHLY, "--param", f"{GRACE}=0:90",
-                    "--method", "morris", "--samples", "2", "-n", "800", "--days", "200",
+                    "--method", "morris", "--samples", "2", "-n", "800", "--days", "600",
                     "--metrics", "listing_rate,days_listed_per_adult", "--out", tmp_path)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "morris over 2 parameters, N = 2: 6 cases" in result.output

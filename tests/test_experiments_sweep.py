@@ -231,7 +231,7 @@ def test_an_experiment_of_another_format_is_refused(serial, tmp_path):
 
 
 def test_the_sweep_command_writes_an_experiment_and_summarises_it(tmp_path):
-    result = invoke("sweep", SCENARIO, "--set", f"{GRACE}=0,90", "-n", 1500, "--days", 200,
+    result = invoke("sweep", SCENARIO, "--set", f"{GRACE}=0,90", "-n", 1500, "--days", 600,
                     "--out", tmp_path, "--progress", "json")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "grid of 2 points × 1 seed" in result.output

@@ -30,7 +30,10 @@ MISATTRIBUTION = 0.3  # high, so that a small run holds wrongful listings
 @pytest.fixture(scope="module")
 def scenario():
     """Rongcheng (points and the court list) with many records landing on the wrong person."""
-    return scsim.load("rongcheng").reform({"observation.misattribution": MISATTRIBUTION})
+    # (and a listing probability above the bundled 2014 step's 0.0125, so that 400 days list some)
+    return scsim.load("rongcheng").reform(
+        {"observation.misattribution": MISATTRIBUTION, "schemes.court.list_probability": 0.6}
+    )
 
 
 @pytest.fixture(scope="module")

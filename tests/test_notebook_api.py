@@ -30,14 +30,14 @@ SHORT = 300  # characters: a repr that fits a notebook's output line or two
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> scsim.Run:
     out = tmp_path_factory.mktemp("runs")
-    return scsim.simulate("court-blacklist", population=2000, days=200, seed=3, out=out)
+    return scsim.simulate("court-blacklist", population=2000, days=600, seed=3, out=out)
 
 
 @pytest.fixture(scope="module")
 def comparison(run: scsim.Run, tmp_path_factory: pytest.TempPathFactory) -> Comparison:
     out = tmp_path_factory.mktemp("reformed")
     reformed = scsim.load("court-blacklist").reform({"schemes.court.grace_days": 90})
-    other = scsim.simulate(reformed, population=2000, days=200, seed=3, out=out)
+    other = scsim.simulate(reformed, population=2000, days=600, seed=3, out=out)
     return scsim.compare(run, other, by="hukou")
 
 
@@ -215,9 +215,9 @@ def test_params_is_a_read_only_mapping() -> None:
 
 
 def test_an_explanation_shows_one_citizen_and_its_timeline(tmp_path: Path) -> None:
-    run = scsim.simulate("court-blacklist", population=1000, days=200, seed=3, events=True,
+    run = scsim.simulate("court-blacklist", population=1000, days=1000, seed=3, events=True,
                          out=tmp_path)  # fmt: skip
-    story = scsim.explain(run, pick="listed")
+    story = scsim.explain(run, pick="n_listings > 0")
     assert repr(story) == (
         f"Explanation(citizen {story.citizen} of 'court-blacklist', seed 3, "
         f"{len(story.timeline):,} events)"

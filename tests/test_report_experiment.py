@@ -31,9 +31,9 @@ PAY = "schemes.court.pay_if_able"
 def experiments(tmp_path_factory) -> dict[str, scsim.Experiment]:
     out = tmp_path_factory.mktemp("experiments")
     sweep = scsim.sweep(SCENARIO, {GRACE: [0, 90], PAY: [0.6, 0.9]}, replicates=2,
-                        population=1500, days=400, out=out)  # fmt: skip
+                        population=1500, days=600, out=out)  # fmt: skip
     sensitivity = scsim.sensitivity(SCENARIO, {GRACE: (0, 90), PAY: (0.6, 1.0)},
-                                    method="morris", samples=2, population=1500, days=400,
+                                    method="morris", samples=2, population=1500, days=600,
                                     metrics="listing_rate,ever_listed_rate", out=out)  # fmt: skip
     value = planted_value()
     path = planted_scenario(out, value * 0.9, value * 1.1)

@@ -93,7 +93,7 @@ def render(experiment: Experiment, console: Console) -> None:
     result = experiment.manifest["calibration_result"]
     import pyarrow.compute as pc
 
-    table = experiment._calibration()
+    table = experiment.calibration
     console = sized(console)
     accepted, points = result["accepted"], result["points"]
     lines = []

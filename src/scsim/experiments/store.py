@@ -270,7 +270,7 @@ class Experiment:
     def accepted(self) -> pa.Table:
         """A calibration's accepted points: point, each free parameter, and the worst target's
         distance from its range's centre in half-widths (≤ 1: within)."""
-        table = self._calibration()
+        table = self.calibration
         table = table.filter(table["accepted"])
         keys = ["point", *self.design.parameters]
         return table.group_by(keys, use_threads=False).aggregate(
@@ -280,17 +280,25 @@ class Experiment:
     def best(self) -> dict[str, float | None]:
         """A calibration's best point as ``{path: value}`` (``scenario.reform(experiment.best)``
         is the calibrated scenario)."""
-        self._calibration()
+        self._calibration_file()
         return dict(self.manifest["calibration_result"]["best"]["values"])
 
-    def _calibration(self) -> pa.Table:
+    @cached_property
+    def calibration(self) -> pa.Table:
+        """A calibration's table, one row per (point, target): the free parameters' values, the
+        target's range, the simulated value over the seeds, the seeds within, the distance from
+        the range's centre in half-widths, ``within``, and ``accepted`` (the point is within
+        every target)."""
+        return pq.read_table(self._calibration_file()).replace_schema_metadata(None)
+
+    def _calibration_file(self) -> Path:
         file = self.path / CALIBRATION
         if not file.is_file():
             raise ExperimentError(
                 f"experiment {self.path} is a {self.manifest.get('kind', '?')}, not a "
                 "calibration: it has no accepted points"
             )
-        return pq.read_table(file).replace_schema_metadata(None)
+        return file
 
     @property
     def runs(self) -> list[Path]:

@@ -190,7 +190,7 @@ def _indices(experiment: Experiment) -> list[Chart]:
 
 def _calibration(experiment: Experiment) -> tuple[str, list[Chart]]:
     result = experiment.manifest["calibration_result"]
-    table = experiment._calibration()
+    table = experiment.calibration
     rows = []
     for t in result["targets"]:
         best = result["best"]["simulated"].get(t["name"])

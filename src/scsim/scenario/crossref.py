@@ -201,7 +201,7 @@ def check_cross_references(
                         "the list cannot be national before it exists (national_from < list_from)",
                     )
                 )
-            errors += _backlog_problems(spec, name, scheme)
+            errors += _backlog_problems(spec, name, scheme, lost)
 
     if len(spec.hukou.rights) > MAX_RIGHTS:
         errors.append(PathError(("hukou", "rights"), f"at most {MAX_RIGHTS} rights for now"))
@@ -371,17 +371,21 @@ def _headline_problems(spec: ScenarioSpec) -> list[PathError]:
     return errors
 
 
-def _backlog_problems(spec, name: str, scheme) -> list[PathError]:
-    """A backlog of old judgments follows a judgment event's amounts and rates: it must name one."""
+def _backlog_problems(spec, name: str, scheme, lost: FailedParts) -> list[PathError]:
+    """A backlog of old judgments follows a judgment event's amounts and rates: it must name one
+    (unless the event it names is one that failed validation, which has its own message)."""
     backlog = scheme.backlog
     if (backlog.share.at(scheme.list_from) or 0.0) == 0.0:
         return []
+    if backlog.like is not None and lost.whole(("behaviour", "events", backlog.like)):
+        return []
     path = ("schemes", name, "backlog", "like")
-    judgments = sorted(k for k, e in spec.behaviour.events.items() if e.consequence == "judgment")
+    events = spec.behaviour.events if spec.behaviour is not None else {}
+    judgments = sorted(k for k, e in events.items() if e.consequence == "judgment")
     options = ", ".join(judgments) or "none in this scenario"
     if backlog.like is None:
         return [PathError(path, f"a backlog needs the judgment event it is like ({options})")]
-    event = spec.behaviour.events.get(backlog.like)
+    event = events.get(backlog.like)
     if event is None or event.consequence != "judgment":
         what = "not a behaviour event" if event is None else "not an event with a judgment"
         return [PathError(path, f"'{backlog.like}' is {what}; judgment events: {options}")]
