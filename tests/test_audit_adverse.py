@@ -88,6 +88,38 @@ def test_the_outcomes_follow_the_mechanisms_of_each_scenario() -> None:
     assert sesame["composite_band"].startswith("in the lowest band of")
 
 
+@pytest.mark.parametrize(
+    ("name", "favourable"),
+    [
+        ("court-blacklist", "not listed"),
+        ("national-as-reported", "not scored below the starting grade (B, C, D)"),
+        ("sesame", "not in the lowest band of Sesame Credit (芝麻信用) (poor)"),
+        ("hukou-only", "not lacking Public schooling"),
+    ],
+)
+def test_without_a_court_list_nothing_is_said_of_one_and_the_favourable_view_follows(
+    name: str, favourable: str
+) -> None:
+    scenario = scsim.load(name)
+    outcome = simulate_arrays(scenario, population=1500, days=300)
+    manifest = {"name": name, "scenario": scenario.resolved()}
+    result = audit(citizen_columns(outcome), "hukou", manifest=manifest)
+    metrics = set(result.table.column("metric").to_pylist())
+    court = {"listing_rate", "ever_listed_rate", "days_listed_per_adult", "poverty_trap_share",
+             "exit_route_share", "wrongful_listing_share", "days_listed_quantile"}  # fmt: skip
+    has_court = scenario.spec.court_list() is not None
+    assert bool(court & metrics) == has_court
+    if not has_court:  # and no note about the list's columns either
+        assert not any("listed" in note or "n_listings" in note for note in result.notes)
+    assert result.info["favourable"].startswith(favourable)
+    categories = set(rows(result, "favourable_rate", result.info["favourable"]))
+    assert categories, "the favourable view was not computed"
+    # declared before any run the same way
+    plan = check(citizen_column_types(scenario.spec), "hukou", scenario=scenario.spec)
+    assert ("listing_rate" in plan.metrics) == has_court
+    assert "disparate_impact_ratio" in plan.metrics
+
+
 def test_the_adverse_metrics_are_declared_before_any_run() -> None:
     spec = scsim.load("court-blacklist").spec
     plan = check(citizen_column_types(spec), "hukou", scenario=spec)
@@ -131,10 +163,12 @@ def test_the_terminal_marks_each_rows_own_reference_group() -> None:
     ]
     references = _References(favourable="Q1", adverse={"listed": "Q5"})
     console = Console(width=200, record=True, color_system=None)
-    console.print(_wide("income", rows, ["Q1", "Q5"], references, {"listed": "on the list"}))
+    labels = {"adverse_ratio": {"listed": "on the list"}}
+    console.print(_wide("income", rows, ["Q1", "Q5"], references, labels))
     lines = console.export_text().splitlines()
-    ratio = next(line for line in lines if line.lstrip().startswith("adverse_ratio"))
-    impact = next(line for line in lines if line.lstrip().startswith("disparate_impact"))
+    ratio = next(line for line in lines if line.lstrip().startswith("times as often"))
+    assert "on the list" in ratio
+    impact = next(line for line in lines if line.lstrip().startswith("disparate impact"))
     assert ratio.split()[-1] == "(ref)" and "20.0× " in ratio  # as the report prints it
     assert "(ref)" not in ratio.split("20.0×")[0]
     assert impact.count("(ref)") == 1 and impact.index("(ref)") < impact.index("1.01")

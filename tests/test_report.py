@@ -361,9 +361,8 @@ def test_report_charts_follow_the_data(runs: dict[str, scsim.Run], tmp_path: Pat
             "trap-groups", "wrongful-groups"} <= drawn  # fmt: skip
     court = write_report(runs["court"], out=tmp_path / "court.html")
     html = court.read_text(encoding="utf-8")
-    # The court list has no points scheme: the grade chart is left out with a note, not drawn.
-    assert 'data-omitted="grades-time"' in html and 'id="grades-time"' not in html
-    assert "no points scheme" in html
+    # The court list has no points scheme: nothing about grades, not even a note.
+    assert "grades-time" not in html and '<section id="grades">' not in html
     assert 'id="province-map"' in html
 
 

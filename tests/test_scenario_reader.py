@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -71,6 +72,35 @@ def test_spec_from_resolved_names_every_problem():
 def test_a_reward_favours_the_citizen_in_every_effect(effects, reward):
     measure = Measure.model_validate({"when": "listed", "effects": effects}, strict=False)
     assert measure.is_reward is reward
+
+
+@pytest.mark.parametrize(
+    ("measure", "reward"),
+    [
+        ({"kind": "reward"}, True),  # a perk with no money effect says what it is
+        ({"kind": "sanction"}, False),
+        ({"kind": "sanction", "effects": {"monthly_cost": 60}}, False),
+        ({"kind": "reward", "effects": {"monthly_cost": -25}}, True),
+        ({"blocks": ["air"], "effects": {"monthly_cost": -25}}, False),  # refusing tickets hurts
+    ],
+)
+def test_a_declared_kind_decides_between_reward_and_sanction(measure, reward):
+    parsed = Measure.model_validate({"when": "listed", **measure}, strict=False)
+    assert parsed.is_reward is reward
+
+
+@pytest.mark.parametrize(
+    ("measure", "says"),
+    [
+        ({"kind": "reward", "effects": {"income_factor": 0.9}}, "has an effect that hurts"),
+        ({"kind": "reward", "blocks": ["rail"]}, "refuses tickets"),
+        ({"kind": "sanction", "effects": {"monthly_cost": -25}}, "write 'kind: reward'"),
+        ({"kind": "perk"}, "sanction"),
+    ],
+)
+def test_a_kind_that_contradicts_the_effects_is_refused(measure, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        Measure.model_validate({"when": "listed", **measure}, strict=False)
 
 
 def test_param_at_follows_dated_values_and_repeals():

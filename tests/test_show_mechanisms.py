@@ -17,25 +17,37 @@ from scsim.scenario.model import bundled_names, load
 
 
 @pytest.fixture(scope="module")
-def shown(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Each bundled scenario's ``show`` at 80 columns, 2,000 agents over 365 days."""
+def shown(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
+    """Each bundled scenario's ``show`` at 80 columns and at 240 (where no label folds), 2,000
+    agents over 365 days."""
     out = tmp_path_factory.mktemp("show")
     texts = {}
     for name in bundled_names():
         run = scsim.simulate(load(name), population=2000, days=365, out=out)
-        buffer = io.StringIO()
-        render_summary(summarize(Run(run.path)), Console(file=buffer, width=80, color_system=None))
-        texts[name] = buffer.getvalue()
+        summary = summarize(Run(run.path))
+        both = []
+        for width in (80, 240):
+            buffer = io.StringIO()
+            render_summary(summary, Console(file=buffer, width=width, color_system=None))
+            both.append(buffer.getvalue())
+        texts[name] = tuple(both)
     return texts
+
+
+def _named(text: str, label: str) -> bool:
+    """Whether a table row of ``text`` starts with ``label``."""
+    return any(line.startswith(label) for line in text.splitlines())
 
 
 @pytest.mark.parametrize("name", bundled_names())
 def test_show_speaks_of_each_mechanism_the_scenario_has_and_no_other(
-    shown: dict[str, str], name: str
+    shown: dict[str, tuple[str, str]], name: str
 ) -> None:
-    text, spec = shown[name], load(name).spec
-    wide = [line for line in text.splitlines() if len(line) > 80]
+    narrow, text = shown[name]
+    spec = load(name).spec
+    wide = [line for line in narrow.splitlines() if len(line) > 80]
     assert not wide, wide
+    assert "…" not in narrow  # a name that does not fit folds onto the next line, never cut
     court = spec.court_list()
     assert ("Listed at" in text) == (court is not None)
     assert ("listed on records that were not theirs" in text) == (court is not None)
@@ -49,21 +61,23 @@ def test_show_speaks_of_each_mechanism_the_scenario_has_and_no_other(
         assert "Score bands" not in text and "users" not in text
     lists = spec.lists()
     assert ("Black and red lists" in text) == bool(lists)
-    for list_name in lists:
-        assert list_name in text.split(), list_name
+    # each is named by its label (the identifier only where the scenario gives none)
+    for list_name, scheme in lists.items():
+        assert _named(text, scheme.label or list_name), list_name
     sanctions = [m for m, measure in spec.measures.items() if not measure.is_reward]
     rewards = [m for m, measure in spec.measures.items() if measure.is_reward]
     assert ("Sanctions at" in text) == bool(sanctions)
     assert ("Rewards at" in text) == bool(rewards)
-    for measure in spec.measures:
-        assert measure in text.split(), measure
+    for measure in spec.measures.values():
+        assert _named(text, measure.label), measure.label
     if rewards:  # a reward is listed under Rewards, not under Sanctions
         sanction_part, reward_part = text.split("Rewards at", 1)
         for reward in rewards:
-            assert reward in reward_part.split() and reward not in sanction_part.split()
+            label = spec.measures[reward].label
+            assert _named(reward_part, label) and not _named(sanction_part, label), label
     assert ("Hukou rights lacked" in text) == bool(spec.hukou.rights)
-    for right in spec.hukou.rights:
-        assert right in text.split(), right
+    for right in spec.hukou.rights.values():
+        assert _named(text, right.label), right.label
     assert ("hukou conversions over the run" in text) == bool(spec.hukou.conversion)
     has_graph = spec.world.population.graph is not None
     assert ("ties dropped over the run" in text) == has_graph

@@ -341,10 +341,12 @@ def paired(
 
 
 # Rows that mean nothing as 0 when their mechanism is absent: ratios and flags of two rates
-# (0 / 0), a target's simulated value, the correlation of scores no one has.
+# (0 / 0), a target's simulated value, the correlation of scores no one has, the quantiles of
+# days on a list no one is on, a mean over the listed when no one is.
 NOT_ZERO = frozenset({"adverse_ratio", "adverse_four_fifths", "disparate_impact_ratio",
                       "four_fifths", "calibration", "calibration_within",
-                      "score_assortativity"})  # fmt: skip
+                      "score_assortativity", "days_listed_quantile",
+                      "blocked_attempts_per_listed"})  # fmt: skip
 
 
 def _absent_is_zero(

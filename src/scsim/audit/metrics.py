@@ -65,10 +65,12 @@ from scsim.audit.frame import (
     ratio_interval,
     wilson,
 )
+from scsim.audit.labels import category_label
 from scsim.audit.tidy import ALL, TidyTable
 from scsim.core.files import write_text_atomic
 from scsim.core.vocabulary import ColumnType
 from scsim.population.census import ADULT_AGE, EMPLOYMENT_TIERS
+from scsim.results.outcome import COURT_COLUMNS
 from scsim.results.store import CITIZENS, Run, arrow_kind, refuse_run_file
 from scsim.rules import Bool, ExprError, Number, Ordinal, compile_expr
 from scsim.scenario.model import spec_from_resolved
@@ -188,6 +190,11 @@ class _Columns:
 
     def has(self, *names: str) -> bool:
         return all(name in self.kinds for name in names)
+
+    def hide(self, names: Iterable[str]) -> None:
+        """Leave these columns out of the audit, as if the run had not written them."""
+        for name in names:
+            self.kinds.pop(name, None)
 
     def load(self, names: Iterable[str]) -> None:
         """Read the named columns (one Parquet read for all of them)."""
@@ -464,6 +471,11 @@ class _Rows:
 # The audit context: data, groupings, one joint cell index, rows and notes
 
 
+# The court list's columns (citizens.parquet has them in every run), and not the records
+# misattributed to a citizen, which any observation makes.
+COURT_ONLY = frozenset(COURT_COLUMNS) - {"wrongful_records"}
+
+
 class _Audit:
     def __init__(
         self,
@@ -472,6 +484,8 @@ class _Audit:
         weight: float,
         scenario: ScenarioSpec | None,
     ) -> None:
+        if scenario is not None and scenario.court_list() is None:
+            cols.hide(COURT_ONLY)  # every run writes them; without a court list they are zeros
         self.cols = cols
         self.by = by
         self.weight = weight
@@ -579,6 +593,7 @@ class _Audit:
 
 class _Family:
     name: str = ""
+    court = False  # the court list's own metrics: left out, unsaid, of a run without one
 
     def needs(self, a: _Audit) -> list[str] | str:
         """Columns to read, or a reason to skip."""
@@ -613,6 +628,16 @@ class Outcome:
     among: Any = None  # _Audit -> bool array, or None for adults
 
 
+def _has_court_list(a: _Audit) -> bool:
+    """Whether the run has a court list (without its scenario: a ``listed`` column)."""
+    return a.cols.has("listed") and (a.scenario is None or a.scenario.court_list() is not None)
+
+
+def _lacks_court_list(a: _Audit) -> bool:
+    """Whether the run's scenario is known to have no court list."""
+    return a.scenario is not None and a.scenario.court_list() is None
+
+
 def adverse_outcomes(a: _Audit) -> list[Outcome]:
     """The outcomes that hurt, from the mechanisms present: on the court list; under each
     sanction (a measure some of whose effects go against the citizen); on each black list;
@@ -621,7 +646,7 @@ def adverse_outcomes(a: _Audit) -> list[Outcome]:
     sc = a.scenario
     cols = a.cols
     out: list[Outcome] = []
-    if cols.has("listed") and (sc is None or sc.court_list() is not None):
+    if _has_court_list(a):
         out.append(Outcome("listed", "on the court list", ("listed",), _flag("listed")))
     for column, metric in SanctionExposure._metrics(a):
         if metric == "sanction_share":
@@ -662,6 +687,25 @@ def adverse_outcomes(a: _Audit) -> list[Outcome]:
         first = {name: k for k, name in enumerate(sc.headline)}
         out.sort(key=lambda o: first.get(o.name, len(first)))
     return out
+
+
+STANDING = (
+    "grade",
+    "composite_band",
+    "on_",
+    "sanction_",
+    "lacks_",
+)  # what a score or list says first
+
+
+def _standing_outcome(outcomes: Sequence[Outcome], scenario: ScenarioSpec | None) -> Outcome:
+    """The outcome whose escape is the default favourable one without a court list: the
+    scenario's first headline, else a low grade, a low band, a black list, a sanction, a right
+    lacked, in that order."""
+    if scenario is not None and scenario.headline:
+        return outcomes[0]  # already in the headline's order
+    return min(outcomes, key=lambda o: next(
+        (k for k, p in enumerate(STANDING) if o.name.startswith(p)), len(STANDING)))  # fmt: skip
 
 
 def _flag(column: str) -> Any:
@@ -755,6 +799,7 @@ class ListingRate(_Family):
     """``listing_rate``: share of adults on the list at the end of the run; ``ever_listed_rate``:
     share of adults listed at least once (``n_listings > 0``)."""
 
+    court = True
     name = "listing_rate"
 
     def needs(self, a):
@@ -867,8 +912,10 @@ def _prefixed_flag(a: _Audit, name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 class Fairness(_Family):
-    """Group fairness of a declared favourable outcome (default: not listed), among a declared
-    population (default: adults); category: the favourable outcome.
+    """Group fairness of a declared favourable outcome, among a declared population (default:
+    adults); category: the favourable outcome. The default outcome is "not listed" where the
+    run has a court list, else escaping the first outcome that hurts (:func:`adverse_outcomes`,
+    among those it counts: "not scored below the starting grade" among the scored).
 
     - ``favourable_rate``: P(favourable | group) — Fairlearn's selection rate.
     - ``disparate_impact_ratio``: P(favourable | group) / P(favourable | reference group), the
@@ -890,32 +937,61 @@ class Fairness(_Family):
         self.reference = dict(reference)
         self.favourable = None
         self.among = None
+        self.escaped: Outcome | None = None
 
     def needs(self, a):
         variables = _variables(a.cols)
-        # The defaults read 'listed' and 'age': a run without them skips (or counts everyone),
-        # while an outcome the user wrote must compile.
-        if self.favourable_source == DEFAULT_FAVOURABLE and not a.cols.has("listed"):
-            return "needs column(s) listed (or give another favourable outcome)"
+        # The default reads 'listed' where the scenario has a court list; without one it is
+        # the escape from the first outcome that hurts (a run without either skips), while an
+        # outcome the user wrote must compile.
+        self.escaped = None
+        if self.favourable_source == DEFAULT_FAVOURABLE and not _has_court_list(a):
+            outcomes = adverse_outcomes(a)
+            if not outcomes:
+                return "the run has no court list and no outcome that hurts (give --favourable)"
+            self.escaped = _standing_outcome(outcomes, a.scenario)
+            self.among = None if self.among_source == DEFAULT_AMONG else _compile(
+                self.among_source, variables, "population (--among)")  # fmt: skip
+            self._check_references(a)
+            among = sorted(self.among.reads) if self.among else []
+            return [*self.escaped.columns, *among]
         self.favourable = _compile(self.favourable_source, variables, "favourable outcome")
         if self.among_source == DEFAULT_AMONG and not a.cols.has("age"):
             self.among = None
         else:
             self.among = _compile(self.among_source, variables, "population (--among)")
+        self._check_references(a)
+        return sorted(self.favourable.reads | (self.among.reads if self.among else set()))
+
+    @property
+    def outcome(self) -> str:
+        """The favourable outcome as the audit's tables name it (its category)."""
+        if self.escaped is None:
+            return self.favourable_source
+        if self.escaped.name.startswith("sanction_"):  # its label names the sanction itself
+            return f"not under '{self.escaped.label}'"
+        return f"not {self.escaped.label}"
+
+    def _check_references(self, a: _Audit) -> None:
         unknown = [g for g in self.reference if g not in a.by]
         if unknown:
             raise AuditError(
                 f"a reference group is given for {', '.join(map(repr, unknown))}, which is not "
                 f"among the groupings ({', '.join(a.by) or 'none'})"
             )
-        return sorted(self.favourable.reads | (self.among.reads if self.among else set()))
 
     def compute(self, a):
-        fav = _evaluate(self.favourable, a.cols)
         among = np.ones(a.n_rows, bool) if self.among is None else _evaluate(self.among, a.cols)
         among = np.broadcast_to(among, (a.n_rows,)) if among.ndim == 0 else among
-        fav = np.broadcast_to(fav, (a.n_rows,)) if fav.ndim == 0 else fav
-        category = self.favourable_source
+        if self.escaped is not None:  # not suffering the first outcome that hurts, among its own
+            outcome = self.escaped
+            fav = ~np.asarray(outcome.hit(a), bool)
+            if outcome.among is not None:
+                among = among & outcome.among(a)
+        else:
+            fav = _evaluate(self.favourable, a.cols)
+            fav = np.broadcast_to(fav, (a.n_rows,)) if fav.ndim == 0 else fav
+        category = self.outcome
         for name, labels, p, low, high, n in a.rates(fav, among):
             a.rows.add("favourable_rate", category, name, labels, p, low, high, n)
             if name == ALL:
@@ -1019,7 +1095,7 @@ class WrongfulListings(_Family):
             return "needs column(s) wrongful_listings or wrongful_records"
         if "case_wrongful" in names:
             names += _sanction_columns(a)
-        elif _sanction_columns(a):
+        elif _sanction_columns(a) and _has_court_list(a):
             a.notes.append("wrongful_sanction_share skipped: needs column case_wrongful")
         return names
 
@@ -1117,6 +1193,7 @@ class PovertyTrap(_Family):
       so these understate the time to exit.
     """
 
+    court = True
     name = "poverty_trap_share"
 
     def needs(self, a):
@@ -1157,6 +1234,7 @@ class ExitRoutes(_Family):
     expiry, escaped (``last_exit``). Which groups leave the list by paying and which only by
     expiry or a no-assets finding."""
 
+    court = True
     name = "exit_route_share"
 
     def needs(self, a):
@@ -1414,9 +1492,12 @@ def audit(
         needed += list(DERIVED.get(g, (g,)))
     planned = []
     for family in families:
+        if family.court and _lacks_court_list(a):
+            continue
         needs = family.needs(a)
         if isinstance(needs, str):
-            a.notes.append(f"{family.name} skipped: {needs}")
+            if scenario is None:  # with its scenario, a skip is a mechanism it lacks: unsaid
+                a.notes.append(f"{family.name} skipped: {needs}")
             continue
         needed += needs
         planned.append(family)
@@ -1433,7 +1514,7 @@ def audit(
         "n_agents": a.n_rows,
         "weight": weight,
         "by": list(a.by),
-        "favourable": favourable,
+        "favourable": next((f.outcome for f in planned if isinstance(f, Fairness)), favourable),
         "among": among,
         "reference": dict(a.references),
         "outcomes": dict(a.outcomes),
@@ -1442,8 +1523,31 @@ def audit(
         "columns_read": sorted(set(needed) & set(cols.kinds)),
         "timings": {"read_s": read_s, "total_s": time.perf_counter() - clock},
     }
+    table = a.rows.table(weight)
+    info["category_labels"] = _category_labels(table, scenario, a.outcomes)
     calibration = list((manifest or {}).get("calibration") or [])
-    return AuditTable(a.rows.table(weight), calibration, notes=a.notes, info=info)
+    return AuditTable(table, calibration, notes=a.notes, info=info)
+
+
+def _category_labels(
+    table: pa.Table, scenario: ScenarioSpec | None, outcomes: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """metric → category → the scenario's label for it (a measure, a list, a right, an event
+    kind, an outcome that hurts as the audit names it), where it has one: what terminal tables
+    print for the identifier that ``--json`` and ``--csv`` keep."""
+    if table.num_rows == 0:
+        return {}
+    pairs = table.select(["metric", "category"]).group_by(["metric", "category"]).aggregate([])
+    out: dict[str, dict[str, str]] = {}
+    for metric, category in zip(pairs["metric"].to_pylist(), pairs["category"].to_pylist(),
+                                strict=True):  # fmt: skip
+        if metric.startswith("adverse_") and category in outcomes:
+            label = outcomes[category]
+        else:
+            label = category_label(scenario, metric, category) if category else ""
+        if label and label != category.replace("_", " "):
+            out.setdefault(metric, {})[category] = label
+    return out
 
 
 def _families(favourable: str, among: str, reference: Mapping[str, str] | None,
@@ -1504,6 +1608,8 @@ def check(
     assortativity = math.nan if "score_assortativity" in set(series) else None
     metrics: list[str] = []
     for family in _families(favourable, among, reference, offences, targets, assortativity):
+        if family.court and _lacks_court_list(a):
+            continue
         if not isinstance(family.needs(a), str):
             metrics += family.writes(a)
     return AuditPlan(list(a.by), list(dict.fromkeys(metrics)))

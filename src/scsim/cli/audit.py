@@ -145,7 +145,7 @@ def render(result: AuditTable, console: Console) -> None:
     head.add_row("intervals", escape(str(info.get("intervals", ""))))
     console.print(head)
     rows = [r for r in result.table.to_pylist() if not r["metric"].startswith("calibration")]
-    outcomes = info.get("outcomes") or {}
+    outcomes = info.get("category_labels") or {}
     groupings = [ALL, *info.get("by", [])]
     for grouping in groupings:
         references = _References(
@@ -172,7 +172,7 @@ def _wide(
     rows: list[dict[str, Any]],
     groups: list[str],
     references: _References,
-    outcomes: dict[str, str],
+    outcomes: dict[str, dict[str, str]],
 ) -> Table:
     """One row per metric (and category), one column per group, 'all' first; the group a ratio
     or difference is against is marked in its row."""
@@ -201,18 +201,20 @@ def _wide(
 _FAIRNESS_ONLY = {"disparate_impact_ratio", "statistical_parity_difference", "four_fifths"}
 
 
-def _label(metric: str, category: str, outcomes: dict[str, str]) -> str:
-    """A row's name: the metric, then its category (an outcome that hurts by its label)."""
-    if metric.startswith("adverse_"):
-        category = outcomes.get(category, category)
-    return metric + (f" · {category}" if category else "")
+def _label(metric: str, category: str, labels: dict[str, dict[str, str]]) -> str:
+    """A row's name as a reader calls it: the metric's label, then its category's (a measure,
+    a list, a right, an outcome by the scenario's label); the identifiers are in --csv."""
+    from scsim.audit.labels import metric_label
+
+    category = (labels.get(metric) or {}).get(category) or category
+    return metric_label(metric) + (f" · {category}" if category else "")
 
 
 def _long(
     grouping: str,
     rows: list[dict[str, Any]],
     references: _References,
-    outcomes: dict[str, str],
+    outcomes: dict[str, dict[str, str]],
     width: int,
 ) -> RenderableType:
     """One row per metric and group, with its interval (when the wide table does not fit); one

@@ -132,12 +132,16 @@ def _cell(value: object) -> str:
 
 
 def _table(title: str, *columns: str) -> Table:
-    """A compact table; the first column left-aligned, the rest right-aligned."""
+    """A compact table; the first column (the names) left-aligned and folded, never cut, where
+    it is too narrow; the rest right-aligned."""
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
     )
     for i, col in enumerate(columns):
-        table.add_column(col, justify="left" if i == 0 else "right")
+        if i == 0:
+            table.add_column(col, justify="left", overflow="fold")
+        else:
+            table.add_column(col, justify="right")
     return table
 
 
@@ -212,9 +216,11 @@ def _sanctions_table(s: dict[str, Any], key: str = "sanctions") -> Table:
     if groups:
         table.caption = "rural/urban hukou: share of everyone with that hukou type"
         table.caption_justify = "left"
+    labels = (s.get("mechanisms") or {}).get("measures") or {}
     for row in s[key]:
         within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
-        table.add_row(escape(row["measure"]), fmt_num(row["people"]), *within, fmt_num(row["days"]))
+        name = (labels.get(row["measure"]) or {}).get("label") or row["measure"]
+        table.add_row(escape(name), fmt_num(row["people"]), *within, fmt_num(row["days"]))
     return table
 
 
@@ -222,15 +228,21 @@ def _rewards_table(s: dict[str, Any]) -> Table:
     return _sanctions_table(s, "rewards")
 
 
-def _shares_table(title: str, name: str, rows: list[dict[str, Any]], share: str) -> Table:
-    """People per category, their share (of everyone, or of ``share``), and of each hukou type."""
+def _shares_table(
+    title: str,
+    name: str,
+    rows: list[dict[str, Any]],
+    share: str,
+    labels: dict[str, str] | None = None,
+) -> Table:
+    """People per category (by its label where ``labels`` has one), their share (of everyone,
+    or of ``share``), and of each hukou type."""
     groups = hukou_columns(rows)
     table = _table(title, name, "people", f"share of {share}", *(HUKOU[g] for g in groups))
     for row in rows:
         within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
-        table.add_row(
-            escape(row["category"]), fmt_num(row["people"]), fmt_pct(row["share"]), *within
-        )
+        category = (labels or {}).get(row["category"]) or row["category"]
+        table.add_row(escape(category), fmt_num(row["people"]), fmt_pct(row["share"]), *within)
     if groups:
         table.caption = "rural/urban hukou: share of everyone with that hukou type"
         table.caption_justify = "left"
@@ -257,10 +269,12 @@ def _lists_table(s: dict[str, Any]) -> Table:
         f"Black and red lists at {s['last_date']}",
         "list", "kind", "on it", "share", *(HUKOU[g] for g in groups), "joined",
     )  # fmt: skip
+    labels = (s.get("mechanisms") or {}).get("lists") or {}
     for row in rows:
         within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
         kind = "red" if row["kind"] == "redlist" else "black"
-        table.add_row(escape(row["list"]), kind, fmt_num(row["people"]), fmt_pct(row["share"]),
+        name = (labels.get(row["list"]) or {}).get("label") or row["list"]
+        table.add_row(escape(name), kind, fmt_num(row["people"]), fmt_pct(row["share"]),
                       *within, fmt_num(row["joined"]))  # fmt: skip
     table.caption = "share: of everyone (rural/urban: of that hukou type); joined: over the run"
     table.caption_justify = "left"
@@ -272,7 +286,8 @@ def _rights_section(s: dict[str, Any]) -> RenderableType:
     parts: list[RenderableType] = []
     if s["rights"]:
         title = f"Hukou rights lacked at {s['last_date']}"
-        parts.append(_shares_table(title, "right", s["rights"], "everyone"))
+        labels = (s.get("mechanisms") or {}).get("rights") or {}
+        parts.append(_shares_table(title, "right", s["rights"], "everyone", labels))
     if not missing(s["conversions"]):
         parts.append(Text(f"hukou conversions over the run: {fmt_num(s['conversions'])} persons"))
     return Group(*parts)

@@ -400,6 +400,8 @@ MAP_LAYERS = (
 )
 
 
+# Outcomes that hurt drawn from their adverse rate (sanctions have layers of their own)
+MAP_OUTCOMES = ("grade", "composite_band", "on_", "lacks_")
 MAP_MARK = {"opacity": 0.45, "borderColor": "#555", "borderType": "dashed", "borderWidth": 1}
 
 
@@ -450,13 +452,21 @@ def _map_interval(r: Row, fmt: str) -> str:
 
 
 def province_map(m: Metrics, spec: ScenarioSpec | None = None) -> Chart:
-    """Listings and sanctions by province on a map of China."""
-    title = "Listings and sanctions by province"
+    """The outcomes of the run's mechanisms by province on a map of China: listings, low
+    grades or bands, black lists, rights lacked, sanctions and rewards."""
+    title = "Outcomes by province"
     if "province" not in m.groupings():
         return _omit("province-map", "map", title, "The run has no province column.")
     layers = []
     for metric, category, label, fmt in MAP_LAYERS:
         layer = _map_layer(m, metric, category, label, fmt)
+        if layer is not None:
+            layers.append(layer)
+    outcomes = [c for c in m.categories("adverse_rate") if c.startswith(MAP_OUTCOMES)]
+    outcomes.sort(key=lambda c: next(k for k, p in enumerate(MAP_OUTCOMES) if c.startswith(p)))
+    for category in outcomes:  # a grade, a band, a black list, a right lacked
+        label = m.outcomes.get(category, category)
+        layer = _map_layer(m, "adverse_rate", category, f"{label[0].upper()}{label[1:]}", "pct")
         if layer is not None:
             layers.append(layer)
     for metric, noun in (("sanction_share", "Sanction"), ("reward_share", "Reward")):
@@ -466,7 +476,7 @@ def province_map(m: Metrics, spec: ScenarioSpec | None = None) -> Chart:
             if layer is not None:
                 layers.append(layer)
     if not layers:
-        return _omit("province-map", "map", title, "The run has no listing or sanction data.")
+        return _omit("province-map", "map", title, "The run has no outcome to map by province.")
     first = layers[0]
     option = _base(
         tooltip={"trigger": "item", "formatter": "fn:tip"},
@@ -599,33 +609,33 @@ def target_series(curve: TargetCurve, index: int) -> Chart:
 
 
 def charts(data: RunData, comparison: Comparison | None) -> list[Chart]:
-    """Every chart of the report in page order (left-out ones included, with their note)."""
-    m = data.metrics
-    out = [
-        shares_over_time(
+    """Every chart of the report in page order, for the mechanisms the run has (a chart of a
+    mechanism it has but whose data hold nothing to draw is left out with its note)."""
+    m, present = data.metrics, data.present
+    out = []
+    if present.points:
+        out.append(shares_over_time(
             "grades-time", "grades", "Grade shares over time",
             "Share of scored citizens in each grade of the points scheme at each month end.",
-            data.grades, "This scenario has no points scheme, so there are no grades to draw.",
-        ),
-        shares_over_time(
+            data.grades, "The run has no grade time series.",
+        ))  # fmt: skip
+    if present.composite:
+        out.append(shares_over_time(
             "bands-time", "grades", "Composite score bands over time",
             "Share of the composite score's users in each band at each month end.",
-            data.bands, "This scenario has no composite score, so there are no bands to draw.",
-        ),
-    ]  # fmt: skip
-    if data.histograms:
-        out += [score_distribution(h, i) for i, h in enumerate(data.histograms)]
-    else:
-        out.append(_omit("score-0", "scores", "Score distribution",
-                         "This scenario has no points scheme and no composite score."))  # fmt: skip
-    out += [
-        province_map(m, scenario_of(data.run)),
-        province_listing(m),
-        listing_by_group(m),
-        adverse_impact(m),
-        disparate_impact(m),
-    ]
-    out += [*stocks_over_time(data), *trap_and_wrongful(m)]
+            data.bands, "The run has no band time series.",
+        ))  # fmt: skip
+    if present.points or present.composite:
+        out += [score_distribution(h, i) for i, h in enumerate(data.histograms)] or [
+            _omit("score-0", "scores", "Score distribution", "No one held a score.")
+        ]
+    out.append(province_map(m, scenario_of(data.run)))
+    if present.court_list:
+        out += [province_listing(m), listing_by_group(m)]
+    out.append(adverse_impact(m))
+    out.append(disparate_impact(m))
+    if present.court_list:
+        out += [*stocks_over_time(data), *trap_and_wrongful(m)]
     out += [target_series(curve, i) for i, curve in enumerate(data.targets)]
     if comparison is not None:
         out.append(comparison_chart(comparison))

@@ -58,6 +58,7 @@ AUDITED = (
     "age", "hukou", "migrant", "province", "urban", "minority",
     "listed", "n_listings", "days_listed", "ever_trapped", "wrongful_listings",
     "wrongful_records", "case_wrongful", "scored", "grade", "composite_user", "composite_band",
+    "friends", "friends_initial", "ties_dropped",
 )  # fmt: skip
 FLAG_PREFIXES = ("sanction_", "on_", "lacks_")
 # Read besides: income (for the quintiles) and the scores (for their distributions only).
@@ -194,6 +195,31 @@ class Histogram:
     bands: dict[str, float] = field(default_factory=dict)  # band → lower bound
 
 
+@dataclass(frozen=True)
+class Present:
+    """The mechanisms the run's scenario has, which decide what the report draws and says:
+    nothing for a mechanism it lacks (a run without a readable scenario: all of them, and its
+    data decide)."""
+
+    court_list: bool = True
+    points: bool = True
+    composite: bool = True
+    measures: bool = True
+    graph: bool = True
+
+    @classmethod
+    def of(cls, scenario: ScenarioSpec | None) -> Present:
+        if scenario is None:
+            return cls()
+        return cls(
+            court_list=scenario.court_list() is not None,
+            points=scenario.points_scheme() is not None,
+            composite=scenario.composite() is not None,
+            measures=bool(scenario.measures),
+            graph=scenario.world.population.graph is not None,
+        )
+
+
 @dataclass
 class RunData:
     """Everything a report shows about one run."""
@@ -208,6 +234,7 @@ class RunData:
     histograms: list[Histogram]
     timings: dict[str, float]
     targets: list[TargetCurve] = field(default_factory=list)
+    present: Present = field(default_factory=Present)
 
     @property
     def audit(self) -> AuditTable:
@@ -598,6 +625,7 @@ def gather(run: Run) -> RunData:
         histograms=histograms,
         timings=timings,
         targets=target_curves(run, scenario),
+        present=Present.of(scenario),
     )
 
 
@@ -607,6 +635,7 @@ __all__ = [
     "INCOME_QUINTILE",
     "Histogram",
     "Metrics",
+    "Present",
     "ReportError",
     "Row",
     "RunData",

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from scsim.audit.frame import ratio_interval
+from scsim.audit.labels import category_label
 from scsim.report.data import HUKOU_MIGRANT, INCOME_QUINTILE, Metrics, Row
 from scsim.results.format import (
     calibration_is_share,
@@ -26,6 +27,9 @@ from scsim.results.format import (
     pp,
     ratio,
 )
+
+if TYPE_CHECKING:
+    from scsim.scenario.schema import ScenarioSpec
 
 # Listing-rate contrasts worth a sentence: (grouping, group, reference group).
 CONTRASTS = (
@@ -259,8 +263,8 @@ def poverty_trap(m: Metrics) -> Finding | None:
     return Finding("trap", text + ".")
 
 
-def widest(m: Metrics, metric: str, what: str) -> Finding | None:
-    """The most widespread sanction (or reward) at the end of the run."""
+def widest(m: Metrics, metric: str, what: str, spec: ScenarioSpec | None = None) -> Finding | None:
+    """The most widespread sanction (or reward) at the end of the run, by its label."""
     rows = [m.get(metric, category=c) for c in m.categories(metric)]
     rows = [r for r in rows if r is not None and not missing(r.value) and r.value > 0]
     if not rows:
@@ -268,10 +272,45 @@ def widest(m: Metrics, metric: str, what: str) -> Finding | None:
     top = max(rows, key=lambda r: r.value)
     return Finding(
         "sanctions",
-        f"The most widespread {what} at the end of the run was {top.category.replace('_', ' ')}: "
-        f"{pct(top.value)} of adults, about {people(_persons(top, m.weight))} people"
+        f"The most widespread {what} at the end of the run was "
+        f"“{category_label(spec, metric, top.category)}”: {pct(top.value)} of adults, about "
+        f"{people(_persons(top, m.weight))} people"
         + (f", among {len(rows)} in force." if len(rows) > 1 else "."),
     )
+
+
+def lists(m: Metrics, spec: ScenarioSpec | None = None) -> Finding | None:
+    """Adults on each black or red list at the end of the run."""
+    rows = [m.get("list_share", category=c) for c in m.categories("list_share")]
+    rows = [r for r in rows if r is not None and not missing(r.value)]
+    if not rows:
+        return None
+    kinds = {n: s.kind for n, s in spec.lists().items()} if spec is not None else {}
+    listed = "; ".join(
+        f"{category_label(spec, 'list_share', r.category)}"
+        + (" (a red list)" if kinds.get(r.category) == "redlist" else "")
+        + f": {pct(r.value)} of adults ({people(_persons(r, m.weight))})"
+        for r in rows
+    )
+    return Finding("lists", f"On the sectoral lists at the end of the run — {listed}.")
+
+
+def network(m: Metrics) -> Finding | None:
+    """Friendship ties lost over the run, and those dropped to low scorers."""
+    lost, share = m.get("friends_lost_mean"), m.get("ties_lost_share")
+    if lost is None or share is None or missing(lost.value) or missing(share.value):
+        return None
+    text = (
+        f"{pct(share.value)} of people lost at least one friendship tie over the run "
+        f"({number(lost.value)} ties per person on average)"
+    )
+    dropped = m.get("ties_dropped_per_user")
+    if dropped is not None and not missing(dropped.value):
+        text += (
+            f"; a composite score's user dropped {number(dropped.value)} ties to low scorers "
+            "on average"
+        )
+    return Finding("network", text + ".")
 
 
 def standing(m: Metrics, share_metric: str, holders_metric: str, what: str) -> Finding | None:
@@ -293,7 +332,7 @@ def standing(m: Metrics, share_metric: str, holders_metric: str, what: str) -> F
     )
 
 
-def rights(m: Metrics) -> Finding | None:
+def rights(m: Metrics, spec: ScenarioSpec | None = None) -> Finding | None:
     """Adults whom their hukou denies local rights."""
     rows = [m.get("rights_lacking_share", category=c) for c in m.categories("rights_lacking_share")]
     rows = [r for r in rows if r is not None and not missing(r.value)]
@@ -301,7 +340,8 @@ def rights(m: Metrics) -> Finding | None:
         return None
     rows.sort(key=lambda r: -r.value)
     listed = "; ".join(
-        f"{r.category.replace('_', ' ')}: {pct(r.value)} ({people(_persons(r, m.weight))})"
+        f"{_mid_sentence(category_label(spec, 'rights_lacking_share', r.category))}: "
+        f"{pct(r.value)} ({people(_persons(r, m.weight))})"
         for r in rows
     )
     return Finding(
@@ -377,8 +417,10 @@ def findings(
     calibration_entries: Sequence[Mapping[str, Any]] = (),
     *,
     list_label: str = "the list",
+    spec: ScenarioSpec | None = None,
 ) -> list[Finding]:
-    """Every finding the numbers support, in reading order."""
+    """Every finding the numbers support, in reading order (labels from ``spec``, the run's
+    scenario, where given)."""
     candidates = [
         listing_level(m, list_label),
         *(listing_contrast(m, by, g, ref) for by, g, ref in CONTRASTS),
@@ -386,11 +428,13 @@ def findings(
         *adverse(m),
         wrongful(m),
         poverty_trap(m),
-        widest(m, "sanction_share", "sanction"),
-        widest(m, "reward_share", "reward"),
+        widest(m, "sanction_share", "sanction", spec),
+        widest(m, "reward_share", "reward", spec),
+        lists(m, spec),
         standing(m, "grade_share", "scored_share", "points score"),
         standing(m, "composite_band_share", "composite_user_share", "composite score"),
-        rights(m),
+        network(m),
+        rights(m, spec),
         calibration(calibration_entries),
     ]
     return [f for f in candidates if f is not None]

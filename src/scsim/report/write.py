@@ -85,7 +85,10 @@ def write_report(
             comparison.rows, _side_name(base_run, alt_run), _side_name(alt_run, base_run)
         )
     findings = findings_module.findings(
-        base.metrics, base.audit.calibration, list_label=_list_label(base_run)
+        base.metrics,
+        base.audit.calibration,
+        list_label=_list_label(base_run),
+        spec=scenario_of(base_run),
     )
     charts = charts_module.charts(base, comparison)
     text = render(base, charts, findings, comparison, comparison_findings,

@@ -179,7 +179,7 @@ def _mechanisms(run: Run) -> dict[str, Any] | None:
         "measures": {
             n: {"reward": m.is_reward, "label": m.label or n} for n, m in spec.measures.items()
         },
-        "rights": list(spec.hukou.rights),
+        "rights": {n: r.label or n for n, r in spec.hukou.rights.items()},
         "conversion": bool(spec.hukou.conversion),
         "graph": spec.world.population.graph is not None,
     }

@@ -1401,6 +1401,16 @@ class Measure(Strict):
     model_config = ConfigDict(title="Measure")
 
     label: str = Field("", description="Human-readable description.")
+    kind: Literal["sanction", "reward"] | None = Field(
+        None,
+        description=(
+            "Whether the measure hurts (`sanction`) or favours (`reward`) the citizens it "
+            "applies to, for the audit's adverse outcomes, `show` and the report. Not set: a "
+            "reward when every effect favours the citizen and one helps (more income, a "
+            "discount, less interest), else a sanction. Set it for a measure whose effects do "
+            "not say, such as a perk with no money effect; it must agree with the effects."
+        ),
+    )
     when: Expression = Field(description="Condition over the status variables.")
     effects: Effects = Field(Effects(), description="What the measure does while it applies.")
     blocks: list[TravelMode] = Field(
@@ -1432,13 +1442,26 @@ class Measure(Strict):
             )
         if len(set(self.blocks)) != len(self.blocks):
             raise PathError(("blocks",), "each travel mode at most once")
+        harmful, helps = self._effects_harm_and_help()
+        if self.kind == "reward" and (harmful or self.blocks):
+            what = "refuses tickets" if self.blocks and not harmful else "has an effect that hurts"
+            raise PathError(
+                ("kind",),
+                f"a reward cannot be one: the measure {what} — write 'kind: sanction' or "
+                "remove that effect",
+            )
+        if self.kind == "sanction" and helps and not harmful:
+            raise PathError(
+                ("kind",),
+                "every effect of the measure favours the citizen — write 'kind: reward', or "
+                "leave 'kind' out",
+            )
         return self
 
-    @property
-    def is_reward(self) -> bool:
-        """Whether the measure is a reward rather than a sanction: every effect favours the
-        citizen (no income cut, no cost, no added interest or pressure to pay) and at least one
-        helps (more income, a discount or less interest)."""
+    def _effects_harm_and_help(self) -> tuple[bool, bool]:
+        """Whether some effect ever hurts the citizen (an income cut, a cost, added interest or
+        pressure to pay), and whether some effect ever helps (more income, a discount, less
+        interest)."""
         e = self.effects
 
         def ever(param: Param, holds: Callable[[float], bool]) -> bool:
@@ -1452,7 +1475,16 @@ class Measure(Strict):
             ever(e.income_factor, lambda v: v > 1) or ever(e.monthly_cost, lambda v: v < 0)
             or ever(e.interest_add, lambda v: v < 0)
         )  # fmt: skip
-        return not harmful and helps
+        return harmful, helps
+
+    @property
+    def is_reward(self) -> bool:
+        """Whether the measure is a reward rather than a sanction: as its `kind` says, or, not
+        set, when every effect favours the citizen and at least one helps."""
+        if self.kind is not None:
+            return self.kind == "reward"
+        harmful, helps = self._effects_harm_and_help()
+        return not harmful and helps and not self.blocks
 
 
 class Economy(Strict):
