@@ -99,10 +99,12 @@ def test_compare_fits_and_names_every_metric_whole(
     out = scsim("compare", a, b, "--all", columns=columns)
     assert_fits(out, columns)
     rows = list(csv.DictReader(io.StringIO(scsim("compare", a, b, "--csv"))))
+    labels = json.loads(scsim("compare", a, b, "--json"))["category_labels"]
     assert rows
-    for row in rows:
-        label = row["metric"] + (f" · {row['category']}" if row["category"] else "")
-        assert label in out, label
+    for row in rows:  # by its label, whole; the identifiers are in --csv
+        category = (labels.get(row["metric"]) or {}).get(row["category"]) or row["category"]
+        label = metric_label(row["metric"]) + (f" · {category}" if category else "")
+        assert flat(label) in flat(out), label
         assert row["group"] == "all" or row["group"] in words(out), row["group"]
 
 

@@ -305,7 +305,7 @@ def test_the_compare_command_prints_a_table_json_and_csv(planted, tmp_path):
             "--replicates", 2, "--by", "hukou", "--out", tmp_path, "--progress", "none"]  # fmt: skip
     table = invoke(*args)
     assert table.exit_code == 0, table.output
-    assert "grade_share · C" in table.stdout and "B − A" in table.stdout
+    assert "in a grade · C" in table.stdout and "B − A" in table.stdout
     assert "identical in every pair" in table.stdout  # e.g. scored_share
     as_json = invoke(*args, "--json")
     assert as_json.exit_code == 0, as_json.output

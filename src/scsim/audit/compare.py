@@ -326,6 +326,8 @@ def paired(
             **(audits_b[0].info.get("outcomes") or {}),
             **(first.info.get("outcomes") or {}),
         },  # fmt: skip
+        # metric → category → its label, of both sides (what the terminal prints)
+        "category_labels": _merged_labels(audits_b[0].info, first.info),
         # (metric, category) compared with zero on the side whose runs lack the mechanism
         "compared_with_zero": [
             {"metric": m, "category": c, "absent_in": side}
@@ -364,6 +366,15 @@ def _absent_is_zero(
                 t[key] = 0.0
             filled[key] = name
     return filled
+
+
+def _merged_labels(*infos: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The audits' ``category_labels``, merged (the later ones win)."""
+    out: dict[str, dict[str, str]] = {}
+    for info in infos:
+        for metric, labels in (info.get("category_labels") or {}).items():
+            out.setdefault(metric, {}).update(labels)
+    return out
 
 
 def _percent(share: float) -> str:

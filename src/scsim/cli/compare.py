@@ -173,7 +173,16 @@ def render(result: Comparison, console: Console, *, show_all: bool = False) -> N
         shown = [row for row, same in mine if show_all or not same]
         hidden += len(mine) - len(shown)
         if shown:
-            console.print(_pairs(grouping, shown, r, info["confidence"], console.width))
+            console.print(
+                _pairs(
+                    grouping,
+                    shown,
+                    r,
+                    info["confidence"],
+                    console.width,
+                    info.get("category_labels"),
+                )
+            )
     if hidden and hidden == len(rows):
         console.print(
             f"no metric differs in any pair: all {hidden} rows are identical (--all lists them)",
@@ -194,14 +203,19 @@ def _runs(result: Comparison, side: str) -> list[Run]:
 
 
 def _pairs(
-    grouping: str, rows: list[dict[str, Any]], replicates: int, confidence: float, width: int
+    grouping: str,
+    rows: list[dict[str, Any]],
+    replicates: int,
+    confidence: float,
+    width: int,
+    labels: dict[str, dict[str, str]] | None = None,
 ) -> RenderableType:
     """One grouping's rows: a table when it fits unwrapped, else one record per metric."""
     headers = (["group"] if grouping != ALL else []) + ["A", "B", "B − A"]
     if replicates > 1:
         headers.append(f"{confidence * 100:g}% interval")
     title = "Overall" if grouping == ALL else f"By {grouping}"
-    labelled = [(_label(row), _cells(row, grouping, replicates)) for row in rows]
+    labelled = [(_label(row, labels or {}), _cells(row, grouping, replicates)) for row in rows]
     return labelled_rows(title, "metric", headers, labelled, width,
                          left=[0] if grouping != ALL else [])  # fmt: skip
 
@@ -220,8 +234,11 @@ def _cells(row: dict[str, Any], grouping: str, replicates: int) -> list[str]:
     return cells
 
 
-def _label(row: dict[str, Any]) -> str:
-    return row["metric"] + (f" · {row['category']}" if row["category"] else "")
+def _label(row: dict[str, Any], labels: dict[str, dict[str, str]]) -> str:
+    """A row's name as the audit's terminal table gives it (labels; identifiers in --csv)."""
+    from scsim.cli.audit import _label as audit_label
+
+    return audit_label(row["metric"], row["category"], labels)
 
 
 def _value(metric: str, value: float | None) -> str:
