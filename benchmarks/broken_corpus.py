@@ -226,6 +226,17 @@ def range_cases(rng: random.Random) -> Iterator[Case]:
             data = merged(name)
             parent(data, grades[0])[grades[0][-1]] = -40_000
             yield data_case("range", f"{name}:{_dotted(grades[0])}=-40000", data)
+        # finite but beyond the declared ceilings: a million events a year, a composite weight,
+        # declared weight sum or term scale no float32 product survives
+        ceilings = {"annual_rate": 1e6, "weight": 1e12, "weights_sum": 1e12, "scale": 1e12}
+        for key, value in ceilings.items():
+            found = [p for p, v in walk(_merged(name)) if key in p
+                     and (key != "scale" or "terms" in p)]  # fmt: skip
+            if found:
+                path = found[0][: found[0].index(key) + 1]
+                data = merged(name)
+                parent(data, path)[path[-1]] = value
+                yield data_case("range", f"{name}:{_dotted(path)}={value:g}", data)
 
 
 def _is_share(path: tuple) -> bool:

@@ -349,3 +349,14 @@ def test_replicates_killed_with_sigkill_resume_to_the_same_runs(tmp_path: Path) 
     ]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(killed, whole, strict=True))
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_resume_says_how_many_runs_it_wrote_and_how_many_it_reused(tmp_path: Path) -> None:
+    import time
+
+    args = ["run", "mesa-reference", *RUN_ARGS, "--out", tmp_path]
+    assert invoke(*args, "-r", "2").exit_code == 0
+    time.sleep(1.1)  # written_at is to the second
+    again = invoke(*args, "-r", "3", "--resume")
+    assert again.exit_code == 0, again.output
+    assert "1 run written (2 more already complete, reused) to " in again.output, again.output

@@ -59,7 +59,15 @@ WHERE = (
     "hukou_converted",
 )
 MONEY = ("income", "wealth", "debt")
-POINTS_COLUMNS = ("scored", "consent", "points", "grade", "grade_year_start")
+POINTS_COLUMNS = (
+    "scored",
+    "consent",
+    "points",
+    "grade",
+    "grade_year_start",
+    "wrongful_points",
+    "grade_own_records",
+)
 COURT_COLUMNS = (
     "listed",
     "case_stage",

@@ -37,7 +37,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "wrongful_listing_rate": ("wrongfully listed", "adults"),
     "wrongful_listing_share": ("wrongfully listed", "the ever listed"),
     "wrongful_record_rate": ("with a record that was not theirs", "adults"),
-    "wrongful_sanction_share": ("sanctioned on a wrongful case", "the sanctioned"),
+    "wrongful_sanction_share": ("sanctioned on records not theirs", "the sanctioned"),
     "offenders_never_recorded": ("offenders never recorded", "offenders"),
     "poverty_trap_share": ("in a poverty trap", "the ever listed"),
     "listed_year_or_more_share": ("listed a year or more", "the ever listed"),

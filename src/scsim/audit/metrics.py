@@ -1082,21 +1082,15 @@ class WrongfulListings(_Family):
     - ``wrongful_listing_share``: share of the ever listed (n_listings > 0) who were ever
       wrongfully listed.
     - ``wrongful_record_rate``: share of adults who received a misattributed record.
-    - ``wrongful_sanction_share`` (category: the measure), where the run has a ``case_wrongful``
-      column: share of people under each measure whose current case is wrongful.
     """
 
     name = "wrongful_listing_rate"
 
     def needs(self, a):
-        names = [n for n in ("wrongful_listings", "n_listings", "wrongful_records", "case_wrongful")
+        names = [n for n in ("wrongful_listings", "n_listings", "wrongful_records")
                  if a.cols.has(n)]  # fmt: skip
         if not ({"wrongful_listings", "wrongful_records"} & set(names)):
             return "needs column(s) wrongful_listings or wrongful_records"
-        if "case_wrongful" in names:
-            names += _sanction_columns(a)
-        elif _sanction_columns(a) and _has_court_list(a):
-            a.notes.append("wrongful_sanction_share skipped: needs column case_wrongful")
         return names
 
     def compute(self, a):
@@ -1108,12 +1102,6 @@ class WrongfulListings(_Family):
                 a.share("wrongful_listing_share", "", wrongful, ever)
         if a.cols.has("wrongful_records"):
             a.share("wrongful_record_rate", "", a.cols.array("wrongful_records") > 0, a.adult)
-        if a.cols.has("case_wrongful"):
-            case_wrongful = a.cols.array("case_wrongful").astype(bool)
-            for column in _sanction_columns(a):
-                flag = a.cols.array(column)
-                a.share("wrongful_sanction_share", column.removeprefix("sanction_"),
-                        case_wrongful, flag)  # fmt: skip
 
     def writes(self, a):
         has = a.cols.has
@@ -1121,8 +1109,110 @@ class WrongfulListings(_Family):
             ("wrongful_listing_rate", has("wrongful_listings")),
             ("wrongful_listing_share", has("wrongful_listings", "n_listings")),
             ("wrongful_record_rate", has("wrongful_records")),
-            ("wrongful_sanction_share", has("case_wrongful") and bool(_sanction_columns(a))),
         ) if present]  # fmt: skip
+
+
+class WrongfulSanctions(_Family):
+    """``wrongful_sanction_share`` (category: the measure): among the people under each
+    sanction at the end of the run, the share for whom it rests on records that were not theirs
+    — its condition holds, and would not without them: read with the grade their own records
+    give (``grade_own_records``: the points less ``wrongful_points``, the net change that
+    misattributed records made) and with ``listed`` false for a listing on a wrongful case
+    (``case_wrongful``). A condition that reads anything else (a composite score, a black list,
+    a household) reads it as it is, so a band or a list entry caused by another person's record
+    is not counted: a lower bound there; a sanction whose condition reads neither a grade nor
+    the court list is not judged (no row). Without the run's scenario (its conditions unknown),
+    the share whose current court case is wrongful."""
+
+    name = "wrongful_sanction_share"
+    # a condition's variable → the citizen column it reads, and the column it reads instead
+    # without the records that were not the citizen's
+    OWN = {"grade": ("grade", "grade_own_records"), "listed": ("listed", "listed")}
+
+    def __init__(self) -> None:
+        self.conditions: dict[str, Any] = {}  # sanction column → compiled condition
+        self.columns: dict[str, str] = {}  # variable → column
+
+    def needs(self, a):
+        sanctions = [c for c in _sanction_columns(a) if not _is_reward(a, c)]
+        if not sanctions:
+            return "the run has no sanction"
+        if a.scenario is None:
+            return ["case_wrongful", *sanctions] if a.cols.has("case_wrongful") else (
+                "needs column case_wrongful")  # fmt: skip
+        self.columns = self._variable_columns(a)
+        variables = {v: _column_type(a.cols, c) for v, c in self.columns.items()}
+        self.conditions = {}
+        for column in sanctions:
+            measure = a.scenario.measures.get(column.removeprefix("sanction_"))
+            if measure is None:
+                continue
+            try:
+                expr = compile_expr(measure.when, variables=variables, expect=Bool())
+            except ExprError:  # reads state the citizens table does not hold: not judged
+                continue
+            if not set(expr.reads) & set(self.OWN):  # nothing it reads can be replayed: a 0
+                continue  # would say "never wrongful" where the audit cannot tell
+            self.conditions[column] = expr
+        if not self.conditions:
+            return "no sanction's condition can be read from the citizens table"
+        names = list(self.conditions)
+        names += [self.columns[v] for e in self.conditions.values() for v in e.reads]
+        names += [own for v, (_, own) in self.OWN.items() if v in self.columns]
+        return [*names, *(["case_wrongful"] if a.cols.has("case_wrongful") else [])]
+
+    def _variable_columns(self, a: _Audit) -> dict[str, str]:
+        sc = a.scenario
+        out = {"has_child": "has_child"}
+        if sc.points_scheme() is not None and a.cols.has("grade", "grade_own_records"):
+            out["grade"] = "grade"
+        if _has_court_list(a) and a.cols.has("case_wrongful"):
+            out["listed"] = "listed"
+        composite = sc.composite()
+        if composite is not None:
+            out[composite[0]] = "composite_band"
+        out.update({name: f"on_{name}" for name in sc.lists()})
+        return {v: c for v, c in out.items() if a.cols.has(c)}
+
+    def compute(self, a):
+        if a.scenario is None:
+            case_wrongful = a.cols.array("case_wrongful").astype(bool)
+            for column in _sanction_columns(a):
+                if _is_reward(a, column):
+                    continue
+                a.share(self.name, column.removeprefix("sanction_"), case_wrongful,
+                        a.cols.array(column))  # fmt: skip
+            return
+        read = {v for e in self.conditions.values() for v in e.reads}
+        now = {v: a.cols.array(c) for v, c in self.columns.items() if v in read}
+        own = dict(now)
+        if "grade" in now:
+            own["grade"] = a.cols.array("grade_own_records")
+        if "listed" in now:
+            own["listed"] = now["listed"].astype(bool) & ~a.cols.array("case_wrongful").astype(bool)
+        for column, expr in self.conditions.items():
+            flag = a.cols.array(column).astype(bool)
+            holds = np.asarray(expr.evaluate({v: now[v] for v in expr.reads}), bool)
+            without = np.asarray(expr.evaluate({v: own[v] for v in expr.reads}), bool)
+            a.share(self.name, column.removeprefix("sanction_"), holds & ~without, flag)
+
+    def writes(self, a):
+        return [self.name]
+
+
+def _is_reward(a: _Audit, column: str) -> bool:
+    measure = a.scenario.measures.get(column.removeprefix("sanction_")) if a.scenario else None
+    return measure is not None and measure.is_reward
+
+
+def _column_type(cols: _Columns, name: str) -> Any:
+    """The expression type of a citizen column (an ordinal's levels in the column's order)."""
+    kind = cols.kinds[name]
+    if kind == "bool":
+        return Bool()
+    if kind == "category":
+        return Ordinal(tuple(level for level in cols.labels(name) if level != "unscored"))
+    return Number()
 
 
 class NeverRecorded(_Family):
@@ -1562,6 +1652,7 @@ def _families(favourable: str, among: str, reference: Mapping[str, str] | None,
         Lists(),
         Fairness(favourable, among, reference or {}),
         WrongfulListings(),
+        WrongfulSanctions(),
         NeverRecorded(offences),
         PovertyTrap(),
         ExitRoutes(),

@@ -283,6 +283,12 @@ def _snapshot(snap: dict[str, Any], run: dict[str, Any]) -> Table:
         name = escape(points.get("label") or points.get("scheme") or "points")
         if points.get("scored"):
             table.add_row("Points", f"{points.get('points')}, grade {points.get('grade')} ({name})")
+            if points.get("wrongful_points"):
+                table.add_row(
+                    "Wrong records",
+                    f"{points['wrongful_points']:+} points from records of acts not theirs; "
+                    f"grade on their own records: {points.get('grade_own_records')}",
+                )
         else:
             why = "" if points.get("consent", True) else " (no consent)"
             table.add_row(

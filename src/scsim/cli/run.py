@@ -218,8 +218,12 @@ def run_replicates(
         say_removed_event_logs(runs, started)
         return runs
     render_replicates(runs, replicate_summary(runs), console)
+    written = len(written_since(runs, started))
+    reused = (
+        "" if written == len(runs) else f" ({len(runs) - written} more already complete, reused)"
+    )
     console.print(
-        f"\n{len(runs)} runs written to [bold]{escape(seed_range(runs))}[/] in "
+        f"\n{written} run{'' if written == 1 else 's'} written{reused} to [bold]{escape(seed_range(runs))}[/] in "
         f"{time.perf_counter() - clock:.1f} s ({workers} worker{'s' if workers > 1 else ''})",
         highlight=False,
         soft_wrap=True,
@@ -236,13 +240,7 @@ def say_removed_event_logs(
     --events), so that the loss is never silent."""
     from scsim.results.store import EVENTS
 
-    start = since.replace(microsecond=0).isoformat(timespec="seconds")
-    lost = [
-        run
-        for run in runs
-        if EVENTS in run.removed_from_previous_run
-        and str(run.manifest.get("written_at", "")) >= start
-    ]
+    lost = [run for run in written_since(runs, since) if EVENTS in run.removed_from_previous_run]
     if not lost:
         return
     if len(lost) == 1:
@@ -250,6 +248,13 @@ def say_removed_event_logs(
     else:
         what = f"the event logs of the previous runs in {len(lost)} run directories were removed"
     errors.print(f"[yellow]note:[/] {escape(what)} ({hint})", highlight=False, soft_wrap=True)
+
+
+def written_since(runs: Sequence[Run], since: dt.datetime) -> list[Run]:
+    """The runs written from ``since`` on (by their manifests' ``written_at``, to the second);
+    the others were complete before and only read (``--resume``)."""
+    start = since.replace(microsecond=0).isoformat(timespec="seconds")
+    return [run for run in runs if str(run.manifest.get("written_at", "")) >= start]
 
 
 def seed_range(runs: Sequence[Run]) -> str:

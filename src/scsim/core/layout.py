@@ -52,7 +52,8 @@ LISTED_ESCAPES = 28  # listings ended by a move before the list was national
 LAST_EXIT = 29  # how the last listing ended (mechanisms.court_list.EXIT_*; 0: listed or never)
 BLOCKED_AIR = 30  # air-ticket purchase attempts blocked by a measure (saturating)
 BLOCKED_RAIL = 31  # high-speed rail purchase attempts blocked (saturating)
-N_INT_FIELDS = 32
+WRONGFUL_POINTS = 32  # net points change made by records that were not the citizen's (saturating)
+N_INT_FIELDS = 33
 
 # --- float32 columns -----------------------------------------------------------------------------
 INCOME = 0  # base monthly income (before sanctions)

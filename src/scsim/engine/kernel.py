@@ -37,6 +37,7 @@ from scsim.core.layout import (
     IN_GRACE,
     INCOME_EFFECTIVE,
     INT_MAX,
+    INT_MIN,
     LISTED,
     LISTED_SINCE,
     MEASURE_FLAGS,
@@ -46,6 +47,7 @@ from scsim.core.layout import (
     SCORED,
     STAGE,
     WEALTH,
+    WRONGFUL_POINTS,
     WRONGFUL_RECORDS,
 )
 from scsim.mechanisms import court_list, economy, points
@@ -667,7 +669,10 @@ def _record(
     if scored and deltas[k] != 0:
         before = si[i, POINTS]
         points.deduct_or_reward(si, i, t, deltas[k], pts_floor, pts_cap, grade_bounds, day0, pd, gd)
-        _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_POINTS, k, si[i, POINTS] - before)
+        change = si[i, POINTS] - before
+        if wrongful == 1:
+            si[i, WRONGFUL_POINTS] = min(max(si[i, WRONGFUL_POINTS] + change, INT_MIN), INT_MAX)
+        _emit(log, logbuf, log_fill, c, log_cap, t, i, LOG_POINTS, k, change)
     kind = consequence[k]
     if court_active and kind in (FINE, JUDGMENT):
         stream = rng.KIND_STREAM_BASE * rng.Stream.AMOUNT + k

@@ -50,6 +50,7 @@ from scsim.scenario.schema import (
     dated_value_at,
     is_dated_key,
     parameter_at,
+    whole_rule_also_given,
 )
 from scsim.scenario.settings import Scale
 
@@ -116,8 +117,7 @@ def ranges(
             if is_dated_key(path):  # one dated value: a number, as if fixed for the run
                 dated = dated_value_at(scenario.spec, path)
                 number, bounds = dated.value, dated.bounds
-                whole = path.partition("@")[0]
-                if whole in wanted:
+                if whole := whole_rule_also_given(path, wanted):
                     raise ParameterPathError(f"{whole} is {option} too: give one of the two", ())
             else:
                 number, bounds = parameter_at(scenario.spec, path)

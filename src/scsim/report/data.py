@@ -58,7 +58,7 @@ AUDITED = (
     "age", "hukou", "migrant", "province", "urban", "minority",
     "listed", "n_listings", "days_listed", "ever_trapped", "wrongful_listings",
     "wrongful_records", "case_wrongful", "scored", "grade", "composite_user", "composite_band",
-    "friends", "friends_initial", "ties_dropped",
+    "friends", "friends_initial", "ties_dropped", "grade_own_records", "has_child",
 )  # fmt: skip
 FLAG_PREFIXES = ("sanction_", "on_", "lacks_")
 # Read besides: income (for the quintiles) and the scores (for their distributions only).

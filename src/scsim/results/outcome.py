@@ -45,6 +45,7 @@ from scsim.core.layout import (
     STAGE,
     WEALTH,
     WRONGFUL_LISTINGS,
+    WRONGFUL_POINTS,
     WRONGFUL_RECORDS,
 )
 from scsim.core.vocabulary import CONSEQUENCES, FLAG, NUMBER, TRAVEL_MODES, ColumnType, category
@@ -169,7 +170,8 @@ def citizen_column_types(spec: ScenarioSpec) -> dict[str, ColumnType]:
     if points is not None:
         grades = category([*points[1].grades, "unscored"])
         cols.update({"consent": FLAG, "scored": FLAG, "points": NUMBER, "grade": grades,
-                     "grade_year_start": grades})  # fmt: skip
+                     "grade_year_start": grades, "wrongful_points": NUMBER,
+                     "grade_own_records": grades})  # fmt: skip
     cols.update(COURT_COLUMNS)
     cols.update({f"sanction_{name}": FLAG for name in spec.measures})
     cols.update(registry.column_types(spec))
@@ -239,6 +241,13 @@ def citizen_columns(o: Outcome) -> dict[str, Any]:
             start = np.searchsorted(o.grade_bounds[1:], before, side="right")
             start = np.where(was_scored, start, len(o.grade_names))
             cols["grade_year_start"] = (start.astype(np.uint8), [*o.grade_names, "unscored"])
+        # The points and grade without the changes of records that were not the citizen's (at
+        # first order: later clamps and recoveries are not replayed), for wrongful sanctions.
+        cols["wrongful_points"] = si[:, WRONGFUL_POINTS]
+        own = si[:, POINTS].astype(np.int32) - si[:, WRONGFUL_POINTS]
+        own = np.where(scored, np.searchsorted(o.grade_bounds[1:], own, side="right"),
+                       len(o.grade_names))  # fmt: skip
+        cols["grade_own_records"] = (own.astype(np.uint8), [*o.grade_names, "unscored"])
     cols.update(
         {
             "listed": listed,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Union, get_args, get_origin
 
@@ -41,6 +41,8 @@ MAX_RATE = 1.0  # a yearly rate of interest or of income growth: 100% a year
 MAX_MULTIPLIER = 1e9  # a heterogeneity draw's parameters and clip: float32 holds the products
 MAX_REAL_POPULATION = 1e10  # real persons the agents stand for: more than the world has
 MAX_LOG_SIGMA = 5.0  # the spread of log(amount): exp(5) is a factor of 150 per standard deviation
+MAX_EVENT_RATE = 36_525.0  # events per year: 100 a day, a daily probability of 1 in float64
+MAX_WEIGHT = 1e6  # a composite dimension's weight and the declared sum of the weights
 
 
 class Strict(BaseModel):
@@ -262,7 +264,7 @@ class Bounds:
 
 # The ranges of the dated parameters, by what they measure.
 ProbabilityParam = Annotated[Param, Bounds(0, 1)]  # also shares of people or of income
-RateParam = Annotated[Param, Bounds(0)]  # events per year
+RateParam = Annotated[Param, Bounds(0, MAX_EVENT_RATE)]  # events per year
 InterestParam = Annotated[Param, Bounds(0, MAX_RATE)]  # interest per year
 DaysParam = Annotated[Param, Bounds(0, MAX_DAYS, whole=True)]
 YuanParam = Annotated[Param, Bounds(0, MAX_YUAN)]
@@ -1121,7 +1123,7 @@ class Term(Strict):
             "(approaches 1; half at x = 1)."
         ),
     )
-    scale: Annotated[float, Field(gt=0)] = Field(
+    scale: Annotated[float, Field(gt=0, le=MAX_YUAN)] = Field(
         1.0, description="Divides the input before the transform, in the input's own unit."
     )
 
@@ -1134,7 +1136,7 @@ class Dimension(Strict):
     model_config = ConfigDict(title="Composite dimension")
 
     label: str = Field("", description="Human-readable description.")
-    weight: Annotated[float, Field(ge=0)] = Field(
+    weight: Annotated[float, Field(ge=0, le=MAX_WEIGHT)] = Field(
         description="Weight of the dimension in the score; the weights must add up to `weights_sum`."
     )
     baseline: Probability = Field(0.5, description="Sub-score before the terms.")
@@ -1212,7 +1214,7 @@ class CompositeScore(Strict):
             "(Sesame Credit: [350, 950])."
         )
     )
-    weights_sum: Annotated[float, Field(gt=0)] = Field(
+    weights_sum: Annotated[float, Field(gt=0, le=MAX_WEIGHT)] = Field(
         1.0,
         description=(
             "The sum of the dimensions' weights, declared so that a mistyped weight is caught "
@@ -1927,6 +1929,13 @@ class DatedValue:
 def is_dated_key(key: str) -> bool:
     """Whether a settings key addresses one dated value (``PATH@DATE``)."""
     return "@" in key
+
+
+def whole_rule_also_given(key: str, keys: Container[str]) -> str | None:
+    """For ``PATH@DATE``, ``PATH`` when ``keys`` hold it too (one step of a rule and the whole
+    rule given at once, which cannot both hold); None otherwise."""
+    whole = key.partition("@")[0]
+    return whole if is_dated_key(key) and whole in keys else None
 
 
 def dated_value_at(root: BaseModel, key: str) -> DatedValue:

@@ -20,6 +20,7 @@ from scsim.scenario.schema import (
     fixed_problem,
     is_dated_key,
     parameter_at,
+    whole_rule_also_given,
 )
 
 Value = float | None
@@ -140,8 +141,7 @@ def check_settings(
         except ParameterPathError as err:
             issues.append(Issue(source, 0, 0, where, str(err)))
             continue
-        if is_dated_key(path) and path.partition("@")[0] in settings:
-            whole = path.partition("@")[0]
+        if whole := whole_rule_also_given(path, settings):
             message = f"{whole} is set for the whole run too: give either {whole} or {path}"
             issues.append(Issue(source, 0, 0, where, message))
         if not values:
