@@ -130,6 +130,21 @@ def test_a_scenario_with_an_unguarded_modifier_is_refused_with_its_position(tmp_
     assert "log can be" in issue.message
 
 
+def test_a_reform_that_makes_a_rule_infinite_is_refused_before_it_runs(tmp_path):
+    file = tmp_path / "scenario.yaml"
+    file.write_text(
+        "name: t\nworld: {start: 2020-01-01, end: 2020-12-31, seed: 1}\n"
+        "observation: {misattribution: 0.002}\n"
+        "behaviour:\n  events:\n    theft:\n      annual_rate: 0.1\n"
+        "      modifier: '1 + 0.001 / p.observation.misattribution'\n"
+    )
+    scenario = load(file)  # finite at 0.002
+    with pytest.raises(ValueError, match="modifier: .* is inf") as caught:
+        scenario.reform({"observation.misattribution": 0.0})
+    assert "the reform makes the scenario invalid: behaviour.events.theft" in str(caught.value)
+    assert scenario.reform({"observation.misattribution": 0.01}).params  # finite there
+
+
 # -- accepted means finite: random expressions over bounded variables
 
 _RANGES = {

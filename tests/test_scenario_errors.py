@@ -387,7 +387,7 @@ def test_largest_seed_is_accepted(tmp_path: Path) -> None:
          "must be between 0 and 1, got .nan"),
         ("behaviour:\n  events:\n", "behaviour:\n  events:\n    theft: {annual_rate: -0.35}\n",
          "behaviour.events.theft.annual_rate", "annual_rate: -0.35",
-         "must be 0 or more, got -0.35"),
+         "must be between 0 and 36,525, got -0.35"),
         ("    grace_days: 30\n", "    grace_days: -30\n", "schemes.court.grace_days",
          "grace_days: -30", "must be a whole number from 0 to 32,000, got -30"),
         ("    grace_days: 30\n", "    grace_days: 60.5\n", "schemes.court.grace_days",

@@ -82,6 +82,9 @@ def test_show_speaks_of_each_mechanism_the_scenario_has_and_no_other(
     has_graph = spec.world.population.graph is not None
     assert ("ties dropped over the run" in text) == has_graph
     assert "Events over the run" in text
+    events = spec.behaviour.events
+    assert any(_named(text, e.label) for e in events.values() if e.label)  # by their labels
+    assert not [n for n, e in events.items() if e.label and _named(text, f"{n} ")]
 
 
 def test_the_summary_says_which_mechanisms_the_run_has(tmp_path: Path) -> None:

@@ -307,16 +307,22 @@ def _network_section(s: dict[str, Any]) -> RenderableType:
 
 
 def _events_table(s: dict[str, Any]) -> Table:
-    """Events over the whole run."""
+    """Events over the whole run, by their labels."""
     events = s["events"]
+    labels = (s.get("mechanisms") or {}).get("events") or {}
     rows = [*events["by_category"], events["total"]]
     wrongful = any(r["wrongful"] is not None for r in rows)
     columns = ["event", "true", "recorded", "recorded/true"] + (["wrongful"] if wrongful else [])
     table = _table("Events over the run", *columns)
+    table.caption = "true: acts committed · recorded: records made of them" + (
+        " · wrongful: of those, put on someone else" if wrongful else ""
+    )
+    table.caption_justify = "left"
     for i, row in enumerate(rows):
         t, r = row["true"], row["recorded"]
         ratio = r / t if not missing(t) and not missing(r) and t else None
-        cells = [escape(row["category"]), fmt_num(t), fmt_num(r), fmt_pct(ratio)]
+        name = labels.get(row["category"]) or row["category"]
+        cells = [escape(name), fmt_num(t), fmt_num(r), fmt_pct(ratio)]
         cells += [fmt_num(row["wrongful"])] if wrongful else []
         table.add_row(
             *cells, end_section=i == len(rows) - 2, style="bold" if i == len(rows) - 1 else None

@@ -180,6 +180,7 @@ def _mechanisms(run: Run) -> dict[str, Any] | None:
             n: {"reward": m.is_reward, "label": m.label or n} for n, m in spec.measures.items()
         },
         "rights": {n: r.label or n for n, r in spec.hukou.rights.items()},
+        "events": {n: e.label or n for n, e in spec.behaviour.events.items()},
         "conversion": bool(spec.hukou.conversion),
         "graph": spec.world.population.graph is not None,
     }

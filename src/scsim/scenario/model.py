@@ -37,7 +37,7 @@ from scsim.scenario.schema import (
     parameter_at,
 )
 from scsim.scenario.validate import path_error_issues, validate_model, validate_parts
-from scsim.scenario.yamlpos import DataPath, Positions, load_yaml
+from scsim.scenario.yamlpos import DataPath, Mark, Positions, load_yaml
 
 BUNDLED = "scsim.scenarios"
 # Mappings whose entries are independent: a bad entry is left out of the checks that span
@@ -293,7 +293,14 @@ class Scenario:
             raise ValueError(f"the reform makes the scenario invalid: {problems}") from None
         if errors := check_cross_references(spec):
             raise ValueError(f"the reform makes the scenario invalid: {PathErrors(errors)}")
-        return Scenario(spec, self.source, (*self.reforms_applied, applied), stem)
+        reformed = Scenario(spec, self.source, (*self.reforms_applied, applied), stem)
+        # A rule that reads a parameter (``p.<path>``) is proven again at its new value: one
+        # finite at the scenario's values can be infinite at a reform's (a division by it).
+        nowhere = Positions(Mark(self.source, 0, 0))
+        if issues := check_expressions(spec, nowhere, reformed.params):
+            problems = "; ".join(f"{i.path}: {i.message}" for i in issues)
+            raise ValueError(f"the reform makes the scenario invalid: {problems}")
+        return reformed
 
 
 def _problem(error) -> str:
