@@ -40,6 +40,7 @@ from scsim.report.findings import (
     listing_level,
     poverty_trap,
     wrongful,
+    wrongful_sanctions,
 )
 from scsim.results import IncompatibleRun, IncompleteRun, RunNotFound
 from scsim.results.format import pct
@@ -238,6 +239,27 @@ def test_level_wrongful_and_trap_sentences_use_the_values() -> None:
     assert "412 days" in trap.text
     none = wrongful(_table([{"metric": "wrongful_listing_share", "value": 0.0, "n": 400}]))
     assert none is not None and none.text.startswith("No one in this run was listed")
+
+
+def test_the_wrongful_sanction_sentence_names_the_sanction_reaching_the_most_people() -> None:
+    spec = scsim.load("rongcheng").spec
+    m = _table(
+        [
+            {"metric": "wrongful_sanction_share", "category": "flight_ban", "value": 0.02,
+             "n": 500},
+            {"metric": "wrongful_sanction_share", "category": "low_grade_restrictions",
+             "value": 0.10, "low": 0.05, "high": 0.18, "n": 40},
+        ],
+        weight=100.0,
+    )  # fmt: skip
+    found = wrongful_sanctions(m, spec)
+    assert found is not None  # 2% of 500 (1,000 people) outnumbers 10% of 40 (400)
+    assert found.text.startswith(f"2.00% of the people under “{spec.measures['flight_ban'].label}”")
+    assert "about 1,000" in found.text and "1 other sanction(s)" in found.text
+    assert "lower bound" not in found.text  # rongcheng has no score or list left unreplayed
+    zero = _table([{"metric": "wrongful_sanction_share", "category": "flight_ban", "value": 0.0}])
+    assert wrongful_sanctions(zero, spec).text.startswith("No one under a sanction")
+    assert wrongful_sanctions(_table([{"metric": "listing_rate", "value": 0.01}]), spec) is None
 
 
 def test_adverse_sentences_name_the_most_affected_group_and_merge_equal_outcomes() -> None:

@@ -244,6 +244,34 @@ def wrongful(m: Metrics) -> Finding | None:
     return Finding("wrongful", text[0].upper() + text[1:])
 
 
+def wrongful_sanctions(m: Metrics, spec: ScenarioSpec | None = None) -> Finding | None:
+    """Sanctions in force on records that were not the citizen's (beyond wrongful listings):
+    the one that reaches the most people that way, by its label."""
+    metric = "wrongful_sanction_share"
+    rows = [m.get(metric, category=c) for c in m.categories(metric)]
+    rows = [r for r in rows if r is not None and not missing(r.value) and r.n]
+    if not rows:
+        return None
+    hit = [r for r in rows if r.value > 0]
+    if not hit:
+        return Finding(
+            "wrongful",
+            "No one under a sanction at the end of the run was there because of another "
+            "person's records.",
+        )
+    top = max(hit, key=lambda r: _persons(r, m.weight))
+    others = f"; {len(hit) - 1} other sanction(s) also rest on such records" if len(hit) > 1 else ""
+    unreplayed = spec is None or spec.composite() is not None or bool(spec.lists())
+    bound = " (a lower bound: scores and lists moved by such records are not replayed)"
+    return Finding(
+        "wrongful",
+        f"{pct(top.value)} of the people under “{category_label(spec, metric, top.category)}” "
+        f"at the end of the run{_ci(top)} — about {people(_persons(top, m.weight))} — would "
+        f"not be under it on their own records: another person's offence, recorded against "
+        f"them, put them there{others}{bound if unreplayed else ''}.",
+    )
+
+
 def poverty_trap(m: Metrics) -> Finding | None:
     """Listed debtors who stayed listed a year or more while unable to pay."""
     trapped = m.get("poverty_trap_share")
@@ -427,6 +455,7 @@ def findings(
         province_range(m),
         *adverse(m),
         wrongful(m),
+        wrongful_sanctions(m, spec),
         poverty_trap(m),
         widest(m, "sanction_share", "sanction", spec),
         widest(m, "reward_share", "reward", spec),
