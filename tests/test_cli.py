@@ -224,7 +224,7 @@ def test_run_writes_a_complete_run_directory(tmp_path: Path) -> None:
     assert "mesa-reference" in result.stdout
     assert "2,000 agents" in result.stdout
     assert "2020-02-29" in result.stdout
-    assert "traffic_violation" in result.stdout
+    assert "Traffic violation (benchmark)" in result.stdout  # events by their labels
     assert "run written to" in result.stdout
     assert str(run) in flat(result.stdout)
 
@@ -537,7 +537,7 @@ def test_show_prints_the_key_numbers(run_dir: Path) -> None:
     assert "Listed at" not in text  # mesa-reference has points and no court list
     for grade in ("AAA", "AA", "D"):
         assert re.search(rf"^\s*{grade}\s", text, re.MULTILINE)
-    assert re.search(r"^\s*traffic_violation\s+\S", text, re.MULTILINE)
+    assert re.search(r"^\s*Traffic violation \(benchmark\)\s+\S", text, re.MULTILINE)
 
 
 def test_show_not_a_run_directory(tmp_path: Path) -> None:

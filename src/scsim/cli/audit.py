@@ -44,6 +44,18 @@ HEADLINE = (
     ("statistical_parity_difference", None, "SPD"),
     ("gini", "wealth", "Gini wealth"),
 )
+# what each headline column's short name counts, said once under the table
+HEADLINE_MEANING = {
+    "listed": "listed: share of adults on the court list",
+    "listed ×": "listed ×: times the (ref) group's rate",
+    "DI": "DI: disparate impact of the favourable outcome",
+    "4/5": "4/5: fails when DI is below four-fifths",
+    "wrongful": "wrongful: of the ever listed, wrongfully",
+    "trapped": "trapped: of the ever listed, in a poverty trap",
+    "unrecorded": "unrecorded: of offenders, never recorded",
+    "SPD": "SPD: statistical parity difference",
+    "Gini wealth": "Gini wealth: Gini coefficient of wealth",
+}
 
 
 def _parse_reference(values: Sequence[str]) -> dict[str, str]:
@@ -193,7 +205,7 @@ def _wide(
     for (metric, category), values in cells.items():
         table.add_row(escape(_label(metric, category, outcomes)),
                       *(values.get(c, "") for c in columns))  # fmt: skip
-    table.caption = "95% intervals, n and persons: --csv or --json"
+    table.caption = f"{CAPTION}; 95% intervals, n and persons: --csv or --json"
     table.caption_justify = "left"
     return table
 
@@ -204,10 +216,15 @@ _FAIRNESS_ONLY = {"disparate_impact_ratio", "statistical_parity_difference", "fo
 def _label(metric: str, category: str, labels: dict[str, dict[str, str]]) -> str:
     """A row's name as a reader calls it: the metric's label, then its category's (a measure,
     a list, a right, an outcome by the scenario's label); the identifiers are in --csv."""
-    from scsim.audit.labels import metric_label
+    from scsim.audit.labels import among, metric_label
 
     category = (labels.get(metric) or {}).get(category) or category
-    return metric_label(metric) + (f" · {category}" if category else "")
+    base = among(metric)
+    of = f" (of {base})" if base not in ("adults", "group", "all", "") else ""
+    return metric_label(metric) + (f" · {category}" if category else "") + of
+
+
+CAPTION = "shares: of adults, unless a row says of whom"
 
 
 def _long(
@@ -230,9 +247,11 @@ def _long(
             cells.insert(0, _group_label(r["group"], references.of(r)))
         labelled.append((_label(r["metric"], r["category"], outcomes), cells))
     if grouping == ALL:
-        return labelled_rows("Overall", "metric", ["value", "95% interval"], labelled, width)
+        return labelled_rows("Overall", "metric", ["value", "95% interval"], labelled, width,
+                             caption=f"{CAPTION}; n and persons: --csv or --json")  # fmt: skip
     headers = ["group", "value", "95% interval"]
-    return labelled_rows(f"By {grouping}", "metric", headers, labelled, width, left=[0])
+    return labelled_rows(f"By {grouping}", "metric", headers, labelled, width, left=[0],
+                         caption=f"{CAPTION}; (ref): the group a ratio is against")  # fmt: skip
 
 
 REF_MARK = " [dim](ref)[/]"
@@ -309,6 +328,8 @@ def _headline_table(
             mark = REF_MARK if r and group == references.of(r) else ""
             cells.append(_fmt(metric, r["value"]) + mark if r else "")
         table.add_row(*cells)
+    table.caption = " · ".join(HEADLINE_MEANING[label] for _, _, label in present)
+    table.caption_justify = "left"
     return table
 
 

@@ -198,6 +198,10 @@ def _grades_table(s: dict[str, Any]) -> RenderableType:
     for row in s["grades"]:
         within = [fmt_pct(row["by_hukou"].get(g)) for g in groups]
         table.add_row(escape(row["grade"]), fmt_num(row["count"]), fmt_pct(row["share"]), *within)
+    table.caption = "share: of the people graded" + (
+        "; rural/urban hukou: of the graded with that hukou type" if groups else ""
+    )
+    table.caption_justify = "left"
     if points is None:
         return table
     return Group(Text(points["label"], style="bold"), table)
