@@ -216,8 +216,11 @@ def _pairs(
         headers.append(f"{confidence * 100:g}% interval")
     title = "Overall" if grouping == ALL else f"By {grouping}"
     labelled = [(_label(row, labels or {}), _cells(row, grouping, replicates)) for row in rows]
+    means = "means over the runs of each side; " if replicates > 1 else ""
+    caption = (f"shares: of adults, unless a row says of whom; {means}B − A in percentage "
+               "points (pp) for shares")  # fmt: skip
     return labelled_rows(title, "metric", headers, labelled, width,
-                         left=[0] if grouping != ALL else [])  # fmt: skip
+                         left=[0] if grouping != ALL else [], caption=caption)  # fmt: skip
 
 
 def _cells(row: dict[str, Any], grouping: str, replicates: int) -> list[str]:
