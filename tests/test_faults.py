@@ -205,6 +205,28 @@ def test_clean_judges_a_partial_by_its_host_and_pid(tmp_path: Path) -> None:
     )
 
 
+def test_clean_lists_an_unfinished_experiment_and_keeps_one_being_written(tmp_path) -> None:
+    import fcntl
+
+    from scsim.experiments.store import ExperimentWriter
+
+    stopped = ExperimentWriter(tmp_path, "stopped", {"name": "stopped"}, resume=False)
+    stopped.close()  # interrupted: its lock released, its cases kept for --resume
+    running = ExperimentWriter(tmp_path, "running", {"name": "running"}, resume=False)
+    try:
+        lock = running.path / "lock"
+        with open(lock, "rb") as held, pytest.raises(BlockingIOError):  # the writer holds it
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        text = " ".join(invoke("clean", tmp_path).output.split())
+        assert f"stale {stopped.path}: an unfinished experiment" in text and "--resume" in text
+        assert f"kept {running.path}: perhaps still being written" in text
+        removed = invoke("clean", tmp_path, "--yes")
+        assert removed.exit_code == 0, removed.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".running.partial"]
+    finally:
+        running.close()
+
+
 def scsim_now() -> str:
     import datetime as dt
 

@@ -14,9 +14,10 @@ from scsim.cli.console import console, user_errors
     "--yes", is_flag=True, help="Remove the folders listed (never one still being written)."
 )
 def clean(out: str, yes: bool) -> None:
-    """List the hidden folders that interrupted runs left in OUT (default: runs); --yes removes
-    the stale ones: their writer's pid is not alive on this host, or, written from another
-    host, they are over a day old."""
+    """List the hidden folders that interrupted runs or experiments left in OUT (default:
+    runs); --yes removes the stale ones: their writer's pid is not alive on this host, or,
+    written from another host, they are over a day old; an unfinished experiment, when no
+    process holds its lock (removing it discards what --resume would reuse)."""
     with user_errors():
         from scsim.results.store import leftovers, remove_leftovers
 

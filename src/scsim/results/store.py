@@ -309,15 +309,38 @@ def _age(age: dt.timedelta) -> str:
     return f"{hours:.0f} h" if hours >= 1 else f"{age.total_seconds() / 60:.0f} min"
 
 
+def _experiment_state(folder: Path) -> tuple[bool, str]:
+    """(may its writer still be running, why) for an unfinished experiment ``.<name>.partial``:
+    its writer holds an exclusive lock on its ``lock`` file while it runs."""
+    import fcntl
+
+    resume = "an unfinished experiment: the same command with --resume continues it"
+    try:
+        with open(folder / "lock", "rb") as lock:  # flock needs no write access
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    except BlockingIOError:
+        return True, "an experiment still being written (its writer holds its lock)"
+    except OSError:
+        return False, resume
+    return False, resume
+
+
 def leftovers(root: str | os.PathLike[str]) -> list[tuple[Path, bool, str]]:
     """The hidden partial (``.<name>.partial-<pid>-…``) and old (``.<name>.old-…``) folders
     in ``root``, each with whether its writer may still be running and why: a partial is stale
     when its pid is not alive on this host, or, written on another host, when it is older than
-    a day."""
+    a day. An unfinished experiment (``.<name>.partial``) is listed too: stale when no process
+    holds its lock (it can still be resumed)."""
     found = []
     for path in sorted(Path(root).glob(".*")):
+        if not path.is_dir():
+            continue
+        if path.name.endswith(".partial"):
+            found.append((path, *_experiment_state(path)))
+            continue
         for marker in (".partial-", ".old-"):
-            if path.is_dir() and marker in path.name:
+            if marker in path.name:
                 alive, why = _writer_state(path, marker)
                 found.append((path, alive, why))
     return found
