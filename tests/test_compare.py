@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 import scsim
 from scsim.audit.compare import COLUMNS, CompareError, paired_bootstrap
-from scsim.audit.metrics import AuditError
+from scsim.audit.metrics import AuditError, switches
 from scsim.cli import main
 from scsim.cli.compare import compare_command
 from scsim.experiments import SerialExecutor, compare, replicate, replicate_seeds
@@ -262,6 +262,33 @@ def test_common_random_numbers_pair_the_same_people(doubled):
         offended_a = np.asarray(a["n_offence"]) > 0
         offended_b = np.asarray(b["n_offence"]) > 0
         assert not (offended_a & ~offended_b).any()
+
+
+def test_who_switches_is_read_citizen_by_citizen(doubled):
+    # The grade outcome (below the starting grade B, i.e. C): with common random numbers
+    # everyone in C at p is in C at 2p, so no one is spared, and the newly hit are the whole
+    # rise of the rate (the scored are the same people on both sides).
+    row = doubled.row("switched_share", category="grade")
+    assert row["a"] == 0.0
+    rise = doubled.row("adverse_rate", category="grade")["difference"]
+    assert row["b"] == pytest.approx(rise, abs=1e-12) and row["b"] > 0.1
+    for group in ("rural", "urban"):
+        assert doubled.row("switched_share", group, category="grade")["b"] > 0.1
+    # the first pair by hand
+    run_a, run_b = doubled.runs_a[0], doubled.runs_b[0]
+    a, b = (citizens(r, ["age", "scored", "grade"]) for r in (run_a, run_b))
+    adult = np.asarray(a["age"]) >= 18
+    scored = adult & np.asarray(a["scored"])
+    in_c = [np.asarray(side["grade"]) == "C" for side in (a, b)]
+    expected = (scored & in_c[1] & ~in_c[0]).sum() / scored.sum()
+    (first,) = switches(run_a, run_b)[("switched_share", "grade", "all", "all")][1:2]
+    assert first == pytest.approx(expected)
+
+
+def test_who_switches_needs_the_same_citizens(doubled):
+    other_seed = doubled.runs_b[1]
+    with pytest.raises(AuditError, match="do not hold the same citizens"):
+        switches(doubled.runs_a[0], other_seed)
 
 
 def test_a_no_op_reform_gives_exactly_zero_difference(planted, tmp_path):

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
-from scsim.audit.metrics import AuditTable, audit
+from scsim.audit.metrics import SWITCH, AuditError, AuditTable, audit, switches
 from scsim.audit.tidy import TidyTable
 from scsim.results import Run
 from scsim.results.format import fmt_num
@@ -275,6 +275,15 @@ def paired(
     d = b - a
     with np.errstate(invalid="ignore"):
         identical = ((d == 0) | (np.isnan(a) & np.isnan(b))).all(axis=1)
+    # who switches: per pair, the share hit only in A (spared by B) and only in B (newly hit)
+    moved = _switched(runs_a, runs_b, by, notes)
+    if moved:
+        keys += list(moved)
+        only_a = np.array([v[0] for v in moved.values()], dtype=np.float64).reshape(-1, r)
+        only_b = np.array([v[1] for v in moved.values()], dtype=np.float64).reshape(-1, r)
+        a, b = np.vstack([a, only_a]), np.vstack([b, only_b])
+        d = np.vstack([d, only_b - only_a])
+        identical = np.concatenate([identical, ((only_a == 0) & (only_b == 0)).all(axis=1)])
     low, high = paired_bootstrap(d, resamples=resamples, seed=seed, confidence=confidence)
     if r < 2:
         notes.append(
@@ -327,7 +336,7 @@ def paired(
             **(first.info.get("outcomes") or {}),
         },  # fmt: skip
         # metric → category → its label, of both sides (what the terminal prints)
-        "category_labels": _merged_labels(audits_b[0].info, first.info),
+        "category_labels": _with_switches(_merged_labels(audits_b[0].info, first.info)),
         # (metric, category) compared with zero on the side whose runs lack the mechanism
         "compared_with_zero": [
             {"metric": m, "category": c, "absent_in": side}
@@ -340,6 +349,22 @@ def paired(
         for grouping, group in info["reference"].items()
     ]
     return Comparison(table, runs_a, runs_b, identical.tolist(), notes=notes, info=info)
+
+
+def _switched(
+    runs_a: list[Run], runs_b: list[Run], by: Any, notes: list[str]
+) -> dict[tuple[str, str, str, str], tuple[list[float], list[float]]]:
+    """``switched_share`` rows in every pair: key → (only in A per pair, only in B per pair).
+    Two sides that do not hold the same citizens (another population) give none, and a note."""
+    per_pair = []
+    for run_a, run_b in zip(runs_a, runs_b, strict=True):
+        try:
+            per_pair.append(switches(run_a, run_b, by))
+        except AuditError as err:
+            notes.append(f"who switches is not shown: {err}")
+            return {}
+    keys = [k for k in per_pair[0] if all(k in pair for pair in per_pair)]
+    return {k: ([p[k][0] for p in per_pair], [p[k][1] for p in per_pair]) for k in keys}
 
 
 # Rows that mean nothing as 0 when their mechanism is absent: ratios and flags of two rates
@@ -375,6 +400,11 @@ def _merged_labels(*infos: Mapping[str, Any]) -> dict[str, dict[str, str]]:
         for metric, labels in (info.get("category_labels") or {}).items():
             out.setdefault(metric, {}).update(labels)
     return out
+
+
+def _with_switches(labels: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The labels, with those of the outcomes that hurt for the rows of who switches."""
+    return {**labels, SWITCH: dict(labels.get("adverse_rate") or {})}
 
 
 def _percent(share: float) -> str:

@@ -38,6 +38,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "wrongful_listing_share": ("wrongfully listed", "the ever listed"),
     "wrongful_record_rate": ("with a record that was not theirs", "adults"),
     "wrongful_sanction_share": ("sanctioned on records not theirs", "the sanctioned"),
+    "switched_share": ("hit in one run of the pair only", "adults"),
     "offenders_never_recorded": ("offenders never recorded", "offenders"),
     "poverty_trap_share": ("in a poverty trap", "the ever listed"),
     "listed_year_or_more_share": ("listed a year or more", "the ever listed"),
@@ -85,7 +86,7 @@ def category_label(spec: ScenarioSpec | None, metric: str, category: str) -> str
             label = _label_of(spec.lists(), category)
         elif metric == "rights_lacking_share":
             label = _label_of(spec.hukou.rights, category)
-        elif metric.startswith("adverse_"):
+        elif metric.startswith("adverse_") or metric == "switched_share":
             label = adverse_label(spec, category)
     return label or category.replace("_", " ")
 

@@ -1746,6 +1746,65 @@ def target(path: str | os.PathLike[str], fmt: str | None = None) -> tuple[Path, 
     return path, fmt or ("json" if suffix == ".json" else "csv")
 
 
+# --------------------------------------------------------------------------------------------
+# Who switches: the same synthetic citizens in two runs of a pair
+
+SWITCH = "switched_share"
+SAME_PERSON = ("sex", "minority", "age")  # fixed by the population draw: the pair's check
+
+
+def switches(
+    run_a: Run, run_b: Run, by: str | Sequence[str] | None = None
+) -> dict[tuple[str, str, str, str], tuple[float, float, int]]:
+    """For each outcome that hurts in both runs of a pair (:func:`adverse_outcomes`), the share
+    of its base (adults, or the scored, the score's users, on either side) who suffer it in A
+    and not in B, and in B and not in A, overall and per group of ``by`` (A's groups): key
+    (``switched_share``, outcome, grouping, group) → (only in A, only in B, n).
+
+    The two runs hold the same synthetic citizens (same seed and population: checked on
+    ``SAME_PERSON``), so this is who a reform spares and whom it newly hits, not just the net
+    change. AuditError when the citizens differ."""
+    sides = []
+    for run in (run_a, run_b):
+        cols = _Columns(run)
+        a = _Audit(cols, _check_by(by, cols.kinds) if run is run_a else [], 1.0, run.scenario)
+        outcomes = {o.name: o for o in adverse_outcomes(a)}
+        needed = [c for o in outcomes.values() for c in o.columns]
+        needed += [c for c in SAME_PERSON if cols.has(c)]
+        for g in a.by:
+            needed += list(DERIVED.get(g, (g,)))
+        cols.load(needed)
+        a.prepare()
+        sides.append((a, outcomes))
+    (a, outcomes_a), (b, outcomes_b) = sides
+    for column in SAME_PERSON:
+        if a.cols.has(column) != b.cols.has(column) or (
+            a.cols.has(column) and not np.array_equal(a.cols.array(column), b.cols.array(column))
+        ):
+            raise AuditError(
+                f"{run_a.path} and {run_b.path} do not hold the same citizens ({column} differs):"
+                " who switches can only be read between runs of one population and seed"
+            )
+    out: dict[tuple[str, str, str, str], tuple[float, float, int]] = {}
+    for name in [n for n in outcomes_a if n in outcomes_b]:
+        hit, among = [], []
+        for side, outcome in ((a, outcomes_a[name]), (b, outcomes_b[name])):
+            base = side.adult if outcome.among is None else outcome.among(side)
+            if outcome.among is not None and side.adult is not None:
+                base = base & side.adult
+            hit.append(np.asarray(outcome.hit(side), bool) & base)
+            among.append(base)
+        base = among[0] | among[1]
+        only_a = list(a.rates(hit[0] & ~hit[1], base))
+        only_b = list(a.rates(hit[1] & ~hit[0], base))
+        for (grouping, labels, p_a, _, _, n), (_, _, p_b, _, _, _) in zip(
+            only_a, only_b, strict=True
+        ):
+            for k, label in enumerate(labels):
+                out[(SWITCH, name, grouping, label)] = (float(p_a[k]), float(p_b[k]), int(n[k]))
+    return out
+
+
 __all__ = [
     "ALL",
     "COLUMNS",
@@ -1754,6 +1813,7 @@ __all__ = [
     "audit",
     "income_quintiles",
     "offence_kinds",
+    "switches",
     "target",
     "valid_groupings",
     "write",

@@ -219,6 +219,11 @@ def _pairs(
     means = "means over the runs of each side; " if replicates > 1 else ""
     caption = (f"shares: of adults, unless a row says of whom; {means}B − A in percentage "
                "points (pp) for shares")  # fmt: skip
+    if any(row["metric"] == "switched_share" for row in rows):
+        from scsim.audit.labels import metric_label
+
+        caption += (f"; {metric_label('switched_share')}: A, hit in A's run and not in B's (B spares "
+                    "them); B, hit in B's and not in A's (B adds them)")  # fmt: skip
     return labelled_rows(title, "metric", headers, labelled, width,
                          left=[0] if grouping != ALL else [], caption=caption)  # fmt: skip
 

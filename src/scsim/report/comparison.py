@@ -62,7 +62,8 @@ LEAD_METRICS = (
 TABLES = (
     ("sanctions", "Sanctions", ("sanction_share", "wrongful_sanction_share"),
      "Share of adults under each sanction at the end of the run (a measure with an effect "
-     "against the citizen); wrongful: of those sanctioned, the share on a misattributed case."),
+     "against the citizen); wrongful: of those sanctioned, the share under it on records that "
+     "were not theirs."),
     ("rewards", "Rewards", ("reward_share",),
      "Share of adults receiving each reward at the end of the run (a measure whose every effect "
      "favours the citizen)."),
@@ -88,10 +89,16 @@ TABLES = (
      ("adverse_rate", "adverse_ratio", "adverse_difference", "adverse_four_fifths"),
      "Each outcome the scenarios' mechanisms declare as hurting, as a share of those it can "
      "reach (overall); by group below."),
+    ("switched", "Whom B spares and whom it adds",
+     ("switched_share",),
+     "Both runs of a pair hold the same synthetic citizens. For each outcome that hurts: A, the "
+     "share hit in A's run and not in B's (B spares them); B, the share hit in B's and not in "
+     "A's (B adds them). B − A is the net change; a small net change can hide two large flows."),
 )  # fmt: skip
 # Rows that restate others (the outcomes that hurt repeat the listing and sanction rows, the
-# favourable rate is one minus the listing rate): not drawn in the chart of differences.
-MIRRORS = ("adverse_rate", "favourable_rate")
+# favourable rate is one minus the listing rate, who switches nets to the outcomes' change):
+# not drawn in the chart of differences.
+MIRRORS = ("adverse_rate", "favourable_rate", "switched_share")
 GROUP_METRICS = ("adverse_rate", "listing_rate", "events_per_adult")  # the by-group table
 
 
@@ -190,7 +197,8 @@ def lines(result: Comparison, a: Side, b: Side) -> list[Line]:
 
 
 def _row_label(spec: ScenarioSpec | None, row: dict[str, Any], outcomes: dict[str, str]) -> str:
-    if row["metric"].startswith("adverse_") and row["category"] in outcomes:
+    is_outcome = row["metric"].startswith("adverse_") or row["metric"] == "switched_share"
+    if is_outcome and row["category"] in outcomes:
         return f"{row_label(spec, row['metric'], '')}: {outcomes[row['category']]}"
     return row_label(spec, row["metric"], row["category"] or "")
 
