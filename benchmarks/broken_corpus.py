@@ -46,7 +46,8 @@ CLASSES = ("clear", "silent", "vague", "traceback", "hang")
 _POSITION = re.compile(r"^\S[^\n]*?:\d+:\d+: |^\S+\.ya?ml: [A-Za-z_][\w.\[\]-]*: ", re.MULTILINE)
 EXPRESSION_KEYS = ("modifier", "eligible", "coverage", "applies_to", "when", "needs", "access",
                    "requires")  # fmt: skip
-# Mappings whose keys are names the author chooses: a misspelt name is a new name, not an error.
+# Mappings whose keys are names the author chooses: a misspelt name is a new name, not an error
+# (a composite score's dimensions too).
 NAMED_BY_THE_AUTHOR = {("measures",), ("schemes",), ("calibration",), ("reforms",)}
 HOSTILE = {
     "tower": "10**10**10",
@@ -152,7 +153,8 @@ def typo_cases(rng: random.Random) -> Iterator[Case]:
     for name in bundled_names():
         by_depth = collections.defaultdict(list)
         for path, _ in walk(_merged(name)):
-            if isinstance(path[-1], str) and path[:-1] not in NAMED_BY_THE_AUTHOR:
+            named = path[:-1] in NAMED_BY_THE_AUTHOR or path[-2:-1] == ("dimensions",)
+            if isinstance(path[-1], str) and not named:
                 by_depth[len(path)].append(path)
         for depth in sorted(by_depth):
             for path in rng.sample(by_depth[depth], min(2, len(by_depth[depth]))):
@@ -303,7 +305,9 @@ NOT_FINITE = (
     ("modifier", "sqrt(age - 30)", "sqrt-of-negative"),
     ("modifier", "exp(income / 1000)", "exp-overflow"),
     ("modifier", "10 ** income", "power-overflow"),
-    ("modifier", "age ** -1", "zero-to-negative-power"),
+    # (age - age, not age: an event's eligibility may keep age above 0, and then age ** -1
+    # is finite and rightly accepted)
+    ("modifier", "(age - age) ** -1", "zero-to-negative-power"),
     ("modifier", "(age - 50) ** 0.5", "negative-to-fractional-power"),
     ("modifier", "age % employment", "remainder-by-zero"),
     ("modifier", "income * 1000", "modifier-above-ceiling"),
