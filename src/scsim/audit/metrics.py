@@ -731,6 +731,14 @@ def _grades_below_start(scheme: PointsScheme, day: Any) -> list[str]:
     return [name for name, _ in bounds[:start]]
 
 
+def _outcome_base(a: _Audit, outcome: Outcome) -> np.ndarray | None:
+    """Whom an outcome that hurts is counted among: adults, or its own base among adults
+    (None: everyone, in a run without ages)."""
+    if outcome.among is None:
+        return a.adult
+    return outcome.among(a) if a.adult is None else outcome.among(a) & a.adult
+
+
 class AdverseOutcomes(_Family):
     """Disparities in the outcomes that hurt (see :func:`adverse_outcomes`); category: the
     outcome. Among adults, or among the scored or the score's users for a grade or band.
@@ -760,9 +768,7 @@ class AdverseOutcomes(_Family):
     def compute(self, a):
         for outcome in self.outcomes:
             hit = np.asarray(outcome.hit(a), bool)
-            among = a.adult
-            if outcome.among is not None:
-                among = outcome.among(a) if among is None else outcome.among(a) & among
+            among = _outcome_base(a, outcome)
             for name, labels, p, low, high, n in a.rates(hit, among):
                 a.rows.add("adverse_rate", outcome.name, name, labels, p, low, high, n)
                 if name == ALL:
@@ -1125,23 +1131,24 @@ class WrongfulSanctions(_Family):
     the share whose current court case is wrongful."""
 
     name = "wrongful_sanction_share"
-    # a condition's variable → the citizen column it reads, and the column it reads instead
-    # without the records that were not the citizen's
-    OWN = {"grade": ("grade", "grade_own_records"), "listed": ("listed", "listed")}
+    # a condition's variable that can be read without the records that were not the citizen's
+    # → the column that reading needs
+    OWN = {"grade": "grade_own_records", "listed": "case_wrongful"}
 
     def __init__(self) -> None:
         self.conditions: dict[str, Any] = {}  # sanction column → compiled condition
         self.columns: dict[str, str] = {}  # variable → column
 
     def needs(self, a):
-        sanctions = [c for c in _sanction_columns(a) if not _is_reward(a, c)]
+        sanctions = [c for c, metric in SanctionExposure._metrics(a) if metric == "sanction_share"]
         if not sanctions:
             return "the run has no sanction"
         if a.scenario is None:
             return ["case_wrongful", *sanctions] if a.cols.has("case_wrongful") else (
                 "needs column case_wrongful")  # fmt: skip
         self.columns = self._variable_columns(a)
-        variables = {v: _column_type(a.cols, c) for v, c in self.columns.items()}
+        types = _variables(a.cols)
+        variables = {v: types[c] for v, c in self.columns.items() if c in types}
         self.conditions = {}
         for column in sanctions:
             measure = a.scenario.measures.get(column.removeprefix("sanction_"))
@@ -1156,10 +1163,9 @@ class WrongfulSanctions(_Family):
             self.conditions[column] = expr
         if not self.conditions:
             return "no sanction's condition can be read from the citizens table"
-        names = list(self.conditions)
-        names += [self.columns[v] for e in self.conditions.values() for v in e.reads]
-        names += [own for v, (_, own) in self.OWN.items() if v in self.columns]
-        return [*names, *(["case_wrongful"] if a.cols.has("case_wrongful") else [])]
+        read = {v for e in self.conditions.values() for v in e.reads}
+        return [*self.conditions, *(self.columns[v] for v in read),
+                *(self.OWN[v] for v in read if v in self.OWN)]  # fmt: skip
 
     def _variable_columns(self, a: _Audit) -> dict[str, str]:
         sc = a.scenario
@@ -1175,11 +1181,9 @@ class WrongfulSanctions(_Family):
         return {v: c for v, c in out.items() if a.cols.has(c)}
 
     def compute(self, a):
-        if a.scenario is None:
+        if a.scenario is None:  # no conditions known, and no measure known to be a reward
             case_wrongful = a.cols.array("case_wrongful").astype(bool)
             for column in _sanction_columns(a):
-                if _is_reward(a, column):
-                    continue
                 a.share(self.name, column.removeprefix("sanction_"), case_wrongful,
                         a.cols.array(column))  # fmt: skip
             return
@@ -1187,9 +1191,11 @@ class WrongfulSanctions(_Family):
         now = {v: a.cols.array(c) for v, c in self.columns.items() if v in read}
         own = dict(now)
         if "grade" in now:
-            own["grade"] = a.cols.array("grade_own_records")
+            own["grade"] = a.cols.array(self.OWN["grade"])
         if "listed" in now:
-            own["listed"] = now["listed"].astype(bool) & ~a.cols.array("case_wrongful").astype(bool)
+            own["listed"] = now["listed"].astype(bool) & ~a.cols.array(self.OWN["listed"]).astype(
+                bool
+            )
         for column, expr in self.conditions.items():
             flag = a.cols.array(column).astype(bool)
             holds = np.asarray(expr.evaluate({v: now[v] for v in expr.reads}), bool)
@@ -1198,21 +1204,6 @@ class WrongfulSanctions(_Family):
 
     def writes(self, a):
         return [self.name]
-
-
-def _is_reward(a: _Audit, column: str) -> bool:
-    measure = a.scenario.measures.get(column.removeprefix("sanction_")) if a.scenario else None
-    return measure is not None and measure.is_reward
-
-
-def _column_type(cols: _Columns, name: str) -> Any:
-    """The expression type of a citizen column (an ordinal's levels in the column's order)."""
-    kind = cols.kinds[name]
-    if kind == "bool":
-        return Bool()
-    if kind == "category":
-        return Ordinal(tuple(level for level in cols.labels(name) if level != "unscored"))
-    return Number()
 
 
 class NeverRecorded(_Family):
@@ -1789,11 +1780,10 @@ def switches(
     for name in [n for n in outcomes_a if n in outcomes_b]:
         hit, among = [], []
         for side, outcome in ((a, outcomes_a[name]), (b, outcomes_b[name])):
-            base = side.adult if outcome.among is None else outcome.among(side)
-            if outcome.among is not None and side.adult is not None:
-                base = base & side.adult
-            hit.append(np.asarray(outcome.hit(side), bool) & base)
-            among.append(base)
+            side_base = _outcome_base(side, outcome)
+            side_base = np.ones(side.n_rows, bool) if side_base is None else side_base
+            hit.append(np.asarray(outcome.hit(side), bool) & side_base)
+            among.append(side_base)
         base = among[0] | among[1]
         only_a = list(a.rates(hit[0] & ~hit[1], base))
         only_b = list(a.rates(hit[1] & ~hit[0], base))

@@ -217,8 +217,9 @@ def _pairs(
     title = "Overall" if grouping == ALL else f"By {grouping}"
     labelled = [(_label(row, labels or {}), _cells(row, grouping, replicates)) for row in rows]
     means = "means over the runs of each side; " if replicates > 1 else ""
-    caption = (f"shares: of adults, unless a row says of whom; {means}B − A in percentage "
-               "points (pp) for shares")  # fmt: skip
+    from scsim.cli.audit import CAPTION
+
+    caption = f"{CAPTION}; {means}B − A in percentage points (pp) for shares"
     if any(row["metric"] == "switched_share" for row in rows):
         from scsim.audit.labels import metric_label
 

@@ -222,8 +222,9 @@ def run_replicates(
     reused = (
         "" if written == len(runs) else f" ({len(runs) - written} more already complete, reused)"
     )
+    runs_written = f"{written} run{'' if written == 1 else 's'} written{reused}"
     console.print(
-        f"\n{written} run{'' if written == 1 else 's'} written{reused} to [bold]{escape(seed_range(runs))}[/] in "
+        f"\n{runs_written} to [bold]{escape(seed_range(runs))}[/] in "
         f"{time.perf_counter() - clock:.1f} s ({workers} worker{'s' if workers > 1 else ''})",
         highlight=False,
         soft_wrap=True,
